@@ -1,0 +1,183 @@
+/**
+ * Every failure of the gateway is an {@link LLMError} with a stable `code` that callers can switch on.
+ * The provider's own failure travels as `cause`.
+ */
+export const LLMErrorCode = {
+  RATE_LIMITED: 'ORRERY_LLM_RATE_LIMITED',
+  COOLING_DOWN: 'ORRERY_LLM_COOLING_DOWN',
+  BUDGET_EXCEEDED: 'ORRERY_LLM_BUDGET_EXCEEDED',
+  TIMEOUT: 'ORRERY_LLM_TIMEOUT',
+  RESPONSE_FORMAT: 'ORRERY_LLM_RESPONSE_FORMAT',
+  POLICY: 'ORRERY_LLM_POLICY',
+  PROVIDER: 'ORRERY_LLM_PROVIDER',
+  CONFIG: 'ORRERY_LLM_CONFIG',
+  CALL_LIMIT: 'ORRERY_LLM_CALL_LIMIT',
+} as const;
+
+/** One of {@link LLMErrorCode}'s values. */
+export type LLMErrorCode = (typeof LLMErrorCode)[keyof typeof LLMErrorCode];
+
+const kLLMError = Symbol.for('orrery.core.LLMError');
+
+/** Base of every gateway error. `instanceof` works across duplicate copies of the package. */
+export class LLMError extends Error {
+  readonly code: LLMErrorCode;
+  /** Provider name, when the failure concerns one. */
+  readonly provider: string | undefined;
+  /** Model name, when the failure concerns one. */
+  readonly model: string | undefined;
+
+  constructor(
+    code: LLMErrorCode,
+    message: string,
+    options: ErrorOptions & { provider?: string | undefined; model?: string | undefined } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LLMError';
+    this.code = code;
+    this.provider = options.provider;
+    this.model = options.model;
+  }
+
+  get [kLLMError](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === LLMError) {
+      return typeof value === 'object' && value !== null && kLLMError in value;
+    }
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /** A plain, secret-free description for ledgers, logs and `LLMResponse.error`. */
+  toJSON(): { code: LLMErrorCode; message: string; provider?: string; model?: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.provider === undefined ? {} : { provider: this.provider }),
+      ...(this.model === undefined ? {} : { model: this.model }),
+    };
+  }
+}
+
+type Target = { provider?: string | undefined; model?: string | undefined };
+
+/** The provider answered 429. The pair is now cooling down; nothing was retried. */
+export class LLMRateLimitedError extends LLMError {
+  /** The provider's `Retry-After`, in milliseconds, when it sent one. */
+  readonly retryAfterMs: number | undefined;
+  /** When the pair may be called again (epoch ms). */
+  readonly cooldownUntil: number;
+
+  constructor(
+    message: string,
+    opts: Target & ErrorOptions & { retryAfterMs?: number | undefined; cooldownUntil: number },
+  ) {
+    super(LLMErrorCode.RATE_LIMITED, message, opts);
+    this.name = 'LLMRateLimitedError';
+    this.retryAfterMs = opts.retryAfterMs;
+    this.cooldownUntil = opts.cooldownUntil;
+  }
+}
+
+/** The provider+model pair is in cooldown after a 429; no call was made. */
+export class ProviderCoolingDownError extends LLMError {
+  /** When the pair may be called again (epoch ms). */
+  readonly until: number;
+
+  constructor(message: string, opts: Target & ErrorOptions & { until: number }) {
+    super(LLMErrorCode.COOLING_DOWN, message, opts);
+    this.name = 'ProviderCoolingDownError';
+    this.until = opts.until;
+  }
+}
+
+/** A budget (the global rolling hour, or a delegation chain's cap) would be exceeded; no call was made. */
+export class LLMBudgetExceededError extends LLMError {
+  /** Which budget refused: `calls`, `tokens`, `cost` or `chain`. */
+  readonly budget: 'calls' | 'tokens' | 'cost' | 'chain';
+
+  constructor(
+    message: string,
+    opts: Target & ErrorOptions & { budget: 'calls' | 'tokens' | 'cost' | 'chain' },
+  ) {
+    super(LLMErrorCode.BUDGET_EXCEEDED, message, opts);
+    this.name = 'LLMBudgetExceededError';
+    this.budget = opts.budget;
+  }
+}
+
+/** The provider did not answer within the time limit (or the caller aborted). */
+export class LLMTimeoutError extends LLMError {
+  readonly timeoutMs: number;
+
+  constructor(message: string, opts: Target & ErrorOptions & { timeoutMs: number }) {
+    super(LLMErrorCode.TIMEOUT, message, opts);
+    this.name = 'LLMTimeoutError';
+    this.timeoutMs = opts.timeoutMs;
+  }
+}
+
+/** The answer was not valid JSON, or did not match the request's answer schema. */
+export class LLMResponseFormatError extends LLMError {
+  /** The raw text the model returned (truncated to 2,000 characters). */
+  readonly raw: string;
+  /** Where the answer broke the schema, e.g. `["action"]`, when known. */
+  readonly issues: readonly { path: readonly PropertyKey[]; message: string }[];
+
+  constructor(
+    message: string,
+    opts: Target &
+      ErrorOptions & { raw: string; issues?: readonly { path: readonly PropertyKey[]; message: string }[] },
+  ) {
+    super(LLMErrorCode.RESPONSE_FORMAT, message, opts);
+    this.name = 'LLMResponseFormatError';
+    this.raw = opts.raw.slice(0, 2000);
+    this.issues = opts.issues ?? [];
+  }
+}
+
+/** The routing policy refused the request (e.g. a judgment task asked of the local model). */
+export class LLMPolicyError extends LLMError {
+  constructor(message: string, opts: Target & ErrorOptions = {}) {
+    super(LLMErrorCode.POLICY, message, opts);
+    this.name = 'LLMPolicyError';
+  }
+}
+
+/** The provider failed (5xx, connection refused, an unexpected body). */
+export class LLMProviderError extends LLMError {
+  /** The HTTP status, when there was one. */
+  readonly status: number | undefined;
+
+  constructor(message: string, opts: Target & ErrorOptions & { status?: number | undefined } = {}) {
+    super(LLMErrorCode.PROVIDER, message, opts);
+    this.name = 'LLMProviderError';
+    this.status = opts.status;
+  }
+}
+
+/** The configuration is invalid. `path` names the offending key. */
+export class LLMConfigError extends LLMError {
+  readonly path: string;
+
+  constructor(message: string, opts: ErrorOptions & { path: string }) {
+    super(LLMErrorCode.CONFIG, message, opts);
+    this.name = 'LLMConfigError';
+    this.path = opts.path;
+  }
+}
+
+/** An agent asked for more LLM calls than its per-cycle allowance (a planet: one). */
+export class LLMCallLimitError extends LLMError {
+  readonly agent: string;
+  readonly limit: number;
+
+  constructor(message: string, opts: ErrorOptions & { agent: string; limit: number }) {
+    super(LLMErrorCode.CALL_LIMIT, message, opts);
+    this.name = 'LLMCallLimitError';
+    this.agent = opts.agent;
+    this.limit = opts.limit;
+  }
+}

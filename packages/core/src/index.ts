@@ -1,0 +1,16 @@
+export { type Clock, ManualClock, systemClock } from './clock.ts';
+export {
+  LLMBudgetExceededError,
+  LLMCallLimitError,
+  LLMConfigError,
+  LLMError,
+  LLMErrorCode,
+  LLMPolicyError,
+  LLMProviderError,
+  LLMRateLimitedError,
+  LLMResponseFormatError,
+  LLMTimeoutError,
+  ProviderCoolingDownError,
+} from './errors.ts';
+export { EXECUTION_MODES, ExecutionMode } from './mode.ts';
+export type { ChatMessage, LLMRequest, LLMResponse, MaterialFeatures, ModelTarget } from './request.ts';
