@@ -1,0 +1,1 @@
+export { freePort, tempDir } from './net.ts';
