@@ -14,3 +14,10 @@ export {
 } from './errors.ts';
 export { EXECUTION_MODES, ExecutionMode } from './mode.ts';
 export type { ChatMessage, LLMRequest, LLMResponse, MaterialFeatures, ModelTarget } from './request.ts';
+export {
+  DEFAULT_MODE_THRESHOLDS,
+  type ModeDecision,
+  type ModeSignals,
+  type ModeThresholds,
+  selectMode,
+} from './select-mode.ts';
