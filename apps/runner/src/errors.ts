@@ -1,0 +1,104 @@
+/**
+ * Every failure the runner reports on purpose is a {@link RunnerError} with a stable `code` callers (and
+ * the CLI's exit path) can switch on. The underlying failure travels as `cause`.
+ */
+export const RunnerErrorCode = {
+  FEED_FILE: 'ORRERY_FEED_FILE',
+  FEED_FORMAT: 'ORRERY_FEED_FORMAT',
+  FEED_COLUMNS: 'ORRERY_FEED_COLUMNS',
+  FEED_BAD_ROWS: 'ORRERY_FEED_BAD_ROWS',
+  FEED_EMPTY: 'ORRERY_FEED_EMPTY',
+  FEED_LIVE: 'ORRERY_FEED_LIVE',
+  CONFIG_FILE: 'ORRERY_CONFIG_FILE',
+  CONFIG_INVALID: 'ORRERY_CONFIG_INVALID',
+  BROKER_ORDER: 'ORRERY_BROKER_ORDER',
+  LEDGER_RUN: 'ORRERY_LEDGER_RUN',
+  USAGE: 'ORRERY_USAGE',
+} as const;
+
+/** One of {@link RunnerErrorCode}'s values. */
+export type RunnerErrorCode = (typeof RunnerErrorCode)[keyof typeof RunnerErrorCode];
+
+const kRunnerError = Symbol.for('orrery.runner.RunnerError');
+
+/** Base of every runner error. `instanceof` works across duplicate copies of the package. */
+export class RunnerError extends Error {
+  readonly code: RunnerErrorCode;
+
+  constructor(code: RunnerErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RunnerError';
+    this.code = code;
+  }
+
+  get [kRunnerError](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === RunnerError) return typeof value === 'object' && value !== null && kRunnerError in value;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+/** A market data file or feed could not be read or held too many bad rows. `source` names it. */
+export class FeedError extends RunnerError {
+  /** The file path or feed name the failure concerns. */
+  readonly source: string;
+
+  constructor(code: RunnerErrorCode, source: string, message: string, options: ErrorOptions = {}) {
+    super(code, `${source}: ${message}`, options);
+    this.name = 'FeedError';
+    this.source = source;
+  }
+}
+
+/** One problem in a configuration: the dotted key path and what is wrong with it. */
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `broker.feeBps`; `(root)` for the whole document. */
+  readonly path: string;
+  /** What is wrong, in words. */
+  readonly message: string;
+}
+
+/** The configuration file could not be read, parsed or validated. `issues` lists every problem found. */
+export class ConfigError extends RunnerError {
+  /** The file the configuration came from, or `(defaults)`. */
+  readonly file: string;
+  /** Every problem, each naming its key path. Empty when the file itself could not be read or parsed. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(
+    code: RunnerErrorCode,
+    file: string,
+    message: string,
+    issues: readonly ConfigIssue[] = [],
+    options: ErrorOptions = {},
+  ) {
+    const detail = issues.map((i) => `\n  - ${i.path}: ${i.message}`).join('');
+    super(code, `${file}: ${message}${detail}`, options);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** An order the paper broker refuses (bad quantity, price or type). Nothing was recorded. */
+export class BrokerError extends RunnerError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(RunnerErrorCode.BROKER_ORDER, message, options);
+    this.name = 'BrokerError';
+  }
+}
+
+/** A run in the ledger cannot be started or resumed as asked (missing, already there, other data). */
+export class LedgerError extends RunnerError {
+  /** The run id concerned. */
+  readonly runId: string;
+
+  constructor(runId: string, message: string, options: ErrorOptions = {}) {
+    super(RunnerErrorCode.LEDGER_RUN, `run ${runId}: ${message}`, options);
+    this.name = 'LedgerError';
+    this.runId = runId;
+  }
+}

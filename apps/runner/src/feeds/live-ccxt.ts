@@ -1,0 +1,198 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Clock } from '@orrery/core';
+import { FeedError, RunnerErrorCode } from '../errors.ts';
+import type { Bar } from './bar.ts';
+import { checkBar, DropReason } from './check-bar.ts';
+import { type FeedReport, FeedReportBuilder } from './feed-report.ts';
+import { formatTime } from './parse-time.ts';
+
+/** The one ccxt method the live feed uses. A ccxt `Exchange` satisfies it; nothing else of ccxt is reached. */
+export interface OhlcvSource {
+  /** ccxt's `fetchOHLCV`: rows of `[time ms, open, high, low, close, volume]`, oldest first. */
+  fetchOHLCV(
+    symbol: string,
+    timeframe?: string,
+    since?: number,
+    limit?: number,
+  ): Promise<(number | undefined)[][]>;
+}
+
+/** How to reach an exchange's public market data through ccxt. No API key is ever set. */
+export interface CcxtSourceOptions {
+  /** ccxt exchange id. Default `binance`. */
+  readonly exchange?: string;
+  /**
+   * Replaces entries of the exchange's `urls.api` (for binance spot, `public`), e.g. to point at a proxy
+   * or a loopback test server.
+   */
+  readonly apiUrls?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Creates a ccxt exchange for public OHLCV. It is built without credentials, so no private (order)
+ * endpoint can be called; the runner only ever calls `fetchOHLCV` on it.
+ *
+ * @throws FeedError `ORRERY_FEED_LIVE` when ccxt has no such exchange.
+ */
+export async function createCcxtSource(opts: CcxtSourceOptions = {}): Promise<OhlcvSource> {
+  const ccxt = (await import('ccxt')).default;
+  const id = opts.exchange ?? 'binance';
+  const Ctor = (ccxt as unknown as Record<string, unknown>)[id];
+  if (!ccxt.exchanges.includes(id) || typeof Ctor !== 'function') {
+    throw new FeedError(RunnerErrorCode.FEED_LIVE, `ccxt:${id}`, 'ccxt has no such exchange');
+  }
+  // Spot markets only: the OHLCV endpoint of a spot symbol needs nothing else.
+  const exchange = new (
+    Ctor as new (
+      cfg: object,
+    ) => OhlcvSource & { urls: { api: Record<string, unknown> } }
+  )({
+    options: { fetchMarkets: { types: ['spot'] } },
+  });
+  if (opts.apiUrls) exchange.urls.api = { ...exchange.urls.api, ...opts.apiUrls };
+  return exchange;
+}
+
+/** Parses a ccxt timeframe (`1m`, `15m`, `1h`, `4h`, `1d`, `1w`) into milliseconds. */
+export function timeframeMs(timeframe: string): number {
+  const m = /^(\d+)([smhdw])$/.exec(timeframe);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+  if (!m)
+    throw new FeedError(RunnerErrorCode.FEED_LIVE, 'timeframe', `'${timeframe}' is not like 1m, 1h or 1d`);
+  return Number(m[1]) * unit[m[2] as keyof typeof unit];
+}
+
+/** Settings of a {@link LiveFeed}. */
+export interface LiveFeedOptions {
+  readonly source: OhlcvSource;
+  readonly symbol: string;
+  /** ccxt timeframe, e.g. `1m`, `1h`. */
+  readonly timeframe: string;
+  /** Decides which candles have closed. */
+  readonly clock: Clock;
+  /** First bar time wanted (epoch ms). Default: `warmupBars` bars before now. */
+  readonly since?: number;
+  /** Closed bars fetched before now when `since` is not given, to warm the indicators. Default 100. */
+  readonly warmupBars?: number;
+  /** Wait between polls when no new bar has closed, ms. Default: the timeframe, at most 60 s. */
+  readonly pollMs?: number;
+  /** Candles asked for per request. Default 500. */
+  readonly limit?: number;
+  /** How to wait; tests advance a manual clock here. Default: a real timer. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Told once per outage when a poll fails on the network; polling goes on. */
+  readonly onNetworkError?: (err: Error) => void;
+}
+
+/**
+ * Polls an exchange's public OHLCV and yields each bar once, in time order, after it has closed.
+ * Every candle is checked like a CSV row; bad ones are counted in {@link LiveFeed.report} and never
+ * yielded. Network failures are waited out (bounded backoff); other exchange errors end the feed.
+ */
+export class LiveFeed {
+  readonly #o: LiveFeedOptions;
+  readonly #tf: number;
+  readonly #report: FeedReportBuilder;
+  #last = Number.NEGATIVE_INFINITY;
+  #first: number | undefined;
+  #count = 0;
+
+  constructor(opts: LiveFeedOptions) {
+    this.#o = opts;
+    this.#tf = timeframeMs(opts.timeframe);
+    this.#report = new FeedReportBuilder(`live ${opts.symbol} ${opts.timeframe}`);
+  }
+
+  /** What has been yielded and dropped so far. */
+  report(): FeedReport {
+    return this.#report.buildCounts(this.#count, this.#first, this.#count > 0 ? this.#last : undefined);
+  }
+
+  /**
+   * Yields closed bars until `signal` aborts.
+   *
+   * @throws FeedError `ORRERY_FEED_LIVE` when the exchange refuses the request for a reason other than
+   *   the network (unknown symbol, unsupported timeframe).
+   */
+  async *bars(signal: AbortSignal): AsyncGenerator<Bar> {
+    const o = this.#o;
+    const sleep = o.sleep ?? ((ms, s) => delay(ms, undefined, { signal: s }).catch(() => undefined));
+    const pollMs = o.pollMs ?? Math.min(this.#tf, 60_000);
+    let since = o.since ?? o.clock.now() - (o.warmupBars ?? 100) * this.#tf;
+    let failures = 0;
+    while (!signal.aborted) {
+      let rows: (number | undefined)[][];
+      try {
+        rows = await o.source.fetchOHLCV(o.symbol, o.timeframe, since, o.limit ?? 500);
+        failures = 0;
+      } catch (err) {
+        if (!isNetworkError(err)) {
+          throw new FeedError(RunnerErrorCode.FEED_LIVE, `live ${o.symbol}`, (err as Error).message, {
+            cause: err,
+          });
+        }
+        if (failures++ === 0) o.onNetworkError?.(err as Error);
+        await sleep(Math.min(pollMs * 2 ** failures, 300_000), signal);
+        continue;
+      }
+      let yielded = 0;
+      for (const row of rows) {
+        const bar = this.#accept(row);
+        if (!bar) continue;
+        yielded++;
+        since = bar.time + 1;
+        yield bar;
+        if (signal.aborted) return;
+      }
+      if (yielded === 0) await sleep(pollMs, signal);
+    }
+  }
+
+  #accept(row: readonly (number | undefined)[]): Bar | undefined {
+    const [time, open, high, low, close, volume] = row.map((v) => (v === undefined ? Number.NaN : Number(v)));
+    const t = time ?? Number.NaN;
+    // A candle still forming is neither yielded nor counted: it comes back closed on a later poll.
+    if (Number.isFinite(t) && t + this.#tf > this.#o.clock.now()) return undefined;
+    this.#report.rowsRead++;
+    const label = Number.isFinite(t) ? formatTime(t, false) : String(row[0]);
+    if (!Number.isFinite(t)) {
+      this.#report.drop(DropReason.BAD_TIME, { line: undefined, time: label, detail: 'no time' });
+      return undefined;
+    }
+    if (t <= this.#last) {
+      const same = t === this.#last;
+      this.#report.drop(same ? DropReason.DUPLICATE_TIME : DropReason.OUT_OF_ORDER, {
+        line: undefined,
+        time: label,
+        detail: `after a bar at ${formatTime(this.#last, false)} was already taken`,
+      });
+      return undefined;
+    }
+    const bar: Bar = {
+      time: t,
+      open: open ?? Number.NaN,
+      high: high ?? Number.NaN,
+      low: low ?? Number.NaN,
+      close: close ?? Number.NaN,
+      volume: volume ?? Number.NaN,
+    };
+    const problem = checkBar(bar);
+    if (problem) {
+      this.#report.drop(problem.reason, { line: undefined, time: label, detail: problem.detail });
+      return undefined;
+    }
+    if (bar.volume === 0) this.#report.zeroVolume({ line: undefined, time: label, detail: 'volume 0' });
+    this.#last = t;
+    this.#first ??= t;
+    this.#count++;
+    return bar;
+  }
+}
+
+function isNetworkError(err: unknown): boolean {
+  // ccxt's NetworkError family (RequestTimeout, ExchangeNotAvailable, DDoSProtection…) all carry this name chain.
+  for (let p = err; p && typeof p === 'object'; p = Object.getPrototypeOf(p)) {
+    if ((p as { constructor?: { name?: string } }).constructor?.name === 'NetworkError') return true;
+  }
+  return false;
+}
