@@ -8,4 +8,5 @@ export {
   type LlmWire,
   startLlmServer,
 } from './llm-server.ts';
+export { type NatsServerHandle, type NatsServerOptions, startNatsServer } from './nats-server.ts';
 export { freePort, tempDir } from './net.ts';
