@@ -1,0 +1,93 @@
+import { EventEmitter } from 'eventemitter3';
+import { BaseBus } from './base-bus.ts';
+import type { BusOptions, Delivery } from './bus.ts';
+import { COPY, DIRECT, RequestDelivery } from './delivery.ts';
+import { NoRespondersError } from './errors.ts';
+import type { Message, RequestMessage } from './messages/catalogue.ts';
+import type { Subscriber } from './subscriber.ts';
+
+type Listener = (message: Message, delivery: Delivery) => void;
+
+/**
+ * The in-process bus (the default). Messages are not copied or re-validated: a message is validated
+ * once, when built with `createMessage` (or on its first publish), and frozen.
+ *
+ * Routing: one eventemitter3 event per concrete address. A pattern subscription is wired to each
+ * concrete address it matches the first time that address is used, so publishing costs one `emit`.
+ * A subscriber that is idle receives the message synchronously, inside `publish`.
+ */
+export class LocalBus extends BaseBus {
+  readonly #emitter = new EventEmitter<Record<string, Listener>>();
+  readonly #known = new Set<string>();
+  readonly #listeners = new Map<Subscriber, { fn: Listener; wired: Set<string> }>();
+
+  /** @throws InvalidArgumentError on a mailbox capacity or timeout below 1. */
+  constructor(opts: BusOptions = {}) {
+    super(opts);
+  }
+
+  protected send(message: Message): void {
+    const to = message.recipient;
+    if (!this.#known.has(to)) this.#learn(to);
+    this.#emitter.emit(to, message, DIRECT);
+    if (message.type === 'planet.lateral' && to !== 'sun') {
+      if (!this.#known.has('sun')) this.#learn('sun');
+      this.#emitter.emit('sun', message, COPY);
+    }
+  }
+
+  protected sendRequest(request: RequestMessage): void {
+    const to = request.recipient;
+    if (!this.#known.has(to)) this.#learn(to);
+    if (this.#emitter.listenerCount(to) === 0) {
+      this.counters.requests.noResponders++;
+      this.pending.fail(
+        request.id,
+        new NoRespondersError(`no subscriber for ${to} (request ${request.payload.topic})`, { address: to }),
+      );
+      return;
+    }
+    const delivery = new RequestDelivery(request, (answer) => this.pending.answer(answer), this.clock);
+    this.#emitter.emit(to, request, delivery);
+  }
+
+  protected attach(sub: Subscriber): () => void {
+    const fn: Listener = (message, delivery) => {
+      // The sun's copy of a lateral message is skipped by a subscription that already got the original.
+      if (delivery === COPY && sub.wants(message.recipient)) return;
+      sub.offer(message, delivery);
+    };
+    const entry = { fn, wired: new Set<string>() };
+    this.#listeners.set(sub, entry);
+    if (!sub.matcher.pattern.includes('*') && !sub.matcher.pattern.includes('>')) {
+      this.#known.add(sub.matcher.pattern);
+    }
+    if (sub.broadcasts) this.#known.add('broadcast');
+    for (const address of this.#known) {
+      if (sub.wants(address)) this.#wire(address, entry);
+    }
+    return () => {
+      for (const address of entry.wired) this.#emitter.removeListener(address, fn);
+      this.#listeners.delete(sub);
+    };
+  }
+
+  protected async shutdown(): Promise<void> {
+    this.#emitter.removeAllListeners();
+    this.#listeners.clear();
+  }
+
+  /** First use of an address: wire every subscription that wants it. */
+  #learn(address: string): void {
+    this.#known.add(address);
+    for (const [sub, entry] of this.#listeners) {
+      if (sub.wants(address)) this.#wire(address, entry);
+    }
+  }
+
+  #wire(address: string, entry: { fn: Listener; wired: Set<string> }): void {
+    if (entry.wired.has(address)) return;
+    entry.wired.add(address);
+    this.#emitter.on(address, entry.fn);
+  }
+}
