@@ -1,0 +1,289 @@
+import Database from 'better-sqlite3';
+import { LedgerError } from '../errors.ts';
+import type { BrokerState } from './paper-broker.ts';
+import type { BrokerSettings, Fill, Order, Position } from './types.ts';
+
+/** A run as the ledger records it. */
+export interface RunRow {
+  readonly id: string;
+  /** `running` until it ends; a run killed mid-way stays `running` and can be resumed. */
+  readonly status: 'running' | 'completed' | 'failed';
+  readonly createdAt: number;
+  readonly settings: BrokerSettings;
+  /** What the run was started with (data sources, options): compared on resume. */
+  readonly meta: Record<string, unknown>;
+  /** Time of the last committed step (epoch ms), or undefined before the first. */
+  readonly lastTime: number | undefined;
+  readonly cash: number;
+}
+
+/** One point of the equity curve. */
+export interface EquityPoint {
+  readonly time: number;
+  readonly equity: number;
+  readonly cash: number;
+}
+
+/** One cycle record as stored: a few columns for queries, the whole record as JSON. */
+export interface StoredCycle {
+  readonly symbol: string;
+  readonly time: number;
+  readonly mode: string;
+  readonly record: unknown;
+}
+
+/** Everything one step (one bar time) changed, written in one transaction. */
+export interface StepWrite {
+  readonly time: number;
+  readonly fills: readonly Fill[];
+  readonly orders: readonly Order[];
+  readonly state: BrokerState;
+  readonly equity: number;
+  readonly cycles: readonly StoredCycle[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL, settings TEXT NOT NULL,
+  meta TEXT NOT NULL, last_time INTEGER, cash REAL NOT NULL, marks TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY, run_id TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, type TEXT NOT NULL,
+  qty REAL NOT NULL, limit_price REAL, stop_price REAL, placed_at INTEGER NOT NULL, tif TEXT NOT NULL,
+  reason TEXT NOT NULL, status TEXT NOT NULL, filled_qty REAL NOT NULL, note TEXT, closed_at INTEGER);
+CREATE INDEX IF NOT EXISTS orders_run_status ON orders(run_id, status);
+CREATE TABLE IF NOT EXISTS fills (
+  id TEXT PRIMARY KEY REFERENCES orders(id), run_id TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL,
+  time INTEGER NOT NULL, qty REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL, slippage REAL NOT NULL,
+  realized_pnl REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS fills_run_time ON fills(run_id, time);
+CREATE TABLE IF NOT EXISTS positions (
+  run_id TEXT NOT NULL, symbol TEXT NOT NULL, qty REAL NOT NULL, avg_price REAL NOT NULL,
+  PRIMARY KEY (run_id, symbol));
+CREATE TABLE IF NOT EXISTS equity (
+  run_id TEXT NOT NULL, time INTEGER NOT NULL, equity REAL NOT NULL, cash REAL NOT NULL,
+  PRIMARY KEY (run_id, time));
+CREATE TABLE IF NOT EXISTS cycles (
+  run_id TEXT NOT NULL, symbol TEXT NOT NULL, time INTEGER NOT NULL, mode TEXT NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (run_id, symbol, time));
+`;
+
+/**
+ * The paper account's SQLite ledger (WAL): runs, orders, fills, positions, the equity curve and cycle
+ * records. A step's changes are committed in one transaction together with the run's `last_time`, so a
+ * process killed at any point leaves the ledger at the end of a whole step; resuming continues after it.
+ * A fill's primary key is its order id, so no fill can be written twice.
+ */
+export class Ledger {
+  readonly #db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Opens (creating if needed) the ledger at `path` (`:memory:` for a throwaway one). */
+  static open(path: string): Ledger {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    // NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return new Ledger(db);
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+
+  /** @throws LedgerError when a run with this id already exists. */
+  createRun(id: string, settings: BrokerSettings, meta: Record<string, unknown>, createdAt: number): RunRow {
+    if (this.getRun(id))
+      throw new LedgerError(id, 'already exists in the ledger; use --resume or another --run-id');
+    this.#db
+      .prepare('INSERT INTO runs (id, status, created_at, settings, meta, cash) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, 'running', createdAt, JSON.stringify(settings), JSON.stringify(meta), settings.initialCash);
+    return this.getRun(id)!;
+  }
+
+  /** The run, or undefined. */
+  getRun(id: string): RunRow | undefined {
+    const r = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as
+      | {
+          id: string;
+          status: RunRow['status'];
+          created_at: number;
+          settings: string;
+          meta: string;
+          last_time: number | null;
+          cash: number;
+        }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      status: r.status,
+      createdAt: r.created_at,
+      settings: JSON.parse(r.settings) as BrokerSettings,
+      meta: JSON.parse(r.meta) as Record<string, unknown>,
+      lastTime: r.last_time ?? undefined,
+      cash: r.cash,
+    };
+  }
+
+  /** Every run, newest first. */
+  listRuns(): RunRow[] {
+    const ids = this.#db.prepare('SELECT id FROM runs ORDER BY created_at DESC, id').all() as {
+      id: string;
+    }[];
+    return ids.map((r) => this.getRun(r.id)!);
+  }
+
+  /**
+   * The broker state at the end of the last committed step.
+   *
+   * @throws LedgerError when the run does not exist.
+   */
+  loadState(id: string): BrokerState {
+    const run = this.#db.prepare('SELECT cash, marks FROM runs WHERE id = ?').get(id) as
+      | { cash: number; marks: string }
+      | undefined;
+    if (!run) throw new LedgerError(id, 'is not in the ledger');
+    const positions: Record<string, Position> = {};
+    for (const p of this.#db
+      .prepare('SELECT symbol, qty, avg_price FROM positions WHERE run_id = ?')
+      .all(id) as {
+      symbol: string;
+      qty: number;
+      avg_price: number;
+    }[])
+      positions[p.symbol] = { qty: p.qty, avgPrice: p.avg_price };
+    const openOrders = this.orders(id).filter((o) => o.status === 'open');
+    return { cash: run.cash, positions, openOrders, marks: JSON.parse(run.marks) as Record<string, number> };
+  }
+
+  /**
+   * Commits one step atomically: its fills, new and changed orders, positions, cash, marks, the equity
+   * point, the cycle records and `last_time`.
+   *
+   * @throws LedgerError when the step is not after the last committed one (the loop went back in time).
+   */
+  commitStep(id: string, step: StepWrite): void {
+    const db = this.#db;
+    const tx = db.transaction(() => {
+      const run = db.prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
+        | { last_time: number | null }
+        | undefined;
+      if (!run) throw new LedgerError(id, 'is not in the ledger');
+      if (run.last_time !== null && step.time <= run.last_time)
+        throw new LedgerError(id, `step ${step.time} is not after the last committed step ${run.last_time}`);
+      const upsertOrder = db.prepare(
+        `INSERT INTO orders (id, run_id, symbol, side, type, qty, limit_price, stop_price, placed_at, tif, reason, status, filled_qty, note, closed_at)
+         VALUES (@id, @run, @symbol, @side, @type, @qty, @limitPrice, @stopPrice, @placedAt, @tif, @reason, @status, @filledQty, @note, @closedAt)
+         ON CONFLICT(id) DO UPDATE SET status = excluded.status, filled_qty = excluded.filled_qty, note = excluded.note, closed_at = excluded.closed_at`,
+      );
+      for (const o of step.orders)
+        upsertOrder.run({
+          ...o,
+          run: id,
+          limitPrice: o.limitPrice ?? null,
+          stopPrice: o.stopPrice ?? null,
+          note: o.note ?? null,
+          closedAt: o.closedAt ?? null,
+        });
+      const insFill = db.prepare(
+        'INSERT INTO fills (id, run_id, symbol, side, time, qty, price, fee, slippage, realized_pnl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const f of step.fills)
+        insFill.run(f.id, id, f.symbol, f.side, f.time, f.qty, f.price, f.fee, f.slippage, f.realizedPnl);
+      db.prepare('DELETE FROM positions WHERE run_id = ?').run(id);
+      const insPos = db.prepare('INSERT INTO positions (run_id, symbol, qty, avg_price) VALUES (?, ?, ?, ?)');
+      for (const [symbol, p] of Object.entries(step.state.positions))
+        insPos.run(id, symbol, p.qty, p.avgPrice);
+      db.prepare('INSERT INTO equity (run_id, time, equity, cash) VALUES (?, ?, ?, ?)').run(
+        id,
+        step.time,
+        step.equity,
+        step.state.cash,
+      );
+      const insCycle = db.prepare(
+        'INSERT INTO cycles (run_id, symbol, time, mode, record) VALUES (?, ?, ?, ?, ?)',
+      );
+      for (const c of step.cycles) insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record));
+      db.prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
+        step.time,
+        step.state.cash,
+        JSON.stringify(step.state.marks),
+        id,
+      );
+    });
+    tx.immediate();
+  }
+
+  /** Marks the run finished. */
+  finishRun(id: string, status: 'completed' | 'failed'): void {
+    this.#db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  /** Every order of the run, in placement order. */
+  orders(id: string): Order[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM orders WHERE run_id = ? ORDER BY placed_at, rowid')
+      .all(id) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      symbol: r.symbol as string,
+      side: r.side as Order['side'],
+      type: r.type as Order['type'],
+      qty: r.qty as number,
+      limitPrice: (r.limit_price as number | null) ?? undefined,
+      stopPrice: (r.stop_price as number | null) ?? undefined,
+      placedAt: r.placed_at as number,
+      tif: r.tif as Order['tif'],
+      reason: r.reason as string,
+      status: r.status as Order['status'],
+      filledQty: r.filled_qty as number,
+      note: (r.note as string | null) ?? undefined,
+      closedAt: (r.closed_at as number | null) ?? undefined,
+    }));
+  }
+
+  /** Every fill of the run, in time order. */
+  fills(id: string): Fill[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM fills WHERE run_id = ? ORDER BY time, rowid')
+      .all(id) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      symbol: r.symbol as string,
+      side: r.side as Fill['side'],
+      time: r.time as number,
+      qty: r.qty as number,
+      price: r.price as number,
+      fee: r.fee as number,
+      slippage: r.slippage as number,
+      realizedPnl: r.realized_pnl as number,
+    }));
+  }
+
+  /** The equity curve, in time order. */
+  equityCurve(id: string): EquityPoint[] {
+    return this.#db
+      .prepare('SELECT time, equity, cash FROM equity WHERE run_id = ? ORDER BY time')
+      .all(id) as EquityPoint[];
+  }
+
+  /** Cycle records, in time order. */
+  cycles(id: string): StoredCycle[] {
+    const rows = this.#db
+      .prepare('SELECT symbol, time, mode, record FROM cycles WHERE run_id = ? ORDER BY time, symbol')
+      .all(id) as { symbol: string; time: number; mode: string; record: string }[];
+    return rows.map((r) => ({
+      symbol: r.symbol,
+      time: r.time,
+      mode: r.mode,
+      record: JSON.parse(r.record) as unknown,
+    }));
+  }
+}
