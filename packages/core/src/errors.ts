@@ -12,6 +12,7 @@ export const LLMErrorCode = {
   PROVIDER: 'ORRERY_LLM_PROVIDER',
   CONFIG: 'ORRERY_LLM_CONFIG',
   CALL_LIMIT: 'ORRERY_LLM_CALL_LIMIT',
+  INVALID_REQUEST: 'ORRERY_LLM_INVALID_REQUEST',
 } as const;
 
 /** One of {@link LLMErrorCode}'s values. */
@@ -179,5 +180,17 @@ export class LLMCallLimitError extends LLMError {
     this.name = 'LLMCallLimitError';
     this.agent = opts.agent;
     this.limit = opts.limit;
+  }
+}
+
+/** The request itself is unusable (no messages, an unknown pinned provider, a bad field); no call was made. */
+export class LLMRequestError extends LLMError {
+  /** The offending request field, e.g. `messages` or `target.provider`. */
+  readonly field: string;
+
+  constructor(message: string, opts: Target & ErrorOptions & { field: string }) {
+    super(LLMErrorCode.INVALID_REQUEST, message, opts);
+    this.name = 'LLMRequestError';
+    this.field = opts.field;
   }
 }

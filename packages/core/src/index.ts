@@ -1,4 +1,38 @@
+export {
+  BudgetTracker,
+  type BudgetTrackerOptions,
+  type BudgetUsage,
+  type ChainReservation,
+} from './budget-tracker.ts';
+export {
+  type CachedAnswer,
+  type CacheMiss,
+  cacheKey,
+  movedPast,
+  ResponseCache,
+  schemaIdentity,
+} from './cache.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
+export {
+  DEFAULT_JUDGMENT_TASKS,
+  DEFAULT_LOCAL_BASE_URL,
+  DEFAULT_PRICES,
+  DEFAULT_PROVIDERS,
+  DEFAULT_TRIVIAL_TASKS,
+  GATEWAY_ENV_KEYS,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  gatewayConfigSchema,
+  isParsedGatewayConfig,
+  type ProviderConfig,
+  parseGatewayConfig,
+  priceSchema,
+  providerConfigSchema,
+  type RoutingRule,
+  routingRuleSchema,
+  targetSchema,
+} from './config/index.ts';
+export { type CooldownPolicy, type CooldownState, Cooldowns } from './cooldowns.ts';
 export {
   LLMBudgetExceededError,
   LLMCallLimitError,
@@ -8,12 +42,52 @@ export {
   LLMPolicyError,
   LLMProviderError,
   LLMRateLimitedError,
+  LLMRequestError,
   LLMResponseFormatError,
   LLMTimeoutError,
   ProviderCoolingDownError,
 } from './errors.ts';
+export { CHARS_PER_TOKEN, estimateTokens } from './estimate.ts';
+export type { Gateway, GatewayMetrics } from './gateway.ts';
+export { parseJsonAnswer, stripJsonFences } from './json-answer.ts';
+export {
+  Ledger,
+  type LedgerEntry,
+  type LedgerOutcome,
+  type LedgerSummary,
+  type ReferenceModel,
+  type RefusalReason,
+} from './ledger.ts';
+export { createGateway, type GatewayOptions, LLMGateway } from './llm-gateway.ts';
+export { type CounterSnapshot, LATENCY_BUCKETS_MS, type LatencySnapshot } from './metrics.ts';
 export { EXECUTION_MODES, ExecutionMode } from './mode.ts';
+export {
+  ANTHROPIC_VERSION,
+  type AnthropicOptions,
+  AnthropicProvider,
+  type ChatProvider,
+  type HttpPoolOptions,
+  HttpPools,
+  type OpenAICompatibleOptions,
+  OpenAICompatibleProvider,
+  type ProviderAnswer,
+  type ProviderCall,
+  parseRetryAfter,
+} from './providers/index.ts';
 export type { ChatMessage, LLMRequest, LLMResponse, MaterialFeatures, ModelTarget } from './request.ts';
+export {
+  type BudgetReservation,
+  type BudgetStatus,
+  RollingBudget,
+  type RollingBudgetLimits,
+} from './rolling-budget.ts';
+export {
+  type Price,
+  type RouteCandidate,
+  type RoutePlan,
+  RoutingPolicy,
+  type TaskTrust,
+} from './routing-policy.ts';
 export {
   DEFAULT_MODE_THRESHOLDS,
   type ModeDecision,
@@ -21,3 +95,4 @@ export {
   type ModeThresholds,
   selectMode,
 } from './select-mode.ts';
+export { GATEWAY_SCHEMA_VERSION, openGatewayDb, type SqliteDb } from './sqlite.ts';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { BudgetTracker } from './budget-tracker.ts';
 import type { ExecutionMode } from './mode.ts';
 
 /** One chat message. */
@@ -52,6 +53,12 @@ export interface LLMRequest<T = unknown> {
   currentFeatures?: Readonly<Record<string, number>> | undefined;
   /** Cancels the call. */
   signal?: AbortSignal | undefined;
+  /**
+   * The delegation chain's budget: the call's estimate is held on this tracker and every ancestor before
+   * the provider is called (`LLMBudgetExceededError`, `budget: 'chain'`, if any level cannot afford it),
+   * then settled with the actual usage.
+   */
+  budget?: BudgetTracker | undefined;
 }
 
 /** The answer to an {@link LLMRequest}. Every call, cached or not, failed or not, is one of these. */

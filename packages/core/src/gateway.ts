@@ -1,0 +1,72 @@
+import type { BudgetTracker, BudgetTrackerOptions } from './budget-tracker.ts';
+import type { GatewayConfig } from './config/schema.ts';
+import type { CooldownState } from './cooldowns.ts';
+import type { Ledger } from './ledger.ts';
+import type { CounterSnapshot } from './metrics.ts';
+import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
+import type { BudgetStatus } from './rolling-budget.ts';
+
+/** A snapshot for `orrery serve`'s Prometheus endpoint and for dashboards. */
+export interface GatewayMetrics extends CounterSnapshot {
+  /** Pairs cooling down now. */
+  cooldownsActive: CooldownState[];
+  /** The global rolling-hour budget now. */
+  budget: BudgetStatus;
+  /** Entries in the cache (expired ones included until swept). */
+  cacheEntries: number;
+}
+
+/**
+ * The one door every LLM call goes through: routing, policy, cache, chain budget, global budget,
+ * cooldowns, the provider call (never retried), answer validation, ledger.
+ */
+export interface Gateway {
+  /** The parsed configuration in use (contains API keys: do not log it). */
+  readonly config: GatewayConfig;
+  /** Every call, refusal and cache hit. */
+  readonly ledger: Ledger;
+
+  /**
+   * Answers a request, or throws a typed `LLMError`: `LLMRequestError` (bad request), `LLMPolicyError`
+   * (no allowed candidate, or a judgment task pinned to the local model), `ProviderCoolingDownError`
+   * (no call), `LLMBudgetExceededError` (global `calls`/`tokens`, or `chain`; no call),
+   * `LLMRateLimitedError` (429; the pair now cools; no retry), `LLMTimeoutError`, `LLMProviderError`,
+   * `LLMResponseFormatError` (answer not JSON or not matching `schema`). Every outcome is in the ledger.
+   *
+   * No retries: a request makes at most one provider call per candidate, and a non-critical request at
+   * most one call in total. Routing skips candidates already cooling before any call; only a critical
+   * request moves on to the next candidate after a 429 (its rule allowing fallback, the budget permitting).
+   */
+  execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+  /** Like {@link execute}, but an `LLMError` becomes `{ success: false, error: { code, message } }`. */
+  tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+
+  /** True while the pair is cooling down after a 429. */
+  isCoolingDown(provider: string, model: string): boolean;
+  /** When the pair's cooldown ends (epoch ms), or `undefined` when it is not cooling. */
+  cooldownUntil(provider: string, model: string): number | undefined;
+  /**
+   * The candidates a request for `task` would try now, in order: the routing rule's resolution (see
+   * `RoutingPolicy`) minus pairs cooling down. Empty when nothing can serve it. Never throws.
+   */
+  candidatesFor(task: string): ModelTarget[];
+  /**
+   * Whether a request for `task` could be served now: a candidate is not cooling and the global budget
+   * allows one more call (non-critical requests cannot use the reserve). Agents ask before thinking.
+   */
+  canServe(task: string, options?: { critical?: boolean }): boolean;
+  /** The global rolling-hour budget now. */
+  budgetStatus(): BudgetStatus;
+  /** Counters, latency, cooldowns, budget and cache size, now. */
+  metrics(): GatewayMetrics;
+
+  /** Opens a root delegation-chain budget, registered so that {@link chain} finds it (and its children) by id. */
+  openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker;
+  /** The registered chain tracker (root or descendant) with this id. */
+  chain(id: string): BudgetTracker | undefined;
+  /** Forgets a root chain (its trackers keep working for whoever holds them). */
+  closeChain(id: string): boolean;
+
+  /** Lets calls in flight finish, then closes the connection pools and the database. Idempotent. */
+  close(): Promise<void>;
+}

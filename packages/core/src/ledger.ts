@@ -1,0 +1,254 @@
+import { writeFileSync } from 'node:fs';
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDb } from './sqlite.ts';
+
+/** What happened to a request. */
+export type LedgerOutcome =
+  /** A provider call that answered usably. */
+  | 'ok'
+  /** A provider call that failed (rate limited, timeout, HTTP error, bad answer format). */
+  | 'error'
+  /** No call was made: budget, chain budget, cooldown or policy said no. */
+  | 'refused'
+  /** Answered from the cache; no call. */
+  | 'cache_hit';
+
+/** Why a request was refused before any call. */
+export type RefusalReason = 'budget' | 'chain' | 'cooldown' | 'policy' | 'invalid_request';
+
+/** One row of the ledger. Secrets never reach it. */
+export interface LedgerEntry {
+  id: number;
+  /** Epoch ms (the gateway's clock). */
+  at: number;
+  task: string;
+  mode: string | undefined;
+  agent: string | undefined;
+  /** The delegation chain's `BudgetTracker` id, when the request carried one. */
+  chain: string | undefined;
+  provider: string | undefined;
+  model: string | undefined;
+  outcome: LedgerOutcome;
+  /** Set for `refused`. */
+  reason: RefusalReason | undefined;
+  /** The `LLMError` code for `refused` and `error`. */
+  code: string | undefined;
+  message: string | undefined;
+  critical: boolean;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  /** Wall-clock milliseconds spent (0 for refusals). */
+  latencyMs: number;
+}
+
+/** A paid model's price, against which savings are estimated. */
+export interface ReferenceModel {
+  name: string;
+  /** USD per 1,000 input tokens. */
+  inputPer1k: number;
+  /** USD per 1,000 output tokens. */
+  outputPer1k: number;
+}
+
+/** Totals over a period; see {@link Ledger.summary}. */
+export interface LedgerSummary {
+  /** Period start and end (epoch ms). */
+  since: number;
+  until: number;
+  /** Provider calls made (`ok` + `error`). */
+  calls: number;
+  callsOk: number;
+  callsFailed: number;
+  /** Failed calls by `LLMError` code. */
+  errorsByCode: Record<string, number>;
+  /** Requests refused before any call, by reason. */
+  refusals: Record<string, number>;
+  cacheHits: number;
+  /** Tokens of the calls made. */
+  tokensIn: number;
+  tokensOut: number;
+  /** What the calls made cost (local models cost 0). */
+  costUsd: number;
+  /** What every answered request (calls made and cache hits) would have cost on the reference model. */
+  referenceCostUsd: number;
+  referenceModel: string;
+  /** `referenceCostUsd - costUsd`: saved by local models, cheaper models and the cache. */
+  savingsUsd: number;
+  /** Per provider/model: calls, tokens, cost. */
+  byModel: {
+    provider: string;
+    model: string;
+    calls: number;
+    tokensIn: number;
+    tokensOut: number;
+    costUsd: number;
+  }[];
+}
+
+interface Row {
+  id: number;
+  at_ms: number;
+  task: string;
+  mode: string | null;
+  agent: string | null;
+  chain: string | null;
+  provider: string | null;
+  model: string | null;
+  outcome: LedgerOutcome;
+  reason: RefusalReason | null;
+  code: string | null;
+  message: string | null;
+  critical: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number;
+  latency_ms: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Every call, refusal and cache hit, in SQLite; exportable as JSONL; summarised with savings. */
+export class Ledger {
+  readonly #insert: Statement<unknown[]>;
+  readonly #since: Statement<[number], Row>;
+  readonly #now: () => number;
+  readonly #reference: ReferenceModel;
+
+  constructor(db: SqliteDb, reference: ReferenceModel, now: () => number) {
+    this.#reference = reference;
+    this.#now = now;
+    this.#insert = db.prepare(
+      `INSERT INTO ledger (at_ms, task, mode, agent, chain, provider, model, outcome, reason, code, message,
+         critical, tokens_in, tokens_out, cost_usd, latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#since = db.prepare('SELECT * FROM ledger WHERE at_ms >= ? ORDER BY id');
+  }
+
+  /** Appends an entry and returns its id. */
+  record(e: Omit<LedgerEntry, 'id'>): number {
+    const info = this.#insert.run(
+      e.at,
+      e.task,
+      e.mode ?? null,
+      e.agent ?? null,
+      e.chain ?? null,
+      e.provider ?? null,
+      e.model ?? null,
+      e.outcome,
+      e.reason ?? null,
+      e.code ?? null,
+      e.message ?? null,
+      e.critical ? 1 : 0,
+      e.tokensIn,
+      e.tokensOut,
+      e.costUsd,
+      e.latencyMs,
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Entries at or after `sinceMs` (epoch ms, default: all), oldest first. */
+  since(sinceMs = 0): LedgerEntry[] {
+    return this.#since.all(sinceMs).map(fromRow);
+  }
+
+  /** Writes entries at or after `sinceMs` to `path`, one JSON object per line. Returns the line count. */
+  exportJsonl(path: string, sinceMs = 0): number {
+    const entries = this.since(sinceMs);
+    writeFileSync(path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    return entries.length;
+  }
+
+  /**
+   * Totals for the last `days` days (default 1): calls, failures by code, refusals by reason, cache hits,
+   * tokens, cost, and the savings against the reference model — what every answered request (calls made
+   * and cache hits, with their token counts) would have cost there, minus what was actually spent.
+   */
+  summary(options: { days?: number } = {}): LedgerSummary {
+    const until = this.#now();
+    const since = until - (options.days ?? 1) * DAY_MS;
+    const s: LedgerSummary = {
+      since,
+      until,
+      calls: 0,
+      callsOk: 0,
+      callsFailed: 0,
+      errorsByCode: {},
+      refusals: {},
+      cacheHits: 0,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: 0,
+      referenceCostUsd: 0,
+      referenceModel: this.#reference.name,
+      savingsUsd: 0,
+      byModel: [],
+    };
+    const byModel = new Map<string, LedgerSummary['byModel'][number]>();
+    const ref = this.#reference;
+    for (const row of this.#since.iterate(since)) {
+      if (row.at_ms > until) continue;
+      if (row.outcome === 'refused') {
+        const reason = row.reason ?? 'unknown';
+        s.refusals[reason] = (s.refusals[reason] ?? 0) + 1;
+        continue;
+      }
+      s.referenceCostUsd += (row.tokens_in * ref.inputPer1k + row.tokens_out * ref.outputPer1k) / 1000;
+      if (row.outcome === 'cache_hit') {
+        s.cacheHits += 1;
+        continue;
+      }
+      s.calls += 1;
+      if (row.outcome === 'ok') s.callsOk += 1;
+      else {
+        s.callsFailed += 1;
+        const code = row.code ?? 'unknown';
+        s.errorsByCode[code] = (s.errorsByCode[code] ?? 0) + 1;
+      }
+      s.tokensIn += row.tokens_in;
+      s.tokensOut += row.tokens_out;
+      s.costUsd += row.cost_usd;
+      const key = `${row.provider}/${row.model}`;
+      const m = byModel.get(key) ?? {
+        provider: row.provider ?? '',
+        model: row.model ?? '',
+        calls: 0,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+      };
+      m.calls += 1;
+      m.tokensIn += row.tokens_in;
+      m.tokensOut += row.tokens_out;
+      m.costUsd += row.cost_usd;
+      byModel.set(key, m);
+    }
+    s.savingsUsd = s.referenceCostUsd - s.costUsd;
+    s.byModel = [...byModel.values()].sort((a, b) => b.calls - a.calls);
+    return s;
+  }
+}
+
+function fromRow(r: Row): LedgerEntry {
+  return {
+    id: r.id,
+    at: r.at_ms,
+    task: r.task,
+    mode: r.mode ?? undefined,
+    agent: r.agent ?? undefined,
+    chain: r.chain ?? undefined,
+    provider: r.provider ?? undefined,
+    model: r.model ?? undefined,
+    outcome: r.outcome,
+    reason: r.reason ?? undefined,
+    code: r.code ?? undefined,
+    message: r.message ?? undefined,
+    critical: r.critical === 1,
+    tokensIn: r.tokens_in,
+    tokensOut: r.tokens_out,
+    costUsd: r.cost_usd,
+    latencyMs: r.latency_ms,
+  };
+}

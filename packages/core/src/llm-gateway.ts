@@ -1,0 +1,535 @@
+import { performance } from 'node:perf_hooks';
+import { BudgetTracker, type BudgetTrackerOptions, type ChainReservation } from './budget-tracker.ts';
+import { cacheKey, ResponseCache } from './cache.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { isParsedGatewayConfig, parseGatewayConfig } from './config/parse.ts';
+import type { GatewayConfig, GatewayConfigInput } from './config/schema.ts';
+import { Cooldowns } from './cooldowns.ts';
+import {
+  LLMBudgetExceededError,
+  LLMError,
+  LLMPolicyError,
+  LLMRateLimitedError,
+  LLMRequestError,
+  ProviderCoolingDownError,
+} from './errors.ts';
+import { estimateTokens } from './estimate.ts';
+import type { Gateway, GatewayMetrics } from './gateway.ts';
+import { parseJsonAnswer } from './json-answer.ts';
+import { Ledger, type LedgerEntry, type RefusalReason } from './ledger.ts';
+import { GatewayCounters } from './metrics.ts';
+import { providersFromConfig } from './providers/from-config.ts';
+import { HttpPools } from './providers/http-pool.ts';
+import type { ChatProvider } from './providers/provider.ts';
+import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
+import { type BudgetStatus, RollingBudget } from './rolling-budget.ts';
+import { type RouteCandidate, type RoutePlan, RoutingPolicy } from './routing-policy.ts';
+import { openGatewayDb, type SqliteDb } from './sqlite.ts';
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** SQLite file for cooldowns, budget, cache and ledger (default `':memory:'`: nothing survives a restart). */
+  dbPath?: string | undefined;
+  /** Time source for cooldowns, budget windows, TTLs and ledger timestamps (default: the system clock). */
+  clock?: Clock | undefined;
+  /** Environment overrides (see `parseGatewayConfig`); only used when `config` is not parsed yet. */
+  env?: Record<string, string | undefined> | undefined;
+}
+
+/**
+ * Creates the LLM gateway. `config` may be raw input (validated here) or the result of
+ * `parseGatewayConfig`. Throws `LLMConfigError` for invalid configuration.
+ *
+ * @example
+ * const gateway = createGateway({ providers: { openai: { baseUrl: server.url + '/v1' } } }, { dbPath });
+ * const res = await gateway.execute({ task: 'planet_analysis', messages, schema, agent: 'planet:risk' });
+ */
+export function createGateway(
+  config: GatewayConfigInput | GatewayConfig,
+  options: GatewayOptions = {},
+): Gateway {
+  const parsed = isParsedGatewayConfig(config) ? config : parseGatewayConfig(config, options.env ?? {});
+  return new LLMGateway(parsed, options);
+}
+
+type Attempt<T> = { response: LLMResponse<T> } | { rateLimited: LLMRateLimitedError };
+
+/** The {@link Gateway} implementation. Use {@link createGateway}. */
+export class LLMGateway implements Gateway {
+  readonly config: GatewayConfig;
+  readonly ledger: Ledger;
+  readonly #db: SqliteDb;
+  readonly #clock: Clock;
+  readonly #pools: HttpPools;
+  readonly #providers: Map<string, ChatProvider>;
+  readonly #policy: RoutingPolicy;
+  readonly #cooldowns: Cooldowns;
+  readonly #budget: RollingBudget;
+  readonly #cache: ResponseCache;
+  readonly #counters = new GatewayCounters();
+  readonly #chains = new Map<string, BudgetTracker>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #closed: Promise<void> | undefined;
+
+  constructor(config: GatewayConfig, options: GatewayOptions = {}) {
+    this.config = config;
+    this.#clock = options.clock ?? systemClock;
+    this.#db = openGatewayDb(options.dbPath ?? ':memory:');
+    const now = () => this.#clock.now();
+    this.#pools = new HttpPools({
+      connections: config.http.connections,
+      keepAliveTimeoutMs: config.http.keepAliveTimeoutMs,
+    });
+    this.#providers = providersFromConfig(config, this.#pools, now);
+    this.#policy = new RoutingPolicy(config);
+    this.#cooldowns = new Cooldowns(this.#db, config.cooldown);
+    this.#budget = new RollingBudget(this.#db, config.budget);
+    this.#cache = new ResponseCache(this.#db);
+    this.ledger = new Ledger(this.#db, config.ledger.referenceModel, now);
+  }
+
+  execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    if (this.#closed !== undefined) return Promise.reject(new Error('Gateway is closed'));
+    const p = this.#execute(req);
+    this.#inflight.add(p);
+    const done = () => this.#inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    const started = performance.now();
+    try {
+      return await this.execute(req);
+    } catch (err) {
+      if (!(err instanceof LLMError)) throw err;
+      return {
+        text: '',
+        provider: err.provider ?? '',
+        model: err.model ?? '',
+        latencyMs: performance.now() - started,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+        cached: false,
+        success: false,
+        error: { code: err.code, message: err.message },
+      };
+    }
+  }
+
+  async #execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    // Everything up to the provider call is synchronous, so that budget reservations are exact under
+    // concurrency (no await between the check and the reservation).
+    const started = performance.now();
+    this.#counters.requests += 1;
+    const plan = this.#admit(req);
+
+    if (req.cache !== undefined) {
+      const hit = this.#fromCache(req, started);
+      if (hit !== undefined) return hit;
+    }
+
+    const critical = req.critical === true;
+    let i = this.#firstAvailable(req, plan);
+    for (;;) {
+      const attempt = await this.#attempt(req, plan.candidates[i] as RouteCandidate, started);
+      if ('response' in attempt) return attempt.response;
+      // A 429. No retry of the same pair; only a critical request may move on to the next candidate
+      // that is not cooling, and only when its rule allows fallback.
+      const next = critical && plan.fallback ? this.#nextAvailable(plan, i + 1) : -1;
+      if (next < 0) throw attempt.rateLimited;
+      i = next;
+    }
+  }
+
+  /** Validates the request and resolves its static route; records refusals. */
+  #admit<T>(req: LLMRequest<T>): RoutePlan {
+    try {
+      if (typeof req.task !== 'string' || req.task.trim() === '') {
+        throw new LLMRequestError('request has no task; no call made', { field: 'task' });
+      }
+      if (!Array.isArray(req.messages) || req.messages.length === 0) {
+        throw new LLMRequestError(`task ${req.task}: request has no messages; no call made`, {
+          field: 'messages',
+        });
+      }
+      if (req.maxTokens !== undefined && !(Number.isInteger(req.maxTokens) && req.maxTokens > 0)) {
+        throw new LLMRequestError(`task ${req.task}: maxTokens must be a positive integer; no call made`, {
+          field: 'maxTokens',
+        });
+      }
+      const plan = this.#policy.plan(req.task, req.target);
+      if (plan.candidates.length === 0) {
+        throw new LLMPolicyError(
+          `task ${req.task}: no allowed candidate (routing rule empty, over its cost cap, or local-only for a judgment task); no call made`,
+        );
+      }
+      return plan;
+    } catch (err) {
+      if (err instanceof LLMError) {
+        this.#refuse(req, err, err instanceof LLMRequestError ? 'invalid_request' : 'policy', undefined);
+      }
+      throw err;
+    }
+  }
+
+  /** Index of the first candidate at or after `from` not cooling down, or -1. */
+  #nextAvailable(plan: RoutePlan, from: number): number {
+    const now = this.#clock.now();
+    for (let i = from; i < plan.candidates.length; i++) {
+      const c = plan.candidates[i] as RouteCandidate;
+      if (this.#cooldowns.until(c.provider, c.model, now) === undefined) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Index of the first candidate not cooling down. When every one is, records the refusal and throws
+   * `ProviderCoolingDownError` naming the one that frees up first.
+   */
+  #firstAvailable<T>(req: LLMRequest<T>, plan: RoutePlan): number {
+    const i = this.#nextAvailable(plan, 0);
+    if (i >= 0) return i;
+    const now = this.#clock.now();
+    let earliest: { c: RouteCandidate; until: number } | undefined;
+    for (const c of plan.candidates) {
+      const until = this.#cooldowns.until(c.provider, c.model, now) ?? now;
+      if (earliest === undefined || until < earliest.until) earliest = { c, until };
+    }
+    const { c, until } = earliest as { c: RouteCandidate; until: number };
+    const others = plan.candidates.length > 1 ? ' (and every other candidate too)' : '';
+    const err = new ProviderCoolingDownError(
+      `${c.provider}/${c.model} is cooling down until ${new Date(until).toISOString()}${others}; no call made`,
+      { provider: c.provider, model: c.model, until },
+    );
+    this.#refuse(req, err, 'cooldown', c);
+    throw err;
+  }
+
+  /** One provider call for one candidate: reserve, call, settle, record. */
+  async #attempt<T>(req: LLMRequest<T>, c: RouteCandidate, started: number): Promise<Attempt<T>> {
+    const providerCfg = this.config.providers[c.provider];
+    const provider = this.#providers.get(c.provider);
+    if (providerCfg === undefined || provider === undefined) {
+      throw new LLMRequestError(`unknown provider ${c.provider}`, { ...c, field: 'target.provider' });
+    }
+    const trivial = this.config.routing.trivial;
+    const maxTokens = c.trivial
+      ? Math.min(req.maxTokens ?? trivial.maxTokens, trivial.maxTokens)
+      : (req.maxTokens ?? this.config.request.maxTokens);
+    const temperature = c.trivial
+      ? trivial.temperature
+      : (req.temperature ?? this.config.request.temperature);
+    const timeoutMs = req.timeoutMs ?? (c.trivial ? trivial.timeoutMs : providerCfg.timeoutMs);
+    const estimate = estimateTokens(req.messages, maxTokens);
+    const price = this.#policy.priceOf(c.provider, c.model);
+    const estCost =
+      price === undefined ? 0 : (estimate * Math.max(price.inputPer1k, price.outputPer1k)) / 1000;
+    const critical = req.critical === true;
+
+    let chainHold: ChainReservation | undefined;
+    let reservation: ReturnType<RollingBudget['reserve']>;
+    try {
+      chainHold = req.budget?.reserve(estimate, estCost);
+      try {
+        reservation = this.#budget.reserve(this.#clock.now(), estimate, critical);
+      } catch (err) {
+        chainHold?.release();
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof LLMBudgetExceededError) {
+        const e = new LLMBudgetExceededError(err.message, { budget: err.budget, ...c, cause: err.cause });
+        this.#refuse(req, e, err.budget === 'chain' ? 'chain' : 'budget', c);
+        throw e;
+      }
+      throw err;
+    }
+
+    const callStart = performance.now();
+    let answer: Awaited<ReturnType<ChatProvider['complete']>>;
+    try {
+      answer = await provider.complete({
+        model: c.model,
+        messages: req.messages,
+        maxTokens,
+        temperature,
+        json: req.schema !== undefined,
+        timeoutMs,
+        signal: req.signal,
+      });
+    } catch (err) {
+      this.#budget.refund(reservation);
+      chainHold?.release();
+      const latencyMs = performance.now() - callStart;
+      this.#counters.observeLatency(latencyMs);
+      if (err instanceof LLMError) this.#callFailed(req, err, c, latencyMs, 0, 0, 0);
+      throw err;
+    }
+    const latencyMs = performance.now() - callStart;
+    this.#counters.observeLatency(latencyMs);
+
+    if (answer.type === 'rate_limited') {
+      this.#budget.refund(reservation);
+      chainHold?.release();
+      const now = this.#clock.now();
+      const { until, strikes } = this.#cooldowns.rateLimited(c.provider, c.model, now, answer.retryAfterMs);
+      const err = new LLMRateLimitedError(
+        `${c.provider}/${c.model} answered 429 (strike ${strikes}${
+          answer.retryAfterMs === undefined ? '' : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
+        }); cooling down until ${new Date(until).toISOString()}; no retry`,
+        { ...c, retryAfterMs: answer.retryAfterMs, cooldownUntil: until },
+      );
+      this.#callFailed(req, err, c, latencyMs, 0, 0, 0);
+      return { rateLimited: err };
+    }
+
+    this.#cooldowns.succeeded(c.provider, c.model);
+    const tokensIn = answer.tokensIn > 0 ? answer.tokensIn : estimate - maxTokens;
+    const tokensOut = answer.tokensOut > 0 ? answer.tokensOut : Math.ceil(answer.text.length / 4);
+    const costUsd =
+      price === undefined ? 0 : (tokensIn * price.inputPer1k + tokensOut * price.outputPer1k) / 1000;
+    this.#budget.settle(reservation, tokensIn + tokensOut);
+    chainHold?.settle(tokensIn + tokensOut, costUsd);
+
+    let parsed: T | undefined;
+    if (req.schema !== undefined) {
+      try {
+        parsed = parseJsonAnswer(answer.text, req.schema, c);
+      } catch (err) {
+        if (err instanceof LLMError) this.#callFailed(req, err, c, latencyMs, tokensIn, tokensOut, costUsd);
+        throw err;
+      }
+    }
+
+    this.#counters.callsOk += 1;
+    this.#counters.tokensIn += tokensIn;
+    this.#counters.tokensOut += tokensOut;
+    this.#counters.costUsd += costUsd;
+    this.#record(req, {
+      provider: c.provider,
+      model: c.model,
+      outcome: 'ok',
+      tokensIn,
+      tokensOut,
+      costUsd,
+      latencyMs,
+    });
+    if (req.cache !== undefined) {
+      this.#cache.put(
+        cacheKey(req.task, req.messages, req.schema, req.target),
+        req.task,
+        this.#clock.now(),
+        req.cache.ttlMs > 0 ? req.cache.ttlMs : this.config.cache.defaultTtlMs,
+        { provider: c.provider, model: c.model, text: answer.text, tokensIn, tokensOut },
+        req.cache.material,
+      );
+    }
+    return {
+      response: {
+        text: answer.text,
+        ...(parsed === undefined ? {} : { parsed }),
+        provider: c.provider,
+        model: c.model,
+        latencyMs: performance.now() - started,
+        tokensIn,
+        tokensOut,
+        costUsd,
+        cached: false,
+        success: true,
+      },
+    };
+  }
+
+  #fromCache<T>(req: LLMRequest<T>, started: number): LLMResponse<T> | undefined {
+    const cache = req.cache;
+    if (cache === undefined) return undefined;
+    const key = cacheKey(req.task, req.messages, req.schema, req.target);
+    const current = req.currentFeatures ?? cache.material?.features;
+    const found = this.#cache.get(key, this.#clock.now(), current);
+    if (!('hit' in found)) {
+      this.#counters.cacheMisses += 1;
+      return undefined;
+    }
+    const hit = found.hit;
+    let parsed: T | undefined;
+    if (req.schema !== undefined) {
+      const result = safeParseJson(hit.text, req.schema, hit);
+      if (!result.ok) {
+        this.#cache.delete(key);
+        this.#counters.cacheMisses += 1;
+        return undefined;
+      }
+      parsed = result.value;
+    }
+    this.#counters.cacheHits += 1;
+    const latencyMs = performance.now() - started;
+    this.#record(req, {
+      provider: hit.provider,
+      model: hit.model,
+      outcome: 'cache_hit',
+      tokensIn: hit.tokensIn,
+      tokensOut: hit.tokensOut,
+      costUsd: 0,
+      latencyMs,
+    });
+    return {
+      text: hit.text,
+      ...(parsed === undefined ? {} : { parsed }),
+      provider: hit.provider,
+      model: hit.model,
+      latencyMs,
+      tokensIn: hit.tokensIn,
+      tokensOut: hit.tokensOut,
+      costUsd: 0,
+      cached: true,
+      success: true,
+    };
+  }
+
+  #refuse<T>(req: LLMRequest<T>, err: LLMError, reason: RefusalReason, c: ModelTarget | undefined): void {
+    this.#counters.refused(reason);
+    this.#record(req, {
+      provider: c?.provider ?? err.provider,
+      model: c?.model ?? err.model,
+      outcome: 'refused',
+      reason,
+      code: err.code,
+      message: err.message,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: 0,
+      latencyMs: 0,
+    });
+  }
+
+  #callFailed<T>(
+    req: LLMRequest<T>,
+    err: LLMError,
+    c: ModelTarget,
+    latencyMs: number,
+    tokensIn: number,
+    tokensOut: number,
+    costUsd: number,
+  ): void {
+    this.#counters.failed(err.code);
+    this.#counters.tokensIn += tokensIn;
+    this.#counters.tokensOut += tokensOut;
+    this.#counters.costUsd += costUsd;
+    this.#record(req, {
+      provider: c.provider,
+      model: c.model,
+      outcome: 'error',
+      code: err.code,
+      message: err.message,
+      tokensIn,
+      tokensOut,
+      costUsd,
+      latencyMs,
+    });
+  }
+
+  #record<T>(
+    req: LLMRequest<T>,
+    e: Pick<
+      LedgerEntry,
+      'provider' | 'model' | 'outcome' | 'tokensIn' | 'tokensOut' | 'costUsd' | 'latencyMs'
+    > &
+      Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
+  ): void {
+    this.ledger.record({
+      at: this.#clock.now(),
+      task: typeof req.task === 'string' ? req.task : '',
+      mode: req.mode,
+      agent: req.agent,
+      chain: req.budget?.id,
+      critical: req.critical === true,
+      reason: undefined,
+      code: undefined,
+      message: undefined,
+      ...e,
+    });
+  }
+
+  isCoolingDown(provider: string, model: string): boolean {
+    return this.cooldownUntil(provider, model) !== undefined;
+  }
+
+  cooldownUntil(provider: string, model: string): number | undefined {
+    return this.#cooldowns.until(provider, model, this.#clock.now());
+  }
+
+  candidatesFor(task: string): ModelTarget[] {
+    let plan: RoutePlan;
+    try {
+      plan = this.#policy.plan(task);
+    } catch {
+      return [];
+    }
+    const now = this.#clock.now();
+    return plan.candidates
+      .filter((c) => this.#cooldowns.until(c.provider, c.model, now) === undefined)
+      .map((c) => ({ provider: c.provider, model: c.model }));
+  }
+
+  canServe(task: string, options: { critical?: boolean } = {}): boolean {
+    if (this.candidatesFor(task).length === 0) return false;
+    return this.#budget.allows(this.#clock.now(), 0, options.critical === true);
+  }
+
+  budgetStatus(): BudgetStatus {
+    return this.#budget.status(this.#clock.now());
+  }
+
+  metrics(): GatewayMetrics {
+    const now = this.#clock.now();
+    return {
+      ...this.#counters.snapshot(),
+      cooldownsActive: this.#cooldowns.active(now),
+      budget: this.#budget.status(now),
+      cacheEntries: this.#cache.size(),
+    };
+  }
+
+  openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker {
+    const tracker = new BudgetTracker({ ...options, name: options.name ?? 'chain' });
+    this.#chains.set(tracker.id, tracker);
+    return tracker;
+  }
+
+  chain(id: string): BudgetTracker | undefined {
+    const root = this.#chains.get(id);
+    if (root !== undefined) return root;
+    for (const r of this.#chains.values()) {
+      const found = r.find(id);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  closeChain(id: string): boolean {
+    return this.#chains.delete(id);
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.allSettled([...this.#inflight]);
+      await this.#pools.close();
+      this.#db.close();
+    })();
+    return this.#closed;
+  }
+}
+
+function safeParseJson<T>(
+  text: string,
+  schema: NonNullable<LLMRequest<T>['schema']>,
+  target: ModelTarget,
+): { ok: true; value: T } | { ok: false } {
+  try {
+    return { ok: true, value: parseJsonAnswer(text, schema, target) };
+  } catch {
+    return { ok: false };
+  }
+}

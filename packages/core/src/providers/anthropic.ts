@@ -1,0 +1,113 @@
+import { LLMProviderError } from '../errors.ts';
+import { type HttpPools, type JsonResponse, postJson, statusError } from './http-pool.ts';
+import type { ChatProvider, ProviderAnswer, ProviderCall } from './provider.ts';
+import { parseRetryAfter } from './retry-after.ts';
+import { tokenCount as count } from './usage.ts';
+
+/** The Messages API version header Orrery speaks. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+/** How to reach Anthropic's Messages API (or a compatible server). */
+export interface AnthropicOptions {
+  /** The configured provider name (usually `anthropic`). */
+  name: string;
+  /** Base URL without the `/v1` path, e.g. `https://api.anthropic.com`. */
+  baseUrl: string;
+  /** Sent as `x-api-key`. Never logged. */
+  apiKey?: string | undefined;
+  /** The shared connection pools. */
+  pools: HttpPools;
+  /** The current time for `Retry-After` dates (epoch ms). */
+  now: () => number;
+}
+
+/**
+ * Anthropic Messages (`POST {baseUrl}/v1/messages`, headers `x-api-key` and
+ * `anthropic-version: 2023-06-01`). System messages are joined into the top-level `system` field.
+ * There is no JSON mode; the request's schema is enforced on the answer by the gateway.
+ * Usage is read from `usage.input_tokens` / `usage.output_tokens`.
+ */
+export class AnthropicProvider implements ChatProvider {
+  readonly name: string;
+  readonly local = false;
+  readonly #url: URL;
+  readonly #apiKey: string | undefined;
+  readonly #pools: HttpPools;
+  readonly #now: () => number;
+
+  constructor(options: AnthropicOptions) {
+    this.name = options.name;
+    this.#url = new URL(`${options.baseUrl.replace(/\/+$/, '')}/v1/messages`);
+    this.#apiKey = options.apiKey;
+    this.#pools = options.pools;
+    this.#now = options.now;
+  }
+
+  async complete(call: ProviderCall): Promise<ProviderAnswer> {
+    const secrets = [this.#apiKey];
+    const system = call.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n');
+    const messages = call.messages
+      .filter((m) => m.role !== 'system')
+      .map((m) => ({ role: m.role, content: m.content }));
+    const res = await postJson(this.#pools, {
+      url: this.#url,
+      headers: {
+        'anthropic-version': ANTHROPIC_VERSION,
+        ...(this.#apiKey === undefined ? {} : { 'x-api-key': this.#apiKey }),
+      },
+      body: {
+        model: call.model,
+        max_tokens: call.maxTokens,
+        ...(system === '' ? {} : { system }),
+        messages,
+        ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
+      },
+      timeoutMs: call.timeoutMs,
+      signal: call.signal,
+      provider: this.name,
+      model: call.model,
+      secrets,
+    });
+    if (res.status === 429) {
+      return {
+        type: 'rate_limited',
+        status: 429,
+        retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.#now()),
+      };
+    }
+    if (res.status < 200 || res.status >= 300) throw statusError(res, this.name, call.model, secrets);
+    return this.#read(res, call.model);
+  }
+
+  #read(res: JsonResponse, model: string): ProviderAnswer {
+    const body = res.json as
+      | {
+          content?: { type?: unknown; text?: unknown }[];
+          usage?: { input_tokens?: unknown; output_tokens?: unknown };
+        }
+      | undefined;
+    if (!Array.isArray(body?.content)) {
+      throw new LLMProviderError(
+        `${this.name}/${model} answered HTTP ${res.status} without content; no retry`,
+        {
+          provider: this.name,
+          model,
+          status: res.status,
+        },
+      );
+    }
+    const text = body.content
+      .filter((block) => block.type === 'text' && typeof block.text === 'string')
+      .map((block) => block.text as string)
+      .join('');
+    return {
+      type: 'ok',
+      text,
+      tokensIn: count(body.usage?.input_tokens),
+      tokensOut: count(body.usage?.output_tokens),
+    };
+  }
+}

@@ -1,0 +1,151 @@
+import { Pool } from 'undici';
+import { LLMProviderError, LLMTimeoutError } from '../errors.ts';
+import { redact } from './redact.ts';
+
+/** Tuning of the pooled keep-alive connections (per origin). */
+export interface HttpPoolOptions {
+  /** Maximum sockets per origin (default 64). */
+  connections?: number;
+  /** How long an idle socket is kept open, in milliseconds (default 30,000). */
+  keepAliveTimeoutMs?: number;
+}
+
+/** A parsed JSON response, or the status and text of a failed one. */
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body parsed as JSON; `undefined` when it was not JSON. */
+  json: unknown;
+  /** The raw body (kept only for failures, to quote in errors). */
+  text: string;
+}
+
+/**
+ * One undici `Pool` (keep-alive, no retries: undici's `request` never retries by itself) per origin,
+ * shared by every provider that talks to it. Close it with the gateway.
+ */
+export class HttpPools {
+  readonly #pools = new Map<string, Pool>();
+  readonly #options: HttpPoolOptions;
+
+  constructor(options: HttpPoolOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The pool for a URL's origin (created on first use). */
+  pool(origin: string): Pool {
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: this.#options.connections ?? 64,
+        keepAliveTimeout: this.#options.keepAliveTimeoutMs ?? 30_000,
+        pipelining: 1,
+      });
+      this.#pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** Closes every pool (in-flight requests finish first). */
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.close()));
+  }
+}
+
+/** Where a POST goes and what it carries. */
+export interface PostJson {
+  url: URL;
+  headers: Record<string, string>;
+  body: unknown;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** For error messages. */
+  provider: string;
+  model: string;
+  /** Secrets to scrub from any error text. */
+  secrets: readonly (string | undefined)[];
+}
+
+/**
+ * POSTs JSON and reads a JSON answer. Network failures become `LLMProviderError`, timeouts and aborts
+ * `LLMTimeoutError`; HTTP error statuses are returned (the caller decides: 429 is not an exception).
+ */
+export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonResponse> {
+  const pool = pools.pool(req.url.origin);
+  const target = { provider: req.provider, model: req.model };
+  try {
+    const res = await pool.request({
+      method: 'POST',
+      path: req.url.pathname + req.url.search,
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
+      body: JSON.stringify(req.body),
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
+      signal: req.signal ?? null,
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, json, text };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const name = (err as { name?: unknown }).name;
+    if (
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT'
+    ) {
+      throw new LLMTimeoutError(
+        `${req.provider}/${req.model} did not answer within ${req.timeoutMs} ms; no retry`,
+        { ...target, timeoutMs: req.timeoutMs, cause: scrub(err, req.secrets) },
+      );
+    }
+    if (code === 'UND_ERR_ABORTED' || name === 'AbortError') {
+      throw new LLMTimeoutError(`${req.provider}/${req.model} call aborted by the caller; no retry`, {
+        ...target,
+        timeoutMs: req.timeoutMs,
+        cause: scrub(err, req.secrets),
+      });
+    }
+    const why = redact(err instanceof Error ? err.message : String(err), req.secrets);
+    throw new LLMProviderError(`${req.provider}/${req.model} unreachable at ${req.url.origin}: ${why}`, {
+      ...target,
+      cause: scrub(err, req.secrets),
+    });
+  }
+}
+
+function scrub(err: unknown, secrets: readonly (string | undefined)[]): unknown {
+  if (err instanceof Error) {
+    const safe = new Error(redact(err.message, secrets));
+    safe.name = err.name;
+    const code = (err as { code?: unknown }).code;
+    if (code !== undefined) Object.assign(safe, { code });
+    return safe;
+  }
+  return redact(String(err), secrets);
+}
+
+/**
+ * The error for a failed HTTP status (not 429): names the provider, model and status, quotes the start
+ * of the body with secrets removed.
+ */
+export function statusError(
+  res: JsonResponse,
+  provider: string,
+  model: string,
+  secrets: readonly (string | undefined)[],
+): LLMProviderError {
+  const excerpt = redact(res.text.slice(0, 300), secrets);
+  return new LLMProviderError(`${provider}/${model} answered HTTP ${res.status}: ${excerpt}; no retry`, {
+    provider,
+    model,
+    status: res.status,
+  });
+}

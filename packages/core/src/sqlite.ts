@@ -1,0 +1,71 @@
+import Database from 'better-sqlite3';
+
+/** The better-sqlite3 handle type used throughout the gateway. */
+export type SqliteDb = Database.Database;
+
+/** The schema version written by this code (in `PRAGMA user_version`). */
+export const GATEWAY_SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS cooldowns (
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  until_ms INTEGER NOT NULL,
+  strikes INTEGER NOT NULL,
+  PRIMARY KEY (provider, model)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS budget_minutes (
+  minute INTEGER PRIMARY KEY,
+  calls INTEGER NOT NULL,
+  tokens INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cache (
+  key TEXT PRIMARY KEY,
+  task TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  text TEXT NOT NULL,
+  tokens_in INTEGER NOT NULL,
+  tokens_out INTEGER NOT NULL,
+  features TEXT,
+  thresholds TEXT
+);
+CREATE INDEX IF NOT EXISTS cache_expiry ON cache (expires_ms);
+CREATE TABLE IF NOT EXISTS ledger (
+  id INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  task TEXT NOT NULL,
+  mode TEXT,
+  agent TEXT,
+  chain TEXT,
+  provider TEXT,
+  model TEXT,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  code TEXT,
+  message TEXT,
+  critical INTEGER NOT NULL,
+  tokens_in INTEGER NOT NULL,
+  tokens_out INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  latency_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at_ms);
+`;
+
+/**
+ * Opens (or creates) the gateway's single SQLite file — cooldowns, the rolling budget, the cache and the
+ * ledger — in WAL mode with `synchronous = NORMAL` (durable across a process crash, not necessarily an
+ * OS crash) and a 5 s busy timeout so two processes sharing the file wait rather than fail.
+ * `':memory:'` gives a private, non-persistent database.
+ */
+export function openGatewayDb(path: string): SqliteDb {
+  const db = new Database(path, { timeout: 5_000 });
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${GATEWAY_SCHEMA_VERSION}`);
+  return db;
+}
