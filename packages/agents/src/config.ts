@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { InvalidConfigError } from './errors.ts';
+
+/** Default thresholds of the material-change detector, in the units of `extractFeatures`. */
+export const DEFAULT_CHANGE_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
+  price: 3,
+  rsi: 15,
+  macdHist: 0.5,
+  percentB: 0.7,
+  atrPct: 0.5,
+  volatility: 6,
+  drawdown: 3,
+  var: 1,
+  maSpread: 1.5,
+  trend: 1,
+  volLevel: 1,
+});
+
+const fraction = z.number().min(0).max(1);
+
+const riskSchema = z.object({
+  /** Largest |position| in one symbol, as a fraction of equity. */
+  maxPositionFraction: fraction.default(0.2),
+  /** Largest loss one position may take at its stop, as a fraction of equity. */
+  maxLossFraction: z.number().gt(0).max(1).default(0.02),
+  /** Largest gross exposure across all symbols, as a multiple of equity. */
+  maxExposure: z.number().min(0).max(10).default(1),
+  /** The default stop sits this many ATRs from the price. */
+  stopAtrMultiple: z.number().gt(0).default(2),
+  /** Short positions allowed (otherwise targets are clamped to ≥ 0). */
+  allowShort: z.boolean().default(false),
+  /** Equity risked per trade when sizing from the ATR stop. */
+  riskPerTrade: z.number().gt(0).max(1).default(0.01),
+  /** Kelly fractions are capped here. */
+  kellyCap: fraction.default(0.25),
+  /** Position changes smaller than this (fraction of equity) are holds. */
+  minTradeFraction: fraction.default(0.01),
+});
+
+const moonsSchema = z.object({
+  rsiPeriod: z.int().min(2).default(14),
+  macd: z
+    .object({
+      fast: z.int().min(1).default(12),
+      slow: z.int().min(2).default(26),
+      signal: z.int().min(1).default(9),
+    })
+    .prefault({}),
+  bollinger: z.object({ period: z.int().min(2).default(20), k: z.number().gt(0).default(2) }).prefault({}),
+  atrPeriod: z.int().min(1).default(14),
+  emaFast: z.int().min(1).default(20),
+  smaSlow: z.int().min(1).default(50),
+  volumeWindow: z.int().min(1).default(20),
+  volatilityWindow: z.int().min(2).default(20),
+  volatilityLongWindow: z.int().min(1).default(100),
+  periodsPerYear: z.number().gt(0).default(252),
+  varWindow: z.int().min(2).default(250),
+  varConfidence: z.number().gt(0).lt(1).default(0.95),
+  regimeWindow: z.int().min(2).default(20),
+  trendEfficiency: fraction.default(0.3),
+  lowVolRatio: z.number().gt(0).default(0.75),
+  highVolRatio: z.number().gt(0).default(1.5),
+  spikeTrMultiple: z.number().gt(0).default(3),
+  kellyWindow: z.int().min(2).default(100),
+});
+
+const modeSchema = z.object({
+  minChangedForLight: z.int().min(0).optional(),
+  fullAgentStakes: z.number().min(0).optional(),
+  fullAgentFragility: z.number().min(0).optional(),
+  lowConfidence: z.number().min(0).optional(),
+  minChangedForFull: z.int().min(0).optional(),
+  reserveFraction: fraction.optional(),
+});
+
+/**
+ * The whole configuration of a solar system. Every field has a default, so `{}` is a valid input.
+ * Units: fractions of equity unless stated; times in milliseconds.
+ */
+export const solarSystemConfigSchema = z.object({
+  risk: riskSchema.prefault({}),
+  moons: moonsSchema.prefault({}),
+  materialChange: z
+    .object({
+      /** Feature → absolute move that counts as material (see `extractFeatures` for units). */
+      thresholds: z.record(z.string(), z.number().gt(0)).default({ ...DEFAULT_CHANGE_THRESHOLDS }),
+      /** Bars during which nothing counts as changed (indicators still filling). */
+      warmupBars: z.int().min(0).default(35),
+    })
+    .prefault({}),
+  /** Overrides of core's `DEFAULT_MODE_THRESHOLDS`. */
+  mode: modeSchema.prefault({}),
+  /** The critic runs when ANY of these lines is passed. */
+  critic: z
+    .object({
+      /** |target − current| at or above this (fraction of equity). */
+      minTradeFraction: fraction.default(0.1),
+      /** Fragility at or above this. */
+      minFragility: fraction.default(0.6),
+      /** The decision's confidence below this. */
+      belowConfidence: fraction.default(0.4),
+    })
+    .prefault({}),
+  planets: z
+    .object({
+      /** Which built-in planets run. */
+      enabled: z
+        .array(z.enum(['technical', 'risk', 'sentiment', 'execution']))
+        .default(['technical', 'risk', 'sentiment', 'execution']),
+      /** Vote weight per planet name (planets not listed weigh 1). */
+      weights: z
+        .record(z.string(), z.number().min(0))
+        .default({ technical: 1, risk: 1, sentiment: 0.5, execution: 0.5 }),
+      /** Healthy members needed for a consensus; default a strict majority of the planets consulted. */
+      quorum: z.int().min(1).optional(),
+      /** |signal| below which the consensus holds its position. */
+      entrySignal: fraction.default(0.2),
+    })
+    .prefault({}),
+  /** A planet that has not reported after this long has failed for the cycle. */
+  planetTimeoutMs: z.int().min(1).default(10_000),
+  /** Restart policy of every child actor (moons and planets). */
+  supervision: z
+    .object({
+      maxRestarts: z.int().min(0).default(3),
+      windowMs: z.int().min(1).default(60_000),
+      /** After `maxRestarts` within `windowMs`: stop that child and carry on, or stop the symbol's sun. */
+      onExhausted: z.enum(['stop', 'escalate']).default('stop'),
+    })
+    .prefault({}),
+  /** Gateway tasks and the sun's limits. */
+  sun: z
+    .object({
+      task: z.string().min(1).default('sun_reasoning'),
+      backupTask: z.string().min(1).default('sun_reasoning_backup'),
+      criticTask: z.string().min(1).default('critic'),
+      planetTask: z.string().min(1).default('planet_analysis'),
+      sentimentTask: z.string().min(1).default('summarise'),
+      /** Reasoning turns (each one LLM call) before the sun gives up and falls back. */
+      maxTurns: z.int().min(1).max(16).default(4),
+      maxTokens: z.int().min(16).default(600),
+      /** Episodes recalled from memory in FULL_AGENT. */
+      recallK: z.int().min(0).default(3),
+    })
+    .prefault({}),
+});
+
+/** A validated configuration with every default filled in. */
+export type SolarSystemConfig = z.output<typeof solarSystemConfigSchema>;
+/** What callers may pass: any subset of {@link SolarSystemConfig}. */
+export type SolarSystemConfigInput = z.input<typeof solarSystemConfigSchema>;
+
+/** Validates and fills defaults; throws {@link InvalidConfigError} listing every offending path. */
+export function parseSolarSystemConfig(input: SolarSystemConfigInput | undefined = {}): SolarSystemConfig {
+  const r = solarSystemConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(root)',
+    message: i.message,
+  }));
+  throw new InvalidConfigError(
+    `invalid solar-system config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    { issues, cause: r.error },
+  );
+}
