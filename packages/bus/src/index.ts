@@ -74,3 +74,4 @@ export {
   sunDirectiveSchema,
 } from './messages/index.ts';
 export type { BusMetrics, MailboxMetrics, RequestMetrics } from './metrics.ts';
+export { NatsBus, type NatsBusOptions } from './nats-bus.ts';

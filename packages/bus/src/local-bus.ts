@@ -30,7 +30,7 @@ export class LocalBus extends BaseBus {
     const to = message.recipient;
     if (!this.#known.has(to)) this.#learn(to);
     this.#emitter.emit(to, message, DIRECT);
-    if (message.type === 'planet.lateral' && to !== 'sun') {
+    if (message.type === 'planet.lateral') {
       if (!this.#known.has('sun')) this.#learn('sun');
       this.#emitter.emit('sun', message, COPY);
     }

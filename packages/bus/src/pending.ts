@@ -31,9 +31,9 @@ export class PendingRequests {
     return this.#waiting.size;
   }
 
-  /** True when `id` is a request still waiting for its answer. */
-  has(id: string): boolean {
-    return this.#waiting.has(id);
+  /** The address a waiting request went to; `undefined` when `id` is not waiting. */
+  addressOf(id: string): string | undefined {
+    return this.#waiting.get(id)?.address;
   }
 
   /**

@@ -357,9 +357,11 @@ export function runBusContract(name: string, makeBus: MakeBus): void {
     it('rejects pending requests and refuses publishing once closed', async () => {
       const bus = await make();
       bus.subscribe(Address.planet('slow'), () => {});
-      const pending = bus.request(Address.planet('slow'), { sender: Address.sun, topic: 't' });
+      const pending = bus
+        .request(Address.planet('slow'), { sender: Address.sun, topic: 't' })
+        .catch((e) => e);
       await bus.close();
-      await expect(pending).rejects.toBeInstanceOf(BusClosedError);
+      expect(await pending).toBeInstanceOf(BusClosedError);
       expect(() => bus.publish(report('a', 1))).toThrow(BusClosedError);
       await expect(bus.request(Address.sun, { sender: Address.sun, topic: 't' })).rejects.toBeInstanceOf(
         BusClosedError,
