@@ -1,0 +1,81 @@
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { MemoryConfigError } from './errors.ts';
+import { MAX_DIMENSION } from './schemas.ts';
+import { DEFAULT_SHORT_TERM_SIZE } from './short-term.ts';
+
+/** Chroma's rule for collection names. */
+const COLLECTION_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/;
+
+/**
+ * Where the similarity index lives: `embedded` starts the `chroma` CLI from the chromadb package on a
+ * loopback port with `dataDir` (the default, under the database's folder); `external` uses a running
+ * server at `url`; `off` keeps memory in SQLite only (recall finds nothing).
+ */
+export const chromaConfigSchema = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('embedded'),
+    dataDir: z.string().min(1),
+    port: z.number().int().min(1).max(65535).optional(),
+    /** How long to wait for the server's first heartbeat, in ms. */
+    startTimeoutMs: z.number().int().positive().default(60_000),
+  }),
+  z.object({ mode: z.literal('external'), url: z.url({ protocol: /^https?$/ }) }),
+  z.object({ mode: z.literal('off') }),
+]);
+
+/** Where the similarity index lives. */
+export type ChromaConfig = z.output<typeof chromaConfigSchema>;
+
+/**
+ * Episodic memory's configuration, as the runner reads it from YAML. Times are in ms.
+ * - `dbPath`: the SQLite file (the source of truth; `:memory:` for a throwaway one).
+ * - `chroma`: defaults to embedded with `dataDir` = `<dbPath's folder>/chroma`.
+ * - `dimension`: situation vectors' length; when absent it is fixed by the first episode stored.
+ * - `indexRetryMs`: after Chroma fails, how long before an operation tries it again.
+ * - `indexTimeoutMs`: longest wait for any one Chroma request.
+ */
+export const memoryConfigSchema = z
+  .object({
+    dbPath: z.string().min(1),
+    shortTermSize: z.number().int().min(1).max(1_000_000).default(DEFAULT_SHORT_TERM_SIZE),
+    chroma: chromaConfigSchema.optional(),
+    collection: z
+      .string()
+      .regex(
+        COLLECTION_NAME,
+        '3-512 characters of [a-zA-Z0-9._-], starting and ending with a letter or digit',
+      )
+      .default('orrery_episodes'),
+    dimension: z.number().int().min(1).max(MAX_DIMENSION).optional(),
+    indexRetryMs: z.number().int().nonnegative().default(5_000),
+    indexTimeoutMs: z.number().int().positive().default(10_000),
+  })
+  .transform((c) => ({
+    ...c,
+    chroma:
+      c.chroma ??
+      ({
+        mode: 'embedded',
+        dataDir: join(dirname(c.dbPath), 'chroma'),
+        startTimeoutMs: 60_000,
+      } as ChromaConfig),
+  }));
+
+/** Episodic memory's configuration, as written (defaults optional). */
+export type MemoryConfigInput = z.input<typeof memoryConfigSchema>;
+/** Episodic memory's configuration with defaults applied. */
+export type MemoryConfig = z.output<typeof memoryConfigSchema>;
+
+/**
+ * Validates a memory configuration and applies defaults.
+ * @throws MemoryConfigError listing every problem as `path: reason`.
+ */
+export function parseMemoryConfig(input: unknown): MemoryConfig {
+  const res = memoryConfigSchema.safeParse(input);
+  if (res.success) return res.data;
+  throw new MemoryConfigError(
+    res.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`),
+    { cause: res.error },
+  );
+}
