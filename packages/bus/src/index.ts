@@ -75,3 +75,22 @@ export {
 } from './messages/index.ts';
 export type { BusMetrics, MailboxMetrics, RequestMetrics } from './metrics.ts';
 export { NatsBus, type NatsBusOptions } from './nats-bus.ts';
+export {
+  type Direction,
+  directionSchema,
+  type RouteCondition,
+  type RouteRule,
+  routeRuleSchema,
+} from './routing-rule.ts';
+export {
+  createRoutingTree,
+  type RouteBranchSpec,
+  type RouteLeafSpec,
+  type RouteNodeSpec,
+  type RouteResult,
+  type RouterFn,
+  type RouterSpec,
+  type RouteStep,
+  type RoutingTree,
+  type RoutingTreeOptions,
+} from './routing-tree.ts';
