@@ -11,7 +11,11 @@ import {
 export const OPENAI_KEY = 'sk-test-OPENAI-SECRET-0123456789';
 export const ANTHROPIC_KEY = 'sk-ant-test-ANTHROPIC-SECRET-9876';
 
-/** A gateway config pointing every provider at the loopback server. */
+/**
+ * A gateway config pointing every provider at the loopback server. The server scripts replies by model
+ * name, so each provider has its own models: openai `cheap`/`smart`, backup `spare`, anthropic `claude`,
+ * ollama (local) `tiny`.
+ */
 export function loopbackConfig(
   server: LlmServer,
   extra: Partial<GatewayConfigInput> = {},
@@ -26,7 +30,7 @@ export function loopbackConfig(
     prices: {
       'openai/cheap': { inputPer1k: 0.0001, outputPer1k: 0.0004 },
       'openai/smart': { inputPer1k: 0.003, outputPer1k: 0.015 },
-      'backup/cheap': { inputPer1k: 0.0002, outputPer1k: 0.0008 },
+      'backup/spare': { inputPer1k: 0.0002, outputPer1k: 0.0008 },
       'anthropic/claude': { inputPer1k: 0.001, outputPer1k: 0.005 },
     },
     routing: {
