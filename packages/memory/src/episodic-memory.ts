@@ -105,6 +105,7 @@ export class EpisodicMemory {
   readonly shortTerm: ShortTermMemory<Episode>;
   readonly #store: EpisodeStore;
   readonly #index: ChromaIndex | undefined;
+  readonly #url: string | undefined;
   readonly #server: ChromaServer | undefined;
   readonly #config: MemoryConfig;
   readonly #clock: Clock;
@@ -120,14 +121,15 @@ export class EpisodicMemory {
   private constructor(
     config: MemoryConfig,
     store: EpisodeStore,
-    index: ChromaIndex | undefined,
+    index: { index: ChromaIndex; url: string } | undefined,
     server: ChromaServer | undefined,
     clock: Clock,
     logger: MemoryLogger,
   ) {
     this.#config = config;
+    this.#url = index?.url;
     this.#store = store;
-    this.#index = index;
+    this.#index = index?.index;
     this.#server = server;
     this.#clock = clock;
     this.#log = logger;
@@ -167,7 +169,9 @@ export class EpisodicMemory {
         url = config.chroma.url;
       }
       const index =
-        url === undefined ? undefined : new ChromaIndex(url, config.collection, config.indexTimeoutMs);
+        url === undefined
+          ? undefined
+          : { index: new ChromaIndex(url, config.collection, config.indexTimeoutMs), url };
       const memory = new EpisodicMemory(config, store, index, server, clock, logger);
       await memory.#ensureIndex();
       return memory;
@@ -176,6 +180,11 @@ export class EpisodicMemory {
       await server?.stop();
       throw err;
     }
+  }
+
+  /** The Chroma server's URL (embedded or external), or `undefined` when the index is off. */
+  get indexUrl(): string | undefined {
+    return this.#url;
   }
 
   #assertOpen(op: string): void {

@@ -1,0 +1,114 @@
+import { ManualClock } from '@orrery/core';
+import { tempDir } from '@orrery/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChromaServer, EpisodicMemory, IndexUnavailableError } from '../src/index.ts';
+import { episode, recordingLogger } from './support/episodes.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+describe('when Chroma goes away mid-run', () => {
+  const dir = tempDir('orrery-memory-degrade-');
+  let chroma: ChromaServer | undefined;
+  afterAll(async () => {
+    await chroma?.stop();
+    dir.remove();
+  });
+
+  it('recall finds nothing with one warning, writes carry on, and everything is indexed once it is back', async () => {
+    const clock = new ManualClock(T0);
+    const logger = recordingLogger();
+    chroma = await ChromaServer.start({ dataDir: `${dir.path}/chroma` });
+    const port = chroma.port;
+    const memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/m.db`,
+      chroma: { mode: 'external', url: chroma.url },
+      collection: 'degrade',
+      indexRetryMs: 30_000,
+      clock,
+      logger,
+    });
+    // Before: six episodes along the first axis family.
+    for (let i = 0; i < 6; i++)
+      await memory.record(episode([1, i / 10, 0], { id: `before${i}`, time: T0 + i }));
+    expect((await memory.recall({ vector: [1, 0, 0] }, 1))[0]?.episode.id).toBe('before0');
+
+    // Chroma dies hard.
+    process.kill(chroma.pid, 'SIGKILL');
+    await chroma.stop();
+
+    // Writes still land in SQLite; recall degrades to nothing; one warning for the whole outage.
+    const during = await memory.record(episode([0, 0, 1], { id: 'during0', time: T0 + 10 }));
+    expect(during.id).toBe('during0');
+    await memory.recordMany([
+      episode([0, 0.1, 1], { id: 'during1', time: T0 + 11 }),
+      episode([0, 0.2, 1], { id: 'during2', time: T0 + 12 }),
+    ]);
+    expect(await memory.recall({ vector: [0, 0, 1] }, 3)).toEqual([]);
+    expect(await memory.recall({ vector: [1, 0, 0] }, 3)).toEqual([]);
+    memory.writeOutcome('before0', { return: 0.01, alpha: 0.002, horizonMs: 3_600_000 });
+    expect(memory.stats()).toMatchObject({
+      episodes: 9,
+      indexed: 6,
+      index: 'down',
+      recallsDegraded: 2,
+      warnings: 1,
+    });
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(
+      /similarity index unavailable \(unreachable\).*writes go on in SQLite/,
+    );
+    await expect(memory.rebuildIndex()).rejects.toBeInstanceOf(IndexUnavailableError);
+    expect(logger.warnings).toHaveLength(1);
+
+    // Chroma comes back on the same port and data; nothing is retried before the retry interval.
+    chroma = await ChromaServer.start({ dataDir: `${dir.path}/chroma`, port });
+    expect(await memory.recall({ vector: [0, 0, 1] }, 3)).toEqual([]);
+    expect(memory.stats().recallsDegraded).toBe(3);
+
+    clock.advance(30_000);
+    const found = await memory.recall({ vector: [0, 0, 1] }, 3);
+    expect(found.map((r) => r.episode.id)).toEqual(['during0', 'during1', 'during2']);
+    expect(memory.stats()).toMatchObject({
+      episodes: 9,
+      indexed: 9,
+      index: 'ok',
+      recallsDegraded: 3,
+      warnings: 1,
+    });
+    expect(logger.infos.join('\n')).toMatch(/similarity index is back/);
+    const before = await memory.recall({ vector: [1, 0, 0] }, 1);
+    expect(before[0]?.episode).toMatchObject({ id: 'before0', outcome: { type: 'realised', return: 0.01 } });
+
+    // A second outage warns again, once.
+    await chroma.stop();
+    expect(await memory.recall({ vector: [1, 0, 0] }, 1)).toEqual([]);
+    expect(memory.stats().warnings).toBe(2);
+    await memory.close();
+  });
+
+  it('opens degraded when Chroma is unreachable from the start, and catches up later', async () => {
+    const clock = new ManualClock(T0);
+    const logger = recordingLogger();
+    const probe = await ChromaServer.start({ dataDir: `${dir.path}/late` });
+    const { port, url } = probe;
+    await probe.stop();
+
+    const memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/late.db`,
+      chroma: { mode: 'external', url },
+      collection: 'late',
+      indexRetryMs: 1000,
+      clock,
+      logger,
+    });
+    expect(memory.stats().index).toBe('down');
+    await memory.record(episode([1, 0], { id: 'x' }));
+    expect(await memory.recall({ vector: [1, 0] })).toEqual([]);
+
+    chroma = await ChromaServer.start({ dataDir: `${dir.path}/late`, port });
+    clock.advance(1000);
+    expect((await memory.recall({ vector: [1, 0] }))[0]?.episode.id).toBe('x');
+    expect(logger.warnings).toHaveLength(1);
+    await memory.close();
+  });
+});
