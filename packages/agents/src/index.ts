@@ -1,3 +1,4 @@
+export { type CallAllowance, createCallAllowance } from './call-allowance.ts';
 export {
   DEFAULT_CHANGE_THRESHOLDS,
   parseSolarSystemConfig,
@@ -5,7 +6,10 @@ export {
   type SolarSystemConfigInput,
   solarSystemConfigSchema,
 } from './config.ts';
+export { CONSENSUS_RULE, type ConsensusResult, consensus } from './consensus.ts';
+export { actionFor, atrStop, type Decision, decisionFromSignal, type SignalContext } from './decision.ts';
 export * from './errors.ts';
+export { addUsage, emptyUsage, type LLMCaller, type LlmUsage } from './llm-caller.ts';
 export {
   assertValidBar,
   assertValidPortfolio,
@@ -49,3 +53,20 @@ export {
 } from './moons/snapshot.ts';
 export { type VarReading, valueAtRiskMoon } from './moons/value-at-risk.ts';
 export { type VolatilityReading, volatilityMoon } from './moons/volatility.ts';
+export { type PlanetAnswer, planetAnswerSchema } from './planets/answer.ts';
+export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';
+export { definePlanet, type PlanetDefinition, type PlanetPrompt } from './planets/define-planet.ts';
+export { assessExecution, executionPlanet } from './planets/execution.ts';
+export type {
+  AnalyzeOptions,
+  Planet,
+  PlanetAssessment,
+  PlanetInput,
+  PlanetLlmOutcome,
+  PlanetReport,
+} from './planets/planet.ts';
+export { planetMessages } from './planets/prompt.ts';
+export { assessRisk, fragilityOf, riskPlanet } from './planets/risk.ts';
+export { assessSentiment, sentimentAnswerSchema, sentimentPlanet } from './planets/sentiment.ts';
+export { assessTechnical, type BuiltinPlanetOptions, technicalPlanet } from './planets/technical.ts';
+export { type ClampContext, type ClampResult, clampDecision } from './risk-clamp.ts';

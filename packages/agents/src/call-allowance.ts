@@ -1,0 +1,67 @@
+import { LLMCallLimitError, LLMError, LLMErrorCode, type LLMRequest, type LLMResponse } from '@orrery/core';
+import { emptyUsage, type LLMCaller, type LlmUsage } from './llm-caller.ts';
+
+/**
+ * A per-cycle permit to call the LLM: the runtime hands one to each agent for each cycle (a planet's
+ * allows one call, the sun's one per reasoning turn). Calls past the limit throw `LLMCallLimitError`
+ * without reaching the gateway, so the limit holds whatever the agent's code does.
+ */
+export interface CallAllowance {
+  /** Who holds it (`planet:risk`, `sun`…); sent to the gateway as the request's `agent`. */
+  readonly agent: string;
+  readonly limit: number;
+  /** Calls attempted through this allowance (refused ones excluded). */
+  readonly used: number;
+  /** What the calls cost. */
+  readonly usage: Readonly<LlmUsage>;
+  /**
+   * Sends one request through the gateway (the request's `agent` is set to the holder).
+   * @throws LLMCallLimitError when the allowance is spent (no request is made); otherwise whatever the
+   *   gateway throws.
+   */
+  execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+}
+
+/** Errors after which a provider request was actually made (and may have cost tokens). */
+const PROVIDER_REACHED: ReadonlySet<string> = new Set([
+  LLMErrorCode.RATE_LIMITED,
+  LLMErrorCode.TIMEOUT,
+  LLMErrorCode.PROVIDER,
+  LLMErrorCode.RESPONSE_FORMAT,
+]);
+
+/** Creates a {@link CallAllowance} of `limit` calls for `agent` on `gateway`. */
+export function createCallAllowance(gateway: LLMCaller, agent: string, limit = 1): CallAllowance {
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new RangeError(`call allowance limit must be an integer >= 0`);
+  let used = 0;
+  const usage = emptyUsage();
+  return {
+    agent,
+    limit,
+    get used() {
+      return used;
+    },
+    usage,
+    async execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+      if (used >= limit) {
+        throw new LLMCallLimitError(
+          `${agent} already made ${used} of its ${limit} LLM call(s) this cycle; this call was refused and not sent`,
+          { agent, limit },
+        );
+      }
+      used += 1;
+      try {
+        const res = await gateway.execute({ ...req, agent });
+        if (!res.cached) usage.calls += 1;
+        usage.tokensIn += res.tokensIn;
+        usage.tokensOut += res.tokensOut;
+        usage.costUsd += res.costUsd;
+        return res;
+      } catch (err) {
+        if (err instanceof LLMError && PROVIDER_REACHED.has(err.code)) usage.calls += 1;
+        throw err;
+      }
+    },
+  };
+}

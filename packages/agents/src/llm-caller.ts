@@ -1,0 +1,30 @@
+import type { Gateway } from '@orrery/core';
+
+/**
+ * The part of core's `Gateway` the agents use. Any `Gateway` is one; a service embedding a planet may
+ * pass anything with the same methods.
+ */
+export type LLMCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'>;
+
+/** LLM spend of one agent or one cycle. */
+export interface LlmUsage {
+  /** Provider requests made (answers, cache hits excluded, plus 429s, timeouts and bad answers). */
+  calls: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+/** A zeroed {@link LlmUsage}. */
+export function emptyUsage(): LlmUsage {
+  return { calls: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+}
+
+/** Adds `b` into `a` (mutates and returns `a`). */
+export function addUsage(a: LlmUsage, b: Readonly<LlmUsage>): LlmUsage {
+  a.calls += b.calls;
+  a.tokensIn += b.tokensIn;
+  a.tokensOut += b.tokensOut;
+  a.costUsd += b.costUsd;
+  return a;
+}

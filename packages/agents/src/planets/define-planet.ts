@@ -1,0 +1,151 @@
+import { type ChatMessage, ExecutionMode, LLMCallLimitError, LLMError, LLMErrorCode } from '@orrery/core';
+import type { z } from 'zod';
+import { type CallAllowance, createCallAllowance } from '../call-allowance.ts';
+import type { LLMCaller } from '../llm-caller.ts';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
+import { type PlanetAnswer, planetAnswerSchema } from './answer.ts';
+import {
+  type AnalyzeOptions,
+  clamp,
+  type Planet,
+  type PlanetAssessment,
+  type PlanetInput,
+  type PlanetLlmOutcome,
+  type PlanetReport,
+} from './planet.ts';
+
+/** The one LLM request a planet makes: messages, the answer schema, and how to read the answer. */
+export interface PlanetPrompt<A = PlanetAnswer> {
+  messages: ChatMessage[];
+  /** Defaults to `planetAnswerSchema`. */
+  schema?: z.ZodType<A>;
+  /** Overrides the planet's task for this request (e.g. `summarise`). */
+  task?: string;
+  /** Maps the validated answer to the planet's assessment (default: signal/confidence/reasons as given). */
+  read?: (answer: A, base: PlanetAssessment) => PlanetAssessment;
+}
+
+/** What {@link definePlanet} needs. */
+export interface PlanetDefinition {
+  name: string;
+  weight: number;
+  moons: readonly string[];
+  /** The gateway task of the planet's call (e.g. `planet_analysis`). */
+  task: string;
+  /** Answer token cap of the call. */
+  maxTokens?: number;
+  assess(input: PlanetInput): PlanetAssessment;
+  /** Builds the one LLM request, or null when there is nothing worth asking (then no call is made). */
+  prompt?(input: PlanetInput, base: PlanetAssessment): PlanetPrompt<unknown> | null;
+  /** The planet's own gateway, used when `analyze` gets no allowance (standalone use). */
+  gateway?: LLMCaller | null | undefined;
+}
+
+/**
+ * Builds a {@link Planet} from a deterministic `assess` and an optional `prompt`. `analyze` runs
+ * `assess`, then (outside `MONITOR_ONLY`, with a permit or a gateway) makes the one call; any failure
+ * of that call (refused, provider error, invalid answer) is recorded and the deterministic analysis
+ * stands. Only a spent permit (`LLMCallLimitError`) and an abort propagate.
+ */
+export function definePlanet(def: PlanetDefinition): Planet {
+  if (!(def.weight >= 0)) throw new RangeError(`planet '${def.name}': weight must be >= 0`);
+  const report = (
+    base: PlanetAssessment,
+    source: PlanetReport['source'],
+    llm: PlanetLlmOutcome,
+  ): PlanetReport => ({
+    planet: def.name,
+    status: 'ok',
+    source,
+    weight: def.weight,
+    signal: clamp(base.signal),
+    confidence: clamp(base.confidence, 0, 1),
+    reasons: base.reasons,
+    ...(base.data === undefined ? {} : { data: base.data }),
+    llm,
+  });
+
+  return {
+    name: def.name,
+    weight: def.weight,
+    moons: def.moons,
+    assess: (input) => def.assess(input),
+    async analyze(snapshot: MoonSnapshot, opts: AnalyzeOptions = {}): Promise<PlanetReport> {
+      const input: PlanetInput = { snapshot, news: opts.news, portfolio: opts.portfolio };
+      const base = def.assess(input);
+      const gateway = def.gateway ?? null;
+      const mode =
+        opts.mode ??
+        (opts.allowance !== undefined || gateway !== null
+          ? ExecutionMode.LIGHT_REASONING
+          : ExecutionMode.MONITOR_ONLY);
+      if (mode === ExecutionMode.MONITOR_ONLY || def.prompt === undefined) {
+        return report(base, 'deterministic', { outcome: 'skipped', detail: 'deterministic mode' });
+      }
+      const allowance: CallAllowance | undefined =
+        opts.allowance ??
+        (gateway === null ? undefined : createCallAllowance(gateway, `planet:${def.name}`, 1));
+      if (allowance === undefined) {
+        return report(base, 'deterministic', { outcome: 'skipped', detail: 'no gateway' });
+      }
+      const prompt = def.prompt(input, base);
+      if (prompt === null)
+        return report(base, 'deterministic', { outcome: 'skipped', detail: 'nothing to ask' });
+      try {
+        const res = await allowance.execute({
+          task: prompt.task ?? def.task,
+          messages: prompt.messages,
+          schema: prompt.schema ?? planetAnswerSchema,
+          mode,
+          maxTokens: def.maxTokens ?? 400,
+          temperature: 0,
+          ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        });
+        const where = { provider: res.provider, model: res.model };
+        if (!res.success || res.parsed === undefined) {
+          return report(base, 'deterministic', {
+            outcome: res.error?.code === LLMErrorCode.RESPONSE_FORMAT ? 'invalid' : 'failed',
+            detail: res.error?.message ?? 'no parsed answer',
+            ...(res.error === undefined ? {} : { code: res.error.code }),
+            ...where,
+          });
+        }
+        const read = prompt.read ?? readPlanetAnswer;
+        return report(read(res.parsed, base), 'llm', { outcome: 'answered', ...where });
+      } catch (err) {
+        if (err instanceof LLMCallLimitError || opts.signal?.aborted === true) throw err;
+        return report(base, 'deterministic', llmFailure(err));
+      }
+    },
+  };
+}
+
+function readPlanetAnswer(answer: unknown, _base: PlanetAssessment): PlanetAssessment {
+  const a = answer as PlanetAnswer;
+  return { signal: a.signal, confidence: a.confidence, reasons: [...a.reasons] };
+}
+
+const REFUSALS: ReadonlySet<string> = new Set([
+  LLMErrorCode.COOLING_DOWN,
+  LLMErrorCode.BUDGET_EXCEEDED,
+  LLMErrorCode.POLICY,
+]);
+
+/** Classifies an error of the LLM step for the record. */
+export function llmFailure(err: unknown): PlanetLlmOutcome {
+  if (err instanceof LLMError) {
+    const outcome = REFUSALS.has(err.code)
+      ? 'refused'
+      : err.code === LLMErrorCode.RESPONSE_FORMAT
+        ? 'invalid'
+        : 'failed';
+    return {
+      outcome,
+      code: err.code,
+      detail: err.message,
+      ...(err.provider === undefined ? {} : { provider: err.provider }),
+      ...(err.model === undefined ? {} : { model: err.model }),
+    };
+  }
+  return { outcome: 'failed', detail: err instanceof Error ? err.message : String(err) };
+}

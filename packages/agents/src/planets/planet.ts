@@ -1,0 +1,98 @@
+import type { ExecutionMode } from '@orrery/core';
+import type { CallAllowance } from '../call-allowance.ts';
+import type { PortfolioView } from '../market.ts';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
+
+/** What a planet reads: the moons' snapshot of one symbol, and the context a caller may add. */
+export interface PlanetInput {
+  snapshot: MoonSnapshot;
+  /** Headlines or other text about the symbol (the sentiment planet reads them). */
+  news?: readonly string[] | undefined;
+  portfolio?: PortfolioView | undefined;
+}
+
+/** A planet's view of one symbol: a signed signal, how sure it is, and why. */
+export interface PlanetAssessment {
+  /** −1 (strong sell) … +1 (strong buy); 0 is neutral. */
+  signal: number;
+  /** 0 (no information: the planet abstains from votes) … 1. */
+  confidence: number;
+  reasons: string[];
+  /** Planet-specific figures (e.g. the risk planet's `fragility`). */
+  data?: Record<string, number | string | boolean | null>;
+}
+
+/** What happened to a planet's LLM call this cycle. */
+export interface PlanetLlmOutcome {
+  /**
+   * - `answered`: the planet's signal comes from the model.
+   * - `refused`: the gateway refused before any provider call (cooling down, budget, policy).
+   * - `failed`: the provider failed (429, timeout, 5xx): the deterministic analysis stands.
+   * - `invalid`: the answer was not JSON matching the schema: the deterministic analysis stands.
+   * - `skipped`: no call was made (no gateway, nothing to ask).
+   */
+  outcome: 'answered' | 'refused' | 'failed' | 'invalid' | 'skipped';
+  detail?: string;
+  /** The error code, when the call failed. */
+  code?: string;
+  provider?: string;
+  model?: string;
+}
+
+/** One planet's report for one cycle, as recorded. */
+export interface PlanetReport extends PlanetAssessment {
+  planet: string;
+  /** `ok`, or why the planet has no say this cycle. */
+  status: 'ok' | 'failed' | 'timeout' | 'stopped';
+  /** Where the signal came from. */
+  source: 'deterministic' | 'llm';
+  /** The planet's vote weight. */
+  weight: number;
+  llm?: PlanetLlmOutcome;
+  /** The error, when status is not `ok`. */
+  error?: string;
+}
+
+/** Options of one {@link Planet.analyze} call. */
+export interface AnalyzeOptions {
+  /** `MONITOR_ONLY`: deterministic only; otherwise at most one LLM call (default: LIGHT_REASONING with a gateway). */
+  mode?: ExecutionMode;
+  /** The per-cycle call permit; by default a fresh one-call permit on the planet's own gateway. */
+  allowance?: CallAllowance;
+  /** Aborted when the planet's time is up. */
+  signal?: AbortSignal;
+  news?: readonly string[];
+  portfolio?: PortfolioView;
+}
+
+/**
+ * A planet: a light-reasoning analyst. `assess` is its deterministic analysis, synchronous and free;
+ * `analyze` may add at most one LLM call (planner and executor merged in one prompt) and falls back to
+ * `assess` when that call fails, is refused or answers nonsense. Runs alone, without a sun.
+ */
+export interface Planet {
+  readonly name: string;
+  /** Vote weight in the consensus (≥ 0). */
+  readonly weight: number;
+  /** The moons whose readings it uses. */
+  readonly moons: readonly string[];
+  /** The deterministic analysis. Throws only on a bug. */
+  assess(input: PlanetInput): PlanetAssessment;
+  /**
+   * The analysis for one cycle. Throws only if `assess` throws, the call permit is exceeded
+   * (`LLMCallLimitError`) or `opts.signal` aborts.
+   */
+  analyze(snapshot: MoonSnapshot, opts?: AnalyzeOptions): Promise<PlanetReport>;
+}
+
+/** Clamps x into [lo, hi]; NaN is treated as 0. */
+export function clamp(x: number, lo = -1, hi = 1): number {
+  if (Number.isNaN(x)) return Math.min(hi, Math.max(lo, 0));
+  return Math.min(hi, Math.max(lo, x));
+}
+
+/** Formats a number for prompts and reasons (`digits` significant digits; `n/a` when missing). */
+export function fmt(x: number | null | undefined, digits = 4): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  return Number(x.toPrecision(digits)).toString();
+}

@@ -1,0 +1,109 @@
+import type { SolarSystemConfig } from './config.ts';
+import { actionFor, atrStop, type Decision } from './decision.ts';
+
+/** What the clamp knows about the account and the market. */
+export interface ClampContext {
+  price: number;
+  atr: number | null;
+  /** The current signed position in this symbol, as a fraction of equity. */
+  current: number;
+  /** Gross exposure of every other symbol, as a fraction of equity. */
+  otherExposure: number;
+  /** Unrealised P&L of the position as a fraction of equity (negative = loss). */
+  unrealised: number;
+  /** The stop of the open position was crossed on this bar. */
+  stopBreached: boolean;
+  risk: SolarSystemConfig['risk'];
+}
+
+/** A clamped decision and the limits that bit (empty when none did). */
+export interface ClampResult {
+  decision: Decision;
+  clamps: string[];
+}
+
+/**
+ * Applies the hard risk limits to any decision — the sun's, a planet vote's, a rule's. No input can
+ * get past them, whatever an LLM answered:
+ * 1. a non-finite target holds the current position;
+ * 2. long-only unless `allowShort`;
+ * 3. |target| ≤ `maxPositionFraction`;
+ * 4. |target| ≤ `maxExposure` − the other symbols' gross exposure;
+ * 5. the loss at the stop ≤ `maxLossFraction` of equity (|target| × stop distance); a stop on the wrong
+ *    side of the price is replaced by the ATR stop; with no stop at all the position may only shrink;
+ * 6. a breached stop, or an unrealised loss past `maxLossFraction`, closes the position.
+ * Reducing a position is always allowed. The action and stop follow the clamped target.
+ */
+export function clampDecision(decision: Decision, ctx: ClampContext): ClampResult {
+  const { risk, current, price } = ctx;
+  const clamps: string[] = [];
+  let t = decision.targetFraction;
+  if (!Number.isFinite(t)) {
+    clamps.push('non-finite target: hold');
+    t = current;
+  }
+  if (t < 0 && !risk.allowShort) {
+    clamps.push('long-only: target raised to 0');
+    t = 0;
+  }
+  const limit = (max: number, why: string): void => {
+    const m = Math.max(0, max);
+    if (Math.abs(t) > m + 1e-12) {
+      clamps.push(`${why}: |target| ${round(Math.abs(t))} > ${round(m)}`);
+      t = Math.sign(t) * m;
+    }
+  };
+  limit(risk.maxPositionFraction, 'max position');
+  limit(risk.maxExposure - ctx.otherExposure, 'max exposure');
+
+  const side = Math.sign(t);
+  let stop = decision.stopPrice;
+  const stopOk = stop !== undefined && Number.isFinite(stop) && (side > 0 ? stop < price : stop > price);
+  if (side !== 0 && !stopOk) stop = atrStop(price, ctx.atr, side, risk.stopAtrMultiple);
+  if (side !== 0) {
+    if (stop === undefined) {
+      if (Math.abs(t) > Math.abs(current) || Math.sign(current) !== side) {
+        clamps.push('no stop distance known: position may only shrink');
+        t = Math.sign(current) === side ? current : 0;
+      }
+    } else {
+      const distance = Math.abs(price - stop) / price;
+      if (distance > 0) limit(risk.maxLossFraction / distance, 'max loss at stop');
+    }
+  }
+  if (ctx.stopBreached && current !== 0 && Math.sign(t) === Math.sign(current)) {
+    clamps.push('stop breached: close the position');
+    t = 0;
+  } else if (
+    ctx.unrealised <= -risk.maxLossFraction &&
+    current !== 0 &&
+    Math.sign(t) === Math.sign(current)
+  ) {
+    clamps.push(
+      `unrealised loss ${round(-ctx.unrealised)} >= max loss ${round(risk.maxLossFraction)}: close`,
+    );
+    t = 0;
+  }
+
+  const closing = clamps.some((c) => c.includes('close'));
+  const action = actionFor(t, current, closing ? 0 : risk.minTradeFraction);
+  if (action === 'hold') t = current;
+  const finalStop =
+    t === 0 ? undefined : (stop ?? atrStop(price, ctx.atr, Math.sign(t), risk.stopAtrMultiple));
+  const { stopPrice: _drop, ...rest } = decision;
+  return {
+    decision: {
+      ...rest,
+      action,
+      targetFraction: t,
+      rationale:
+        clamps.length === 0 ? decision.rationale : `${decision.rationale} [risk: ${clamps.join('; ')}]`,
+      ...(finalStop === undefined ? {} : { stopPrice: finalStop }),
+    },
+    clamps,
+  };
+}
+
+function round(x: number): string {
+  return Number(x.toPrecision(4)).toString();
+}
