@@ -14,7 +14,7 @@ export const providerConfigSchema = z.object({
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   /** Secret; never logged, never in errors or the ledger. */
   apiKey: z.string().min(1).optional(),
-  /** Wait bound for headers and for each body chunk, in ms (default 30,000). */
+  /** Time limit of one call (connection, headers and body), in ms (default 30,000). */
   timeoutMs: z.number().int().positive().default(30_000),
   /** A local model: cost 0, never used for judgment tasks (default false). */
   local: z.boolean().default(false),

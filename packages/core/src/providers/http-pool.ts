@@ -75,6 +75,17 @@ export interface PostJson {
 export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonResponse> {
   const pool = pools.pool(req.url.origin);
   const target = { provider: req.provider, model: req.model };
+  // undici's headers/body timeouts tick at ~1 s resolution and restart per chunk; a native timer gives a
+  // precise bound on the whole call. The caller's signal is forwarded to the same controller.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, req.timeoutMs);
+  const forward = () => controller.abort();
+  if (req.signal?.aborted === true) controller.abort();
+  else req.signal?.addEventListener('abort', forward, { once: true });
   try {
     const res = await pool.request({
       method: 'POST',
@@ -83,7 +94,7 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
       body: JSON.stringify(req.body),
       headersTimeout: req.timeoutMs,
       bodyTimeout: req.timeoutMs,
-      signal: req.signal ?? null,
+      signal: controller.signal,
     });
     const text = await res.body.text();
     let json: unknown;
@@ -95,8 +106,8 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
     return { status: res.statusCode, headers: res.headers, json, text };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const name = (err as { name?: unknown }).name;
     if (
+      timedOut ||
       code === 'UND_ERR_HEADERS_TIMEOUT' ||
       code === 'UND_ERR_BODY_TIMEOUT' ||
       code === 'UND_ERR_CONNECT_TIMEOUT'
@@ -106,7 +117,7 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
         { ...target, timeoutMs: req.timeoutMs, cause: scrub(err, req.secrets) },
       );
     }
-    if (code === 'UND_ERR_ABORTED' || name === 'AbortError') {
+    if (controller.signal.aborted) {
       throw new LLMTimeoutError(`${req.provider}/${req.model} call aborted by the caller; no retry`, {
         ...target,
         timeoutMs: req.timeoutMs,
@@ -118,6 +129,9 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
       ...target,
       cause: scrub(err, req.secrets),
     });
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', forward);
   }
 }
 

@@ -9,7 +9,7 @@ export interface ProviderCall {
   temperature?: number | undefined;
   /** Ask for a JSON object (OpenAI `response_format: {type: 'json_object'}`). */
   json: boolean;
-  /** Bounds the wait for the response headers and for each chunk of the body, in milliseconds. */
+  /** Bounds the whole call (connection, headers and body), in milliseconds. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
 }
