@@ -68,7 +68,7 @@ export abstract class BaseBus implements Bus, SubscriberHost {
   }
 
   publish(message: Message): void {
-    this.#assertOpen();
+    if (this.#closed) throw new BusClosedError();
     const m = isValidated(message) ? message : this.validate(message);
     this.counters.published++;
     this.send(m);

@@ -8,6 +8,13 @@ import type { Subscriber } from './subscriber.ts';
 
 type Listener = (message: Message, delivery: Delivery) => void;
 
+/** The one listener, called with a subscriber as `this` (eventemitter3's context: no closure per wire). */
+function deliver(this: Subscriber, message: Message, delivery: Delivery): void {
+  // The sun's copy of a lateral message is skipped by a subscription that already got the original.
+  if (delivery === COPY && this.wants(message.recipient)) return;
+  this.offer(message, delivery);
+}
+
 /**
  * The in-process bus (the default). Messages are not copied or re-validated: a message is validated
  * once, when built with `createMessage` (or on its first publish), and frozen.
@@ -19,7 +26,7 @@ type Listener = (message: Message, delivery: Delivery) => void;
 export class LocalBus extends BaseBus {
   readonly #emitter = new EventEmitter<Record<string, Listener>>();
   readonly #known = new Set<string>();
-  readonly #listeners = new Map<Subscriber, { fn: Listener; wired: Set<string> }>();
+  readonly #wired = new Map<Subscriber, Set<string>>();
 
   /** @throws InvalidArgumentError on a mailbox capacity or timeout below 1. */
   constructor(opts: BusOptions = {}) {
@@ -28,8 +35,11 @@ export class LocalBus extends BaseBus {
 
   protected send(message: Message): void {
     const to = message.recipient;
-    if (!this.#known.has(to)) this.#learn(to);
-    this.#emitter.emit(to, message, DIRECT);
+    // emit() answers false when nobody listens: only then can the address be new.
+    if (!this.#emitter.emit(to, message, DIRECT) && !this.#known.has(to)) {
+      this.#learn(to);
+      this.#emitter.emit(to, message, DIRECT);
+    }
     if (message.type === 'planet.lateral') {
       if (!this.#known.has('sun')) this.#learn('sun');
       this.#emitter.emit('sun', message, COPY);
@@ -52,42 +62,37 @@ export class LocalBus extends BaseBus {
   }
 
   protected attach(sub: Subscriber): () => void {
-    const fn: Listener = (message, delivery) => {
-      // The sun's copy of a lateral message is skipped by a subscription that already got the original.
-      if (delivery === COPY && sub.wants(message.recipient)) return;
-      sub.offer(message, delivery);
-    };
-    const entry = { fn, wired: new Set<string>() };
-    this.#listeners.set(sub, entry);
+    const wired = new Set<string>();
+    this.#wired.set(sub, wired);
     if (!sub.matcher.pattern.includes('*') && !sub.matcher.pattern.includes('>')) {
       this.#known.add(sub.matcher.pattern);
     }
     if (sub.broadcasts) this.#known.add('broadcast');
     for (const address of this.#known) {
-      if (sub.wants(address)) this.#wire(address, entry);
+      if (sub.wants(address)) this.#wire(address, sub, wired);
     }
     return () => {
-      for (const address of entry.wired) this.#emitter.removeListener(address, fn);
-      this.#listeners.delete(sub);
+      for (const address of wired) this.#emitter.removeListener(address, deliver, sub);
+      this.#wired.delete(sub);
     };
   }
 
   protected async shutdown(): Promise<void> {
     this.#emitter.removeAllListeners();
-    this.#listeners.clear();
+    this.#wired.clear();
   }
 
   /** First use of an address: wire every subscription that wants it. */
   #learn(address: string): void {
     this.#known.add(address);
-    for (const [sub, entry] of this.#listeners) {
-      if (sub.wants(address)) this.#wire(address, entry);
+    for (const [sub, wired] of this.#wired) {
+      if (sub.wants(address)) this.#wire(address, sub, wired);
     }
   }
 
-  #wire(address: string, entry: { fn: Listener; wired: Set<string> }): void {
-    if (entry.wired.has(address)) return;
-    entry.wired.add(address);
-    this.#emitter.on(address, entry.fn);
+  #wire(address: string, sub: Subscriber, wired: Set<string>): void {
+    if (wired.has(address)) return;
+    wired.add(address);
+    this.#emitter.on(address, deliver, sub);
   }
 }

@@ -1,9 +1,10 @@
 import { InvalidMessageError } from '../errors.ts';
 import { type Message, messageSchema } from './catalogue.ts';
 
-// Messages that passed the schema once. They are deep-frozen, so they cannot have changed since:
-// publishing one again costs a WeakSet lookup instead of a parse.
-const checked = new WeakSet<object>();
+// Marks messages that passed the schema once. They are deep-frozen, so they cannot have changed since:
+// publishing one again costs a property read instead of a parse. The symbol is private to this module,
+// non-enumerable (JSON and spreads drop it: a spread copy is validated afresh).
+const kChecked = Symbol('orrery.bus.validated');
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -18,7 +19,7 @@ function deepFreeze<T>(value: T): T {
  * @throws InvalidMessageError listing where the value broke the schema.
  */
 export function parseMessage(value: unknown): Message {
-  if (typeof value === 'object' && value !== null && checked.has(value)) return value as Message;
+  if (isValidated(value)) return value;
   const result = messageSchema.safeParse(value);
   if (!result.success) {
     const issues = result.error.issues.map((i) => ({ path: i.path, message: i.message }));
@@ -30,14 +31,13 @@ export function parseMessage(value: unknown): Message {
       .join('; ');
     throw new InvalidMessageError(`invalid ${type} message: ${where}`, { issues, cause: result.error });
   }
-  const message = deepFreeze(result.data);
-  checked.add(message);
-  return message;
+  Object.defineProperty(result.data, kChecked, { value: true });
+  return deepFreeze(result.data);
 }
 
 /** True when `value` is a message this process already validated (and froze). */
 export function isValidated(value: unknown): value is Message {
-  return typeof value === 'object' && value !== null && checked.has(value);
+  return typeof value === 'object' && value !== null && (value as { [kChecked]?: true })[kChecked] === true;
 }
 
 const decoder = new TextDecoder();
