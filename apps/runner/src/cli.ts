@@ -1,29 +1,59 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './commands/config.ts';
+import type { CliIO } from './commands/io.ts';
+import { RunnerError } from './errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
+/** Each command module registers itself here. */
+const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [registerConfigCommands];
+
 /** Builds the `orrery` command tree. */
-export function buildProgram(): Command {
+export function buildProgram(io: CliIO = processIO()): Command {
   const program = new Command('orrery')
     .description('Hierarchical LLM agents with budgeted LLM calls: a sun, planets and moons that trade.')
     .version(pkg.version)
     .showHelpAfterError()
     .exitOverride();
+  for (const register of COMMANDS) register(program, io);
   return program;
 }
 
-/** Runs the command line; resolves to the process exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+/** Runs the command line; resolves to the process exit code (0 ok, 1 failure, commander's own codes). */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const program = buildProgram(io);
   try {
     await program.parseAsync([...argv]);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    console.error(err instanceof Error ? err.message : String(err));
+    io.err(
+      err instanceof RunnerError
+        ? `error: ${err.message}`
+        : `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     return 1;
   }
+}
+
+/** The real process: stdout, stderr, env, cwd; SIGINT/SIGTERM abort the signal. */
+export function processIO(): CliIO {
+  const ctl = new AbortController();
+  const stop = () => {
+    if (ctl.signal.aborted) process.exit(130);
+    ctl.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: process.stderr.isTTY === true,
+    signal: ctl.signal,
+  };
 }

@@ -14,6 +14,6 @@ describe('orrery command', () => {
   it('rejects an unknown command with a non-zero exit', () => {
     const res = spawnSync(process.execPath, [bin, 'no-such-command'], { encoding: 'utf8' });
     expect(res.status).not.toBe(0);
-    expect(res.stderr).toMatch(/^error:/m);
+    expect(res.stderr).toMatch(/^error: unknown command 'no-such-command'/m);
   });
 });

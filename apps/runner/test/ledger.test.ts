@@ -50,7 +50,7 @@ describe('SQLite ledger', () => {
         orders: broker.drainChangedOrders(),
         state: broker.state(),
         equity: broker.equity(),
-        cycles: [{ symbol: 'X', time: t, mode: 'MONITOR_ONLY', record: { t } }],
+        cycles: [{ symbol: 'X', time: t, mode: 'MONITOR_ONLY', record: { t }, portfolio: { equity: t } }],
       });
     }
     ledger.close();
@@ -67,7 +67,13 @@ describe('SQLite ledger', () => {
       ['r1/X/3', 'open'],
     ]);
     expect(again.equityCurve('r1').map((p) => p.time)).toEqual([1, 2, 3]);
-    expect(again.cycles('r1')[2]).toEqual({ symbol: 'X', time: 3, mode: 'MONITOR_ONLY', record: { t: 3 } });
+    expect(again.cycles('r1')[2]).toEqual({
+      symbol: 'X',
+      time: 3,
+      mode: 'MONITOR_ONLY',
+      record: { t: 3 },
+      portfolio: { equity: 3 },
+    });
 
     // A step at or before the last committed one, or a fill written twice, is refused whole.
     const step = { time: 3, fills: [], orders: [], state: restored.state(), equity: 1, cycles: [] };

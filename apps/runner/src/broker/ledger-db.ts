@@ -30,6 +30,8 @@ export interface StoredCycle {
   readonly time: number;
   readonly mode: string;
   readonly record: unknown;
+  /** The account the cycle was shown (replayed to the strategy when a run resumes). */
+  readonly portfolio: unknown;
 }
 
 /** Everything one step (one bar time) changed, written in one transaction. */
@@ -64,7 +66,7 @@ CREATE TABLE IF NOT EXISTS equity (
   PRIMARY KEY (run_id, time));
 CREATE TABLE IF NOT EXISTS cycles (
   run_id TEXT NOT NULL, symbol TEXT NOT NULL, time INTEGER NOT NULL, mode TEXT NOT NULL, record TEXT NOT NULL,
-  PRIMARY KEY (run_id, symbol, time));
+  portfolio TEXT NOT NULL, PRIMARY KEY (run_id, symbol, time));
 `;
 
 /**
@@ -208,9 +210,10 @@ export class Ledger {
         step.state.cash,
       );
       const insCycle = db.prepare(
-        'INSERT INTO cycles (run_id, symbol, time, mode, record) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
       );
-      for (const c of step.cycles) insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record));
+      for (const c of step.cycles)
+        insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record), JSON.stringify(c.portfolio));
       db.prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
         step.time,
         step.state.cash,
@@ -277,13 +280,16 @@ export class Ledger {
   /** Cycle records, in time order. */
   cycles(id: string): StoredCycle[] {
     const rows = this.#db
-      .prepare('SELECT symbol, time, mode, record FROM cycles WHERE run_id = ? ORDER BY time, symbol')
-      .all(id) as { symbol: string; time: number; mode: string; record: string }[];
+      .prepare(
+        'SELECT symbol, time, mode, record, portfolio FROM cycles WHERE run_id = ? ORDER BY time, rowid',
+      )
+      .all(id) as { symbol: string; time: number; mode: string; record: string; portfolio: string }[];
     return rows.map((r) => ({
       symbol: r.symbol,
       time: r.time,
       mode: r.mode,
       record: JSON.parse(r.record) as unknown,
+      portfolio: JSON.parse(r.portfolio) as unknown,
     }));
   }
 }

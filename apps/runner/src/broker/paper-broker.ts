@@ -26,6 +26,8 @@ const EPS = 1e-9;
  * live order path to reach. Orders placed on a bar fill only on a later bar of the same symbol (at its
  * open for market orders), so a decision taken on a bar's close cannot trade at that close.
  *
+ * Stop orders are reduce-only: they close at most the position they protect and never open one.
+ *
  * Accounting: a buy costs `qty × price + fee`, a sell brings `qty × price − fee`; equity is
  * `cash + Σ qty × mark`. Without margin (`maxLeverage ≤ 1`) a fill that would take cash below zero is cut
  * to what the cash allows, or cancelled.
@@ -220,7 +222,11 @@ export class PaperBroker {
     }
     const qty = this.#affordable(o, price);
     if (qty <= EPS) {
-      this.#close(o, 'cancelled', bar.time, 'not enough cash or exposure room at fill time');
+      const why =
+        o.type === 'stop'
+          ? 'no position left for the stop to protect'
+          : 'no cash or exposure room at fill time';
+      this.#close(o, 'cancelled', bar.time, why);
       return undefined;
     }
     const notional = qty * price;
@@ -248,6 +254,8 @@ export class PaperBroker {
     const held = this.qty(o.symbol);
     const dir = o.side === 'buy' ? 1 : -1;
     let qty = o.qty;
+    // Stops protect a position: they only ever reduce it, never open or flip one.
+    if (o.type === 'stop') return Math.sign(held) === -dir ? this.#lots(Math.min(qty, Math.abs(held))) : 0;
     if (dir < 0 && !s.allowShort) qty = Math.min(qty, Math.max(0, held));
     const after = held + dir * qty;
     // Reducing a position is always allowed; growing one (or opening the other side) is bounded.
@@ -269,8 +277,12 @@ export class PaperBroker {
         qty = Math.min(qty, cover + Math.max(0, (cashAfterCover + borrow) / (price * (1 + fee))));
       }
     }
-    if (s.lotSize > 0) qty = Math.floor(qty / s.lotSize + EPS) * s.lotSize;
-    return qty;
+    return this.#lots(qty);
+  }
+
+  #lots(qty: number): number {
+    const lot = this.settings.lotSize;
+    return lot > 0 ? Math.floor(qty / lot + EPS) * lot : qty;
   }
 
   #equityAt(symbol: string, price: number): number {

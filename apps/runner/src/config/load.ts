@@ -1,0 +1,150 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { type GatewayConfig, LLMConfigError, parseGatewayConfig } from '@orrery/core';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue, RunnerErrorCode } from '../errors.ts';
+import { isBundledName } from '../feeds/bundled.ts';
+import { type OrreryConfig, orreryConfigSchema } from './schema.ts';
+
+/** A configuration ready to run: validated, defaults filled, paths absolute, env applied to the gateway. */
+export interface LoadedConfig {
+  readonly config: OrreryConfig;
+  /** `config.gateway` with the environment overrides (API keys, base URLs) applied by core. */
+  readonly gateway: GatewayConfig;
+  /** The file read, or `(defaults)`. */
+  readonly source: string;
+}
+
+/** Where {@link loadConfig} looks when no file is named. */
+export const DEFAULT_CONFIG_FILE = 'orrery.yaml';
+
+/**
+ * Reads and validates the configuration: `file` when given, else `./orrery.yaml` when it exists, else the
+ * defaults. Relative paths in it resolve against the file's folder (the cwd for the defaults).
+ *
+ * @param env environment for the gateway's overrides (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
+ *   `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`, `OLLAMA_BASE_URL`).
+ * @throws ConfigError `ORRERY_CONFIG_FILE` (unreadable, not YAML) or `ORRERY_CONFIG_INVALID` listing
+ *   every problem with its key path.
+ */
+export function loadConfig(
+  opts: { file?: string | undefined; env?: Record<string, string | undefined>; cwd?: string } = {},
+): LoadedConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const implicit = resolve(cwd, DEFAULT_CONFIG_FILE);
+  const file =
+    opts.file !== undefined ? resolve(cwd, opts.file) : existsSync(implicit) ? implicit : undefined;
+  if (file === undefined) return parseConfig({}, { source: '(defaults)', baseDir: cwd, env: opts.env ?? {} });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(RunnerErrorCode.CONFIG_FILE, file, `cannot read (${(err as Error).message})`, [], {
+      cause: err,
+    });
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      RunnerErrorCode.CONFIG_FILE,
+      file,
+      'is not valid YAML',
+      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: firstLine(e.message) })),
+    );
+  }
+  const input = (doc.toJS() as unknown) ?? {};
+  return parseConfig(input, { source: file, baseDir: dirname(file), env: opts.env ?? {} });
+}
+
+/**
+ * Validates a configuration value (the parsed YAML). See {@link loadConfig}.
+ *
+ * @throws ConfigError `ORRERY_CONFIG_INVALID` listing every problem with its key path.
+ */
+export function parseConfig(
+  input: unknown,
+  opts: { source: string; baseDir: string; env: Record<string, string | undefined> },
+): LoadedConfig {
+  const result = orreryConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      RunnerErrorCode.CONFIG_INVALID,
+      opts.source,
+      'invalid configuration',
+      toIssues(result.error.issues),
+      { cause: result.error },
+    );
+  }
+  const raw = input as { gateway?: unknown };
+  let gateway: GatewayConfig;
+  try {
+    gateway = parseGatewayConfig(raw.gateway ?? {}, opts.env);
+  } catch (err) {
+    if (!(err instanceof LLMConfigError)) throw err;
+    const path = err.path === '' ? 'gateway' : `gateway.${err.path}`;
+    throw new ConfigError(RunnerErrorCode.CONFIG_INVALID, opts.source, 'invalid configuration', [
+      { path, message: `${err.message} (after environment overrides)` },
+    ]);
+  }
+  return { config: resolvePaths(result.data, opts.baseDir), gateway, source: opts.source };
+}
+
+/** Turns zod issues into key paths (`run.data[0].source`) and messages; unknown keys name the key. */
+export function toIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const i of issues) {
+    if (i.code === 'unrecognized_keys') {
+      for (const key of i.keys) out.push({ path: formatPath([...i.path, key]), message: 'unknown key' });
+      continue;
+    }
+    if (i.code === 'invalid_union' && i.errors.length > 0) {
+      // Report the branch that got furthest (the most specific issue), not "invalid input".
+      const best = i.errors.reduce((a, b) => (deepest(b) > deepest(a) ? b : a));
+      out.push(...toIssues(best.map((x) => ({ ...x, path: [...i.path, ...x.path] }))));
+      continue;
+    }
+    out.push({ path: formatPath(i.path), message: i.message });
+  }
+  return out;
+}
+
+function deepest(issues: readonly z.core.$ZodIssue[]): number {
+  return Math.max(...issues.map((x) => x.path.length));
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
+  return s === '' ? '(root)' : s;
+}
+
+function resolvePaths(c: OrreryConfig, base: string): OrreryConfig {
+  const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(base, p));
+  const memory =
+    c.memory === false
+      ? false
+      : {
+          ...c.memory,
+          dbPath: abs(c.memory.dbPath),
+          chroma:
+            c.memory.chroma.mode === 'embedded'
+              ? { ...c.memory.chroma, dataDir: abs(c.memory.chroma.dataDir) }
+              : c.memory.chroma,
+        };
+  return {
+    ...c,
+    memory,
+    run: {
+      ...c.run,
+      data: c.run.data.map((d) => (isBundledName(d.source) ? d : { ...d, source: abs(d.source) })),
+      ledgerPath: abs(c.run.ledgerPath),
+      gatewayDbPath: abs(c.run.gatewayDbPath),
+      reportPath: abs(c.run.reportPath),
+    },
+  };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}

@@ -1,0 +1,125 @@
+import { solarSystemConfigSchema } from '@orrery/agents';
+import { gatewayConfigSchema } from '@orrery/core';
+import { memoryConfigSchema } from '@orrery/memory';
+import { z } from 'zod';
+import { BAR_FIELDS } from '../feeds/csv-loader.ts';
+
+const columnsSchema = z
+  .partialRecord(z.enum(BAR_FIELDS), z.string().min(1))
+  .describe('CSV header name per bar field; fields left out are detected from the header');
+
+/** One market data source: a bundled dataset name (`spy`, `btc`, `btc-hourly`) or a CSV file. */
+export const dataSourceSchema = z.strictObject({
+  /** `spy` | `btc` | `btc-hourly` | a path to a CSV file (relative to the config file). */
+  source: z.string().min(1),
+  /** Symbol the bars are for (default: the bundled dataset's, or the file name). */
+  symbol: z.string().min(1).optional(),
+  /** Column mapping of a CSV file. */
+  columns: columnsSchema.optional(),
+  /** The last row was taken before its bar closed: drop it. */
+  lastBarPartial: z.boolean().optional(),
+  /** Drop zero-volume bars instead of keeping and counting them. */
+  dropZeroVolume: z.boolean().optional(),
+});
+
+/** The paper account: costs and limits. */
+export const brokerConfigSchema = z.strictObject({
+  /** Starting cash, quote currency. */
+  initialCash: z.number().positive().default(100_000),
+  /** Fee per fill in basis points of notional, charged on buys and sells. */
+  feeBps: z.number().min(0).lt(1000).default(10),
+  /** Slippage against the trader in basis points. */
+  slippageBps: z.number().min(0).lt(1000).default(5),
+  /** Extra slippage as a fraction (0..1) of the fill bar's high − low. */
+  slippageRangeFraction: z.number().min(0).max(1).default(0),
+  /** Positions may go short (must agree with agents.risk.allowShort). */
+  allowShort: z.boolean().default(false),
+  /** Gross exposure limit as a multiple of equity; above 1 is margin. */
+  maxLeverage: z.number().positive().max(10).default(1),
+  /** Quantities are rounded down to a multiple of this; 0 = any fraction. */
+  lotSize: z.number().min(0).default(0),
+});
+
+const dateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$/, 'must be a date like 2015-01-31 (UTC)');
+
+/** Where runs read and write. Relative paths resolve against the config file's folder (or the cwd). */
+export const runConfigSchema = z.strictObject({
+  /** Data for `orrery paper`: one source or several (traded together, one account). */
+  data: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((source) => [{ source }]),
+      z.array(dataSourceSchema).min(1),
+    ])
+    .default([{ source: 'spy' }]),
+  /** First and last bar used (inclusive, UTC). */
+  from: dateSchema.optional(),
+  to: dateSchema.optional(),
+  /** The paper ledger (SQLite). */
+  ledgerPath: z.string().min(1).default('.orrery/ledger.db'),
+  /** The gateway's SQLite file (cooldowns, budget, cache, call ledger). */
+  gatewayDbPath: z.string().min(1).default('.orrery/gateway.db'),
+  /** The HTML report; `{runId}` is replaced. */
+  reportPath: z.string().min(1).default('.orrery/reports/{runId}.html'),
+  /** `orrery run`: the live feed. */
+  live: z
+    .strictObject({
+      exchange: z.string().min(1).default('binance'),
+      symbol: z.string().min(1).default('BTC/USDT'),
+      timeframe: z
+        .string()
+        .regex(/^\d+[smhdw]$/, 'must be a ccxt timeframe like 1m, 1h or 1d')
+        .default('1h'),
+      /** Closed bars fetched before now to warm the indicators. */
+      warmupBars: z.number().int().min(0).max(5000).default(100),
+      /** Wait between polls when no bar has closed, ms (default: the timeframe, at most 60 s). */
+      pollMs: z.number().int().positive().optional(),
+    })
+    .prefault({}),
+});
+
+/**
+ * The whole `orrery.yaml`: each package's own schema under its section, plus the runner's `broker` and
+ * `run`. Every field has a default, so an empty file (or none) is valid. `memory: false` runs without
+ * episodic memory.
+ */
+export const orreryConfigSchema = z
+  .object({
+    gateway: gatewayConfigSchema.prefault({}),
+    agents: solarSystemConfigSchema.prefault({}),
+    memory: z.union([z.literal(false), memoryConfigSchema]).prefault({ dbPath: '.orrery/memory.db' }),
+    broker: brokerConfigSchema.prefault({}),
+    run: runConfigSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.agents.risk.allowShort && !c.broker.allowShort)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['broker', 'allowShort'],
+        message: 'must be true when agents.risk.allowShort is true (the broker would refuse the shorts)',
+      });
+    if (c.agents.risk.maxExposure > c.broker.maxLeverage)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', 'risk', 'maxExposure'],
+        message: `must not exceed broker.maxLeverage (${c.broker.maxLeverage})`,
+      });
+  });
+
+/** A validated configuration (defaults filled in; the gateway part before env overrides). */
+export type OrreryConfig = z.output<typeof orreryConfigSchema>;
+/** What a YAML file may contain. */
+export type OrreryConfigInput = z.input<typeof orreryConfigSchema>;
+
+/** The JSON Schema (draft 2020-12) of `orrery.yaml`, for editors and `orrery config schema`. */
+export function orreryJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(orreryConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}

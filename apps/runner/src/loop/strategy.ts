@@ -1,0 +1,45 @@
+import type { PortfolioSnapshot } from '../broker/paper-broker.ts';
+import type { Bar } from '../feeds/bar.ts';
+
+/** What the loop needs of a decision (the fields of `@orrery/agents`' `Decision` it acts on). */
+export interface DecisionLike {
+  readonly symbol: string;
+  readonly action: 'buy' | 'sell' | 'hold' | 'flatten';
+  /** Desired signed position as a fraction of equity, already clamped by the risk limits. */
+  readonly targetFraction: number;
+  readonly confidence: number;
+  readonly rationale: string;
+  readonly source: string;
+  readonly stopPrice?: number | undefined;
+}
+
+/** What the loop needs of a cycle record (the rest of `@orrery/agents`' `CycleRecord` is stored as is). */
+export interface CycleLike {
+  readonly symbol: string;
+  readonly time: number;
+  readonly mode: string;
+  readonly decision: DecisionLike;
+  readonly calls: number;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly costUsd: number;
+  readonly fallback?: unknown;
+}
+
+/** One input to a cycle. */
+export interface CycleInput {
+  readonly symbol: string;
+  readonly bar: Bar;
+  readonly portfolio: PortfolioSnapshot;
+}
+
+/**
+ * What decides, bar by bar. The shipped runner plugs the solar system (`createSolarSystem`) in here.
+ * `warm` replays a bar already traded (after a resume) so streaming state catches up; it must not act.
+ */
+export interface Strategy<R extends CycleLike = CycleLike> {
+  cycle(input: CycleInput): Promise<R>;
+  /** Replays a past input without trading or spending. Absent: the loop calls nothing on resume. */
+  warm?(input: CycleInput): Promise<void>;
+  stop(): Promise<void> | void;
+}

@@ -1,0 +1,103 @@
+import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
+import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
+import { placeDecisionOrders } from './decision-orders.ts';
+import type { Step } from './steps.ts';
+import type { CycleLike, Strategy } from './strategy.ts';
+
+/** What the loop runs on. */
+export interface LoopOptions<R extends CycleLike> {
+  readonly runId: string;
+  readonly ledger: Ledger;
+  /** Restored from the ledger when resuming. */
+  readonly broker: PaperBroker;
+  readonly strategy: Strategy<R>;
+  readonly steps: Iterable<Step> | AsyncIterable<Step>;
+  /**
+   * Time of the last committed step when resuming: earlier steps are replayed to `strategy.warm` with the
+   * portfolio they were shown, not traded. Undefined for a fresh run.
+   */
+  readonly resumeAfter?: number | undefined;
+  /** Position changes smaller than this fraction of equity are not traded. */
+  readonly minTradeFraction: number;
+  /** Stops the loop after the step in progress has been committed. */
+  readonly signal?: AbortSignal;
+  /** Called after every step (warm or committed). */
+  readonly onStep?: (info: StepInfo<R>) => void;
+}
+
+/** Progress of the loop, after one step. */
+export interface StepInfo<R extends CycleLike> {
+  readonly time: number;
+  /** True while replaying steps committed before a resume. */
+  readonly warm: boolean;
+  /** The cycle records of this step (empty when warm). */
+  readonly records: readonly R[];
+  readonly equity: number;
+}
+
+/** How far the loop got. */
+export interface LoopResult {
+  /** Steps traded and committed in this call. */
+  readonly committed: number;
+  /** Steps replayed to warm the strategy after a resume. */
+  readonly warmed: number;
+  readonly lastTime: number | undefined;
+  /** True when `signal` stopped the loop before the steps ran out. */
+  readonly aborted: boolean;
+}
+
+/**
+ * The paper-trading loop. For each step (bar time): the broker fills orders placed on earlier bars (at
+ * this bar's open), marks to the close, the strategy runs one cycle per symbol on the closed bar, its
+ * decisions become orders for the next bar; then fills, orders, positions, cash, equity and cycle records
+ * are committed in one transaction. Nothing a step decides can trade before the next bar, and a process
+ * killed mid-step leaves the ledger at the previous step.
+ */
+export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Promise<LoopResult> {
+  const shown =
+    o.resumeAfter === undefined ? new Map<string, unknown>() : portfolioIndex(o.ledger.cycles(o.runId));
+  let committed = 0;
+  let warmed = 0;
+  let lastTime = o.resumeAfter;
+  for await (const step of o.steps) {
+    if (o.signal?.aborted) return { committed, warmed, lastTime, aborted: true };
+    if (o.resumeAfter !== undefined && step.time <= o.resumeAfter) {
+      for (const { symbol, bar } of step.bars) {
+        const portfolio = shown.get(`${symbol}@${bar.time}`) as PortfolioSnapshot | undefined;
+        if (portfolio) await o.strategy.warm?.({ symbol, bar, portfolio });
+      }
+      warmed++;
+      o.onStep?.({ time: step.time, warm: true, records: [], equity: o.broker.equity() });
+      continue;
+    }
+
+    const fills = step.bars.flatMap(({ symbol, bar }) => o.broker.onBar(symbol, bar));
+    const records: R[] = [];
+    const cycles: StoredCycle[] = [];
+    for (const { symbol, bar } of step.bars) {
+      const portfolio = o.broker.view();
+      if (!(portfolio.equity > 0)) break; // an account with nothing left takes no decision
+      const record = await o.strategy.cycle({ symbol, bar, portfolio });
+      records.push(record);
+      cycles.push({ symbol, time: bar.time, mode: record.mode, record, portfolio });
+      placeDecisionOrders(o.broker, o.runId, symbol, bar, record.decision, o.minTradeFraction);
+    }
+    const equity = o.broker.equity();
+    o.ledger.commitStep(o.runId, {
+      time: step.time,
+      fills,
+      orders: o.broker.drainChangedOrders(),
+      state: o.broker.state(),
+      equity,
+      cycles,
+    });
+    committed++;
+    lastTime = step.time;
+    o.onStep?.({ time: step.time, warm: false, records, equity });
+  }
+  return { committed, warmed, lastTime, aborted: false };
+}
+
+function portfolioIndex(cycles: readonly StoredCycle[]): Map<string, unknown> {
+  return new Map(cycles.map((c) => [`${c.symbol}@${c.time}`, c.portfolio]));
+}
