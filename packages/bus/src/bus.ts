@@ -73,7 +73,10 @@ export interface BusOptions {
   overflow?: Partial<Record<MessageType, OverflowPolicy>>;
   /** Default request time limit in milliseconds (default 5000). */
   requestTimeoutMs?: number;
-  /** Receives failures that have no caller to throw to: invalid incoming messages, handler errors. */
+  /**
+   * Receives failures that have no caller to throw to: invalid incoming messages, handler errors,
+   * transport failures. They are counted in `metrics()` either way; by default nothing else happens.
+   */
   onError?: (error: BusError) => void;
 }
 

@@ -103,6 +103,11 @@ export class NatsBus extends BaseBus {
     }
   }
 
+  /** False while the connection is down (messages then wait in the reconnect buffer). */
+  get connected(): boolean {
+    return this.#connected && !this.#nc.isClosed();
+  }
+
   /**
    * Resolves once the server has processed everything this bus sent so far, subscriptions included:
    * after it, another process's requests reach this bus's handlers.

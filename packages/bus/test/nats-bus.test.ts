@@ -3,6 +3,7 @@ import { type NatsServerHandle, startNatsServer } from '@orrery/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Address,
+  BusClosedError,
   type BusError,
   InvalidArgumentError,
   InvalidMessageError,
@@ -101,6 +102,26 @@ describe('NatsBus across processes', () => {
     })();
     expect(reply.payload.body).toBe('still here');
     expect(b.metrics().buffered).toBe(0);
+  });
+
+  it('closes cleanly while the server is down, abandoning what it buffered', async () => {
+    const own = await startNatsServer();
+    try {
+      const b = await NatsBus.connect({ servers: own.url, reconnectTimeWaitMs: 50 });
+      expect(b.connected).toBe(true);
+      await own.stop();
+      await waitFor(() => !b.connected, 'the disconnect');
+      b.publish(report('a', 1));
+      expect(b.metrics().buffered).toBe(1);
+      const pending = b
+        .request(Address.planet('x'), { sender: Address.sun, topic: 't' })
+        .catch((e: unknown) => e);
+      await b.close();
+      expect(await pending).toBeInstanceOf(BusClosedError);
+      expect(b.connected).toBe(false);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('fails with typed errors on a bad prefix or an unreachable server', async () => {
