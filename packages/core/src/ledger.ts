@@ -115,9 +115,16 @@ export class Ledger {
   readonly #now: () => number;
   readonly #reference: ReferenceModel;
 
-  constructor(db: SqliteDb, reference: ReferenceModel, now: () => number) {
+  readonly #beforeRead: () => void;
+
+  /**
+   * @param now the clock for `summary`'s period.
+   * @param beforeRead called before every query (the gateway flushes its queued writes there).
+   */
+  constructor(db: SqliteDb, reference: ReferenceModel, now: () => number, beforeRead: () => void = () => {}) {
     this.#reference = reference;
     this.#now = now;
+    this.#beforeRead = beforeRead;
     this.#insert = db.prepare(
       `INSERT INTO ledger (at_ms, task, mode, agent, chain, provider, model, outcome, reason, code, message,
          critical, tokens_in, tokens_out, cost_usd, latency_ms)
@@ -151,6 +158,7 @@ export class Ledger {
 
   /** Entries at or after `sinceMs` (epoch ms, default: all), oldest first. */
   since(sinceMs = 0): LedgerEntry[] {
+    this.#beforeRead();
     return this.#since.all(sinceMs).map(fromRow);
   }
 
@@ -167,6 +175,7 @@ export class Ledger {
    * and cache hits, with their token counts) would have cost there, minus what was actually spent.
    */
   summary(options: { days?: number } = {}): LedgerSummary {
+    this.#beforeRead();
     const until = this.#now();
     const since = until - (options.days ?? 1) * DAY_MS;
     const s: LedgerSummary = {

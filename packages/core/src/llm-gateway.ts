@@ -25,6 +25,7 @@ import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
 import { type BudgetStatus, RollingBudget } from './rolling-budget.ts';
 import { type RouteCandidate, type RoutePlan, RoutingPolicy } from './routing-policy.ts';
 import { openGatewayDb, type SqliteDb } from './sqlite.ts';
+import { WriteBehind } from './write-behind.ts';
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {
@@ -66,6 +67,7 @@ export class LLMGateway implements Gateway {
   readonly #cooldowns: Cooldowns;
   readonly #budget: RollingBudget;
   readonly #cache: ResponseCache;
+  readonly #writes: WriteBehind;
   readonly #counters = new GatewayCounters();
   readonly #chains = new Map<string, BudgetTracker>();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -74,7 +76,9 @@ export class LLMGateway implements Gateway {
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.#clock = options.clock ?? systemClock;
-    this.#db = openGatewayDb(options.dbPath ?? ':memory:');
+    const dbPath = options.dbPath ?? ':memory:';
+    this.#db = openGatewayDb(dbPath);
+    this.#writes = new WriteBehind(this.#db, { checkpoints: dbPath !== ':memory:' });
     const now = () => this.#clock.now();
     this.#pools = new HttpPools({
       connections: config.http.connections,
@@ -85,7 +89,7 @@ export class LLMGateway implements Gateway {
     this.#cooldowns = new Cooldowns(this.#db, config.cooldown);
     this.#budget = new RollingBudget(this.#db, config.budget);
     this.#cache = new ResponseCache(this.#db);
-    this.ledger = new Ledger(this.#db, config.ledger.referenceModel, now);
+    this.ledger = new Ledger(this.#db, config.ledger.referenceModel, now, () => this.#writes.flush());
   }
 
   execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
@@ -274,6 +278,7 @@ export class LLMGateway implements Gateway {
       this.#budget.refund(reservation);
       chainHold?.release();
       const now = this.#clock.now();
+      this.#writes.flush(); // a success's strike reset may still be queued
       const { until, strikes } = this.#cooldowns.rateLimited(c.provider, c.model, now, answer.retryAfterMs);
       const err = new LLMRateLimitedError(
         `${c.provider}/${c.model} answered 429 (strike ${strikes}${
@@ -285,13 +290,16 @@ export class LLMGateway implements Gateway {
       return { rateLimited: err };
     }
 
-    this.#cooldowns.succeeded(c.provider, c.model);
     const tokensIn = answer.tokensIn > 0 ? answer.tokensIn : estimate - maxTokens;
     const tokensOut = answer.tokensOut > 0 ? answer.tokensOut : Math.ceil(answer.text.length / 4);
     const costUsd =
       price === undefined ? 0 : (tokensIn * price.inputPer1k + tokensOut * price.outputPer1k) / 1000;
-    this.#budget.settle(reservation, tokensIn + tokensOut);
     chainHold?.settle(tokensIn + tokensOut, costUsd);
+    // Off the critical path: the reservation already counts the call; settling only corrects its tokens.
+    this.#writes.push(() => {
+      this.#budget.settle(reservation, tokensIn + tokensOut);
+      this.#cooldowns.succeeded(c.provider, c.model);
+    });
 
     let parsed: T | undefined;
     if (req.schema !== undefined) {
@@ -438,7 +446,7 @@ export class LLMGateway implements Gateway {
     > &
       Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
   ): void {
-    this.ledger.record({
+    const entry: Omit<LedgerEntry, 'id'> = {
       at: this.#clock.now(),
       task: typeof req.task === 'string' ? req.task : '',
       mode: req.mode,
@@ -449,7 +457,8 @@ export class LLMGateway implements Gateway {
       code: undefined,
       message: undefined,
       ...e,
-    });
+    };
+    this.#writes.push(() => this.ledger.record(entry));
   }
 
   isCoolingDown(provider: string, model: string): boolean {
@@ -475,14 +484,17 @@ export class LLMGateway implements Gateway {
 
   canServe(task: string, options: { critical?: boolean } = {}): boolean {
     if (this.candidatesFor(task).length === 0) return false;
+    this.#writes.flush();
     return this.#budget.allows(this.#clock.now(), 0, options.critical === true);
   }
 
   budgetStatus(): BudgetStatus {
+    this.#writes.flush();
     return this.#budget.status(this.#clock.now());
   }
 
   metrics(): GatewayMetrics {
+    this.#writes.flush();
     const now = this.#clock.now();
     return {
       ...this.#counters.snapshot(),
@@ -516,6 +528,7 @@ export class LLMGateway implements Gateway {
     this.#closed ??= (async () => {
       await Promise.allSettled([...this.#inflight]);
       await this.#pools.close();
+      this.#writes.flush();
       this.#db.close();
     })();
     return this.#closed;

@@ -63,7 +63,11 @@ CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at_ms);
  */
 export function openGatewayDb(path: string): SqliteDb {
   const db = new Database(path, { timeout: 5_000 });
-  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  if (path !== ':memory:') {
+    db.pragma('journal_mode = WAL');
+    // Checkpoints are run by the gateway's write-behind queue, off the requests' critical path.
+    db.pragma('wal_autocheckpoint = 0');
+  }
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
   db.pragma(`user_version = ${GATEWAY_SCHEMA_VERSION}`);
