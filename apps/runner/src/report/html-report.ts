@@ -105,19 +105,20 @@ ${feed}${notes ? `<ul>${notes}</ul>` : ''}
   var time = { type: 'time' };
   var zoom = [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 4 }];
   var base = { animation: false, tooltip: { trigger: 'axis' }, grid: { left: 60, right: 20, top: 40, bottom: 50 }, dataZoom: zoom, xAxis: time };
+  function t(text) { return { text: text, left: 10, top: 6, textStyle: { fontSize: 14 } }; }
   function chart(id, opt) { var c = echarts.init(document.getElementById('chart-' + id)); c.setOption(Object.assign({}, base, opt)); return c; }
   window.orreryCharts = {
-    equity: chart('equity', { title: { text: 'Equity vs buy-and-hold' }, legend: { top: 4, right: 10 }, yAxis: { type: 'value', scale: true },
+    equity: chart('equity', { title: t('Equity vs buy-and-hold'), legend: { top: 4, right: 10 }, yAxis: { type: 'value', scale: true },
       dataset: { source: d.equity },
       series: [{ name: 'strategy', type: 'line', showSymbol: false, sampling: 'lttb', encode: { x: 0, y: 1 } },
                { name: 'buy & hold', type: 'line', showSymbol: false, sampling: 'lttb', encode: { x: 0, y: 2 }, lineStyle: { type: 'dashed' } }] }),
-    drawdown: chart('drawdown', { title: { text: 'Drawdown (%)' }, yAxis: { type: 'value', max: 0 },
+    drawdown: chart('drawdown', { title: t('Drawdown (%)'), yAxis: { type: 'value', max: 0 },
       series: [{ name: 'drawdown', type: 'line', showSymbol: false, sampling: 'lttb', areaStyle: { opacity: 0.3 }, color: '#c23531', data: d.drawdown }] }),
-    price: chart('price', { title: { text: 'Price and trades' }, legend: { top: 4, right: 10 }, yAxis: { type: 'value', scale: true },
+    price: chart('price', { title: t('Price and trades'), legend: { top: 4, right: 10 }, yAxis: { type: 'value', scale: true },
       series: [{ name: 'close', type: 'line', showSymbol: false, sampling: 'lttb', color: '#555', data: d.price },
                { name: 'buy', type: 'scatter', symbol: 'triangle', symbolSize: 8, color: '#2e9e44', data: d.buys },
                { name: 'sell', type: 'scatter', symbol: 'triangle', symbolRotate: 180, symbolSize: 8, color: '#d23c3c', data: d.sells }] }),
-    modes: chart('modes', { title: { text: 'Execution mode mix over time (%)' }, legend: { top: 4, right: 10 }, yAxis: { type: 'value', max: 100 },
+    modes: chart('modes', { title: t('Execution mode mix over time (%)'), legend: { top: 4, right: 10 }, yAxis: { type: 'value', max: 100 },
       dataset: { source: d.modes },
       series: [{ name: 'MONITOR_ONLY', type: 'line', stack: 'm', areaStyle: {}, showSymbol: false, encode: { x: 0, y: 1 } },
                { name: 'LIGHT_REASONING', type: 'line', stack: 'm', areaStyle: {}, showSymbol: false, encode: { x: 0, y: 2 } },

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '@orrery/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PaperBroker } from '../src/broker/paper-broker.ts';
+import type { Fill } from '../src/broker/types.ts';
+import { BUNDLED_DATASETS } from '../src/feeds/bundled.ts';
+import { loadCsvFile } from '../src/feeds/csv-loader.ts';
+import { computePerformance, drawdowns } from '../src/metrics/performance.ts';
+import { modeMixOverTime, summariseUsage } from '../src/metrics/usage.ts';
+import { REPORT_CHARTS, writeHtmlReport } from '../src/report/html-report.ts';
+import { haveChromium, launchChromium, probeReport } from './support/chromium.ts';
+
+describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
+  const dir = tempDir('orrery-report-');
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    if (!process.env.KEEP_REPORT) dir.remove();
+    else console.log(dir.path);
+  });
+
+  it('renders all four charts with their data, offline, from one self-contained file', async () => {
+    // Real SPY closes of 2019–2020; the broker buys on each month's first bar and sells on its tenth.
+    const bars = loadCsvFile(BUNDLED_DATASETS.spy.path, BUNDLED_DATASETS.spy.load).bars.filter(
+      (b) => b.time >= Date.UTC(2019, 0, 1),
+    );
+    const broker = new PaperBroker({
+      initialCash: 10_000,
+      feeBps: 10,
+      slippageBps: 5,
+      slippageRangeFraction: 0,
+      allowShort: false,
+      maxLeverage: 1,
+      lotSize: 1,
+    });
+    const fills: Fill[] = [];
+    const equity = bars.map((b, i) => {
+      fills.push(...broker.onBar('SPY', b));
+      const day = new Date(b.time).getUTCDate();
+      if (day <= 3 && broker.qty('SPY') === 0)
+        broker.place({
+          id: `b${i}`,
+          symbol: 'SPY',
+          side: 'buy',
+          type: 'market',
+          qty: 20,
+          placedAt: b.time,
+          reason: 'r',
+        });
+      if (day >= 10 && broker.qty('SPY') > 0)
+        broker.place({
+          id: `s${i}`,
+          symbol: 'SPY',
+          side: 'sell',
+          type: 'market',
+          qty: broker.qty('SPY'),
+          placedAt: b.time,
+          reason: 'r',
+        });
+      return { time: b.time, equity: broker.equity() };
+    });
+    const modes = ['MONITOR_ONLY', 'MONITOR_ONLY', 'MONITOR_ONLY', 'LIGHT_REASONING', 'FULL_AGENT'];
+    const cycles = bars.map((b, i) => ({
+      time: b.time,
+      mode: modes[i % 5]!,
+      calls: i % 5 === 0 ? 0 : 1,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: 0,
+    }));
+    const file = join(dir.path, 'report.html');
+    writeHtmlReport(file, {
+      title: 'Orrery paper run <test>',
+      runId: 'r1',
+      symbol: 'SPY',
+      dataSource: 'bundled SPY',
+      generatedAt: Date.UTC(2024, 0, 1),
+      performance: computePerformance({
+        startEquity: 10_000,
+        curve: equity,
+        closes: bars.map((b) => b.close),
+        fills,
+      }),
+      usage: summariseUsage(cycles),
+      callsAvoided: 3,
+      equity,
+      buyAndHold: bars.map((b) => (10_000 * b.close) / bars[0]!.close),
+      drawdown: drawdowns(equity.map((e) => e.equity)),
+      prices: bars.map((b) => ({ time: b.time, close: b.close })),
+      fills,
+      modeMix: modeMixOverTime(cycles),
+      notes: ['no reachable LLM: ran on planet consensus'],
+    });
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).toContain('Orrery paper run &#60;test&#62;');
+
+    const { charts, requests, errors } = await probeReport(browser.context, file);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    expect(charts.map((c) => c.id)).toEqual([...REPORT_CHARTS]);
+    expect(charts.every((c) => c.canvas)).toBe(true);
+    const by = Object.fromEntries(charts.map((c) => [c.id, c.points]));
+    expect(by.equity).toEqual({ strategy: bars.length, 'buy & hold': bars.length });
+    expect(by.drawdown).toEqual({ drawdown: bars.length });
+    const buys = fills.filter((f) => f.side === 'buy').length;
+    expect(buys).toBeGreaterThan(10);
+    expect(by.price).toEqual({ close: bars.length, buy: buys, sell: fills.length - buys });
+    expect(by.modes!.MONITOR_ONLY).toBeGreaterThan(10);
+  }, 180_000);
+});

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { tempDir } from '@orrery/testkit';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+/** The Debian package's browser; the tests need `apt-get install chromium`. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Whether the system Chromium is installed. */
+export const haveChromium = existsSync(CHROMIUM);
+
+/**
+ * Launches headless Chromium with a fresh profile and no background network; `close()` ends it and removes
+ * the profile.
+ */
+export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = tempDir('orrery-chromium-');
+  const context = await chromium.launchPersistentContext(profile.path, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+    timeout: 120_000,
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      profile.remove();
+    },
+  };
+}
+
+/** What the report page says about each of its charts. */
+export interface ChartProbe {
+  readonly id: string;
+  /** The chart has been rendered into a canvas of non-zero size. */
+  readonly canvas: boolean;
+  /** Points per series, by series name. */
+  readonly points: Record<string, number>;
+}
+
+/** Opens a report file and reads back every ECharts instance's series sizes, and blocked requests. */
+export async function probeReport(
+  context: BrowserContext,
+  file: string,
+): Promise<{ charts: ChartProbe[]; requests: string[]; errors: string[] }> {
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file://')) requests.push(r.url());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`file://${file}`);
+  await page.waitForFunction(
+    () => (window as unknown as { orreryCharts?: unknown }).orreryCharts !== undefined,
+    null,
+    {
+      timeout: 60_000,
+    },
+  );
+  const charts = await page.evaluate(() => {
+    const w = window as unknown as {
+      orreryCharts: Record<
+        string,
+        {
+          getDom(): HTMLElement;
+          getOption(): { series: { name: string; data?: unknown[] }[]; dataset?: { source: unknown[] }[] };
+        }
+      >;
+    };
+    return Object.entries(w.orreryCharts).map(([id, chart]) => {
+      const opt = chart.getOption();
+      const canvas = chart.getDom().querySelector('canvas');
+      const rows = opt.dataset?.[0]?.source.length ?? 0;
+      return {
+        id,
+        canvas: canvas !== null && canvas.width > 0 && canvas.height > 0,
+        points: Object.fromEntries(opt.series.map((s) => [s.name, s.data?.length ?? rows])),
+      };
+    });
+  });
+  await page.close();
+  return { charts, requests, errors };
+}
