@@ -129,15 +129,17 @@ export class LLMGateway implements Gateway {
     this.#counters.requests += 1;
     const plan = this.#admit(req);
 
-    if (req.cache !== undefined) {
-      const hit = this.#fromCache(req, started);
+    const key =
+      req.cache === undefined ? undefined : cacheKey(req.task, req.messages, req.schema, req.target);
+    if (key !== undefined) {
+      const hit = this.#fromCache(req, key, started);
       if (hit !== undefined) return hit;
     }
 
     const critical = req.critical === true;
     let i = this.#firstAvailable(req, plan);
     for (;;) {
-      const attempt = await this.#attempt(req, plan.candidates[i] as RouteCandidate, started);
+      const attempt = await this.#attempt(req, plan.candidates[i] as RouteCandidate, started, key);
       if ('response' in attempt) return attempt.response;
       // A 429. No retry of the same pair; only a critical request may move on to the next candidate
       // that is not cooling, and only when its rule allows fallback.
@@ -156,6 +158,24 @@ export class LLMGateway implements Gateway {
       if (!Array.isArray(req.messages) || req.messages.length === 0) {
         throw new LLMRequestError(`task ${req.task}: request has no messages; no call made`, {
           field: 'messages',
+        });
+      }
+      for (const [i, m] of req.messages.entries()) {
+        if (
+          typeof m !== 'object' ||
+          m === null ||
+          typeof m.content !== 'string' ||
+          (m.role !== 'system' && m.role !== 'user' && m.role !== 'assistant')
+        ) {
+          throw new LLMRequestError(
+            `task ${req.task}: messages[${i}] needs role system|user|assistant and string content; no call made`,
+            { field: `messages.${i}` },
+          );
+        }
+      }
+      if (req.timeoutMs !== undefined && !(Number.isFinite(req.timeoutMs) && req.timeoutMs > 0)) {
+        throw new LLMRequestError(`task ${req.task}: timeoutMs must be a positive number; no call made`, {
+          field: 'timeoutMs',
         });
       }
       if (req.maxTokens !== undefined && !(Number.isInteger(req.maxTokens) && req.maxTokens > 0)) {
@@ -212,7 +232,12 @@ export class LLMGateway implements Gateway {
   }
 
   /** One provider call for one candidate: reserve, call, settle, record. */
-  async #attempt<T>(req: LLMRequest<T>, c: RouteCandidate, started: number): Promise<Attempt<T>> {
+  async #attempt<T>(
+    req: LLMRequest<T>,
+    c: RouteCandidate,
+    started: number,
+    key: string | undefined,
+  ): Promise<Attempt<T>> {
     const providerCfg = this.config.providers[c.provider];
     const provider = this.#providers.get(c.provider);
     if (providerCfg === undefined || provider === undefined) {
@@ -324,9 +349,9 @@ export class LLMGateway implements Gateway {
       costUsd,
       latencyMs,
     });
-    if (req.cache !== undefined) {
+    if (req.cache !== undefined && key !== undefined) {
       this.#cache.put(
-        cacheKey(req.task, req.messages, req.schema, req.target),
+        key,
         req.task,
         this.#clock.now(),
         req.cache.ttlMs > 0 ? req.cache.ttlMs : this.config.cache.defaultTtlMs,
@@ -350,10 +375,9 @@ export class LLMGateway implements Gateway {
     };
   }
 
-  #fromCache<T>(req: LLMRequest<T>, started: number): LLMResponse<T> | undefined {
+  #fromCache<T>(req: LLMRequest<T>, key: string, started: number): LLMResponse<T> | undefined {
     const cache = req.cache;
     if (cache === undefined) return undefined;
-    const key = cacheKey(req.task, req.messages, req.schema, req.target);
     const current = req.currentFeatures ?? cache.material?.features;
     const found = this.#cache.get(key, this.#clock.now(), current);
     if (!('hit' in found)) {

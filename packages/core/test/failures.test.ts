@@ -67,10 +67,14 @@ describe('every failure is typed and in the ledger', () => {
     const budget = await g.execute({ task: 'analysis', messages: [] }).catch((e) => e);
     expect(budget).toBeInstanceOf(LLMRequestError);
     expect((budget as LLMRequestError).field).toBe('messages');
+    const shape = await g
+      .execute({ task: 'analysis', messages: [{ role: 'tool', content: 1 }] as never })
+      .catch((e) => e);
+    expect((shape as LLMRequestError).field).toBe('messages.0');
     const m = g.metrics();
     expect(m.calls).toBe(6);
     expect(m.errorsByCode).toMatchObject({ ORRERY_LLM_RESPONSE_FORMAT: 2, ORRERY_LLM_PROVIDER: 2 });
-    expect(m.refusals).toMatchObject({ cooldown: 1, invalid_request: 2, policy: 1 });
+    expect(m.refusals).toMatchObject({ cooldown: 1, invalid_request: 3, policy: 1 });
   });
 
   it('records budget refusals with their reason', async () => {

@@ -37,7 +37,19 @@ export function parseGatewayConfig(
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     throw new LLMConfigError('invalid gateway config: expected an object', { path: '' });
   }
-  const raw = withDefaultRule(withEnv(structuredClone((input ?? {}) as Record<string, unknown>), env));
+  let copy: Record<string, unknown>;
+  try {
+    copy = structuredClone((input ?? {}) as Record<string, unknown>);
+  } catch (err) {
+    throw new LLMConfigError(
+      'invalid gateway config: it must be plain data (no functions or class instances)',
+      {
+        path: '',
+        cause: err,
+      },
+    );
+  }
+  const raw = withDefaultRule(withEnv(copy, env));
   const result = gatewayConfigSchema.safeParse(raw);
   if (!result.success) throw toConfigError(result.error);
   const config = result.data;
