@@ -58,18 +58,19 @@ export async function probeReport(
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`file://${file}`);
   await page.waitForFunction(
-    () => (window as unknown as { orreryCharts?: unknown }).orreryCharts !== undefined,
+    () => (globalThis as unknown as { orreryCharts?: unknown }).orreryCharts !== undefined,
     null,
     {
       timeout: 60_000,
     },
   );
   const charts = await page.evaluate(() => {
-    const w = window as unknown as {
+    type Canvas = { width: number; height: number };
+    const w = globalThis as unknown as {
       orreryCharts: Record<
         string,
         {
-          getDom(): HTMLElement;
+          getDom(): { querySelector(s: string): Canvas | null };
           getOption(): { series: { name: string; data?: unknown[] }[]; dataset?: { source: unknown[] }[] };
         }
       >;
