@@ -128,6 +128,16 @@ export const solarSystemConfigSchema = z.object({
       onExhausted: z.enum(['stop', 'escalate']).default('stop'),
     })
     .prefault({}),
+  /** What reasoned cycles leave in memory (when a memory is given). */
+  memory: z
+    .object({
+      /** How long after a decision its outcome is measured, in ms (default 5 days). */
+      horizonMs: z
+        .int()
+        .min(1)
+        .default(5 * 86_400_000),
+    })
+    .prefault({}),
   /** Gateway tasks and the sun's limits. */
   sun: z
     .object({

@@ -7,6 +7,7 @@ export {
   solarSystemConfigSchema,
 } from './config.ts';
 export { CONSENSUS_RULE, type ConsensusResult, consensus } from './consensus.ts';
+export type { CriticRecord, CycleFault, CycleRecord, ReasoningRecord } from './cycle-record.ts';
 export { actionFor, atrStop, type Decision, decisionFromSignal, type SignalContext } from './decision.ts';
 export * from './errors.ts';
 export { addUsage, emptyUsage, type LLMCaller, type LlmUsage } from './llm-caller.ts';
@@ -70,3 +71,15 @@ export { assessRisk, fragilityOf, riskPlanet } from './planets/risk.ts';
 export { assessSentiment, sentimentAnswerSchema, sentimentPlanet } from './planets/sentiment.ts';
 export { assessTechnical, type BuiltinPlanetOptions, technicalPlanet } from './planets/technical.ts';
 export { type ClampContext, type ClampResult, clampDecision } from './risk-clamp.ts';
+export {
+  createSolarSystem,
+  type SolarSystem,
+  type SolarSystemOptions,
+  type SunHealth,
+} from './solar-system.ts';
+export { criticAnswerSchema, criticTrigger } from './sun/critic.ts';
+export type { CycleInput } from './sun/cycle-work.ts';
+export type { SunBus } from './sun/machine.ts';
+export { type SunMemory, situationOf } from './sun/memory.ts';
+export { SUN_TOOLS, sunTurnSchema } from './sun/reasoning.ts';
+export { type RestartPolicy, type SupervisionVerdict, Supervisor } from './supervision.ts';

@@ -25,21 +25,36 @@ export interface RegimeOptions {
   lowVolRatio?: number;
   /** volatility.ratio above which volatility is high (default 1.5). */
   highVolRatio?: number;
+  /**
+   * How far back past a line a reading must go to leave a regime (default 0.1 of efficiency, and
+   * 0.15 of volatility ratio), so a reading hovering at a line does not flip the regime every bar.
+   */
+  hysteresis?: { efficiency?: number; volRatio?: number };
 }
 
 /**
  * Classifies trend vs range by the efficiency ratio (a straight move scores 1, a random walk near 0) and
  * the volatility level by the `volatility` moon's ratio to its long-run level (so it must update after
- * that moon). O(1) per bar.
+ * that moon). Both have hysteresis: entering a regime takes crossing its line, leaving it takes going
+ * back past the line by the hysteresis margin. O(1) per bar.
  */
 export function regimeMoon(opts: RegimeOptions = {}): Moon<RegimeReading> {
   const window = opts.window ?? 20;
   const trendEfficiency = opts.trendEfficiency ?? 0.3;
   const low = opts.lowVolRatio ?? 0.75;
   const high = opts.highVolRatio ?? 1.5;
+  const hEff = opts.hysteresis?.efficiency ?? 0.1;
+  const hVol = opts.hysteresis?.volRatio ?? 0.15;
+  let lastTrend: TrendRegime | null = null;
+  let lastVol: VolatilityLevel | null = null;
   const closes = new Ring(window + 1);
   const moves = new Ring(window);
   let path = 0;
+  const volLevel = (ratio: number, prev: VolatilityLevel | null): VolatilityLevel => {
+    if (ratio > (prev === 'high' ? high - hVol : high)) return 'high';
+    if (ratio < (prev === 'low' ? low + hVol : low)) return 'low';
+    return 'normal';
+  };
   return {
     name: 'regime',
     empty: { trend: null, volatility: null, efficiency: null },
@@ -51,13 +66,13 @@ export function regimeMoon(opts: RegimeOptions = {}): Moon<RegimeReading> {
       }
       closes.push(bar.close);
       const ratio = (readings.volatility as VolatilityReading | undefined)?.ratio ?? null;
-      const volatility: VolatilityLevel | null =
-        ratio === null ? null : ratio < low ? 'low' : ratio > high ? 'high' : 'normal';
-      if (!closes.full) return { trend: null, volatility, efficiency: null };
+      lastVol = ratio === null ? null : volLevel(ratio, lastVol);
+      if (!closes.full) return { trend: null, volatility: lastVol, efficiency: null };
       const net = bar.close - closes.at(0);
       const efficiency = path > 0 ? Math.min(1, Math.abs(net) / path) : 0;
-      const trend: TrendRegime = efficiency >= trendEfficiency ? (net > 0 ? 'up' : 'down') : 'range';
-      return { trend, volatility, efficiency };
+      const line = lastTrend === 'up' || lastTrend === 'down' ? trendEfficiency - hEff : trendEfficiency;
+      lastTrend = efficiency >= line && net !== 0 ? (net > 0 ? 'up' : 'down') : 'range';
+      return { trend: lastTrend, volatility: lastVol, efficiency };
     },
   };
 }

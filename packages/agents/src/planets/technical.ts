@@ -10,7 +10,7 @@ const MOONS = ['rsi', 'macd', 'bollinger', 'atr', 'ma', 'regime'] as const;
  * trend (EMA-fast over SMA-slow, 5 % saturates), momentum (MACD histogram over ATR) and mean reversion
  * (RSI beyond 70/30, close outside the Bollinger bands) — weighted by the regime (a range favours
  * reversion, a trend favours trend and momentum). Confidence = data completeness × agreement of the
- * components (|Σ w·s| / Σ w·|s|).
+ * components (|Σ w·s| / Σ w·|s|) × strength (0.5 + |signal| / 2).
  */
 export function assessTechnical({ snapshot }: PlanetInput): PlanetAssessment {
   const r = snapshot.readings;
@@ -70,7 +70,7 @@ export function assessTechnical({ snapshot }: PlanetInput): PlanetAssessment {
   if (wAvail === 0) return { signal: 0, confidence: 0, reasons: ['indicators still warming up'] };
   const signal = clamp(sum / wAvail);
   const agreement = sumAbs > 0 ? Math.abs(sum) / sumAbs : 0;
-  const confidence = clamp(wAvail * (0.25 + 0.75 * agreement), 0, 1);
+  const confidence = clamp(wAvail * (0.25 + 0.75 * agreement) * (0.5 + 0.5 * Math.abs(signal)), 0, 1);
   return { signal, confidence, reasons, data: { trend, momentum, reversion, agreement } };
 }
 

@@ -1,0 +1,81 @@
+import type { ExecutionMode } from '@orrery/core';
+import type { Decision } from './decision.ts';
+import type { PlanetReport } from './planets/planet.ts';
+import type { SupervisionVerdict } from './supervision.ts';
+
+/** A child actor's failure during a cycle and what supervision did about it. */
+export interface CycleFault {
+  /** `moon:<name>` or `planet:<name>`. */
+  child: string;
+  error: string;
+  /** The error's stable code, when it has one. */
+  code?: string;
+  verdict: SupervisionVerdict;
+}
+
+/** The critic's part of a cycle. */
+export interface CriticRecord {
+  /** Why the critic ran (the thresholds passed). */
+  trigger: string[];
+  verdict?: 'approve' | 'reduce' | 'reject';
+  /** For `reduce`: the fraction of the trade kept. */
+  scale?: number;
+  reasons?: string[];
+  /** Set when the critic's call failed; the decision then stands. */
+  error?: string;
+}
+
+/** The sun's reasoning in a `FULL_AGENT` cycle. */
+export interface ReasoningRecord {
+  /** Who produced the decision, or who tried last. */
+  stage: 'sun' | 'backup-sun';
+  /** Reasoning turns (each one LLM call) of the stage that decided. */
+  turns: number;
+  /** Tool calls made (`ask_planet:risk`, `read_patterns`…); none is an LLM call. */
+  tools: string[];
+  /** Failures of the stages tried (e.g. the sun's 429 before the backup answered). */
+  errors: string[];
+}
+
+/**
+ * Everything that happened in one cycle of one symbol: emitted for every cycle, in every mode.
+ * Money figures in USD, times in ms.
+ */
+export interface CycleRecord {
+  symbol: string;
+  /** The bar's time (epoch ms). */
+  time: number;
+  mode: ExecutionMode;
+  modeReason: string;
+  /** The final decision, clamped by the risk limits. */
+  decision: Decision;
+  /** What the planets' deterministic consensus alone would have decided (clamped): the counterfactual for LLM ROI. */
+  consensusDecision: Decision;
+  /** Set when the intended decider could not decide and a fallback did. */
+  fallback?: 'backup-sun' | 'consensus' | 'monitor';
+  /** Provider requests made this cycle (every agent). */
+  calls: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  /** Wall time per stage (`sense`, `planets`, `recall`, `reasoning`, `critic`, `decide`, `broadcast`). */
+  stagesMs: Record<string, number>;
+  /** Dissent of the consensus the cycle used (0 unanimous … 1). */
+  dissent: number;
+  /** The planets' reports (deterministic ones in `MONITOR_ONLY`), sorted by name. */
+  planets: PlanetReport[];
+  critic?: CriticRecord;
+  reasoning?: ReasoningRecord;
+  /** Critical updates raised by the moons on this bar. */
+  criticalUpdates: string[];
+  /** Features that moved past their thresholds since the last reasoned decision. */
+  changedFeatures: string[];
+  /** Risk limits that clamped the decision. */
+  clamps: string[];
+  /** Moons without a reading this bar (failed or stopped). */
+  failedMoons: string[];
+  /** Child failures this cycle and the supervision verdicts. */
+  faults: CycleFault[];
+  /** Episodes recalled from memory (FULL_AGENT). */
+  recalled?: number;
+}

@@ -1,0 +1,204 @@
+import { type Clock, systemClock } from '@orrery/core';
+import { type Actor, createActor } from 'xstate';
+import { parseSolarSystemConfig, type SolarSystemConfig, type SolarSystemConfigInput } from './config.ts';
+import type { CycleRecord } from './cycle-record.ts';
+import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from './errors.ts';
+import type { LLMCaller } from './llm-caller.ts';
+import { assertValidBar, assertValidPortfolio } from './market.ts';
+import type { MoonFactory } from './moons/moon.ts';
+import { moonFactories } from './moons/registry.ts';
+import { createPlanet } from './planets/create-planet.ts';
+import type { Planet } from './planets/planet.ts';
+import type { CycleInput } from './sun/cycle-work.ts';
+import { type Named, type SunBus, type SunDeps, sunMachine } from './sun/machine.ts';
+import type { SunMemory } from './sun/memory.ts';
+
+/** What {@link createSolarSystem} takes. Everything is optional. */
+export interface SolarSystemOptions {
+  config?: SolarSystemConfigInput;
+  /** The LLM gateway; `null` or absent: no LLM at all (deterministic planets and consensus). */
+  gateway?: LLMCaller | null;
+  /** Episodic memory for recall (FULL_AGENT) and for recording reasoned decisions. */
+  memory?: SunMemory | null;
+  /** Where decisions are broadcast. */
+  bus?: SunBus | null;
+  /** Drives supervision windows (default: the system clock). */
+  clock?: Clock;
+  /** Receives one-line notices (no gateway, memory or bus failures). */
+  log?: (msg: string) => void;
+  /** Extra moons, updated after the built-in ones and before the material-change detector. */
+  moons?: readonly MoonFactory[];
+  /** Extra planets (e.g. `planetFromSpec`), consulted with the enabled built-in ones. */
+  planets?: readonly (() => Planet)[];
+}
+
+/** The state of one symbol's sun, for health checks. */
+export interface SunHealth {
+  symbol: string;
+  /** The machine state (`idle` between cycles; `escalated` once a child escalated). */
+  state: string;
+  /** Children stopped for good by supervision (`moon:<name>`, `planet:<name>`). */
+  stopped: string[];
+}
+
+/** The running agents: one supervised sun per symbol, created on its first bar. */
+export interface SolarSystem {
+  readonly config: SolarSystemConfig;
+  /**
+   * Runs one cycle for a new bar of one symbol and resolves with its record. Cycles of one symbol run
+   * one after another in call order; different symbols run concurrently.
+   * @throws InvalidInputError for a malformed bar or portfolio, an empty symbol, or a bar not later
+   *   than the symbol's previous one; SupervisionEscalatedError once the symbol's sun escalated;
+   *   SolarSystemStoppedError after `stop()`.
+   */
+  cycle(input: CycleInput): Promise<CycleRecord>;
+  health(): SunHealth[];
+  /** Stops every sun and its children (in-flight LLM calls are aborted). Idempotent. */
+  stop(): Promise<void>;
+}
+
+type SunActor = Actor<typeof sunMachine>;
+
+interface SymbolSun {
+  actor: SunActor;
+  lastTime: number;
+  tail: Promise<unknown>;
+  waiters: Map<number, { resolve(r: CycleRecord): void; reject(e: Error): void }>;
+}
+
+/**
+ * Creates the agents' runtime. With `gateway: null` it runs on deterministic planets and their
+ * consensus, and says so once through `log`.
+ * @throws InvalidConfigError for an invalid configuration or duplicate moon/planet names.
+ */
+export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
+  const config = parseSolarSystemConfig(opts.config);
+  const log = opts.log ?? (() => undefined);
+  const gateway = opts.gateway ?? null;
+  if (gateway === null)
+    log('orrery/agents: no LLM gateway: planets decide deterministically, the sun never reasons');
+  const moons = named(moonFactories(config, opts.moons), 'moon');
+  const planets = named(
+    [
+      ...config.planets.enabled.map((kind) => () => {
+        const weight = config.planets.weights[kind];
+        const task = kind === 'sentiment' ? config.sun.sentimentTask : config.sun.planetTask;
+        return createPlanet(kind, { task, ...(weight === undefined ? {} : { weight }) });
+      }),
+      ...(opts.planets ?? []),
+    ],
+    'planet',
+  );
+  const base: Omit<SunDeps, 'symbol'> = {
+    config,
+    gateway,
+    memory: opts.memory ?? null,
+    bus: opts.bus ?? null,
+    clock: opts.clock ?? systemClock,
+    moons,
+    planets,
+    log,
+  };
+  const suns = new Map<string, SymbolSun>();
+  let stopped = false;
+  let nextId = 1;
+
+  const sunFor = (symbol: string): SymbolSun => {
+    const existing = suns.get(symbol);
+    if (existing !== undefined) return existing;
+    const actor = createActor(sunMachine, { input: { ...base, symbol } });
+    const sun: SymbolSun = {
+      actor,
+      lastTime: Number.NEGATIVE_INFINITY,
+      tail: Promise.resolve(),
+      waiters: new Map(),
+    };
+    actor.on('cycle.done', (e) => {
+      sun.waiters.get(e.id)?.resolve(e.record);
+      sun.waiters.delete(e.id);
+    });
+    actor.on('cycle.failed', (e) => {
+      sun.waiters.get(e.id)?.reject(e.error);
+      sun.waiters.delete(e.id);
+    });
+    actor.subscribe({
+      error: (err) => {
+        for (const w of sun.waiters.values()) w.reject(err instanceof Error ? err : new Error(String(err)));
+        sun.waiters.clear();
+      },
+    });
+    actor.start();
+    suns.set(symbol, sun);
+    return sun;
+  };
+
+  return {
+    config,
+    cycle(input: CycleInput): Promise<CycleRecord> {
+      if (stopped) return Promise.reject(new SolarSystemStoppedError());
+      try {
+        if (typeof input.symbol !== 'string' || input.symbol.trim() === '') {
+          throw new InvalidInputError('symbol must be a non-empty string', { field: 'symbol' });
+        }
+        assertValidBar(input.bar);
+        assertValidPortfolio(input.portfolio);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const sun = sunFor(input.symbol);
+      const id = nextId++;
+      const run = (): Promise<CycleRecord> => {
+        if (stopped) return Promise.reject(new SolarSystemStoppedError());
+        if (input.bar.time <= sun.lastTime) {
+          return Promise.reject(
+            new InvalidInputError(
+              `bar.time ${input.bar.time} of ${input.symbol} is not after its previous bar (${sun.lastTime})`,
+              { field: 'bar.time' },
+            ),
+          );
+        }
+        sun.lastTime = input.bar.time;
+        return new Promise<CycleRecord>((resolve, reject) => {
+          sun.waiters.set(id, { resolve, reject });
+          sun.actor.send({ type: 'CYCLE', id, input });
+        });
+      };
+      const result = sun.tail.then(run, run);
+      sun.tail = result.catch(() => undefined);
+      return result;
+    },
+    health(): SunHealth[] {
+      return [...suns.entries()].map(([symbol, sun]) => {
+        const snap = sun.actor.getSnapshot();
+        return {
+          symbol,
+          state: typeof snap.value === 'string' ? snap.value : JSON.stringify(snap.value),
+          stopped: snap.context.supervisor.stopped(),
+        };
+      });
+    },
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      for (const sun of suns.values()) {
+        sun.actor.stop();
+        for (const w of sun.waiters.values()) w.reject(new SolarSystemStoppedError());
+        sun.waiters.clear();
+      }
+    },
+  };
+}
+
+function named<F extends () => { name: string }>(factories: readonly F[], kind: string): Named<F>[] {
+  const out: Named<F>[] = [];
+  for (const create of factories) {
+    const name = create().name;
+    if (out.some((n) => n.name === name)) {
+      throw new InvalidConfigError(`two ${kind}s are named '${name}'; names must be unique`, {
+        issues: [{ path: kind, message: `duplicate name '${name}'` }],
+      });
+    }
+    out.push({ name, create });
+  }
+  return out;
+}

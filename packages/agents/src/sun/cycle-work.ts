@@ -1,0 +1,125 @@
+import { performance } from 'node:perf_hooks';
+import type { ModeDecision } from '@orrery/core';
+import type { CallAllowance } from '../call-allowance.ts';
+import type { ConsensusResult } from '../consensus.ts';
+import type { CriticRecord, CycleFault, CycleRecord, ReasoningRecord } from '../cycle-record.ts';
+import type { Decision } from '../decision.ts';
+import { addUsage, emptyUsage } from '../llm-caller.ts';
+import type { Bar, PortfolioView } from '../market.ts';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
+import type { PlanetReport } from '../planets/planet.ts';
+import type { PositionView } from './stages.ts';
+
+/** One cycle's input: a new bar of one symbol, the account, and optional news. */
+export interface CycleInput {
+  symbol: string;
+  bar: Bar;
+  portfolio: PortfolioView;
+  news?: readonly string[] | undefined;
+}
+
+/** The sun's scratch state for the cycle in progress. */
+export interface CycleWork {
+  id: number;
+  input: CycleInput;
+  stageT0: number;
+  stagesMs: Record<string, number>;
+  snapshot: MoonSnapshot | null;
+  pos: PositionView | null;
+  mode: ModeDecision | null;
+  fragility: number;
+  /** The deterministic pass. */
+  preReports: PlanetReport[];
+  pre: ConsensusResult | null;
+  /** The clamped decision of the deterministic consensus (the counterfactual). */
+  consensusDecision: Decision | null;
+  /** Reports of the planets consulted this cycle, by name. */
+  reports: Record<string, PlanetReport>;
+  /** Planets still to report. */
+  pending: string[];
+  /** Every LLM permit handed out this cycle (their usage is the cycle's). */
+  allowances: CallAllowance[];
+  /** The permit of the sun stage or critic in progress. */
+  permit: CallAllowance | null;
+  recalled: string[] | null;
+  reasoning: ReasoningRecord | null;
+  /** The decision before the final clamp. */
+  decision: Decision | null;
+  /** The consensus the decision rests on, when one did (for `dissent`). */
+  used: ConsensusResult | null;
+  fallback: CycleRecord['fallback'];
+  critic: CriticRecord | null;
+  faults: CycleFault[];
+  record: CycleRecord | null;
+}
+
+/** A fresh scratch state for cycle `id`. */
+export function newWork(id: number, input: CycleInput, faults: CycleFault[]): CycleWork {
+  return {
+    id,
+    input,
+    stageT0: performance.now(),
+    stagesMs: {},
+    snapshot: null,
+    pos: null,
+    mode: null,
+    fragility: 0,
+    preReports: [],
+    pre: null,
+    consensusDecision: null,
+    reports: {},
+    pending: [],
+    allowances: [],
+    permit: null,
+    recalled: null,
+    reasoning: null,
+    decision: null,
+    used: null,
+    fallback: undefined,
+    critic: null,
+    faults,
+    record: null,
+  };
+}
+
+/** Closes the timing of `stage` (adds the time since the last lap) and starts the next. */
+export function lap(w: CycleWork, stage: string): Pick<CycleWork, 'stagesMs' | 'stageT0'> {
+  const now = performance.now();
+  return { stagesMs: { ...w.stagesMs, [stage]: (w.stagesMs[stage] ?? 0) + (now - w.stageT0) }, stageT0: now };
+}
+
+/** Assembles the cycle's record from the finished scratch state and the clamped decision. */
+export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]): CycleRecord {
+  const s = w.snapshot as MoonSnapshot;
+  const usage = emptyUsage();
+  for (const a of w.allowances) addUsage(usage, a.usage);
+  const consulted = Object.values(w.reports);
+  const planets = (consulted.length > 0 ? consulted : w.preReports)
+    .slice()
+    .sort((a, b) => a.planet.localeCompare(b.planet));
+  const mode = w.mode as ModeDecision;
+  return {
+    symbol: s.symbol,
+    time: s.bar.time,
+    mode: mode.mode,
+    modeReason: mode.reason,
+    decision,
+    consensusDecision: w.consensusDecision as Decision,
+    ...(w.fallback === undefined ? {} : { fallback: w.fallback }),
+    calls: usage.calls,
+    tokensIn: usage.tokensIn,
+    tokensOut: usage.tokensOut,
+    costUsd: usage.costUsd,
+    stagesMs: w.stagesMs,
+    dissent: (w.used ?? w.pre)?.dissent ?? 0,
+    planets,
+    ...(w.critic === null ? {} : { critic: w.critic }),
+    ...(w.reasoning === null ? {} : { reasoning: w.reasoning }),
+    criticalUpdates: s.criticalUpdates,
+    changedFeatures: s.changedFeatures,
+    clamps,
+    failedMoons: s.failedMoons,
+    faults: w.faults,
+    ...(w.recalled === null ? {} : { recalled: w.recalled.length }),
+  };
+}
