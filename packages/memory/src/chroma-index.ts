@@ -2,6 +2,7 @@ import {
   ChromaClient,
   ChromaConnectionError,
   ChromaNotFoundError,
+  ChromaServerError,
   type Collection,
   type Metadata,
   type Where,
@@ -29,12 +30,29 @@ export interface IndexFilter {
   since?: number | undefined;
 }
 
+/**
+ * HNSW graph settings: `efConstruction` and `maxNeighbors` (graph quality, fixed at creation), `efSearch`
+ * (candidates per query). Chroma's defaults (100/16/100) return only about 6 of the exact 10 nearest on
+ * 100k clustered situations; these return about 9 at a similar query cost and half the insert rate.
+ */
+export interface HnswSettings {
+  efConstruction: number;
+  efSearch: number;
+  maxNeighbors: number;
+}
+
+/** The settings used when none are given. */
+export const DEFAULT_HNSW: HnswSettings = { efConstruction: 200, efSearch: 200, maxNeighbors: 32 };
+
 /** Why an index operation failed: the server is unreachable, or our collection was deleted under us. */
 export type IndexFailure = 'unreachable' | 'collection-gone';
 
 /** Classifies a failure of an index operation, or `undefined` when it is a bug to surface. */
 export function indexFailure(err: unknown): IndexFailure | undefined {
   if (err instanceof ChromaNotFoundError) return 'collection-gone';
+  // A collection being deleted can answer 500 "Missing metadata segment" instead of 404.
+  if (err instanceof ChromaServerError && /missing metadata segment/i.test(err.message))
+    return 'collection-gone';
   if (err instanceof ChromaConnectionError || err instanceof IndexUnavailableError) return 'unreachable';
   if (err instanceof TypeError && /fetch failed/i.test(err.message)) return 'unreachable';
   return undefined;
@@ -58,16 +76,23 @@ export class ChromaIndex {
   readonly #client: ChromaClient;
   readonly #name: string;
   readonly #timeoutMs: number;
+  readonly #hnsw: HnswSettings;
   #collection: Collection | undefined;
   #maxBatch = 1000;
 
-  /** @param url the server's base URL; @param name the collection (3–512 chars of `[a-zA-Z0-9._-]`). */
-  constructor(url: string, name: string, timeoutMs = 10_000) {
+  /**
+   * @param url the server's base URL.
+   * @param name the collection (3–512 chars of `[a-zA-Z0-9._-]`).
+   * @param options `timeoutMs` bounds each request; `hnsw` tunes the graph (construction settings apply
+   *   when the collection is created, `efSearch` also to an existing one).
+   */
+  constructor(url: string, name: string, options: { timeoutMs?: number; hnsw?: HnswSettings } = {}) {
     const u = new URL(url);
     const ssl = u.protocol === 'https:';
     this.#client = new ChromaClient({ host: u.hostname, port: Number(u.port || (ssl ? 443 : 80)), ssl });
     this.#name = name;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#hnsw = options.hnsw ?? DEFAULT_HNSW;
   }
 
   async #bounded<T>(what: string, p: Promise<T>): Promise<T> {
@@ -85,18 +110,37 @@ export class ChromaIndex {
     }
   }
 
-  /** Opens the collection, creating it when missing (safe to call on an existing one); returns its id. */
+  /**
+   * Opens the collection, creating it when missing (safe on an existing one); returns its id. A
+   * collection of ours that does not measure cosine distance is recreated (so its id changes).
+   */
   async connect(): Promise<string> {
     const col = await this.#bounded(
       'getOrCreateCollection',
       this.#client.getOrCreateCollection({
         name: this.#name,
-        configuration: { hnsw: { space: 'cosine' } },
+        configuration: {
+          hnsw: {
+            space: 'cosine',
+            ef_construction: this.#hnsw.efConstruction,
+            ef_search: this.#hnsw.efSearch,
+            max_neighbors: this.#hnsw.maxNeighbors,
+          },
+        },
+        // Our own vectors: no embedding function, so none is loaded or required.
         embeddingFunction: null,
       }),
     );
     const max = await this.#bounded('preflight', this.#client.getMaxBatchSize());
     if (max > 0) this.#maxBatch = max;
+    const hnsw = col.configuration.hnsw;
+    if (hnsw?.space !== undefined && hnsw.space !== null && hnsw.space !== 'cosine') return this.reset();
+    if (hnsw?.ef_search !== undefined && hnsw.ef_search !== this.#hnsw.efSearch) {
+      await this.#bounded(
+        'modify',
+        col.modify({ configuration: { hnsw: { ef_search: this.#hnsw.efSearch } } }),
+      );
+    }
     this.#collection = col;
     return col.id;
   }

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_HNSW, type HnswSettings } from './chroma-index.ts';
 import { MemoryConfigError } from './errors.ts';
 import { MAX_DIMENSION } from './schemas.ts';
 import { DEFAULT_SHORT_TERM_SIZE } from './short-term.ts';
@@ -34,6 +35,8 @@ export type ChromaConfig = z.output<typeof chromaConfigSchema>;
  * - `dimension`: situation vectors' length; when absent it is fixed by the first episode stored.
  * - `indexRetryMs`: after Chroma fails, how long before an operation tries it again.
  * - `indexTimeoutMs`: longest wait for any one Chroma request.
+ * - `hnsw`: the index graph's settings (see {@link HnswSettings}); construction settings take effect when
+ *   the collection is created, so change them with a `rebuildIndex()`.
  */
 export const memoryConfigSchema = z
   .object({
@@ -50,6 +53,13 @@ export const memoryConfigSchema = z
     dimension: z.number().int().min(1).max(MAX_DIMENSION).optional(),
     indexRetryMs: z.number().int().nonnegative().default(5_000),
     indexTimeoutMs: z.number().int().positive().default(10_000),
+    hnsw: z
+      .object({
+        efConstruction: z.number().int().min(10).max(2000).default(DEFAULT_HNSW.efConstruction),
+        efSearch: z.number().int().min(10).max(2000).default(DEFAULT_HNSW.efSearch),
+        maxNeighbors: z.number().int().min(4).max(128).default(DEFAULT_HNSW.maxNeighbors),
+      })
+      .default(DEFAULT_HNSW),
   })
   .transform((c) => ({
     ...c,

@@ -74,6 +74,8 @@ const DIMENSION_KEY = 'dimension';
 const COLLECTION_KEY = 'chroma.collectionId';
 const BATCH = 2000;
 
+type SyncResult = { ok: true; added: number } | { ok: false; error: unknown };
+
 const consoleLogger: MemoryLogger = {
   warn: (message, details) => console.warn(`[orrery/memory] ${message}`, details ?? ''),
 };
@@ -115,7 +117,9 @@ export class EpisodicMemory {
   #retryAt = 0;
   #warned = false;
   #closed = false;
-  #reconnecting: Promise<boolean> | undefined;
+  #syncing: Promise<SyncResult> | undefined;
+  #generation = 0;
+  readonly #inflight = new Set<Promise<unknown>>();
   readonly #counters = { recallsDegraded: 0, indexFailures: 0, rebuilds: 0, warnings: 0 };
 
   private constructor(
@@ -171,7 +175,13 @@ export class EpisodicMemory {
       const index =
         url === undefined
           ? undefined
-          : { index: new ChromaIndex(url, config.collection, config.indexTimeoutMs), url };
+          : {
+              index: new ChromaIndex(url, config.collection, {
+                timeoutMs: config.indexTimeoutMs,
+                hnsw: config.hnsw,
+              }),
+              url,
+            };
       const memory = new EpisodicMemory(config, store, index, server, clock, logger);
       await memory.#ensureIndex();
       return memory;
@@ -197,26 +207,49 @@ export class EpisodicMemory {
     }
   }
 
-  /** Returns whether the index can be used now, reconnecting (and syncing) when a retry is due. */
-  async #ensureIndex(): Promise<boolean> {
-    if (this.#status === 'ok') return true;
-    if (this.#status === 'off' || this.#clock.now() < this.#retryAt) return false;
-    this.#reconnecting ??= this.#reconnect().finally(() => {
-      this.#reconnecting = undefined;
-    });
-    return this.#reconnecting;
+  /**
+   * Waits out any sync in flight, reconnects when a retry is due, and returns the index generation to
+   * work in (captured while no sync runs), or `undefined` when the index cannot be used now.
+   */
+  async #ensureIndex(): Promise<number | undefined> {
+    for (let started = 0; ; ) {
+      while (this.#syncing !== undefined) await this.#syncing;
+      if (this.#status === 'ok') return this.#generation;
+      if (this.#status === 'off' || this.#clock.now() < this.#retryAt || started === 2) return undefined;
+      started++;
+      await this.#startSync(false, 'connect');
+    }
   }
 
-  async #reconnect(): Promise<boolean> {
-    try {
-      await this.#syncIndex();
-      if (this.#warned) this.#log.info?.('similarity index is back; recall restored');
-      this.#status = 'ok';
-      this.#warned = false;
-      return true;
-    } catch (err) {
-      this.#fail(err, 'connect');
-      return false;
+  /** Runs one sync at a time; callers arriving meanwhile share its result. */
+  #startSync(force: boolean, op: string): Promise<SyncResult> {
+    const previous = this.#syncing;
+    const p = (async () => {
+      await previous;
+      return this.#sync(force, op);
+    })().finally(() => {
+      if (this.#syncing === p) this.#syncing = undefined;
+    });
+    this.#syncing = p;
+    return p;
+  }
+
+  async #sync(force: boolean, op: string): Promise<SyncResult> {
+    // Operations already talking to the old collection will notice and redo their work.
+    this.#generation++;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const added = await this.#syncIndex(force);
+        if (this.#warned) this.#log.info?.('similarity index is back; recall restored');
+        this.#status = 'ok';
+        this.#warned = false;
+        return { ok: true, added };
+      } catch (err) {
+        // Deleted under us mid-sync: a second pass recreates it.
+        if (attempt === 0 && indexFailure(err) === 'collection-gone') continue;
+        this.#fail(err, op);
+        return { ok: false, error: err };
+      }
     }
   }
 
@@ -262,15 +295,45 @@ export class EpisodicMemory {
     }
   }
 
-  async #withIndex<T>(op: string, fn: (index: ChromaIndex) => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (!(await this.#ensureIndex())) return undefined;
+  /** Runs `fn` against the index (tracked, so close() waits for it); `undefined` when unavailable. */
+  async #withIndex<T>(
+    op: string,
+    fn: (index: ChromaIndex) => Promise<T>,
+    commit?: (result: T) => void,
+  ): Promise<T | undefined> {
+    const run = this.#tryIndex(op, fn, commit);
+    this.#inflight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.#inflight.delete(run);
+    }
+  }
+
+  /**
+   * Runs `fn`, then `commit` with its result, unless a sync replaced the collection meanwhile: then both
+   * run again against the new one (after the sync), so nothing is marked indexed in a dropped collection.
+   */
+  async #tryIndex<T>(
+    op: string,
+    fn: (index: ChromaIndex) => Promise<T>,
+    commit?: (result: T) => void,
+  ): Promise<T | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const generation = await this.#ensureIndex();
+      if (generation === undefined) return undefined;
+      let result: T;
       try {
-        return await fn(this.#index!);
+        result = await fn(this.#index!);
       } catch (err) {
+        if (generation !== this.#generation) continue;
         this.#fail(err, op);
         if (this.#retryAt !== 0) return undefined;
+        continue;
       }
+      if (generation !== this.#generation) continue;
+      commit?.(result);
+      return result;
     }
     return undefined;
   }
@@ -301,10 +364,11 @@ export class EpisodicMemory {
     }
     this.#store.insert(episodes);
     for (const e of episodes) this.shortTerm.push(e);
-    await this.#withIndex('record', async (index) => {
-      await index.upsert(episodes.map(toItem));
-      this.#store.markIndexed(episodes.map((e) => e.id));
-    });
+    await this.#withIndex(
+      'record',
+      (index) => index.upsert(episodes.map(toItem)),
+      () => this.#store.markIndexed(episodes.map((e) => e.id)),
+    );
     return episodes;
   }
 
@@ -385,18 +449,11 @@ export class EpisodicMemory {
   async rebuildIndex(): Promise<number> {
     this.#assertOpen('rebuildIndex');
     if (this.#index === undefined) throw new IndexUnavailableError('the similarity index is off by config');
-    try {
-      await this.#reconnecting;
-      const n = await this.#syncIndex(true);
-      this.#status = 'ok';
-      this.#warned = false;
-      return n;
-    } catch (err) {
-      this.#fail(err, 'rebuildIndex');
-      throw new IndexUnavailableError('could not rebuild the similarity index: chroma is unreachable', {
-        cause: err,
-      });
-    }
+    const res = await this.#startSync(true, 'rebuildIndex');
+    if (res.ok) return res.added;
+    throw new IndexUnavailableError('could not rebuild the similarity index: chroma is unreachable', {
+      cause: res.error,
+    });
   }
 
   /** Counters and sizes, for health checks and metrics. */
@@ -415,7 +472,7 @@ export class EpisodicMemory {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#reconnecting?.catch(() => undefined);
+    await Promise.allSettled([this.#syncing, ...this.#inflight]);
     this.#store.close();
     await this.#server?.stop();
   }

@@ -1,4 +1,11 @@
-export { ChromaIndex, type IndexFilter, type IndexHit, type IndexItem } from './chroma-index.ts';
+export {
+  ChromaIndex,
+  DEFAULT_HNSW,
+  type HnswSettings,
+  type IndexFilter,
+  type IndexHit,
+  type IndexItem,
+} from './chroma-index.ts';
 export { ChromaServer, type ChromaServerOptions, chromaCliPath, chromaHeartbeat } from './chroma-server.ts';
 export {
   type ChromaConfig,

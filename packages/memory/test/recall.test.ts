@@ -182,6 +182,71 @@ describe('recall against a real embedded Chroma', () => {
     await memory.close();
   });
 
+  it('keeps the index whole when records and recalls race a rebuild', async () => {
+    const memory = await open('race');
+    await circle(memory);
+    const extra = Array.from({ length: 20 }, (_, i) => episode(at(i * 7 + 3), { id: `x${i}` }));
+    const rebuilt = memory.rebuildIndex();
+    const others = Promise.all([
+      ...extra.map((e) => memory.record(e)),
+      memory.recall({ vector: at(0) }, 3),
+      memory.rebuildIndex(),
+    ]);
+    expect(await rebuilt).toBeGreaterThanOrEqual(12);
+    await others;
+    expect(memory.stats()).toMatchObject({
+      episodes: 32,
+      indexed: 32,
+      index: 'ok',
+      recallsDegraded: 0,
+      warnings: 0,
+    });
+    expect(
+      await clientFor(server.url)
+        .getCollection({ name: 'race' })
+        .then((c) => c.count()),
+    ).toBe(32);
+    expect((await memory.recall({ vector: at(3) }, 1))[0]?.episode.id).toBe('x0');
+    await memory.close();
+  });
+
+  it('recreates a same-named collection that does not measure cosine, and applies efSearch to an existing one', async () => {
+    const client = clientFor(server.url);
+    const foreign = await client.createCollection({
+      name: 'notcosine',
+      configuration: { hnsw: { space: 'l2' } },
+      embeddingFunction: null,
+    });
+    await foreign.add({ ids: ['junk'], embeddings: [[9, 9, 9, 9]] });
+
+    let memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/notcosine.db`,
+      chroma: { mode: 'external', url: server.url },
+      collection: 'notcosine',
+      hnsw: { efSearch: 50 },
+      logger: recordingLogger(),
+    });
+    await circle(memory);
+    const found = await memory.recall({ vector: at(10) }, 2);
+    expect(found.map((r) => r.episode.id)).toEqual(['deg0', 'deg30']);
+    expect(found[0]?.similarity).toBeCloseTo(Math.cos(rad(10)), 5);
+    const col = await client.getCollection({ name: 'notcosine' });
+    expect(col.configuration.hnsw).toMatchObject({ space: 'cosine', ef_search: 50, max_neighbors: 32 });
+    expect(await col.count()).toBe(12);
+    await memory.close();
+
+    memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/notcosine.db`,
+      chroma: { mode: 'external', url: server.url },
+      collection: 'notcosine',
+      hnsw: { efSearch: 120 },
+      logger: recordingLogger(),
+    });
+    expect(memory.stats().rebuilds).toBe(0);
+    expect((await client.getCollection({ name: 'notcosine' })).configuration.hnsw?.ef_search).toBe(120);
+    await memory.close();
+  });
+
   it('starts and stops its own embedded Chroma when configured so', async () => {
     const memory = await EpisodicMemory.open({
       dbPath: `${dir.path}/embedded/m.db`,
