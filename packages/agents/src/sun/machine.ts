@@ -10,7 +10,7 @@ import type { MoonFactory } from '../moons/moon.ts';
 import { buildSnapshot, type MoonSnapshot } from '../moons/snapshot.ts';
 import type { Planet } from '../planets/planet.ts';
 import { clampDecision } from '../risk-clamp.ts';
-import { Supervisor } from '../supervision.ts';
+import { type SupervisionVerdict, Supervisor } from '../supervision.ts';
 import { type AnalyzeCommand, moonActor, type PlanetEvent, planetActor } from './actors.ts';
 import { criticTrigger, runCritic } from './critic.ts';
 import { buildRecord, type CycleInput, type CycleWork, lap, newWork } from './cycle-work.ts';
@@ -87,6 +87,7 @@ type SunEvent =
   | { type: 'CYCLE'; id: number; input: CycleInput }
   | { type: 'ESCALATE'; error: SupervisionEscalatedError }
   | PlanetEvent
+  | { type: 'PLANET.VERDICT'; planet: string; verdict: SupervisionVerdict; error: unknown }
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
 /** What a sun emits: each cycle's record, or why the cycle could not run. */
@@ -328,26 +329,6 @@ export const sunMachine = setup({
       const child = `planet:${e.planet}`;
       const verdict = context.supervisor.failed(child);
       const fault: CycleFault = { child, error: errorText(e.error), verdict, ...codeOf(e.error) };
-      enqueue.stopChild(slot.ref);
-      enqueue.assign(({ context: c, spawn }) => ({
-        planets: c.planets.map((p) => {
-          if (p.name !== e.planet) return p;
-          if (verdict !== 'restart') return { ...p, ref: null, planet: null };
-          const gen = p.gen + 1;
-          let planet: Planet;
-          try {
-            planet = p.create();
-          } catch {
-            return { ...p, gen, ref: null, planet: null };
-          }
-          return {
-            ...p,
-            gen,
-            planet,
-            ref: spawn('planet', { id: planetId(p.name, gen), input: { planet } }),
-          };
-        }),
-      }));
       enqueue.assign(({ context: c }) => {
         const cw = c.work;
         if (cw === null || !cw.pending.includes(e.planet)) return addFault(c, fault);
@@ -364,8 +345,35 @@ export const sunMachine = setup({
           },
         };
       });
-      if (verdict === 'escalate') {
-        enqueue.raise({ type: 'ESCALATE', error: new SupervisionEscalatedError(child, { cause: e.error }) });
+      enqueue.raise({ type: 'PLANET.VERDICT', planet: e.planet, verdict, error: e.error });
+    }),
+    applyVerdict: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Extract<SunEvent, { type: 'PLANET.VERDICT' }>;
+      const slot = context.planets.find((p) => p.name === e.planet);
+      if (slot === undefined || slot.ref === null) return;
+      enqueue.stopChild(slot.ref);
+      enqueue.assign(({ context: c, spawn }) => ({
+        planets: c.planets.map((p) => {
+          if (p.name !== e.planet) return p;
+          if (e.verdict !== 'restart') return { ...p, ref: null, planet: null };
+          const gen = p.gen + 1;
+          let planet: Planet;
+          try {
+            planet = p.create();
+          } catch {
+            return { ...p, gen, ref: null, planet: null };
+          }
+          return {
+            ...p,
+            gen,
+            planet,
+            ref: spawn('planet', { id: planetId(p.name, gen), input: { planet } }),
+          };
+        }),
+      }));
+      if (e.verdict === 'escalate') {
+        const error = new SupervisionEscalatedError(`planet:${e.planet}`, { cause: e.error });
+        enqueue.raise({ type: 'ESCALATE', error });
       }
     }),
   },
@@ -444,6 +452,7 @@ export const sunMachine = setup({
       }),
     },
     'PLANET.FAILED': { actions: 'planetFailed' },
+    'PLANET.VERDICT': { actions: 'applyVerdict' },
     ESCALATE: { target: '.escalated', actions: assign({ escalation: ({ event }) => event.error }) },
   },
   states: {
@@ -482,6 +491,13 @@ export const sunMachine = setup({
               clampContext(snapshot, pos, config.risk),
             ).decision;
             const { mode, fragility } = chooseMode(snapshot, pos, pre, preDecision, gateway, config);
+            const faults = [...w.faults];
+            for (const f of failures) {
+              const child = `planet:${f.planet}`;
+              const verdict = context.supervisor.failed(child);
+              faults.push({ child, error: errorText(f.error), verdict, ...codeOf(f.error) });
+              enqueue.raise({ type: 'PLANET.VERDICT', planet: f.planet, verdict, error: f.error });
+            }
             enqueue.assign({
               work: {
                 ...w,
@@ -493,16 +509,9 @@ export const sunMachine = setup({
                 consensusDecision,
                 mode,
                 fragility,
+                faults,
               },
             });
-            for (const f of failures)
-              enqueue.raise({
-                type: 'PLANET.FAILED',
-                cycleId: -1,
-                planet: f.planet,
-                error: f.error,
-                timedOut: false,
-              });
           }),
         },
         onError: { target: 'idle', actions: 'failCycle' },
@@ -548,6 +557,11 @@ export const sunMachine = setup({
         for (const slot of context.planets) {
           if (slot.ref === null || slot.planet === null) {
             reports[slot.name] = faultyReport(slot.name, 0, 'stopped', 'stopped by supervision');
+            continue;
+          }
+          const pre = w.preReports.find((r) => r.planet === slot.name);
+          if (pre !== undefined && pre.status !== 'ok') {
+            reports[slot.name] = pre; // already failed this cycle (and supervised) in the deterministic pass
             continue;
           }
           const allowance =

@@ -1,0 +1,275 @@
+import { ExecutionMode } from '@orrery/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSolarSystem, type SolarSystemConfigInput } from '../src/index.ts';
+import { referenceBars } from './helpers/fixtures.ts';
+import { type LlmHarness, llmHarness, MODELS, promptText } from './helpers/llm.ts';
+import { ANSWERS, answerAll, FLAT, runBars } from './helpers/system.ts';
+
+const bars = referenceBars();
+const WARMUP = bars.slice(0, 35);
+/** The first warm bar: every feature counts as changed (nothing anchored yet). */
+const FIRST = bars[35]!;
+
+const LIGHT: SolarSystemConfigInput = {
+  mode: { fullAgentStakes: 2, fullAgentFragility: 2, lowConfidence: 0 },
+};
+const FULL: SolarSystemConfigInput = { mode: { fullAgentStakes: 0 } };
+const NO_CRITIC = { minTradeFraction: 1, minFragility: 1, belowConfidence: 0 };
+
+let h: LlmHarness;
+beforeAll(async () => {
+  h = await llmHarness();
+});
+afterAll(async () => h.close());
+beforeEach(() => {
+  h.server.reset();
+  answerAll(h.server);
+});
+
+async function warmed(config: SolarSystemConfigInput) {
+  const sys = createSolarSystem({ config, gateway: h.gateway, clock: h.clock });
+  const records = await runBars(sys, WARMUP);
+  expect(records.every((r) => r.mode === ExecutionMode.MONITOR_ONLY && r.calls === 0)).toBe(true);
+  expect(h.server.requests).toHaveLength(0);
+  return sys;
+}
+
+describe('a full cycle in each mode against the loopback LLM server', () => {
+  it('MONITOR_ONLY: no LLM call, deterministic planets, a hold', async () => {
+    const sys = await warmed(LIGHT);
+    await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+    h.server.reset();
+    const r = await sys.cycle({ symbol: 'SPX', bar: bars[36]!, portfolio: FLAT });
+    await sys.stop();
+    expect(r.mode).toBe(ExecutionMode.MONITOR_ONLY);
+    expect(r.modeReason).toBe('no material change');
+    expect(r.calls).toBe(0);
+    expect(h.server.requests).toHaveLength(0);
+    expect(r.decision).toMatchObject({ action: 'hold', source: 'monitor', targetFraction: 0 });
+    expect(r.planets.every((p) => p.source === 'deterministic')).toBe(true);
+    expect(r.consensusDecision.source).toBe('consensus');
+    expect(Object.keys(r.stagesMs)).toEqual(expect.arrayContaining(['sense', 'decide', 'broadcast']));
+  });
+
+  it('LIGHT_REASONING: one call per planet, concurrently, then consensus', async () => {
+    const sys = await warmed(LIGHT);
+    const r = await sys.cycle({
+      symbol: 'SPX',
+      bar: FIRST,
+      portfolio: FLAT,
+      news: ['Shares rally on strong earnings'],
+    });
+    await sys.stop();
+    expect(r.mode).toBe(ExecutionMode.LIGHT_REASONING);
+    expect(h.server.requestsFor(MODELS.planet)).toHaveLength(3);
+    expect(h.server.requestsFor(MODELS.local)).toHaveLength(1);
+    expect(h.server.requestsFor(MODELS.sun)).toHaveLength(0);
+    expect(r.calls).toBe(4);
+    expect(r.tokensIn).toBeGreaterThan(0);
+    expect(r.costUsd).toBeGreaterThan(0);
+    expect(r.planets.map((p) => [p.planet, p.source])).toEqual([
+      ['execution', 'llm'],
+      ['risk', 'llm'],
+      ['sentiment', 'llm'],
+      ['technical', 'llm'],
+    ]);
+    expect(r.decision.source).toBe('consensus');
+    expect(r.fallback).toBeUndefined();
+    expect(r.dissent).toBeGreaterThanOrEqual(0);
+    expect(r.stagesMs.planets).toBeGreaterThan(0);
+    // the planets were asked at once: every planet request arrived before any was answered
+    const times = h.server.requestsFor(MODELS.planet).map((q) => q.receivedAt);
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(5_000);
+  });
+
+  it('FULL_AGENT: planets, the sun with a tool turn, the critic, a decision', async () => {
+    const sys = await warmed({ ...FULL, critic: { minTradeFraction: 0.01 } });
+    h.server.script(MODELS.sun, [
+      { json: { type: 'tool', tool: 'ask_planet', planet: 'risk' } },
+      { json: ANSWERS.sun },
+    ]);
+    const r = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+    await sys.stop();
+    expect(r.mode).toBe(ExecutionMode.FULL_AGENT);
+    expect(r.reasoning).toEqual({ stage: 'sun', turns: 2, tools: ['ask_planet:risk'], errors: [] });
+    expect(h.server.requestsFor(MODELS.sun)).toHaveLength(2);
+    expect(promptText(h.server.requestsFor(MODELS.sun)[1]?.body)).toMatch(
+      /Tool ask_planet:risk answered: \{"status":"ok"/,
+    );
+    expect(r.critic).toMatchObject({ verdict: 'approve', trigger: [expect.stringMatching(/^trade/)] });
+    expect(h.server.requestsFor(MODELS.critic)).toHaveLength(1);
+    expect(r.calls).toBe(3 + 2 + 1);
+    expect(r.decision).toMatchObject({ source: 'sun', action: 'buy' });
+    expect(r.decision.targetFraction).toBeCloseTo(ANSWERS.sun.targetFraction, 12);
+    expect(r.decision.stopPrice).toBeLessThan(FIRST.close);
+    expect(Object.keys(r.stagesMs)).toEqual(
+      expect.arrayContaining(['sense', 'planets', 'reasoning', 'critic', 'decide', 'broadcast']),
+    );
+  });
+
+  it('the critic can cut a trade; the sun stops at its turn cap', async () => {
+    const sys = await warmed({ ...FULL, critic: { minTradeFraction: 0.01 }, sun: { maxTurns: 2 } });
+    h.server.script(MODELS.sun, [
+      { json: { type: 'tool', tool: 'read_patterns' } },
+      { json: { type: 'tool', tool: 'recall_memory' } },
+    ]);
+    h.server.script(MODELS.critic, [{ json: { verdict: 'reduce', scale: 0.5, reasons: ['too big'] } }]);
+    const r = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+    await sys.stop();
+    expect(h.server.requestsFor(MODELS.sun)).toHaveLength(2);
+    expect(r.reasoning?.stage).toBe('backup-sun');
+    expect(r.reasoning?.errors[0]).toMatch(/cap of 2 reasoning turns/);
+    expect(r.fallback).toBe('backup-sun');
+    expect(r.critic?.verdict).toBe('reduce');
+    expect(r.decision.targetFraction).toBeCloseTo(ANSWERS.sun.targetFraction * 0.5, 12);
+  });
+});
+
+describe('fallbacks: sun → backup sun → consensus → monitor, with zero retries', () => {
+  it('a 429 on the sun goes to the backup sun (one request each)', async () => {
+    const g = await llmHarness();
+    try {
+      answerAll(g.server);
+      g.server.script(MODELS.sun, [{ status: 429, retryAfter: 60 }]);
+      const sys = createSolarSystem({
+        config: { ...FULL, critic: NO_CRITIC },
+        gateway: g.gateway,
+        clock: g.clock,
+      });
+      await runBars(sys, WARMUP);
+      const r = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+      await sys.stop();
+      expect(r.fallback).toBe('backup-sun');
+      expect(r.decision.source).toBe('backup-sun');
+      expect(r.reasoning?.errors[0]).toMatch(/ORRERY_LLM_RATE_LIMITED/);
+      expect(g.server.requestsFor(MODELS.sun)).toHaveLength(1);
+      expect(g.server.requestsFor(MODELS.backupSun)).toHaveLength(1);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('both suns failing leave the decision to the planets; cooling suns get no request, nothing is retried', async () => {
+    const g = await llmHarness();
+    try {
+      answerAll(g.server);
+      g.server.script(MODELS.sun, [{ status: 429, retryAfter: 600 }]);
+      g.server.script(MODELS.backupSun, [{ status: 503 }, { status: 429, retryAfter: 600 }]);
+      const sys = createSolarSystem({
+        config: { ...FULL, critic: NO_CRITIC },
+        gateway: g.gateway,
+        clock: g.clock,
+      });
+      await runBars(sys, WARMUP);
+      // 1. sun 429, backup 503: the planets decide
+      const r1 = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+      expect(r1.mode).toBe(ExecutionMode.FULL_AGENT);
+      expect(r1.fallback).toBe('consensus');
+      expect(r1.decision.source).toBe('consensus');
+      expect(r1.reasoning?.errors).toHaveLength(2);
+      // 2. the sun's pair is cooling: no request to it; the backup answers 429 and cools too
+      const later = await runBars(sys, bars.slice(36, 70));
+      const reasoned = later.filter((r) => r.mode !== ExecutionMode.MONITOR_ONLY);
+      expect(reasoned[0]?.mode).toBe(ExecutionMode.FULL_AGENT);
+      expect(reasoned[0]?.fallback).toBe('consensus');
+      expect(reasoned[0]?.reasoning?.errors[0]).toMatch(/cannot be served now .*no call made/);
+      expect(reasoned[0]?.reasoning?.errors[1]).toMatch(/ORRERY_LLM_RATE_LIMITED/);
+      // 3. with both suns cooling, selectMode does not wake the sun: the planets decide
+      expect(reasoned.length).toBeGreaterThan(1);
+      for (const r of reasoned.slice(1)) {
+        expect(r.mode).toBe(ExecutionMode.LIGHT_REASONING);
+        expect(r.modeReason).toMatch(/sun cooling down/);
+      }
+      // one request per attempt, never a retry
+      expect(g.server.requestsFor(MODELS.sun)).toHaveLength(1);
+      expect(g.server.requestsFor(MODELS.backupSun)).toHaveLength(2);
+      await sys.stop();
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('with both suns down and no planet quorum, the cycle falls back to monitoring', async () => {
+    const g = await llmHarness();
+    try {
+      answerAll(g.server, { sun: { status: 500 }, backupSun: { status: 500 } });
+      const hang = (name: string) => () => ({
+        name,
+        weight: 1,
+        moons: [],
+        assess: () => ({ signal: 0.5, confidence: 0.5, reasons: ['fine alone'] }),
+        analyze: () => new Promise<never>(() => undefined),
+      });
+      const sys = createSolarSystem({
+        config: { ...FULL, critic: NO_CRITIC, planets: { enabled: ['technical'] }, planetTimeoutMs: 100 },
+        gateway: g.gateway,
+        clock: g.clock,
+        planets: [hang('slow1'), hang('slow2')],
+      });
+      await runBars(sys, WARMUP);
+      const r = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+      await sys.stop();
+      expect(r.fallback).toBe('monitor');
+      expect(r.decision).toMatchObject({ source: 'monitor', action: 'hold' });
+      expect(r.planets.filter((p) => p.status === 'timeout').map((p) => p.planet)).toEqual([
+        'slow1',
+        'slow2',
+      ]);
+      expect(g.server.requestsFor(MODELS.sun)).toHaveLength(1);
+      expect(g.server.requestsFor(MODELS.backupSun)).toHaveLength(1);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('the risk clamp holds against the LLM', () => {
+  it('an answer asking for 10x the max position comes back within every limit', async () => {
+    const sys = await warmed({ ...FULL, critic: NO_CRITIC });
+    const max = sys.config.risk.maxPositionFraction;
+    h.server.script(MODELS.sun, [
+      {
+        json: {
+          type: 'decision',
+          action: 'buy',
+          targetFraction: 10 * max,
+          confidence: 1,
+          rationale: 'all in',
+          stopPrice: FIRST.close * 0.5,
+        },
+      },
+    ]);
+    const r = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+    await sys.stop();
+    expect(r.reasoning?.errors).toEqual([]);
+    expect(r.decision.source).toBe('sun');
+    expect(r.clamps.length).toBeGreaterThan(0);
+    expect(r.decision.targetFraction).toBeLessThanOrEqual(max);
+    const loss = (r.decision.targetFraction * (FIRST.close - (r.decision.stopPrice as number))) / FIRST.close;
+    expect(loss).toBeLessThanOrEqual(sys.config.risk.maxLossFraction + 1e-12);
+    expect(r.decision.rationale).toMatch(/\[risk: max position/);
+  });
+});
+
+describe('bad input', () => {
+  it('rejects malformed bars, empty symbols and bars out of order', async () => {
+    const sys = createSolarSystem();
+    await expect(sys.cycle({ symbol: '', bar: FIRST, portfolio: FLAT })).rejects.toThrow(/symbol/);
+    await expect(sys.cycle({ symbol: 'X', bar: { ...FIRST, low: -1 }, portfolio: FLAT })).rejects.toThrow(
+      /bar.low/,
+    );
+    await expect(sys.cycle({ symbol: 'X', bar: FIRST, portfolio: { ...FLAT, equity: 0 } })).rejects.toThrow(
+      /equity/,
+    );
+    await sys.cycle({ symbol: 'X', bar: FIRST, portfolio: FLAT });
+    await expect(sys.cycle({ symbol: 'X', bar: FIRST, portfolio: FLAT })).rejects.toThrow(/not after/);
+    await sys.stop();
+    await expect(sys.cycle({ symbol: 'X', bar: bars[40]!, portfolio: FLAT })).rejects.toThrow(/stopped/);
+  });
+
+  it('rejects an invalid configuration naming the path', () => {
+    expect(() => createSolarSystem({ config: { risk: { maxPositionFraction: 3 } } })).toThrow(
+      /risk\.maxPositionFraction/,
+    );
+  });
+});

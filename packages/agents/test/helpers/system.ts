@@ -1,0 +1,57 @@
+import type { LlmReply, LlmServer } from '@orrery/testkit';
+import type { Bar, CycleRecord, PortfolioView, SolarSystem } from '../../src/index.ts';
+import { MODELS } from './llm.ts';
+
+/** A flat account of 100k. */
+export const FLAT: PortfolioView = { equity: 100_000, cash: 100_000, positions: {} };
+
+/** Valid answers for every role, so a cycle in any mode can complete. */
+export const ANSWERS = {
+  planet: { plan: ['weigh trend against momentum'], signal: 0.5, confidence: 0.6, reasons: ['momentum up'] },
+  sentiment: { summary: 'quiet news', sentiment: 0.1, confidence: 0.2 },
+  sun: {
+    type: 'decision',
+    action: 'buy',
+    targetFraction: 0.05,
+    confidence: 0.7,
+    rationale: 'trend and momentum agree',
+  },
+  critic: { verdict: 'approve', scale: 1, reasons: ['sized sensibly'] },
+} as const;
+
+/** Answers every model with its role's valid answer (scripted replies still come first). */
+export function answerAll(
+  server: LlmServer,
+  overrides: Partial<Record<keyof typeof MODELS, LlmReply>> = {},
+): void {
+  server.setDefault((req) => {
+    for (const [role, model] of Object.entries(MODELS) as [keyof typeof MODELS, string][]) {
+      if (req.model === model && overrides[role] !== undefined) return overrides[role];
+    }
+    switch (req.model) {
+      case MODELS.planet:
+        return { json: ANSWERS.planet };
+      case MODELS.local:
+        return { json: ANSWERS.sentiment };
+      case MODELS.sun:
+      case MODELS.backupSun:
+        return { json: ANSWERS.sun };
+      case MODELS.critic:
+        return { json: ANSWERS.critic };
+      default:
+        return { status: 404, message: `unknown model ${req.model}` };
+    }
+  });
+}
+
+/** Runs `bars` through the system for one symbol with a fixed portfolio; returns the records. */
+export async function runBars(
+  sys: SolarSystem,
+  bars: readonly Bar[],
+  portfolio: PortfolioView = FLAT,
+  symbol = 'SPX',
+): Promise<CycleRecord[]> {
+  const out: CycleRecord[] = [];
+  for (const bar of bars) out.push(await sys.cycle({ symbol, bar, portfolio }));
+  return out;
+}
