@@ -1,1 +1,55 @@
-export {};
+export {
+  AgentRegistryError,
+  DecisionError,
+  InferenceRefusedError,
+  PlanRejectedError,
+  RunError,
+  StepCancelledError,
+  StepDataError,
+  StepError,
+  StepFailedError,
+  StepTimeoutError,
+  WorkflowError,
+  WorkflowErrorCode,
+  type WorkflowIssue,
+  WorkflowIssueCode,
+  WorkflowSchemaError,
+  WorkflowValidationError,
+} from './errors.ts';
+export {
+  assertLevelAllows,
+  INTELLIGENCE_MATRIX,
+  type InferenceCapability,
+  IntelligenceLevel,
+  type IntelligenceRights,
+  levelAllows,
+} from './intelligence.ts';
+export { ExecutionStrategy, type InferenceHook, modeAllows, WorkflowMode } from './modes.ts';
+export {
+  type AgentContext,
+  type AgentDefinition,
+  type AgentDescription,
+  type AgentInferenceRequest,
+  AgentRegistry,
+  createAgentRegistry,
+  type RegisteredAgent,
+} from './registry.ts';
+export {
+  type Condition,
+  conditionSchema,
+  type Decision,
+  decisionOutputSchema,
+  decisionSchema,
+  type ErrorPolicy,
+  errorPolicySchema,
+  type InputSource,
+  inputSourceSchema,
+  referenceSchema,
+  type Step,
+  type StepInput,
+  stepSchema,
+  type Workflow,
+  type WorkflowInput,
+  workflowSchema,
+} from './schema.ts';
+export { checkWorkflow, parseWorkflow, validateWorkflow } from './validate.ts';

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import {
+  type AgentDefinition,
+  type AgentRegistry,
+  createAgentRegistry,
+  type IntelligenceLevel,
+} from '../../src/index.ts';
+
+/** A registry of small deterministic agents: prices → mean → report. */
+export function sampleRegistry(): AgentRegistry {
+  return createAgentRegistry()
+    .register('prices', {
+      description: 'Closing prices of a symbol',
+      inputs: z.object({ symbol: z.string().describe('ticker, e.g. BTC') }),
+      output: z.object({ closes: z.array(z.number()), last: z.number() }),
+      run: ({ symbol }) => {
+        const closes = symbol === 'BTC' ? [100, 102, 104] : [10, 11, 12];
+        return { closes, last: closes[closes.length - 1] as number };
+      },
+    })
+    .register('mean', {
+      description: 'Arithmetic mean of numbers',
+      inputs: z.object({ values: z.array(z.number()).describe('the numbers') }),
+      output: z.object({ value: z.number() }),
+      run: ({ values }) => ({ value: values.reduce((a, b) => a + b, 0) / values.length }),
+    })
+    .register('report', {
+      description: 'Formats a one-line report',
+      inputs: z.object({ title: z.string(), value: z.number(), note: z.string().optional() }),
+      output: z.object({ text: z.string() }),
+      run: ({ title, value, note }) => ({
+        text: `${title}: ${value}${note === undefined ? '' : ` (${note})`}`,
+      }),
+    });
+}
+
+/** A deferred promise the test resolves or rejects when it chooses. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Waits until `check` holds, polling on the event loop (no fixed sleeps as synchronisation). */
+export async function waitFor(check: () => boolean, what: string, maxTurns = 20_000): Promise<void> {
+  for (let i = 0; i < maxTurns; i++) {
+    if (check()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** An agent definition whose output is `{ v: number }`, driven by a function. */
+export function numberAgent(
+  run: AgentDefinition<
+    z.ZodObject<{ x: z.ZodOptional<z.ZodNumber> }>,
+    z.ZodObject<{ v: z.ZodNumber }>
+  >['run'],
+  extra: { intelligence?: IntelligenceLevel; alternatives?: string[]; description?: string } = {},
+): AgentDefinition<z.ZodObject<{ x: z.ZodOptional<z.ZodNumber> }>, z.ZodObject<{ v: z.ZodNumber }>> {
+  return {
+    description: extra.description ?? 'produces a number',
+    inputs: z.object({ x: z.number().optional() }),
+    output: z.object({ v: z.number() }),
+    run,
+    ...(extra.intelligence === undefined ? {} : { intelligence: extra.intelligence }),
+    ...(extra.alternatives === undefined ? {} : { alternatives: extra.alternatives }),
+  };
+}
