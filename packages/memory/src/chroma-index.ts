@@ -1,8 +1,14 @@
 import {
   ChromaClient,
+  ChromaClientError,
   ChromaConnectionError,
+  ChromaForbiddenError,
   ChromaNotFoundError,
+  ChromaQuotaExceededError,
+  ChromaRateLimitError,
   ChromaServerError,
+  ChromaUnauthorizedError,
+  ChromaUniqueError,
   type Collection,
   type Metadata,
   type Where,
@@ -44,10 +50,23 @@ export interface HnswSettings {
 /** The settings used when none are given. */
 export const DEFAULT_HNSW: HnswSettings = { efConstruction: 200, efSearch: 200, maxNeighbors: 32 };
 
-/** Why an index operation failed: the server is unreachable, or our collection was deleted under us. */
-export type IndexFailure = 'unreachable' | 'collection-gone';
+/**
+ * Why an index operation failed: the server is unreachable (or too slow), our collection was deleted
+ * under us, or the server refused the request (an error status: auth, quota, internal error…).
+ */
+export type IndexFailure = 'unreachable' | 'collection-gone' | 'rejected';
 
-/** Classifies a failure of an index operation, or `undefined` when it is a bug to surface. */
+const REJECTIONS = [
+  ChromaServerError,
+  ChromaClientError,
+  ChromaUnauthorizedError,
+  ChromaForbiddenError,
+  ChromaRateLimitError,
+  ChromaQuotaExceededError,
+  ChromaUniqueError,
+];
+
+/** Classifies a failure of an index operation, or `undefined` when it is not Chroma's (a bug to surface). */
 export function indexFailure(err: unknown): IndexFailure | undefined {
   if (err instanceof ChromaNotFoundError) return 'collection-gone';
   // A collection being deleted can answer 500 "Missing metadata segment" instead of 404.
@@ -55,6 +74,7 @@ export function indexFailure(err: unknown): IndexFailure | undefined {
     return 'collection-gone';
   if (err instanceof ChromaConnectionError || err instanceof IndexUnavailableError) return 'unreachable';
   if (err instanceof TypeError && /fetch failed/i.test(err.message)) return 'unreachable';
+  if (REJECTIONS.some((cls) => err instanceof cls)) return 'rejected';
   return undefined;
 }
 

@@ -2,18 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Clock, systemClock } from '@orrery/core';
-import { ChromaIndex, type IndexItem, indexFailure } from './chroma-index.ts';
+import { ChromaIndex } from './chroma-index.ts';
 import { ChromaServer } from './chroma-server.ts';
 import { type MemoryConfig, type MemoryConfigInput, parseMemoryConfig } from './config.ts';
 import { EpisodeStore } from './episode-store.ts';
 import {
   DimensionMismatchError,
-  IndexUnavailableError,
   MemoryClosedError,
   MemoryConfigError,
   MemoryValidationError,
-  ZeroVectorError,
 } from './errors.ts';
+import { IndexKeeper, type IndexStatus, type MemoryLogger } from './index-keeper.ts';
 import { type PatternOptions, type PatternSummary, summarisePatterns } from './patterns.ts';
 import {
   type Episode,
@@ -28,12 +27,7 @@ import {
   situationSchema,
 } from './schemas.ts';
 import { ShortTermMemory } from './short-term.ts';
-
-/** Where memory reports trouble it survives (Chroma down, index rebuilt). */
-export interface MemoryLogger {
-  warn(message: string, details?: Record<string, unknown>): void;
-  info?(message: string, details?: Record<string, unknown>): void;
-}
+import { toIndexItem, unit } from './vectors.ts';
 
 /** {@link EpisodicMemory.open}'s options: the YAML config plus the injected clock and logger. */
 export type EpisodicMemoryOptions = MemoryConfigInput & { clock?: Clock; logger?: MemoryLogger };
@@ -44,9 +38,6 @@ export interface RecallResult {
   /** Cosine similarity of the two situation vectors, -1..1 (1 = same direction). */
   similarity: number;
 }
-
-/** Whether the similarity index is in use: `ok`, `down` (degraded, retried later) or `off` (by config). */
-export type IndexStatus = 'ok' | 'down' | 'off';
 
 /** Counters for health checks and metrics. */
 export interface MemoryStats {
@@ -62,7 +53,7 @@ export interface MemoryStats {
   shortTerm: number;
   /** Recalls answered with no matches because the index was unavailable. */
   recallsDegraded: number;
-  /** Index operations that failed because Chroma was unreachable or its collection was gone. */
+  /** Index operations that failed (Chroma unreachable or erroring, or its collection gone). */
   indexFailures: number;
   /** Full rebuilds of the index from SQLite. */
   rebuilds: number;
@@ -71,30 +62,10 @@ export interface MemoryStats {
 }
 
 const DIMENSION_KEY = 'dimension';
-const COLLECTION_KEY = 'chroma.collectionId';
-const BATCH = 2000;
-
-type SyncResult = { ok: true; added: number } | { ok: false; error: unknown };
 
 const consoleLogger: MemoryLogger = {
   warn: (message, details) => console.warn(`[orrery/memory] ${message}`, details ?? ''),
 };
-
-function unit(vector: readonly number[], field = 'situation.vector'): number[] {
-  let sum = 0;
-  for (const x of vector) sum += x * x;
-  const norm = Math.sqrt(sum);
-  if (norm === 0) throw new ZeroVectorError(field);
-  return vector.map((x) => x / norm);
-}
-
-function toItem(e: Episode): IndexItem {
-  return {
-    id: e.id,
-    vector: unit(e.situation.vector),
-    metadata: { symbol: e.symbol, regime: e.regime, decision: e.decision, time: e.time },
-  };
-}
 
 /**
  * Episodic memory: every decision with its situation and, later, its outcome, kept in SQLite (the
@@ -106,21 +77,13 @@ export class EpisodicMemory {
   /** The most recent episodes, newest first (refilled from SQLite on open). */
   readonly shortTerm: ShortTermMemory<Episode>;
   readonly #store: EpisodeStore;
-  readonly #index: ChromaIndex | undefined;
+  readonly #keeper: IndexKeeper;
   readonly #url: string | undefined;
   readonly #server: ChromaServer | undefined;
-  readonly #config: MemoryConfig;
   readonly #clock: Clock;
-  readonly #log: MemoryLogger;
   #dimension: number | undefined;
-  #status: IndexStatus;
-  #retryAt = 0;
-  #warned = false;
   #closed = false;
-  #syncing: Promise<SyncResult> | undefined;
-  #generation = 0;
-  readonly #inflight = new Set<Promise<unknown>>();
-  readonly #counters = { recallsDegraded: 0, indexFailures: 0, rebuilds: 0, warnings: 0 };
+  #recallsDegraded = 0;
 
   private constructor(
     config: MemoryConfig,
@@ -130,18 +93,18 @@ export class EpisodicMemory {
     clock: Clock,
     logger: MemoryLogger,
   ) {
-    this.#config = config;
-    this.#url = index?.url;
     this.#store = store;
-    this.#index = index?.index;
+    this.#url = index?.url;
     this.#server = server;
     this.#clock = clock;
-    this.#log = logger;
-    this.#status = index === undefined ? 'off' : 'down';
+    this.#keeper = new IndexKeeper(store, index?.index, { clock, logger, retryMs: config.indexRetryMs });
     const stored = store.getMeta(DIMENSION_KEY);
     this.#dimension = config.dimension ?? (stored === undefined ? undefined : Number(stored));
     if (stored !== undefined && config.dimension !== undefined && Number(stored) !== config.dimension) {
       throw new MemoryConfigError([`dimension: ${config.dimension} differs from the stored ${stored}`]);
+    }
+    if (stored === undefined && config.dimension !== undefined) {
+      store.setMeta(DIMENSION_KEY, String(config.dimension));
     }
     this.shortTerm = new ShortTermMemory<Episode>(config.shortTermSize);
     for (const e of store.latest(config.shortTermSize).reverse()) this.shortTerm.push(e);
@@ -183,7 +146,7 @@ export class EpisodicMemory {
               url,
             };
       const memory = new EpisodicMemory(config, store, index, server, clock, logger);
-      await memory.#ensureIndex();
+      await memory.#keeper.ensure();
       return memory;
     } catch (err) {
       store.close();
@@ -205,137 +168,6 @@ export class EpisodicMemory {
     if (this.#dimension !== undefined && length !== this.#dimension) {
       throw new DimensionMismatchError(this.#dimension, length, field);
     }
-  }
-
-  /**
-   * Waits out any sync in flight, reconnects when a retry is due, and returns the index generation to
-   * work in (captured while no sync runs), or `undefined` when the index cannot be used now.
-   */
-  async #ensureIndex(): Promise<number | undefined> {
-    for (let started = 0; ; ) {
-      while (this.#syncing !== undefined) await this.#syncing;
-      if (this.#status === 'ok') return this.#generation;
-      if (this.#status === 'off' || this.#clock.now() < this.#retryAt || started === 2) return undefined;
-      started++;
-      await this.#startSync(false, 'connect');
-    }
-  }
-
-  /** Runs one sync at a time; callers arriving meanwhile share its result. */
-  #startSync(force: boolean, op: string): Promise<SyncResult> {
-    const previous = this.#syncing;
-    const p = (async () => {
-      await previous;
-      return this.#sync(force, op);
-    })().finally(() => {
-      if (this.#syncing === p) this.#syncing = undefined;
-    });
-    this.#syncing = p;
-    return p;
-  }
-
-  async #sync(force: boolean, op: string): Promise<SyncResult> {
-    // Operations already talking to the old collection will notice and redo their work.
-    this.#generation++;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const added = await this.#syncIndex(force);
-        if (this.#warned) this.#log.info?.('similarity index is back; recall restored');
-        this.#status = 'ok';
-        this.#warned = false;
-        return { ok: true, added };
-      } catch (err) {
-        // Deleted under us mid-sync: a second pass recreates it.
-        if (attempt === 0 && indexFailure(err) === 'collection-gone') continue;
-        this.#fail(err, op);
-        return { ok: false, error: err };
-      }
-    }
-  }
-
-  /** Connects, rebuilds when the collection is new or its count disagrees with SQLite, indexes the rest. */
-  async #syncIndex(force = false): Promise<number> {
-    const index = this.#index!;
-    let id = await index.connect();
-    const known = this.#store.getMeta(COLLECTION_KEY);
-    const held = await index.count();
-    const { indexed, episodes } = this.#store.counts();
-    if (force || known !== id || held !== indexed) {
-      if (held > 0) id = await index.reset();
-      if (indexed > 0) this.#store.markAllUnindexed();
-      this.#store.setMeta(COLLECTION_KEY, id);
-      if (force || episodes > 0 || held > 0) {
-        this.#counters.rebuilds++;
-        this.#log.info?.('rebuilding the similarity index from SQLite', { episodes, held, indexed, force });
-      }
-    }
-    let added = 0;
-    for (let batch = this.#store.unindexed(BATCH); batch.length > 0; batch = this.#store.unindexed(BATCH)) {
-      await index.upsert(batch.map(toItem));
-      this.#store.markIndexed(batch.map((e) => e.id));
-      added += batch.length;
-    }
-    return added;
-  }
-
-  #fail(err: unknown, op: string): void {
-    const kind = indexFailure(err);
-    if (kind === undefined) throw err;
-    this.#counters.indexFailures++;
-    this.#status = 'down';
-    // A deleted collection is recreated (and refilled) at once; an unreachable server after a pause.
-    this.#retryAt = kind === 'collection-gone' ? 0 : this.#clock.now() + this.#config.indexRetryMs;
-    if (!this.#warned) {
-      this.#warned = true;
-      this.#counters.warnings++;
-      this.#log.warn(
-        `similarity index unavailable (${kind}) during ${op}: recall finds nothing until it is back; writes go on in SQLite`,
-        { error: err instanceof Error ? err.message : String(err) },
-      );
-    }
-  }
-
-  /** Runs `fn` against the index (tracked, so close() waits for it); `undefined` when unavailable. */
-  async #withIndex<T>(
-    op: string,
-    fn: (index: ChromaIndex) => Promise<T>,
-    commit?: (result: T) => void,
-  ): Promise<T | undefined> {
-    const run = this.#tryIndex(op, fn, commit);
-    this.#inflight.add(run);
-    try {
-      return await run;
-    } finally {
-      this.#inflight.delete(run);
-    }
-  }
-
-  /**
-   * Runs `fn`, then `commit` with its result, unless a sync replaced the collection meanwhile: then both
-   * run again against the new one (after the sync), so nothing is marked indexed in a dropped collection.
-   */
-  async #tryIndex<T>(
-    op: string,
-    fn: (index: ChromaIndex) => Promise<T>,
-    commit?: (result: T) => void,
-  ): Promise<T | undefined> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const generation = await this.#ensureIndex();
-      if (generation === undefined) return undefined;
-      let result: T;
-      try {
-        result = await fn(this.#index!);
-      } catch (err) {
-        if (generation !== this.#generation) continue;
-        this.#fail(err, op);
-        if (this.#retryAt !== 0) return undefined;
-        continue;
-      }
-      if (generation !== this.#generation) continue;
-      commit?.(result);
-      return result;
-    }
-    return undefined;
   }
 
   #prepare(input: EpisodeInput, root: string): Episode {
@@ -364,9 +196,9 @@ export class EpisodicMemory {
     }
     this.#store.insert(episodes);
     for (const e of episodes) this.shortTerm.push(e);
-    await this.#withIndex(
+    await this.#keeper.run(
       'record',
-      (index) => index.upsert(episodes.map(toItem)),
+      (index) => index.upsert(episodes.map(toIndexItem)),
       () => this.#store.markIndexed(episodes.map((e) => e.id)),
     );
     return episodes;
@@ -403,9 +235,9 @@ export class EpisodicMemory {
     const f = parseOrThrow(recallFilterSchema, filter, 'filter');
     this.#checkDimension(s.vector.length);
     const query = unit(s.vector);
-    const hits = await this.#withIndex('recall', (index) => index.query(query, k, f));
+    const hits = await this.#keeper.run('recall', (index) => index.query(query, k, f));
     if (hits === undefined) {
-      this.#counters.recallsDegraded++;
+      this.#recallsDegraded++;
       return [];
     }
     const episodes = this.#store.getMany(hits.map((h) => h.id));
@@ -448,12 +280,7 @@ export class EpisodicMemory {
    */
   async rebuildIndex(): Promise<number> {
     this.#assertOpen('rebuildIndex');
-    if (this.#index === undefined) throw new IndexUnavailableError('the similarity index is off by config');
-    const res = await this.#startSync(true, 'rebuildIndex');
-    if (res.ok) return res.added;
-    throw new IndexUnavailableError('could not rebuild the similarity index: chroma is unreachable', {
-      cause: res.error,
-    });
+    return this.#keeper.rebuild();
   }
 
   /** Counters and sizes, for health checks and metrics. */
@@ -461,10 +288,11 @@ export class EpisodicMemory {
     this.#assertOpen('stats');
     return {
       ...this.#store.counts(),
-      index: this.#status,
+      index: this.#keeper.status,
       dimension: this.#dimension,
       shortTerm: this.shortTerm.size,
-      ...this.#counters,
+      recallsDegraded: this.#recallsDegraded,
+      ...this.#keeper.counters,
     };
   }
 
@@ -472,7 +300,7 @@ export class EpisodicMemory {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([this.#syncing, ...this.#inflight]);
+    await this.#keeper.drain();
     this.#store.close();
     await this.#server?.stop();
   }

@@ -18,8 +18,6 @@ export {
 export {
   EpisodicMemory,
   type EpisodicMemoryOptions,
-  type IndexStatus,
-  type MemoryLogger,
   type MemoryStats,
   type RecallResult,
 } from './episodic-memory.ts';
@@ -38,6 +36,7 @@ export {
   OutcomeAlreadyWrittenError,
   ZeroVectorError,
 } from './errors.ts';
+export type { IndexStatus, MemoryLogger } from './index-keeper.ts';
 export {
   type OutcomeGroup,
   type PatternGroup,

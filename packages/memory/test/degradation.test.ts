@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { ManualClock } from '@orrery/core';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,5 +111,44 @@ describe('when Chroma goes away mid-run', () => {
     expect((await memory.recall({ vector: [1, 0] }))[0]?.episode.id).toBe('x');
     expect(logger.warnings).toHaveLength(1);
     await memory.close();
+  });
+
+  async function listen(server: Server): Promise<string> {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  it('degrades the same way when the server answers errors or never answers', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'InternalError', message: 'disk full' }));
+    });
+    const silent = createServer(() => undefined);
+    try {
+      for (const [name, server, kind] of [
+        ['failing', failing, 'rejected'],
+        ['silent', silent, 'unreachable'],
+      ] as const) {
+        const logger = recordingLogger();
+        const memory = await EpisodicMemory.open({
+          dbPath: `${dir.path}/${name}.db`,
+          chroma: { mode: 'external', url: await listen(server) },
+          indexTimeoutMs: 300,
+          clock: new ManualClock(T0),
+          logger,
+        });
+        const e = await memory.record(episode([1, 0], { id: name }));
+        expect(e.id).toBe(name);
+        expect(await memory.recall({ vector: [1, 0] })).toEqual([]);
+        expect(memory.stats()).toMatchObject({ episodes: 1, indexed: 0, index: 'down', recallsDegraded: 1 });
+        expect(logger.warnings).toHaveLength(1);
+        expect(logger.warnings[0]).toContain(`(${kind})`);
+        await memory.close();
+      }
+    } finally {
+      silent.closeAllConnections();
+      failing.close();
+      silent.close();
+    }
   });
 });

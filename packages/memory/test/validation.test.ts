@@ -118,3 +118,32 @@ describe('bad input is rejected clearly', () => {
     expect(() => m.stats()).toThrow(MemoryClosedError);
   });
 });
+
+describe('the dimension of a memory', () => {
+  it('is kept in SQLite, so a reopened memory refuses other dimensions or a conflicting config', async () => {
+    const dir = tempDir('orrery-memory-dimension-');
+    const dbPath = `${dir.path}/m.db`;
+    let memory = await EpisodicMemory.open({ dbPath, chroma: { mode: 'off' }, dimension: 3 });
+    expect(memory.stats().dimension).toBe(3);
+    await memory.close();
+    memory = await EpisodicMemory.open({ dbPath, chroma: { mode: 'off' } });
+    await expect(memory.record(episode([1, 0]))).rejects.toBeInstanceOf(DimensionMismatchError);
+    await memory.close();
+    await expect(EpisodicMemory.open({ dbPath, chroma: { mode: 'off' }, dimension: 5 })).rejects.toThrow(
+      /dimension: 5 differs from the stored 3/,
+    );
+    dir.remove();
+  });
+
+  it('is fixed by the first episode when not configured', async () => {
+    const dir = tempDir('orrery-memory-dimension-');
+    const memory = await EpisodicMemory.open({ dbPath: `${dir.path}/m.db`, chroma: { mode: 'off' } });
+    const err = await memory.recordMany([episode([1, 0]), episode([1, 0, 0])]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DimensionMismatchError);
+    expect((err as DimensionMismatchError).field).toBe('[1].situation.vector');
+    await memory.record(episode([1, 0]));
+    await expect(memory.record(episode([1, 0, 0]))).rejects.toBeInstanceOf(DimensionMismatchError);
+    await memory.close();
+    dir.remove();
+  });
+});
