@@ -54,6 +54,15 @@ export {
 } from './moons/snapshot.ts';
 export { type VarReading, valueAtRiskMoon } from './moons/value-at-risk.ts';
 export { type VolatilityReading, volatilityMoon } from './moons/volatility.ts';
+export {
+  answerSchemaOf,
+  type PlanetSpec,
+  type PlanetSpecInput,
+  parsePlanetSpec,
+  planetFromSpec,
+  planetSpecSchema,
+  renderPrompt,
+} from './planet-spec.ts';
 export { type PlanetAnswer, planetAnswerSchema } from './planets/answer.ts';
 export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';
 export { definePlanet, type PlanetDefinition, type PlanetPrompt } from './planets/define-planet.ts';

@@ -91,3 +91,6 @@ export function buildSnapshot(
     changedFeatures: all.change.changed,
   };
 }
+
+/** The names of the built-in moons. */
+export const CORE_MOONS: readonly string[] = Object.freeze(Object.keys(EMPTY_CORE_READINGS));

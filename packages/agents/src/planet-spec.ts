@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { InvalidPlanetSpecError } from './errors.ts';
+import type { LLMCaller } from './llm-caller.ts';
+import { CORE_MOONS } from './moons/snapshot.ts';
+import { definePlanet } from './planets/define-planet.ts';
+import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planets/planet.ts';
+
+const fieldSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.enum(['number', 'integer']),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    description: z.string().max(300).optional(),
+  }),
+  z.object({
+    type: z.literal('string'),
+    enum: z.array(z.string().min(1)).min(1).optional(),
+    maxLength: z.int().min(1).max(4000).optional(),
+    description: z.string().max(300).optional(),
+  }),
+  z.object({ type: z.literal('boolean'), description: z.string().max(300).optional() }),
+  z.object({
+    type: z.literal('array'),
+    items: z.object({ type: z.enum(['string', 'number']) }),
+    maxItems: z.int().min(1).max(50).optional(),
+    description: z.string().max(300).optional(),
+  }),
+]);
+
+const ruleSchema = z.object({
+  when: z.object({
+    moon: z.string().min(1),
+    field: z.string().min(1),
+    op: z.enum(['<', '<=', '>', '>=']),
+    value: z.number(),
+  }),
+  signal: z.number().min(-1).max(1),
+  confidence: z.number().min(0).max(1),
+  reason: z.string().max(300).optional(),
+});
+
+/**
+ * A planet described as data. `prompt` may use `{{moon.field}}` (a reading, e.g. `{{rsi.rsi}}`),
+ * `{{symbol}}`, `{{close}}`, `{{time}}` and `{{news}}`. `answer` is a JSON-schema-like object whose
+ * properties must include `signal` (number in [−1, 1]) and `confidence` (number in [0, 1]); `reasons`
+ * (array of strings) is used when present. `rules` are the deterministic analysis (first match wins;
+ * none: neutral with zero confidence, i.e. the planet abstains without its LLM).
+ */
+export const planetSpecSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'lower-case letters, digits, _ or -, starting with a letter'),
+    role: z.string().min(1).max(300).default('specialist analyst'),
+    moons: z.array(z.string().min(1)).min(1),
+    prompt: z.string().min(1).max(8000),
+    answer: z.object({
+      type: z.literal('object'),
+      properties: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), fieldSchema),
+      required: z.array(z.string()).default([]),
+    }),
+    weight: z.number().min(0).max(10).default(1),
+    task: z.string().min(1).default('planet_analysis'),
+    rules: z.array(ruleSchema).max(32).default([]),
+  })
+  .superRefine((spec, ctx) => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const props = spec.answer.properties;
+    for (const [key, lo, hi] of [
+      ['signal', -1, 1],
+      ['confidence', 0, 1],
+    ] as const) {
+      const f = props[key];
+      if (f === undefined || f.type !== 'number') {
+        issue(
+          ['answer', 'properties', key],
+          `the answer must have a number property '${key}' in [${lo}, ${hi}]`,
+        );
+      } else if ((f.minimum !== undefined && f.minimum < lo) || (f.maximum !== undefined && f.maximum > hi)) {
+        issue(['answer', 'properties', key], `'${key}' must stay within [${lo}, ${hi}]`);
+      }
+    }
+    spec.answer.required.forEach((r, i) => {
+      if (!(r in props)) issue(['answer', 'required', i], `'${r}' is required but not a property`);
+    });
+    const reasons = props.reasons;
+    if (reasons !== undefined && (reasons.type !== 'array' || reasons.items.type !== 'string')) {
+      issue(['answer', 'properties', 'reasons'], "'reasons' must be an array of strings");
+    }
+    for (const m of spec.prompt.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      const ref = m[1] ?? '';
+      if (['symbol', 'close', 'time', 'news'].includes(ref)) continue;
+      const [moon, field, extra] = ref.split('.');
+      if (moon === undefined || field === undefined || extra !== undefined || field === '') {
+        issue(
+          ['prompt'],
+          `placeholder {{${ref}}} is not {{moon.field}}, {{symbol}}, {{close}}, {{time}} or {{news}}`,
+        );
+      } else if (!spec.moons.includes(moon)) {
+        issue(['prompt'], `placeholder {{${ref}}} reads moon '${moon}', which is not in moons`);
+      }
+    }
+    spec.rules.forEach((r, i) => {
+      if (!spec.moons.includes(r.when.moon)) {
+        issue(['rules', i, 'when', 'moon'], `rule reads moon '${r.when.moon}', which is not in moons`);
+      }
+    });
+  });
+
+/** A spec as written (defaults optional). */
+export type PlanetSpecInput = z.input<typeof planetSpecSchema>;
+/** A validated spec. */
+export type PlanetSpec = z.output<typeof planetSpecSchema>;
+
+/**
+ * Validates a spec; `knownMoons` (default: the built-in moons) are the names `moons` may use.
+ * @throws InvalidPlanetSpecError listing every problem with its path in the spec.
+ */
+export function parsePlanetSpec(input: unknown, knownMoons: readonly string[] = CORE_MOONS): PlanetSpec {
+  const r = planetSpecSchema.safeParse(input);
+  const issues = r.success
+    ? []
+    : r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+  if (r.success) {
+    r.data.moons.forEach((m, i) => {
+      if (!knownMoons.includes(m))
+        issues.push({ path: `moons.${i}`, message: `unknown moon '${m}' (known: ${knownMoons.join(', ')})` });
+    });
+  }
+  if (issues.length > 0 || !r.success) {
+    const name =
+      typeof (input as { name?: unknown } | null)?.name === 'string'
+        ? ` '${(input as { name: string }).name}'`
+        : '';
+    throw new InvalidPlanetSpecError(
+      `invalid planet spec${name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues, ...(r.success ? {} : { cause: r.error }) },
+    );
+  }
+  return r.data;
+}
+
+/** The zod schema of a spec's answer description. */
+export function answerSchemaOf(spec: PlanetSpec): z.ZodType<Record<string, unknown>> {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, f] of Object.entries(spec.answer.properties)) {
+    let t: z.ZodType;
+    switch (f.type) {
+      case 'number':
+      case 'integer': {
+        let n = f.type === 'integer' ? z.int() : z.number();
+        const lo = key === 'signal' ? -1 : key === 'confidence' ? 0 : f.minimum;
+        const hi = key === 'signal' || key === 'confidence' ? 1 : f.maximum;
+        if (lo !== undefined) n = n.min(Math.max(lo, f.minimum ?? lo));
+        if (hi !== undefined) n = n.max(Math.min(hi, f.maximum ?? hi));
+        t = n;
+        break;
+      }
+      case 'string':
+        t =
+          f.enum !== undefined
+            ? z.enum(f.enum as [string, ...string[]])
+            : z.string().max(f.maxLength ?? 2000);
+        break;
+      case 'boolean':
+        t = z.boolean();
+        break;
+      case 'array': {
+        const item = f.items.type === 'string' ? z.string().max(1000) : z.number();
+        t = z.array(item).max(f.maxItems ?? 20);
+        break;
+      }
+      default: {
+        const never: never = f;
+        throw new Error(`unsupported field ${JSON.stringify(never)}`);
+      }
+    }
+    const required = key === 'signal' || key === 'confidence' || spec.answer.required.includes(key);
+    shape[key] = required ? t : t.optional();
+  }
+  return z.object(shape);
+}
+
+function valueAt(input: PlanetInput, moon: string, field: string): unknown {
+  const reading = input.snapshot.readings[moon];
+  return reading !== null && typeof reading === 'object'
+    ? (reading as Record<string, unknown>)[field]
+    : undefined;
+}
+
+/** Fills the prompt template from the snapshot. */
+export function renderPrompt(spec: PlanetSpec, input: PlanetInput): string {
+  return spec.prompt.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, ref: string) => {
+    if (ref === 'symbol') return input.snapshot.symbol;
+    if (ref === 'close') return fmt(input.snapshot.bar.close, 6);
+    if (ref === 'time') return new Date(input.snapshot.bar.time).toISOString();
+    if (ref === 'news') return input.news?.length ? input.news.join(' | ') : 'none';
+    const [moon = '', field = ''] = ref.split('.');
+    const v = valueAt(input, moon, field);
+    return typeof v === 'number' ? fmt(v, 6) : v === null || v === undefined ? 'n/a' : String(v);
+  });
+}
+
+function assessBySpec(spec: PlanetSpec, input: PlanetInput): PlanetAssessment {
+  for (const r of spec.rules) {
+    const v = valueAt(input, r.when.moon, r.when.field);
+    if (typeof v !== 'number') continue;
+    const hit =
+      r.when.op === '<'
+        ? v < r.when.value
+        : r.when.op === '<='
+          ? v <= r.when.value
+          : r.when.op === '>'
+            ? v > r.when.value
+            : v >= r.when.value;
+    if (hit) {
+      return {
+        signal: r.signal,
+        confidence: r.confidence,
+        reasons: [r.reason ?? `${r.when.moon}.${r.when.field} ${fmt(v)} ${r.when.op} ${r.when.value}`],
+      };
+    }
+  }
+  return { signal: 0, confidence: 0, reasons: ['no rule matched: neutral'] };
+}
+
+/**
+ * Builds a live planet from a declarative spec, with no code generation: the spec's rules are its
+ * deterministic analysis, its template and answer description make its one LLM call.
+ * @throws InvalidPlanetSpecError for an invalid spec (every problem listed with its path).
+ */
+export function planetFromSpec(
+  input: unknown,
+  opts: { gateway?: LLMCaller | null; knownMoons?: readonly string[] } = {},
+): Planet {
+  const spec = parsePlanetSpec(input, opts.knownMoons);
+  const schema = answerSchemaOf(spec);
+  const format = JSON.stringify(spec.answer.properties);
+  return definePlanet({
+    name: spec.name,
+    weight: spec.weight,
+    moons: spec.moons,
+    task: spec.task,
+    gateway: opts.gateway,
+    assess: (i) => assessBySpec(spec, i),
+    prompt: (i, base) => ({
+      schema,
+      messages: [
+        {
+          role: 'system',
+          content:
+            `You are the ${spec.role} of Orrery, a trading system: one of several analysts whose signals are combined. ` +
+            'First plan, then carry out the plan, in the same answer. Answer with ONE JSON object and nothing else, ' +
+            `with these properties: ${format}. "signal" runs from -1 (strong sell) to 1 (strong buy).`,
+        },
+        {
+          role: 'user',
+          content: `${renderPrompt(spec, i)}\nRule-based analysis: signal ${fmt(base.signal)}, confidence ${fmt(base.confidence)}; ${base.reasons.join('; ')}.`,
+        },
+      ],
+      read: (answer) => {
+        const a = answer as Record<string, unknown>;
+        const reasons = Array.isArray(a.reasons)
+          ? (a.reasons as string[])
+          : Object.entries(a)
+              .filter(([k]) => k !== 'signal' && k !== 'confidence')
+              .map(([k, v]) => `${k}: ${String(v)}`);
+        return {
+          signal: clamp(a.signal as number),
+          confidence: clamp(a.confidence as number, 0, 1),
+          reasons,
+        };
+      },
+    }),
+  });
+}
