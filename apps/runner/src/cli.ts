@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
 import type { CliIO } from './commands/io.ts';
+import { registerPaperCommand } from './commands/paper.ts';
 import { RunnerError } from './errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -9,7 +10,10 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 };
 
 /** Each command module registers itself here. */
-const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [registerConfigCommands];
+const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
+  registerPaperCommand,
+  registerConfigCommands,
+];
 
 /** Builds the `orrery` command tree. */
 export function buildProgram(io: CliIO = processIO()): Command {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@orrery/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.ts';
+import { forRun, loadConfig } from '../src/config/load.ts';
 import { orreryJsonSchema } from '../src/config/schema.ts';
 import { ConfigError, RunnerErrorCode } from '../src/errors.ts';
 
@@ -33,7 +33,7 @@ describe('configuration', () => {
     throw new Error('expected a ConfigError');
   };
 
-  it('needs no file: the defaults run the bundled SPY data without memory files outside .orrery', () => {
+  it('needs no file: the defaults run the bundled SPY data, each run with its own memory', () => {
     const d = tempDir('orrery-config-');
     dirs.push(d);
     const { config, source } = loadConfig({ cwd: d.path, env: {} });
@@ -41,8 +41,12 @@ describe('configuration', () => {
     expect(config.run.data).toEqual([{ source: 'spy' }]);
     expect(config.run.ledgerPath).toBe(join(d.path, '.orrery/ledger.db'));
     expect(config.memory).toMatchObject({
-      dbPath: join(d.path, '.orrery/memory.db'),
-      chroma: { mode: 'embedded' },
+      dbPath: join(d.path, '.orrery/memory/{runId}/episodes.db'),
+      chroma: { mode: 'embedded', dataDir: join(d.path, '.orrery/memory/{runId}/chroma') },
+    });
+    expect(forRun(config, 'r7').memory).toMatchObject({
+      dbPath: join(d.path, '.orrery/memory/r7/episodes.db'),
+      chroma: { dataDir: join(d.path, '.orrery/memory/r7/chroma') },
     });
     expect(config.broker).toMatchObject({ initialCash: 100_000, feeBps: 10, allowShort: false });
   });

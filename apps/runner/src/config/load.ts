@@ -14,6 +14,8 @@ export interface LoadedConfig {
   readonly gateway: GatewayConfig;
   /** The file read, or `(defaults)`. */
   readonly source: string;
+  /** The document as written (before defaults), to tell what the user set from what was defaulted. */
+  readonly input: unknown;
 }
 
 /** Where {@link loadConfig} looks when no file is named. */
@@ -87,7 +89,18 @@ export function parseConfig(
       { path, message: `${err.message} (after environment overrides)` },
     ]);
   }
-  return { config: resolvePaths(result.data, opts.baseDir), gateway, source: opts.source };
+  return { config: resolvePaths(result.data, opts.baseDir), gateway, source: opts.source, input };
+}
+
+/** The configuration with `{runId}` replaced in memory's paths (see `orreryConfigSchema`'s `memory`). */
+export function forRun(c: OrreryConfig, runId: string): OrreryConfig {
+  if (c.memory === false) return c;
+  const sub = (p: string) => p.replaceAll('{runId}', runId);
+  const chroma =
+    c.memory.chroma.mode === 'embedded'
+      ? { ...c.memory.chroma, dataDir: sub(c.memory.chroma.dataDir) }
+      : c.memory.chroma;
+  return { ...c, memory: { ...c.memory, dbPath: sub(c.memory.dbPath), chroma } };
 }
 
 /** Turns zod issues into key paths (`run.data[0].source`) and messages; unknown keys name the key. */

@@ -91,7 +91,13 @@ export const orreryConfigSchema = z
   .object({
     gateway: gatewayConfigSchema.prefault({}),
     agents: solarSystemConfigSchema.prefault({}),
-    memory: z.union([z.literal(false), memoryConfigSchema]).prefault({ dbPath: '.orrery/memory.db' }),
+    /**
+     * `{runId}` in `dbPath` (and the Chroma folder derived from it) is replaced by the run's id: by default
+     * each run remembers only its own decisions, so a replay can never recall outcomes from its future.
+     */
+    memory: z
+      .union([z.literal(false), memoryConfigSchema])
+      .prefault({ dbPath: '.orrery/memory/{runId}/episodes.db' }),
     broker: brokerConfigSchema.prefault({}),
     run: runConfigSchema.prefault({}),
   })

@@ -32,6 +32,8 @@ export interface StepInfo<R extends CycleLike> {
   readonly warm: boolean;
   /** The cycle records of this step (empty when warm). */
   readonly records: readonly R[];
+  /** The same, as stored: with the portfolio each cycle was shown. */
+  readonly cycles: readonly StoredCycle[];
   readonly equity: number;
 }
 
@@ -67,7 +69,7 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
         if (portfolio) await o.strategy.warm?.({ symbol, bar, portfolio });
       }
       warmed++;
-      o.onStep?.({ time: step.time, warm: true, records: [], equity: o.broker.equity() });
+      o.onStep?.({ time: step.time, warm: true, records: [], cycles: [], equity: o.broker.equity() });
       continue;
     }
 
@@ -93,7 +95,7 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
     });
     committed++;
     lastTime = step.time;
-    o.onStep?.({ time: step.time, warm: false, records, equity });
+    o.onStep?.({ time: step.time, warm: false, records, cycles, equity });
   }
   return { committed, warmed, lastTime, aborted: false };
 }

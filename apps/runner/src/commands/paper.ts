@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { parseColumnMapping } from '../feeds/csv-loader.ts';
+import { runPaper } from '../session/paper-run.ts';
+import type { CliIO } from './io.ts';
+
+interface PaperFlags {
+  data?: string;
+  columns?: string;
+  symbol?: string;
+  from?: string;
+  to?: string;
+  config?: string;
+  runId?: string;
+  resume?: boolean;
+  report?: string;
+  progress: boolean;
+  memory: boolean;
+}
+
+/** Registers `orrery paper`: the whole hierarchy paper-trading replayed real data. */
+export function registerPaperCommand(program: Command, io: CliIO): void {
+  program
+    .command('paper')
+    .description('paper-trade the sun, planets and moons on replayed real data (default: bundled SPY daily)')
+    .option(
+      '-d, --data <source>',
+      'spy | btc | btc-hourly | path to a CSV file (default: run.data, else spy)',
+    )
+    .option('--columns <map>', 'CSV column mapping, e.g. time=Date,close=Close,volume=Vol')
+    .option('--symbol <symbol>', 'symbol of a CSV file (default: its file name)')
+    .option('--from <date>', 'first bar (UTC date, inclusive)')
+    .option('--to <date>', 'last bar (UTC date, inclusive)')
+    .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
+    .option('--run-id <id>', 'name of the run in the ledger (default: paper-<timestamp>)')
+    .option('--resume', 'continue --run-id (or the latest unfinished run) after its last committed bar')
+    .option('--report <path>', 'where to write the HTML report (default: run.reportPath)')
+    .option('--no-progress', 'no progress bar (it is drawn only on a terminal anyway)')
+    .option('--no-memory', 'run without episodic memory (and without its Chroma server)')
+    .action(async (flags: PaperFlags) => {
+      const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
+      const withMemory = flags.memory
+        ? loaded
+        : { ...loaded, config: { ...loaded.config, memory: false as const } };
+      await runPaper(
+        {
+          loaded: withMemory,
+          data:
+            flags.data === undefined
+              ? undefined
+              : {
+                  source: flags.data,
+                  symbol: flags.symbol,
+                  columns: flags.columns === undefined ? undefined : parseColumnMapping(flags.columns),
+                },
+          from: flags.from,
+          to: flags.to,
+          runId: flags.runId,
+          resume: flags.resume,
+          reportPath: flags.report,
+          progress: flags.progress,
+        },
+        io,
+      );
+    });
+}

@@ -1,0 +1,114 @@
+import { type CycleRecord, createSolarSystem, type SolarSystemConfig, type SunBus } from '@orrery/agents';
+import { type BroadcastDecree, LocalBus } from '@orrery/bus';
+import { createGateway, type Gateway, ManualClock, systemClock } from '@orrery/core';
+import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
+import type { LoadedConfig } from '../config/load.ts';
+import type { Strategy } from '../loop/strategy.ts';
+import { probeLlm } from './llm-reachability.ts';
+import type { LogSink } from './log-sink.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
+import { ReplayAwareCaller } from './replay-caller.ts';
+
+/** The whole hierarchy, assembled for a run, and what has to be closed after it. */
+export interface SystemSession {
+  /** The solar system as the loop's strategy (`warm` replays without spending). */
+  readonly strategy: Strategy<CycleRecord>;
+  /** Why no LLM will be called, when none is reachable (said once at the start). */
+  readonly noLlmReason: string | undefined;
+  /** Writes outcomes back to memory; null without memory. */
+  readonly outcomes: OutcomeWriter | null;
+  /** Answers the gateway served from its cache since `sinceMs` (0 without a gateway). */
+  cacheHits(sinceMs: number): number;
+  /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the sun, planets and moons (`createSolarSystem`) with the LLM gateway (when any provider is
+ * reachable), episodic memory with its embedded Chroma (unless `memory: false`) and an in-process bus.
+ * The agents run on a clock that follows the bars (market time); the gateway's budget and cooldowns run
+ * on the wall clock, because that is when money is spent.
+ *
+ * @throws LLMConfigError, MemoryError (Chroma would not start), AgentsError (bad agents config).
+ */
+export async function openSystem(opts: {
+  readonly loaded: LoadedConfig;
+  readonly agents: SolarSystemConfig;
+  readonly log: LogSink;
+}): Promise<SystemSession> {
+  const { config, gateway: gatewayConfig } = opts.loaded;
+  const reach = await probeLlm(gatewayConfig);
+  let gateway: Gateway | null = null;
+  let memory: EpisodicMemory | null = null;
+  try {
+    gateway = reach.reachable ? createGateway(gatewayConfig, { dbPath: config.run.gatewayDbPath }) : null;
+    memory =
+      config.memory === false
+        ? null
+        : await EpisodicMemory.open({ ...config.memory, clock: systemClock, logger: memoryLogger(opts.log) });
+  } catch (err) {
+    await gateway?.close();
+    throw err;
+  }
+  const caller = gateway === null ? null : new ReplayAwareCaller(gateway);
+  const clock = new ManualClock(0);
+  const bus = new LocalBus();
+  // The agents' SunBus types the decree as Record<string, unknown>; the bus wants JSON. A decision is JSON.
+  const sunBus = {
+    broadcast: (p: Parameters<SunBus['broadcast']>[0]) => bus.broadcast(p as BroadcastDecree['payload']),
+  };
+  // Without a gateway the runner says why itself (noLlmReason); the agents' own notice would repeat it.
+  opts.log.muted = caller === null;
+  const system = createSolarSystem({
+    config: opts.agents,
+    gateway: caller,
+    memory,
+    bus: sunBus,
+    clock,
+    log: opts.log,
+  });
+  opts.log.muted = false;
+  const at = (time: number) => {
+    if (time > clock.now()) clock.set(time);
+  };
+
+  const strategy: Strategy<CycleRecord> = {
+    cycle: (input) => {
+      at(input.bar.time);
+      return system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
+    },
+    warm: async (input) => {
+      at(input.bar.time);
+      if (caller) caller.replaying = true;
+      opts.log.muted = true;
+      try {
+        await system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
+      } finally {
+        if (caller) caller.replaying = false;
+        opts.log.muted = false;
+      }
+    },
+    stop: () => system.stop(),
+  };
+
+  return {
+    strategy,
+    noLlmReason: reach.reachable ? undefined : reach.reason,
+    outcomes: memory === null ? null : new OutcomeWriter(memory),
+    cacheHits: (sinceMs) => {
+      if (gateway === null) return 0;
+      const days = Math.max(1e-6, (systemClock.now() - sinceMs) / 86_400_000);
+      return gateway.ledger.summary({ days }).cacheHits;
+    },
+    close: async () => {
+      await system.stop();
+      await bus.close();
+      await memory?.close();
+      await gateway?.close();
+    },
+  };
+}
+
+function memoryLogger(log: LogSink): MemoryLogger {
+  return { warn: (msg) => log(`memory: ${msg}`) };
+}

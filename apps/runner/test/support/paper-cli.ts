@@ -1,0 +1,52 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@orrery/testkit';
+
+/** The `orrery` executable. */
+export const ORRERY_BIN = fileURLToPath(new URL('../../bin/orrery.mjs', import.meta.url));
+
+/**
+ * Writes an `orrery.yaml` into `dir` with everything under `dir/.orrery`, the local LLM endpoint pointed
+ * at a closed loopback port (so no model server on this machine is found) and `extra` YAML appended.
+ */
+export async function writeTestConfig(dir: string, extra = ''): Promise<string> {
+  const closed = await freePort();
+  const file = join(dir, 'orrery.yaml');
+  writeFileSync(file, `gateway:\n  routing:\n    localBaseUrl: http://127.0.0.1:${closed}/v1\n${extra}`);
+  return file;
+}
+
+/** An environment without any LLM key or endpoint override. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of [
+    'OPENAI_API_KEY',
+    'OPENAI_BASE_URL',
+    'ANTHROPIC_API_KEY',
+    'ANTHROPIC_BASE_URL',
+    'OLLAMA_BASE_URL',
+  ])
+    delete env[k];
+  return env;
+}
+
+/** Runs `orrery <args>` to completion in `cwd`. */
+export function orrery(cwd: string, args: readonly string[], timeoutMs = 240_000) {
+  return spawnSync(process.execPath, [ORRERY_BIN, ...args], {
+    cwd,
+    env: cleanEnv(),
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+}
+
+/** Starts `orrery <args>` in `cwd` without waiting. */
+export function startOrrery(cwd: string, args: readonly string[]) {
+  return spawn(process.execPath, [ORRERY_BIN, ...args], {
+    cwd,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
