@@ -34,6 +34,31 @@ export {
 } from './config/index.ts';
 export { type CooldownPolicy, type CooldownState, Cooldowns } from './cooldowns.ts';
 export {
+  DEFAULT_TASK_TYPES,
+  type DelegateOptions,
+  type DelegationAttempt,
+  type DelegationConfig,
+  type DelegationConfigInput,
+  type DelegationResult,
+  delegate,
+  delegateWithFallback,
+  delegationConfigSchema,
+  type FallbackOptions,
+  fallbackChain,
+  type HelperOptions,
+  parseDelegationConfig,
+  quick,
+  review,
+  summarise,
+  type TaskSettings,
+  taskSettingsSchema,
+  translate,
+  type UsageReport,
+  type UsageRow,
+  usageReport,
+  writeCode,
+} from './delegation/index.ts';
+export {
   LLMBudgetExceededError,
   LLMCallLimitError,
   LLMConfigError,
