@@ -7,11 +7,14 @@ import type { Episode } from './schemas.ts';
  * @throws ZeroVectorError (naming `field`) for an all-zero vector.
  */
 export function unit(vector: readonly number[], field = 'situation.vector'): number[] {
+  // Scale by the largest magnitude first, so tiny (denormal) or huge features neither underflow nor overflow.
+  let max = 0;
+  for (const x of vector) max = Math.max(max, Math.abs(x));
+  if (max === 0) throw new ZeroVectorError(field);
   let sum = 0;
-  for (const x of vector) sum += x * x;
-  const norm = Math.sqrt(sum);
-  if (norm === 0) throw new ZeroVectorError(field);
-  return vector.map((x) => x / norm);
+  for (const x of vector) sum += (x / max) ** 2;
+  const scaledNorm = Math.sqrt(sum);
+  return vector.map((x) => x / max / scaledNorm);
 }
 
 /** An episode as the similarity index holds it. */
