@@ -2,7 +2,7 @@ import { LocalBus, type Message } from '@orrery/bus';
 import { EpisodicMemory } from '@orrery/memory';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSolarSystem, type CycleRecord } from '../src/index.ts';
+import { type CycleRecord, createSolarSystem } from '../src/index.ts';
 import { referenceBars } from './helpers/fixtures.ts';
 import { type LlmHarness, llmHarness, MODELS, promptText } from './helpers/llm.ts';
 import { answerAll, runBars } from './helpers/system.ts';
@@ -14,7 +14,10 @@ describe('with real memory (SQLite + embedded Chroma) and a real LocalBus', () =
   beforeAll(async () => {
     h = await llmHarness();
     answerAll(h.server);
-    memory = await EpisodicMemory.open({ dbPath: `${dir.path}/memory.db`, logger: { warn: () => undefined } });
+    memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/memory.db`,
+      logger: { warn: () => undefined },
+    });
   });
   afterAll(async () => {
     await memory?.close();
@@ -30,7 +33,10 @@ describe('with real memory (SQLite + embedded Chroma) and a real LocalBus', () =
     });
     const logs: string[] = [];
     const sys = createSolarSystem({
-      config: { mode: { fullAgentStakes: 0.02 }, critic: { minTradeFraction: 1, minFragility: 1, belowConfidence: 0 } },
+      config: {
+        mode: { fullAgentStakes: 0.02 },
+        critic: { minTradeFraction: 1, minFragility: 1, belowConfidence: 0 },
+      },
       gateway: h.gateway,
       clock: h.clock,
       memory,
@@ -52,10 +58,13 @@ describe('with real memory (SQLite + embedded Chroma) and a real LocalBus', () =
     const sunPrompts = h.server.requestsFor(MODELS.sun).map((q) => promptText(q.body));
     expect(sunPrompts.some((p) => p.includes('Similar past episodes:'))).toBe(true);
 
-    const broadcastable = records.filter((r) => !(r.decision.source === 'monitor' && r.decision.action === 'hold'));
+    const broadcastable = records.filter(
+      (r) => !(r.decision.source === 'monitor' && r.decision.action === 'hold'),
+    );
     expect(decrees).toHaveLength(broadcastable.length);
     expect(decrees.every((m) => m.type === 'broadcast.decree' && m.sender === 'sun')).toBe(true);
     const first = decrees[0];
-    if (first?.type === 'broadcast.decree') expect(first.payload.decision).toEqual({ ...broadcastable[0]?.decision });
+    if (first?.type === 'broadcast.decree')
+      expect(first.payload.decision).toEqual({ ...broadcastable[0]?.decision });
   });
 });

@@ -1,3 +1,4 @@
+import type { Bus, JsonRecord } from '@orrery/bus';
 import { type Clock, ExecutionMode } from '@orrery/core';
 import { type ActorRefFrom, assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { type CallAllowance, createCallAllowance } from '../call-allowance.ts';
@@ -29,9 +30,7 @@ import {
 } from './stages.ts';
 
 /** Where the sun broadcasts its decisions: the part of `@orrery/bus`'s `Bus` it uses. */
-export interface SunBus {
-  broadcast(payload: { decision: Record<string, unknown>; symbol?: string; reason?: string }): unknown;
-}
+export type SunBus = Pick<Bus, 'broadcast'>;
 
 /** A moon or planet factory with the name of what it builds. */
 export interface Named<F> {
@@ -213,7 +212,7 @@ export const sunMachine = setup({
       const reasoned = r.mode !== ExecutionMode.MONITOR_ONLY;
       if (bus !== null && !(r.decision.source === 'monitor' && r.decision.action === 'hold')) {
         try {
-          bus.broadcast({ decision: { ...r.decision }, symbol, reason: r.modeReason.slice(0, 2000) });
+          bus.broadcast({ decision: decisionJson(r.decision), symbol, reason: r.modeReason.slice(0, 2000) });
         } catch (err) {
           log(`bus broadcast failed for ${symbol}: ${errorText(err)}`);
         }
@@ -386,6 +385,14 @@ export const sunMachine = setup({
     allReportedFull: ({ context }) =>
       context.work?.pending.length === 0 && context.work.mode?.mode === ExecutionMode.FULL_AGENT,
     allReported: ({ context }) => context.work?.pending.length === 0,
+    /** Something to publish: a decision other than a monitor hold with a bus, or a reasoned one with a memory. */
+    hasAudience: ({ context }) => {
+      const r = context.work?.record;
+      if (r === undefined || r === null) return false;
+      const { bus, memory } = context.deps;
+      const broadcast = bus !== null && !(r.decision.source === 'monitor' && r.decision.action === 'hold');
+      return broadcast || (memory !== null && r.mode !== ExecutionMode.MONITOR_ONLY);
+    },
     criticWarranted: ({ context }) => {
       const w = context.work;
       if (w === null || w.decision === null || w.pos === null || context.deps.gateway === null) return false;
@@ -655,7 +662,10 @@ export const sunMachine = setup({
     },
     deciding: {
       entry: 'finishDecision',
-      always: { target: 'broadcasting' },
+      always: [
+        { guard: 'hasAudience', target: 'broadcasting' },
+        { target: 'idle', actions: 'emitRecord' },
+      ],
     },
     broadcasting: {
       invoke: {
@@ -713,4 +723,18 @@ function addFault(c: SunContext, fault: CycleFault): Partial<SunContext> {
   return c.work === null
     ? { faults: [...c.faults, fault] }
     : { work: { ...c.work, faults: [...c.work.faults, fault] } };
+}
+
+/** A decision as the JSON record a `broadcast.decree` carries. */
+function decisionJson(d: Decision): JsonRecord {
+  const out: JsonRecord = {
+    symbol: d.symbol,
+    action: d.action,
+    targetFraction: d.targetFraction,
+    confidence: d.confidence,
+    rationale: d.rationale,
+    source: d.source,
+  };
+  if (d.stopPrice !== undefined) out.stopPrice = d.stopPrice;
+  return out;
 }

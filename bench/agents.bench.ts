@@ -1,0 +1,162 @@
+/**
+ * @orrery/agents:
+ * 1. Moon update cost on 20,000 bars: Orrery's RSI, MACD, Bollinger and ATR moons (reference
+ *    conventions) against the raw trading-signals indicators on the same bars (ratio, lower is better),
+ *    and the whole moon bank (12 moons, features, material change) for scale.
+ * 2. A MONITOR_ONLY cycle through the full runtime (XState sun per symbol, moon and planet actors,
+ *    deterministic planets, consensus, mode selection, risk clamp, record) for 1, 50 and 500 symbols:
+ *    p50/p95 cost per symbol-cycle, against the bare moon bank on the same bars (ratio).
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  atrMoon,
+  type Bar,
+  bollingerMoon,
+  createMoonBank,
+  createSolarSystem,
+  macdMoon,
+  rsiMoon,
+} from '@orrery/agents';
+import { Bench } from 'tinybench';
+import { ATR, BollingerBands, EMA, MACD, RSI } from 'trading-signals';
+
+/** A deterministic random walk of daily bars (mulberry32 PRNG). */
+function syntheticBars(n: number, seed: number): Bar[] {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out: Bar[] = [];
+  let close = 100 + 50 * rnd();
+  for (let i = 0; i < n; i++) {
+    const open = close;
+    close = open * Math.exp((rnd() - 0.5) * 0.03);
+    const high = Math.max(open, close) * (1 + 0.01 * rnd());
+    const low = Math.min(open, close) * (1 - 0.01 * rnd());
+    out.push({
+      time: Date.UTC(2000, 0, 1) + i * 86_400_000,
+      open,
+      high,
+      low,
+      close,
+      volume: 1e6 * (0.5 + rnd()),
+    });
+  }
+  return out;
+}
+
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+
+async function moonCost(): Promise<void> {
+  const bars = syntheticBars(20_000, 7);
+  let sink = 0;
+  const rawRun = () => {
+    const rsi = new RSI(14);
+    const macd = new MACD(new EMA(12), new EMA(26), new EMA(9));
+    const bb = new BollingerBands(20, 2);
+    const atr = new ATR(14);
+    for (const bar of bars) {
+      sink += rsi.add(bar.close) ?? 0;
+      sink += macd.add(bar.close)?.histogram ?? 0;
+      sink += bb.add(bar.close)?.middle ?? 0;
+      sink += atr.add(bar) ?? 0;
+    }
+  };
+  const moonsRun = () => {
+    const moons = [rsiMoon(14), macdMoon(12, 26, 9), bollingerMoon(20, 2), atrMoon(14)] as const;
+    const readings = {};
+    for (const bar of bars) {
+      const input = { bar, readings, positionQty: 0 };
+      sink += moons[0].update(input).rsi ?? 0;
+      sink += moons[1].update(input).histogram ?? 0;
+      sink += moons[2].update(input).sma ?? 0;
+      sink += moons[3].update(input).atr ?? 0;
+    }
+  };
+  const bankRun = () => {
+    const bank = createMoonBank({ symbol: 'X' });
+    for (const bar of bars) sink += bank.update(bar).barsSeen;
+  };
+  const raws: number[] = [];
+  const ours: number[] = [];
+  const banks: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const bench = new Bench({ time: 400, warmupTime: 100 });
+    bench.add('raw', rawRun).add('moons', moonsRun).add('bank', bankRun);
+    await bench.run();
+    const period = (name: string) => {
+      const r = bench.getTask(name)?.result;
+      if (r === undefined || r.state !== 'completed')
+        throw new Error(`benchmark task ${name} did not complete`);
+      return r.period;
+    };
+    raws.push(period('raw'));
+    ours.push(period('moons'));
+    banks.push(period('bank'));
+  }
+  if (!Number.isFinite(sink)) throw new Error('nonsense results');
+  const perBar = (ms: number) => `${((ms * 1000) / bars.length).toFixed(3)} µs/bar`;
+  console.log(`moon updates on ${bars.length.toLocaleString('en')} bars (median of 5 rounds):`);
+  console.log(
+    `  trading-signals RSI+MACD+BB+ATR (baseline) : ${median(raws).toFixed(1)} ms  ${perBar(median(raws))}`,
+  );
+  console.log(
+    `  orrery moons RSI+MACD+BB+ATR               : ${median(ours).toFixed(1)} ms  ${perBar(median(ours))}`,
+  );
+  console.log(
+    `  orrery moon bank (12 moons, change detector): ${median(banks).toFixed(1)} ms  ${perBar(median(banks))}`,
+  );
+  console.log(
+    `  ratio moons / trading-signals = ${median(ours.map((o, i) => o / (raws[i] as number))).toFixed(2)}x`,
+  );
+}
+
+async function monitorCycles(symbols: number, rounds: number): Promise<void> {
+  const names = Array.from({ length: symbols }, (_, i) => `S${i}`);
+  const series = names.map((_, i) => syntheticBars(60 + rounds, 1000 + i));
+  const portfolio = { equity: 1e6, cash: 1e6, positions: {} };
+  // Nothing ever counts as a material change and no volatility spike fires: every cycle is MONITOR_ONLY.
+  const config = { materialChange: { warmupBars: 1_000_000_000 }, moons: { spikeTrMultiple: 1e9 } };
+  const sys = createSolarSystem({ gateway: null, config });
+  const banks = names.map(() => createMoonBank({ config }));
+  const cyclePer: number[] = [];
+  const bankPer: number[] = [];
+  for (let t = 0; t < 60 + rounds; t++) {
+    const t0 = performance.now();
+    const records = await Promise.all(
+      names.map((symbol, i) => sys.cycle({ symbol, bar: series[i]![t]!, portfolio })),
+    );
+    const t1 = performance.now();
+    for (let i = 0; i < symbols; i++) banks[i]!.update(series[i]![t]!);
+    const t2 = performance.now();
+    if (records.some((r) => r.mode !== 'MONITOR_ONLY')) throw new Error('a cycle left MONITOR_ONLY');
+    if (t >= 60) {
+      cyclePer.push(((t1 - t0) * 1000) / symbols);
+      bankPer.push(((t2 - t1) * 1000) / symbols);
+    }
+  }
+  await sys.stop();
+  const ratio = median(cyclePer) / median(bankPer);
+  console.log(
+    `  ${String(symbols).padStart(3)} symbols: MONITOR_ONLY cycle p50 ${median(cyclePer).toFixed(1)} µs, ` +
+      `p95 ${pct(cyclePer, 95).toFixed(1)} µs per symbol; bare moon bank ${median(bankPer).toFixed(1)} µs ` +
+      `(baseline); ratio ${ratio.toFixed(1)}x; ${((median(cyclePer) * symbols) / 1000).toFixed(2)} ms per bar for all`,
+  );
+}
+
+export default async function run(): Promise<void> {
+  await moonCost();
+  console.log('MONITOR_ONLY cycles through the runtime (per symbol-cycle, over the measured rounds):');
+  await monitorCycles(1, 2000);
+  await monitorCycles(50, 200);
+  await monitorCycles(500, 40);
+}
