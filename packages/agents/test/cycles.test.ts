@@ -251,6 +251,44 @@ describe('the risk clamp holds against the LLM', () => {
   });
 });
 
+describe('critical updates', () => {
+  it('a breached stop wakes the sun, and the position is closed whatever the LLM says', async () => {
+    const sys = await warmed({ ...FULL, critic: NO_CRITIC });
+    const r1 = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
+    expect(r1.decision.action).toBe('buy');
+    const stop = r1.decision.stopPrice as number;
+    expect(stop).toBeLessThan(FIRST.close);
+    // the broker filled the buy; the next bar falls through the stop
+    const qty = (r1.decision.targetFraction * FLAT.equity) / FIRST.close;
+    const held = {
+      equity: FLAT.equity,
+      cash: FLAT.equity - qty * FIRST.close,
+      positions: { SPX: { qty, avgPrice: FIRST.close } },
+    };
+    const next = bars[36]!;
+    const crash = { ...next, low: Math.min(next.low, stop * 0.99) };
+    h.server.script(MODELS.sun, [
+      {
+        json: {
+          type: 'decision',
+          action: 'hold',
+          targetFraction: 0.05,
+          confidence: 0.9,
+          rationale: 'hold on',
+        },
+      },
+    ]);
+    const r2 = await sys.cycle({ symbol: 'SPX', bar: crash, portfolio: held });
+    await sys.stop();
+    expect(r2.criticalUpdates[0]).toMatch(/^stop breached: low .* <= stop/);
+    expect(r2.mode).toBe(ExecutionMode.FULL_AGENT);
+    expect(r2.modeReason).toMatch(/critical update/);
+    expect(r2.decision).toMatchObject({ action: 'flatten', targetFraction: 0, source: 'sun' });
+    expect(r2.decision.stopPrice).toBeUndefined();
+    expect(r2.clamps).toContain('stop breached: close the position');
+  });
+});
+
 describe('bad input', () => {
   it('rejects malformed bars, empty symbols and bars out of order', async () => {
     const sys = createSolarSystem();
@@ -265,6 +303,23 @@ describe('bad input', () => {
     await expect(sys.cycle({ symbol: 'X', bar: FIRST, portfolio: FLAT })).rejects.toThrow(/not after/);
     await sys.stop();
     await expect(sys.cycle({ symbol: 'X', bar: bars[40]!, portfolio: FLAT })).rejects.toThrow(/stopped/);
+  });
+
+  it('cycles of one symbol run in call order even when not awaited; a late bar rejects alone', async () => {
+    const sys = createSolarSystem();
+    const five = bars.slice(0, 5);
+    const pending = [
+      ...five.map((bar) => sys.cycle({ symbol: 'X', bar, portfolio: FLAT })),
+      sys.cycle({ symbol: 'X', bar: bars[2]!, portfolio: FLAT }),
+      sys.cycle({ symbol: 'Y', bar: bars[0]!, portfolio: FLAT }),
+    ];
+    const settled = await Promise.allSettled(pending);
+    await sys.stop();
+    const times = settled.slice(0, 5).map((r) => (r.status === 'fulfilled' ? r.value.time : null));
+    expect(times).toEqual(five.map((b) => b.time));
+    expect(settled[4]).toMatchObject({ status: 'fulfilled', value: { planets: expect.any(Array) } });
+    expect(settled[5]).toMatchObject({ status: 'rejected', reason: { field: 'bar.time' } });
+    expect(settled[6]?.status).toBe('fulfilled');
   });
 
   it('rejects an invalid configuration naming the path', () => {

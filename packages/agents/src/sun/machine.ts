@@ -1,5 +1,6 @@
 import type { Bus, JsonRecord } from '@orrery/bus';
 import { type Clock, ExecutionMode } from '@orrery/core';
+import { EpisodeExistsError } from '@orrery/memory';
 import { type ActorRefFrom, assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { type CallAllowance, createCallAllowance } from '../call-allowance.ts';
 import type { SolarSystemConfig } from '../config.ts';
@@ -76,6 +77,8 @@ interface SunContext {
   planets: PlanetSlot[];
   /** The stop of the open position (price units), if any. */
   stopPrice: number | undefined;
+  /** Bars seen by this sun, the current one included. */
+  barsSeen: number;
   work: CycleWork | null;
   /** Faults raised between cycles, reported with the next one. */
   faults: CycleFault[];
@@ -140,7 +143,7 @@ export const sunMachine = setup({
         if (snap.status === 'active') readings[slot.name] = snap.context.reading;
         else failed.push(slot.name);
       }
-      return buildSnapshot(symbol, bar, 0, readings, failed);
+      return buildSnapshot(symbol, bar, context.barsSeen, readings, failed);
     }),
     recall: fromPromise<string[], { context: SunContext }>(async ({ input: { context } }) => {
       const { memory, config, symbol } = context.deps;
@@ -233,7 +236,9 @@ export const sunMachine = setup({
             horizonMs: context.deps.config.memory.horizonMs,
           });
         } catch (err) {
-          log(`memory record failed for ${symbol}: ${errorText(err)}`);
+          // a replayed bar was remembered already: nothing to add
+          if (!(err instanceof EpisodeExistsError))
+            log(`memory record failed for ${symbol}: ${errorText(err)}`);
         }
       }
     }),
@@ -421,6 +426,7 @@ export const sunMachine = setup({
       };
     }),
     stopPrice: undefined,
+    barsSeen: 0,
     work: null,
     faults: [],
     escalation: null,
@@ -470,6 +476,7 @@ export const sunMachine = setup({
           actions: assign(({ context, event }) => ({
             work: newWork(event.id, event.input, context.faults),
             faults: [],
+            barsSeen: context.barsSeen + 1,
           })),
         },
       },
