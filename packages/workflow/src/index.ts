@@ -1,3 +1,10 @@
+export type { InferenceSettings } from './agent-step.ts';
+export {
+  DEFAULT_INFERENCE_SETTINGS,
+  type RunOptions,
+  WorkflowEngine,
+  type WorkflowEngineOptions,
+} from './engine.ts';
 export {
   AgentRegistryError,
   DecisionError,
@@ -16,6 +23,46 @@ export {
   WorkflowSchemaError,
   WorkflowValidationError,
 } from './errors.ts';
+export type { WorkflowResult } from './execution.ts';
+export {
+  type AdaptationAnswer,
+  type AdaptationOutcome,
+  type AdaptationSituation,
+  adaptationAnswerSchema,
+  adaptWorkflow,
+  reviseWorkflow,
+} from './inference/adaptation.ts';
+export {
+  chooseBranch,
+  decisionFallback,
+  evaluateCondition,
+  type Lookup,
+  validBranches,
+} from './inference/decision.ts';
+export {
+  type Consultation,
+  consult,
+  type GateInput,
+  type GateVerdict,
+  type HookEnv,
+  shouldUseLLM,
+} from './inference/gate.ts';
+export {
+  applyMapping,
+  type FieldMapping,
+  fieldMappingSchema,
+  heuristicMapping,
+  type MappingOutcome,
+  mapOutput,
+  mappingAnswerSchema,
+} from './inference/mapping.ts';
+export {
+  chooseRecovery,
+  type RecoveryAction,
+  type RecoveryChoice,
+  type RecoverySituation,
+  recoveryFallback,
+} from './inference/recovery.ts';
 export {
   assertLevelAllows,
   INTELLIGENCE_MATRIX,
@@ -25,6 +72,15 @@ export {
   levelAllows,
 } from './intelligence.ts';
 export { ExecutionStrategy, type InferenceHook, modeAllows, WorkflowMode } from './modes.ts';
+export { type PlanOptions, type PlanResult, planningPrompt, planWorkflow } from './planner.ts';
+export type {
+  InferenceRecord,
+  RunStatus,
+  StepEvent,
+  StepRecord,
+  StepStatus,
+  StoredError,
+} from './progress-store.ts';
 export {
   type AgentContext,
   type AgentDefinition,
@@ -34,6 +90,7 @@ export {
   createAgentRegistry,
   type RegisteredAgent,
 } from './registry.ts';
+export { realScheduler, type Scheduler } from './scheduler.ts';
 export {
   type Condition,
   conditionSchema,

@@ -77,3 +77,41 @@ export function numberAgent(
     ...(extra.alternatives === undefined ? {} : { alternatives: extra.alternatives }),
   };
 }
+
+/** A scheduler whose sleeps end only when the test fires them (time limits, retry delays). */
+export class ManualScheduler {
+  readonly pending: { ms: number; resolve(): void }[] = [];
+  /** Every delay asked for, in order (fired or not). */
+  readonly requested: number[] = [];
+
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    this.requested.push(ms);
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const entry = {
+        ms,
+        resolve: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        const i = this.pending.indexOf(entry);
+        if (i >= 0) this.pending.splice(i, 1);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.push(entry);
+    });
+  }
+
+  /** Ends every pending sleep of `ms` milliseconds (all of them when omitted); returns how many. */
+  fire(ms?: number): number {
+    const due = this.pending.filter((p) => ms === undefined || p.ms === ms);
+    for (const p of due) {
+      this.pending.splice(this.pending.indexOf(p), 1);
+      p.resolve();
+    }
+    return due.length;
+  }
+}
