@@ -47,6 +47,7 @@ export { moonFactories } from './moons/registry.ts';
 export { type RsiReading, rsiMoon } from './moons/rsi.ts';
 export {
   buildSnapshot,
+  CORE_MOONS,
   type CoreReadings,
   EMPTY_CORE_READINGS,
   type MoonSnapshot,

@@ -1,107 +1,48 @@
-import type { Bus, JsonRecord } from '@orrery/bus';
-import { type Clock, ExecutionMode } from '@orrery/core';
-import { EpisodeExistsError } from '@orrery/memory';
-import { type ActorRefFrom, assign, enqueueActions, fromPromise, setup } from 'xstate';
-import { type CallAllowance, createCallAllowance } from '../call-allowance.ts';
-import type { SolarSystemConfig } from '../config.ts';
-import type { CycleFault, CycleRecord } from '../cycle-record.ts';
-import type { Decision } from '../decision.ts';
-import { ReasoningFailedError, SupervisionEscalatedError } from '../errors.ts';
-import type { LLMCaller } from '../llm-caller.ts';
-import type { MoonFactory } from '../moons/moon.ts';
-import { buildSnapshot, type MoonSnapshot } from '../moons/snapshot.ts';
+import { ExecutionMode } from '@orrery/core';
+import { assign, enqueueActions, setup } from 'xstate';
+import { createCallAllowance } from '../call-allowance.ts';
+import type { CycleFault } from '../cycle-record.ts';
+import { SupervisionEscalatedError } from '../errors.ts';
 import type { Planet } from '../planets/planet.ts';
 import { clampDecision } from '../risk-clamp.ts';
-import { type SupervisionVerdict, Supervisor } from '../supervision.ts';
+import { Supervisor } from '../supervision.ts';
 import { type AnalyzeCommand, moonActor, type PlanetEvent, planetActor } from './actors.ts';
-import { criticTrigger, runCritic } from './critic.ts';
-import { buildRecord, type CycleInput, type CycleWork, lap, newWork } from './cycle-work.ts';
-import { describeRecall, regimeOf, type SunMemory, situationOf } from './memory.ts';
-import { type ReasoningResult, runSunReasoning } from './reasoning.ts';
+import {
+  childName,
+  moonId,
+  planetId,
+  type SunContext,
+  type SunDeps,
+  type SunEmitted,
+  type SunEvent,
+} from './context.ts';
+import { criticTrigger } from './critic.ts';
+import { buildRecord, type CycleWork, lap, newWork } from './cycle-work.ts';
+import {
+  addFault,
+  codeOf,
+  consensusOutcome,
+  failPending,
+  finalDecision,
+  holdDecision,
+  sunFailure,
+  sunOutcome,
+  withPermit,
+} from './decide.ts';
+import type { ReasoningResult } from './reasoning.ts';
+import { criticActor, publishActor, reasonActor, recallActor, senseActor } from './stage-actors.ts';
 import {
   assessAll,
   chooseMode,
   clampContext,
   consensusToDecision,
-  errorCode,
   errorText,
   faultyReport,
   positionView,
   vote,
 } from './stages.ts';
 
-/** Where the sun broadcasts its decisions: the part of `@orrery/bus`'s `Bus` it uses. */
-export type SunBus = Pick<Bus, 'broadcast'>;
-
-/** A moon or planet factory with the name of what it builds. */
-export interface Named<F> {
-  name: string;
-  create: F;
-}
-
-/** What every symbol's sun shares: configuration and services. */
-export interface SunDeps {
-  symbol: string;
-  config: SolarSystemConfig;
-  gateway: LLMCaller | null;
-  memory: SunMemory | null;
-  bus: SunBus | null;
-  clock: Clock;
-  moons: readonly Named<MoonFactory>[];
-  planets: readonly Named<() => Planet>[];
-  log: (msg: string) => void;
-}
-
-type MoonRef = ActorRefFrom<typeof moonActor>;
-type PlanetRef = ActorRefFrom<typeof planetActor>;
-
-interface MoonSlot {
-  name: string;
-  create: MoonFactory;
-  ref: MoonRef | null;
-  gen: number;
-}
-
-interface PlanetSlot {
-  name: string;
-  create: () => Planet;
-  planet: Planet | null;
-  ref: PlanetRef | null;
-  gen: number;
-}
-
-interface SunContext {
-  deps: SunDeps;
-  supervisor: Supervisor;
-  moons: MoonSlot[];
-  planets: PlanetSlot[];
-  /** The stop of the open position (price units), if any. */
-  stopPrice: number | undefined;
-  /** Bars seen by this sun, the current one included. */
-  barsSeen: number;
-  work: CycleWork | null;
-  /** Faults raised between cycles, reported with the next one. */
-  faults: CycleFault[];
-  escalation: SupervisionEscalatedError | null;
-}
-
-type SunEvent =
-  | { type: 'CYCLE'; id: number; input: CycleInput }
-  | { type: 'ESCALATE'; error: SupervisionEscalatedError }
-  | PlanetEvent
-  | { type: 'PLANET.VERDICT'; planet: string; verdict: SupervisionVerdict; error: unknown }
-  | { type: `xstate.error.actor.${string}`; error: unknown };
-
-/** What a sun emits: each cycle's record, or why the cycle could not run. */
-export type SunEmitted =
-  | { type: 'cycle.done'; id: number; record: CycleRecord }
-  | { type: 'cycle.failed'; id: number; error: Error };
-
-const moonId = (name: string, gen: number) => `moon:${name}#${gen}`;
-const planetId = (name: string, gen: number) => `planet:${name}#${gen}`;
-const childName = (id: string) => id.replace(/#\d+$/, '');
-
-type ReasonInput = { stage: 'sun' | 'backup-sun'; context: SunContext };
+export type { Named, SunBus, SunDeps, SunEmitted } from './context.ts';
 
 /**
  * The sun of one symbol: an XState machine whose children are the symbol's moons (one actor each) and
@@ -121,127 +62,11 @@ export const sunMachine = setup({
   actors: {
     moon: moonActor,
     planet: planetActor,
-    sense: fromPromise<MoonSnapshot, { context: SunContext }>(async ({ input: { context } }) => {
-      // Run outside the sun's own transition, so a moon's failure reaches the sun (and its
-      // supervision) immediately rather than after this cycle.
-      await Promise.resolve();
-      const w = context.work as CycleWork;
-      const { bar, portfolio, symbol } = w.input;
-      const readings: Record<string, unknown> = {};
-      const failed: string[] = [];
-      const qty = portfolio.positions[symbol]?.qty ?? 0;
-      for (const slot of context.moons) {
-        if (slot.ref === null) {
-          failed.push(slot.name);
-          continue;
-        }
-        slot.ref.send({
-          type: 'BAR',
-          input: { bar, readings, positionQty: qty, stopPrice: qty === 0 ? undefined : context.stopPrice },
-        });
-        const snap = slot.ref.getSnapshot();
-        if (snap.status === 'active') readings[slot.name] = snap.context.reading;
-        else failed.push(slot.name);
-      }
-      return buildSnapshot(symbol, bar, context.barsSeen, readings, failed);
-    }),
-    recall: fromPromise<string[], { context: SunContext }>(async ({ input: { context } }) => {
-      const { memory, config, symbol } = context.deps;
-      const s = (context.work as CycleWork).snapshot as MoonSnapshot;
-      if (memory === null || config.sun.recallK === 0) return [];
-      return describeRecall(await memory.recall(situationOf(s), config.sun.recallK, { symbol }));
-    }),
-    reason: fromPromise<ReasoningResult, ReasonInput & { allowance: CallAllowance | null }>(
-      async ({ input, signal }) => {
-        const { context, stage, allowance } = input;
-        const { config, gateway, memory, symbol } = context.deps;
-        const task = stage === 'sun' ? config.sun.task : config.sun.backupTask;
-        const w = context.work as CycleWork;
-        const s = w.snapshot as MoonSnapshot;
-        if (gateway === null || allowance === null) {
-          throw new ReasoningFailedError(`${stage}: no gateway`, { stage });
-        }
-        const critical = s.criticalUpdates.length > 0;
-        if (!gateway.canServe(task, { critical })) {
-          throw new ReasoningFailedError(
-            `${stage}: task '${task}' cannot be served now (cooling down or budget); no call made`,
-            {
-              stage,
-            },
-          );
-        }
-        return runSunReasoning({
-          stage,
-          task,
-          allowance,
-          snapshot: s,
-          planets: Object.values(w.reports).sort((a, b) => a.planet.localeCompare(b.planet)),
-          consensus: w.pre!,
-          consensusDecision: w.consensusDecision!,
-          current: w.pos!.current,
-          risk: config.risk,
-          modeReason: w.mode!.reason,
-          recalled: w.recalled ?? [],
-          patterns: memory === null ? null : () => memory.patterns({ symbol }).text,
-          critical,
-          signal,
-          maxTokens: config.sun.maxTokens,
-        });
-      },
-    ),
-    critic: fromPromise<
-      Awaited<ReturnType<typeof runCritic>>,
-      { context: SunContext; allowance: CallAllowance }
-    >(async ({ input: { context, allowance }, signal }) => {
-      const w = context.work as CycleWork;
-      const trigger = criticTrigger(w.decision!, w.pos!.current, w.fragility, context.deps.config.critic);
-      const s = w.snapshot!;
-      return runCritic({
-        decision: w.decision!,
-        current: w.pos!.current,
-        trigger,
-        allowance,
-        task: context.deps.config.sun.criticTask,
-        signal,
-        context:
-          `Symbol ${s.symbol} close ${s.bar.close}; regime ${regimeOf(s)}; fragility ${w.fragility.toFixed(2)}; ` +
-          `critical: ${s.criticalUpdates.join('; ') || 'none'}.`,
-      });
-    }),
-    publish: fromPromise<void, { context: SunContext }>(async ({ input: { context } }) => {
-      const { bus, memory, symbol, log } = context.deps;
-      const w = context.work as CycleWork;
-      const r = w.record as CycleRecord;
-      const reasoned = r.mode !== ExecutionMode.MONITOR_ONLY;
-      if (bus !== null && !(r.decision.source === 'monitor' && r.decision.action === 'hold')) {
-        try {
-          bus.broadcast({ decision: decisionJson(r.decision), symbol, reason: r.modeReason.slice(0, 2000) });
-        } catch (err) {
-          log(`bus broadcast failed for ${symbol}: ${errorText(err)}`);
-        }
-      }
-      if (memory !== null && reasoned) {
-        const s = w.snapshot as MoonSnapshot;
-        try {
-          await memory.record({
-            id: `${symbol}@${s.bar.time}`,
-            time: s.bar.time,
-            symbol,
-            situation: situationOf(s),
-            regime: regimeOf(s),
-            mode: r.mode,
-            decision: r.decision.action,
-            confidence: Math.max(0, Math.min(1, r.decision.confidence)),
-            rationale: r.decision.rationale.slice(0, 8000),
-            horizonMs: context.deps.config.memory.horizonMs,
-          });
-        } catch (err) {
-          // a replayed bar was remembered already: nothing to add
-          if (!(err instanceof EpisodeExistsError))
-            log(`memory record failed for ${symbol}: ${errorText(err)}`);
-        }
-      }
-    }),
+    sense: senseActor,
+    recall: recallActor,
+    reason: reasonActor,
+    critic: criticActor,
+    publish: publishActor,
   },
   actions: {
     failCycle: enqueueActions(({ context, event, enqueue }) => {
@@ -263,55 +88,18 @@ export const sunMachine = setup({
     }),
     lapPlanets: assign({ work: ({ context }) => ({ ...context.work!, ...lap(context.work!, 'planets') }) }),
     decideByConsensus: assign({
-      work: ({ context }) => {
-        const w = context.work!;
-        const { config } = context.deps;
-        const c = vote(Object.values(w.reports), config);
-        const full = w.mode?.mode === ExecutionMode.FULL_AGENT;
-        const decision = c.reached
-          ? consensusToDecision(c, w.snapshot!, w.pos!, config)
-          : holdDecision(w, `no planet quorum (${c.present} of ${c.quorum} needed): monitor only`);
-        const fallback: CycleWork['fallback'] = c.reached ? (full ? 'consensus' : undefined) : 'monitor';
-        return { ...w, decision, used: c, fallback };
-      },
+      work: ({ context }) => consensusOutcome(context.work!, context.deps.config),
     }),
     sunDecided: assign({
-      work: ({ context, event }) => {
-        const w = context.work!;
-        const out = (event as unknown as { output: ReasoningResult }).output;
-        const stage = out.decision.source === 'backup-sun' ? 'backup-sun' : 'sun';
-        return {
-          ...w,
-          ...lap(w, 'reasoning'),
-          decision: out.decision,
-          fallback: stage === 'backup-sun' ? ('backup-sun' as const) : undefined,
-          reasoning: { stage, turns: out.turns, tools: out.tools, errors: w.reasoning?.errors ?? [] },
-        };
-      },
+      work: ({ context, event }) =>
+        sunOutcome(context.work!, (event as unknown as { output: ReasoningResult }).output),
     }),
     sunFailed: assign({
-      work: ({ context, event }) => {
-        const w = context.work!;
-        const error = (event as { error?: unknown }).error;
-        const stage =
-          error instanceof ReasoningFailedError && error.stage === 'backup-sun' ? 'backup-sun' : 'sun';
-        const errors = [...(w.reasoning?.errors ?? []), errorText(error)];
-        return { ...w, ...lap(w, 'reasoning'), reasoning: { stage, turns: 0, tools: [], errors } };
-      },
+      work: ({ context, event }) => sunFailure(context.work!, (event as { error?: unknown }).error),
     }),
     finishDecision: enqueueActions(({ context, enqueue }) => {
       const w = context.work!;
-      const { config } = context.deps;
-      const s = w.snapshot!;
-      const pos = w.pos!;
-      const proposed = w.decision ?? holdDecision(w, w.mode!.reason);
-      const { decision, clamps } = clampDecision(proposed, clampContext(s, pos, config.risk));
-      let final: Decision =
-        decision.source === 'monitor' && clamps.length > 0 ? { ...decision, source: 'risk' } : decision;
-      let stop = context.stopPrice;
-      if (final.action !== 'hold') stop = final.targetFraction === 0 ? undefined : final.stopPrice;
-      else if (pos.qty === 0) stop = undefined;
-      else if (stop !== undefined && final.stopPrice === undefined) final = { ...final, stopPrice: stop };
+      const { final, clamps, stop } = finalDecision(w, context.stopPrice, context.deps.config.risk);
       if (w.mode!.mode !== ExecutionMode.MONITOR_ONLY) {
         for (const m of context.moons) if (m.ref !== null) enqueue.sendTo(m.ref, { type: 'ANCHOR' });
       }
@@ -333,22 +121,11 @@ export const sunMachine = setup({
       const child = `planet:${e.planet}`;
       const verdict = context.supervisor.failed(child);
       const fault: CycleFault = { child, error: errorText(e.error), verdict, ...codeOf(e.error) };
-      enqueue.assign(({ context: c }) => {
-        const cw = c.work;
-        if (cw === null || !cw.pending.includes(e.planet)) return addFault(c, fault);
-        const status = e.timedOut ? ('timeout' as const) : ('failed' as const);
-        return {
-          work: {
-            ...cw,
-            faults: [...cw.faults, fault],
-            reports: {
-              ...cw.reports,
-              [e.planet]: faultyReport(e.planet, slot.planet?.weight ?? 0, status, fault.error),
-            },
-            pending: cw.pending.filter((p) => p !== e.planet),
-          },
-        };
-      });
+      enqueue.assign(({ context: c }) =>
+        c.work === null || !c.work.pending.includes(e.planet)
+          ? addFault(c, fault)
+          : { work: failPending(c.work, e.planet, slot.planet?.weight ?? 0, e.timedOut, fault) },
+      );
       enqueue.raise({ type: 'PLANET.VERDICT', planet: e.planet, verdict, error: e.error });
     }),
     applyVerdict: enqueueActions(({ context, event, enqueue }) => {
@@ -699,49 +476,3 @@ export const sunMachine = setup({
     },
   },
 });
-
-/** The scratch state with a fresh LLM permit for `who` (also counted in the cycle's usage). */
-function withPermit(context: SunContext, who: 'sun' | 'backup-sun' | 'critic'): CycleWork {
-  const w = context.work!;
-  const { gateway, config } = context.deps;
-  if (gateway === null) return { ...w, permit: null };
-  const permit = createCallAllowance(gateway, who, who === 'critic' ? 1 : config.sun.maxTurns);
-  return { ...w, permit, allowances: [...w.allowances, permit] };
-}
-
-/** A hold at the current position (source `monitor`): the decision of a cycle that does not reason. */
-function holdDecision(w: CycleWork, why: string): Decision {
-  return {
-    symbol: w.input.symbol,
-    action: 'hold',
-    targetFraction: w.pos!.current,
-    confidence: 1,
-    rationale: why,
-    source: 'monitor',
-  };
-}
-
-function codeOf(error: unknown): { code?: string } {
-  const code = errorCode(error);
-  return code === undefined ? {} : { code };
-}
-
-function addFault(c: SunContext, fault: CycleFault): Partial<SunContext> {
-  return c.work === null
-    ? { faults: [...c.faults, fault] }
-    : { work: { ...c.work, faults: [...c.work.faults, fault] } };
-}
-
-/** A decision as the JSON record a `broadcast.decree` carries. */
-function decisionJson(d: Decision): JsonRecord {
-  const out: JsonRecord = {
-    symbol: d.symbol,
-    action: d.action,
-    targetFraction: d.targetFraction,
-    confidence: d.confidence,
-    rationale: d.rationale,
-    source: d.source,
-  };
-  if (d.stopPrice !== undefined) out.stopPrice = d.stopPrice;
-  return out;
-}

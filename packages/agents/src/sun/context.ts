@@ -1,0 +1,92 @@
+import type { Bus } from '@orrery/bus';
+import type { Clock } from '@orrery/core';
+import type { ActorRefFrom } from 'xstate';
+import type { SolarSystemConfig } from '../config.ts';
+import type { CycleFault, CycleRecord } from '../cycle-record.ts';
+import type { SupervisionEscalatedError } from '../errors.ts';
+import type { LLMCaller } from '../llm-caller.ts';
+import type { MoonFactory } from '../moons/moon.ts';
+import type { Planet } from '../planets/planet.ts';
+import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
+import type { moonActor, PlanetEvent, planetActor } from './actors.ts';
+import type { CycleInput, CycleWork } from './cycle-work.ts';
+import type { SunMemory } from './memory.ts';
+
+/** Where the sun broadcasts its decisions: the part of `@orrery/bus`'s `Bus` it uses. */
+export type SunBus = Pick<Bus, 'broadcast'>;
+
+/** A moon or planet factory with the name of what it builds. */
+export interface Named<F> {
+  name: string;
+  create: F;
+}
+
+/** What every symbol's sun shares: configuration and services. */
+export interface SunDeps {
+  symbol: string;
+  config: SolarSystemConfig;
+  gateway: LLMCaller | null;
+  memory: SunMemory | null;
+  bus: SunBus | null;
+  clock: Clock;
+  moons: readonly Named<MoonFactory>[];
+  planets: readonly Named<() => Planet>[];
+  log: (msg: string) => void;
+}
+
+/** A moon child actor. */
+export type MoonRef = ActorRefFrom<typeof moonActor>;
+/** A planet child actor. */
+export type PlanetRef = ActorRefFrom<typeof planetActor>;
+
+/** One moon child: its factory and current actor (null once stopped by supervision). */
+export interface MoonSlot {
+  name: string;
+  create: MoonFactory;
+  ref: MoonRef | null;
+  gen: number;
+}
+
+/** One planet child: its factory, instance and current actor (null once stopped). */
+export interface PlanetSlot {
+  name: string;
+  create: () => Planet;
+  planet: Planet | null;
+  ref: PlanetRef | null;
+  gen: number;
+}
+
+/** The sun machine's context. */
+export interface SunContext {
+  deps: SunDeps;
+  supervisor: Supervisor;
+  moons: MoonSlot[];
+  planets: PlanetSlot[];
+  /** The stop of the open position (price units), if any. */
+  stopPrice: number | undefined;
+  /** Bars seen by this sun, the current one included. */
+  barsSeen: number;
+  work: CycleWork | null;
+  /** Faults raised between cycles, reported with the next one. */
+  faults: CycleFault[];
+  escalation: SupervisionEscalatedError | null;
+}
+
+/** Events the sun machine handles. */
+export type SunEvent =
+  | { type: 'CYCLE'; id: number; input: CycleInput }
+  | { type: 'ESCALATE'; error: SupervisionEscalatedError }
+  | PlanetEvent
+  | { type: 'PLANET.VERDICT'; planet: string; verdict: SupervisionVerdict; error: unknown }
+  | { type: `xstate.error.actor.${string}`; error: unknown };
+
+/** What a sun emits: each cycle's record, or why the cycle could not run. */
+export type SunEmitted =
+  | { type: 'cycle.done'; id: number; record: CycleRecord }
+  | { type: 'cycle.failed'; id: number; error: Error };
+
+/** Child actor ids carry a generation, bumped on every restart. */
+export const moonId = (name: string, gen: number) => `moon:${name}#${gen}`;
+export const planetId = (name: string, gen: number) => `planet:${name}#${gen}`;
+/** `moon:rsi#2` → `moon:rsi`. */
+export const childName = (id: string) => id.replace(/#\d+$/, '');

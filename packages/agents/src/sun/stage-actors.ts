@@ -1,0 +1,163 @@
+import type { JsonRecord } from '@orrery/bus';
+import { ExecutionMode } from '@orrery/core';
+import { EpisodeExistsError } from '@orrery/memory';
+import { fromPromise } from 'xstate';
+import type { CallAllowance } from '../call-allowance.ts';
+import type { CycleRecord } from '../cycle-record.ts';
+import type { Decision } from '../decision.ts';
+import { ReasoningFailedError } from '../errors.ts';
+import { buildSnapshot, type MoonSnapshot } from '../moons/snapshot.ts';
+import type { SunContext } from './context.ts';
+import { criticTrigger, runCritic } from './critic.ts';
+import type { CycleWork } from './cycle-work.ts';
+import { describeRecall, regimeOf, situationOf } from './memory.ts';
+import { type ReasoningResult, runSunReasoning } from './reasoning.ts';
+import { errorText } from './stages.ts';
+
+type ReasonInput = { stage: 'sun' | 'backup-sun'; context: SunContext };
+
+/** Sensing: feeds the bar to every live moon actor, in order, and assembles the snapshot. */
+export const senseActor = fromPromise<MoonSnapshot, { context: SunContext }>(
+  async ({ input: { context } }) => {
+    // Run outside the sun's own transition, so a moon's failure reaches the sun (and its
+    // supervision) immediately rather than after this cycle.
+    await Promise.resolve();
+    const w = context.work as CycleWork;
+    const { bar, portfolio, symbol } = w.input;
+    const readings: Record<string, unknown> = {};
+    const failed: string[] = [];
+    const qty = portfolio.positions[symbol]?.qty ?? 0;
+    for (const slot of context.moons) {
+      if (slot.ref === null) {
+        failed.push(slot.name);
+        continue;
+      }
+      slot.ref.send({
+        type: 'BAR',
+        input: { bar, readings, positionQty: qty, stopPrice: qty === 0 ? undefined : context.stopPrice },
+      });
+      const snap = slot.ref.getSnapshot();
+      if (snap.status === 'active') readings[slot.name] = snap.context.reading;
+      else failed.push(slot.name);
+    }
+    return buildSnapshot(symbol, bar, context.barsSeen, readings, failed);
+  },
+);
+
+/** Memory recall (FULL_AGENT): similar past episodes of the symbol, one line each. */
+export const recallActor = fromPromise<string[], { context: SunContext }>(async ({ input: { context } }) => {
+  const { memory, config, symbol } = context.deps;
+  const s = (context.work as CycleWork).snapshot as MoonSnapshot;
+  if (memory === null || config.sun.recallK === 0) return [];
+  return describeRecall(await memory.recall(situationOf(s), config.sun.recallK, { symbol }));
+});
+
+/** One reasoning stage (the sun or its backup); refuses without a call when its task cannot be served. */
+export const reasonActor = fromPromise<ReasoningResult, ReasonInput & { allowance: CallAllowance | null }>(
+  async ({ input, signal }) => {
+    const { context, stage, allowance } = input;
+    const { config, gateway, memory, symbol } = context.deps;
+    const task = stage === 'sun' ? config.sun.task : config.sun.backupTask;
+    const w = context.work as CycleWork;
+    const s = w.snapshot as MoonSnapshot;
+    if (gateway === null || allowance === null) {
+      throw new ReasoningFailedError(`${stage}: no gateway`, { stage });
+    }
+    const critical = s.criticalUpdates.length > 0;
+    if (!gateway.canServe(task, { critical })) {
+      throw new ReasoningFailedError(
+        `${stage}: task '${task}' cannot be served now (cooling down or budget); no call made`,
+        {
+          stage,
+        },
+      );
+    }
+    return runSunReasoning({
+      stage,
+      task,
+      allowance,
+      snapshot: s,
+      planets: Object.values(w.reports).sort((a, b) => a.planet.localeCompare(b.planet)),
+      consensus: w.pre!,
+      consensusDecision: w.consensusDecision!,
+      current: w.pos!.current,
+      risk: config.risk,
+      modeReason: w.mode!.reason,
+      recalled: w.recalled ?? [],
+      patterns: memory === null ? null : () => memory.patterns({ symbol }).text,
+      critical,
+      signal,
+      maxTokens: config.sun.maxTokens,
+    });
+  },
+);
+
+/** The critic, on a decision that passed its trigger. */
+export const criticActor = fromPromise<
+  Awaited<ReturnType<typeof runCritic>>,
+  { context: SunContext; allowance: CallAllowance }
+>(async ({ input: { context, allowance }, signal }) => {
+  const w = context.work as CycleWork;
+  const trigger = criticTrigger(w.decision!, w.pos!.current, w.fragility, context.deps.config.critic);
+  const s = w.snapshot!;
+  return runCritic({
+    decision: w.decision!,
+    current: w.pos!.current,
+    trigger,
+    allowance,
+    task: context.deps.config.sun.criticTask,
+    signal,
+    context:
+      `Symbol ${s.symbol} close ${s.bar.close}; regime ${regimeOf(s)}; fragility ${w.fragility.toFixed(2)}; ` +
+      `critical: ${s.criticalUpdates.join('; ') || 'none'}.`,
+  });
+});
+
+/** Broadcasts the decision (unless a plain monitor hold) and remembers reasoned cycles. Never throws. */
+export const publishActor = fromPromise<void, { context: SunContext }>(async ({ input: { context } }) => {
+  const { bus, memory, symbol, log } = context.deps;
+  const w = context.work as CycleWork;
+  const r = w.record as CycleRecord;
+  const reasoned = r.mode !== ExecutionMode.MONITOR_ONLY;
+  if (bus !== null && !(r.decision.source === 'monitor' && r.decision.action === 'hold')) {
+    try {
+      bus.broadcast({ decision: decisionJson(r.decision), symbol, reason: r.modeReason.slice(0, 2000) });
+    } catch (err) {
+      log(`bus broadcast failed for ${symbol}: ${errorText(err)}`);
+    }
+  }
+  if (memory !== null && reasoned) {
+    const s = w.snapshot as MoonSnapshot;
+    try {
+      await memory.record({
+        id: `${symbol}@${s.bar.time}`,
+        time: s.bar.time,
+        symbol,
+        situation: situationOf(s),
+        regime: regimeOf(s),
+        mode: r.mode,
+        decision: r.decision.action,
+        confidence: Math.max(0, Math.min(1, r.decision.confidence)),
+        rationale: r.decision.rationale.slice(0, 8000),
+        horizonMs: context.deps.config.memory.horizonMs,
+      });
+    } catch (err) {
+      // a replayed bar was remembered already: nothing to add
+      if (!(err instanceof EpisodeExistsError)) log(`memory record failed for ${symbol}: ${errorText(err)}`);
+    }
+  }
+});
+
+/** A decision as the JSON record a `broadcast.decree` carries. */
+function decisionJson(d: Decision): JsonRecord {
+  const out: JsonRecord = {
+    symbol: d.symbol,
+    action: d.action,
+    targetFraction: d.targetFraction,
+    confidence: d.confidence,
+    rationale: d.rationale,
+    source: d.source,
+  };
+  if (d.stopPrice !== undefined) out.stopPrice = d.stopPrice;
+  return out;
+}
