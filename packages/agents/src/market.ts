@@ -15,8 +15,11 @@ export interface Bar {
 export interface PortfolioView {
   equity: number;
   cash: number;
-  /** Open positions by symbol; `qty` is signed (negative = short). */
-  positions: Record<string, { qty: number; avgPrice: number }>;
+  /**
+   * Open positions by symbol; `qty` is signed (negative = short). `markPrice`, when given, is the latest
+   * price (used for the exposure of the other symbols; `avgPrice` otherwise).
+   */
+  positions: Record<string, { qty: number; avgPrice: number; markPrice?: number }>;
 }
 
 /**
@@ -71,10 +74,17 @@ export function assertValidPortfolio(p: PortfolioView): void {
     throw new InvalidInputError(`portfolio.cash must be finite, got ${p.cash}`, { field: 'portfolio.cash' });
   }
   for (const [sym, pos] of Object.entries(p.positions)) {
-    if (!Number.isFinite(pos.qty) || !Number.isFinite(pos.avgPrice)) {
-      throw new InvalidInputError(`portfolio.positions.${sym} must have finite qty and avgPrice`, {
-        field: `portfolio.positions.${sym}`,
-      });
+    if (
+      !Number.isFinite(pos.qty) ||
+      !Number.isFinite(pos.avgPrice) ||
+      (pos.markPrice !== undefined && !(pos.markPrice > 0))
+    ) {
+      throw new InvalidInputError(
+        `portfolio.positions.${sym} must have finite qty and avgPrice, and a markPrice > 0 if any`,
+        {
+          field: `portfolio.positions.${sym}`,
+        },
+      );
     }
   }
 }

@@ -201,7 +201,7 @@ describe('fallbacks: sun → backup sun → consensus → monitor, with zero ret
         analyze: () => new Promise<never>(() => undefined),
       });
       const sys = createSolarSystem({
-        config: { ...FULL, critic: NO_CRITIC, planets: { enabled: ['technical'] }, planetTimeoutMs: 100 },
+        config: { ...FULL, critic: NO_CRITIC, planets: { enabled: ['technical'] }, planetTimeoutMs: 1_000 },
         gateway: g.gateway,
         clock: g.clock,
         planets: [hang('slow1'), hang('slow2')],

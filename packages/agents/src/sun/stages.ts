@@ -14,7 +14,7 @@ export interface PositionView {
   /** Signed position in the symbol, fraction of equity. */
   current: number;
   qty: number;
-  /** Gross exposure of all other symbols, fraction of equity (at their average prices). */
+  /** Gross exposure of all other symbols, fraction of equity (at their mark prices, else average prices). */
   otherExposure: number;
   /** Unrealised P&L of the position, fraction of equity. */
   unrealised: number;
@@ -26,7 +26,7 @@ export function positionView(p: PortfolioView, symbol: string, price: number): P
   const qty = pos?.qty ?? 0;
   let other = 0;
   for (const [sym, o] of Object.entries(p.positions)) {
-    if (sym !== symbol) other += Math.abs(o.qty * o.avgPrice);
+    if (sym !== symbol) other += Math.abs(o.qty * (o.markPrice ?? o.avgPrice));
   }
   return {
     current: (qty * price) / p.equity,
