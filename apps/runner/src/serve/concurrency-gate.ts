@@ -10,7 +10,8 @@ export class ConcurrencyGate {
 
   /** @throws RangeError when `limit` is not an integer ≥ 1. */
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be an integer >= 1`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`concurrency limit must be an integer >= 1`);
     this.limit = limit;
   }
 

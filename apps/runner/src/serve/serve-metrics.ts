@@ -1,10 +1,16 @@
 import { EXECUTION_MODES, type GatewayMetrics } from '@orrery/core';
-import { PromText } from './prometheus.ts';
+import type { PromText } from './prometheus.ts';
 
 /** Why the server turned a request away before it reached a route's work. */
 export type Rejection = 'overload' | 'unauthorized' | 'body_too_large' | 'invalid_body' | 'not_found';
 
-const REJECTIONS: readonly Rejection[] = ['overload', 'unauthorized', 'body_too_large', 'invalid_body', 'not_found'];
+const REJECTIONS: readonly Rejection[] = [
+  'overload',
+  'unauthorized',
+  'body_too_large',
+  'invalid_body',
+  'not_found',
+];
 const REFUSAL_REASONS = ['budget', 'chain', 'cooldown', 'policy', 'invalid_request'] as const;
 
 /** The server's own counters (the gateway keeps its own; {@link renderMetrics} shows both). */
@@ -42,10 +48,16 @@ export class ServeCounters {
 
   /** Writes the server's families into `out`. */
   write(out: PromText, gauges: { inFlight: number; concurrencyLimit: number; openChains: number }): void {
-    out.family('orrery_http_requests_total', 'counter', 'HTTP requests answered, by route template and status.');
-    for (const e of this.#http.values()) out.sample('orrery_http_requests_total', e.n, { route: e.route, status: e.status });
+    out.family(
+      'orrery_http_requests_total',
+      'counter',
+      'HTTP requests answered, by route template and status.',
+    );
+    for (const e of this.#http.values())
+      out.sample('orrery_http_requests_total', e.n, { route: e.route, status: e.status });
     out.family('orrery_http_rejected_total', 'counter', 'Requests turned away before their work, by reason.');
-    for (const r of REJECTIONS) out.sample('orrery_http_rejected_total', this.#rejections.get(r) ?? 0, { reason: r });
+    for (const r of REJECTIONS)
+      out.sample('orrery_http_rejected_total', this.#rejections.get(r) ?? 0, { reason: r });
     out
       .family('orrery_http_in_flight', 'gauge', 'Requests holding a concurrency slot now.')
       .sample('orrery_http_in_flight', gauges.inFlight)
@@ -95,7 +107,11 @@ export function writeGatewayMetrics(out: PromText, m: GatewayMetrics, now: numbe
     .sample('orrery_llm_cost_usd_total', m.costUsd)
     .family('orrery_llm_cooldowns_active', 'gauge', 'Provider/model pairs cooling down after a 429.')
     .sample('orrery_llm_cooldowns_active', m.cooldownsActive.length);
-  out.family('orrery_llm_cooldown_remaining_seconds', 'gauge', 'Seconds until a cooling pair may be called again.');
+  out.family(
+    'orrery_llm_cooldown_remaining_seconds',
+    'gauge',
+    'Seconds until a cooling pair may be called again.',
+  );
   for (const c of m.cooldownsActive)
     out.sample('orrery_llm_cooldown_remaining_seconds', Math.max(0, (c.until - now) / 1000), {
       provider: c.provider,
@@ -115,7 +131,11 @@ export function writeGatewayMetrics(out: PromText, m: GatewayMetrics, now: numbe
     .sample('orrery_llm_budget_tokens_limit', b.tokensLimit)
     .family('orrery_llm_budget_tokens_left', 'gauge', 'Tokens left in the rolling hour (reserve included).')
     .sample('orrery_llm_budget_tokens_left', Math.max(0, b.tokensLimit - b.tokensUsed))
-    .family('orrery_llm_budget_remaining_ratio', 'gauge', 'The smaller of the calls and tokens fractions left, 0..1.')
+    .family(
+      'orrery_llm_budget_remaining_ratio',
+      'gauge',
+      'The smaller of the calls and tokens fractions left, 0..1.',
+    )
     .sample('orrery_llm_budget_remaining_ratio', b.remainingFraction)
     .family('orrery_llm_budget_exhausted', 'gauge', '1 when only the critical reserve (or nothing) is left.')
     .sample('orrery_llm_budget_exhausted', b.exhausted ? 1 : 0);

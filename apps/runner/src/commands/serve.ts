@@ -1,0 +1,93 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { RunnerError, RunnerErrorCode } from '../errors.ts';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONCURRENT, type ServeLogLevel } from '../serve/app.ts';
+import { openGateway, untilAborted } from '../serve/open-gateway.ts';
+import { builtinPlanetCatalog } from '../serve/planet-catalog.ts';
+import { startServe } from '../serve/start.ts';
+import type { CliIO } from './io.ts';
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  config?: string;
+  tokenEnv: string;
+  gatewayDb?: string;
+  maxConcurrent: number;
+  bodyLimit: number;
+  logLevel: ServeLogLevel;
+}
+
+const LOG_LEVELS: readonly ServeLogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** Parses a non-negative integer flag for commander. */
+export function intFlag(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+/** Registers `orrery serve`: the gateway and the planets over HTTP. */
+export function registerServeCommand(program: Command, io: CliIO): void {
+  program
+    .command('serve')
+    .description(
+      'serve the LLM gateway and the planets over HTTP: POST /execute, /chains, /planets/:name/analyze, GET /healthz, /metrics',
+    )
+    .option('--host <host>', 'interface to bind; anything but loopback requires a bearer token', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0: any free port)', intFlag(0), 9999)
+    .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
+    .option('--token-env <name>', 'environment variable holding the bearer token', 'ORRERY_TOKEN')
+    .option('--gateway-db <file>', 'gateway SQLite file (default: run.gatewayDbPath; :memory: for none)')
+    .option(
+      '--max-concurrent <n>',
+      'execute/analyze requests served at once; more get 429',
+      intFlag(1),
+      DEFAULT_MAX_CONCURRENT,
+    )
+    .option('--body-limit <bytes>', 'largest request body; larger get 413', intFlag(1), DEFAULT_BODY_LIMIT)
+    .option('--log-level <level>', `JSON log on stderr: ${LOG_LEVELS.join(' | ')}`, 'info')
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      if (!LOG_LEVELS.includes(flags.logLevel)) {
+        throw new RunnerError(RunnerErrorCode.USAGE, `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+      }
+      const raw = io.env[flags.tokenEnv]?.trim();
+      const token = raw === undefined || raw === '' ? undefined : raw;
+      if (token === undefined && cmd.getOptionValueSource('tokenEnv') === 'cli') {
+        throw new RunnerError(
+          RunnerErrorCode.USAGE,
+          `--token-env ${flags.tokenEnv}: ${flags.tokenEnv} is not set`,
+        );
+      }
+      const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
+      const gateway = openGateway(loaded, flags.gatewayDb, io.cwd);
+      try {
+        const server = await startServe({
+          host: flags.host,
+          port: flags.port,
+          token,
+          tokenSource: flags.tokenEnv,
+          gateway,
+          planets: builtinPlanetCatalog(
+            loaded.config.agents.planets.enabled,
+            loaded.config.agents.planets.weights,
+          ),
+          moons: loaded.config.agents,
+          maxConcurrent: flags.maxConcurrent,
+          bodyLimitBytes: flags.bodyLimit,
+          log: io.err,
+          logLevel: flags.logLevel,
+        });
+        io.out(
+          `orrery serve: listening on ${server.url} (${token === undefined ? 'no token: loopback only' : `bearer token from ${flags.tokenEnv}`}); config ${loaded.source}`,
+        );
+        await untilAborted(io.signal);
+        io.err('orrery serve: stopping (requests in flight finish first)');
+        await server.close();
+      } finally {
+        await gateway.close();
+      }
+    });
+}

@@ -1,0 +1,170 @@
+import type { SolarSystemConfigInput } from '@orrery/agents';
+import { type Clock, type Gateway, systemClock } from '@orrery/core';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { toIssues } from '../config/load.ts';
+import { AnswerSchemas } from './answer-schema.ts';
+import { bearerAuth } from './auth.ts';
+import { ConcurrencyGate } from './concurrency-gate.ts';
+import type { ServeContext } from './context.ts';
+import { builtinPlanetCatalog, type PlanetCatalog } from './planet-catalog.ts';
+import { type BodyIssue, invalidBody, problem, ServeErrorCode } from './problem.ts';
+import { chainRoutes } from './routes/chains.ts';
+import { executeRoute } from './routes/execute.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { planetRoutes } from './routes/planets.ts';
+import { SecretScrubber } from './secret-scrubber.ts';
+import { ServeCounters } from './serve-metrics.ts';
+
+/** Default request body limit: 256 KiB. */
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+/** Default number of `/execute` and analyze requests served at once. */
+export const DEFAULT_MAX_CONCURRENT = 64;
+
+/** Log levels of the server's JSON log. */
+export type ServeLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** How to build the HTTP app of `orrery serve`. */
+export interface ServeAppOptions {
+  /** The gateway every LLM call goes through; the app does not close it. */
+  gateway: Gateway;
+  /** The gateway's clock (default: the system clock), for `Retry-After` of cooldowns. */
+  clock?: Clock | undefined;
+  /** Bearer token; when set, every route but `/healthz` answers 401 without it. */
+  token?: string | undefined;
+  /** Planets served under `/planets/:name` (default: every built-in planet, weight 1). */
+  planets?: PlanetCatalog | undefined;
+  /** Moon settings (the runner config's `agents`) used to turn raw bars into snapshots. */
+  moons?: SolarSystemConfigInput | undefined;
+  /** Largest request body, bytes (default 256 KiB); larger ones answer 413. */
+  bodyLimitBytes?: number | undefined;
+  /** `/execute` and analyze requests served at once (default 64); more answer 429 with `Retry-After`. */
+  maxConcurrent?: number | undefined;
+  /** `Retry-After` of an overload 429, seconds (default 1). */
+  overloadRetryAfterS?: number | undefined;
+  /** Budget chains open at once (default 1000). */
+  maxChains?: number | undefined;
+  /** Receives the server's JSON log lines, secrets scrubbed (default: no log). */
+  log?: ((line: string) => void) | undefined;
+  logLevel?: ServeLogLevel | undefined;
+  /** More strings that must never reach a log line or an error message (provider keys are added anyway). */
+  secrets?: readonly string[] | undefined;
+}
+
+/** A zod failure of a request part, carried through Fastify's validation path to the error handler. */
+class BodySchemaError extends Error {
+  readonly statusCode = 400;
+  readonly issues: readonly BodyIssue[];
+
+  constructor(issues: readonly BodyIssue[]) {
+    super(issues[0] === undefined ? 'invalid body' : `${issues[0].path}: ${issues[0].message}`);
+    this.name = 'BodySchemaError';
+    this.issues = issues;
+  }
+}
+
+/**
+ * Builds the HTTP app of `orrery serve` (Fastify; not listening yet — `startServe` listens, tests use
+ * `app.inject`): `POST /execute`, `POST /chains`, `GET|DELETE /chains/:id`, `GET /planets`,
+ * `POST /planets/:name/analyze`, `GET /healthz`, `GET /metrics`. Bodies are JSON validated with zod
+ * (400 naming the path), limited in size (413), and the heavy routes share a concurrency limit (429).
+ * @throws RangeError for a non-positive limit.
+ */
+export function createServeApp(opts: ServeAppOptions): FastifyInstance {
+  const scrubber = SecretScrubber.forGateway(opts.gateway.config, [opts.token, ...(opts.secrets ?? [])]);
+  const log = opts.log;
+  const app = Fastify({
+    bodyLimit: positive('bodyLimitBytes', opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT),
+    logger:
+      log === undefined
+        ? false
+        : {
+            level: opts.logLevel ?? 'info',
+            stream: { write: (line: string) => log(scrubber.scrub(line).trimEnd()) },
+          },
+    // A body must arrive within 30 s; an LLM call may take longer (the gateway's own time limits bound it).
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+  });
+  const counters = new ServeCounters();
+  const ctx: ServeContext = {
+    gateway: opts.gateway,
+    clock: opts.clock ?? systemClock,
+    planets: opts.planets ?? builtinPlanetCatalog(),
+    moons: opts.moons,
+    gate: new ConcurrencyGate(positive('maxConcurrent', opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT)),
+    counters,
+    schemas: new AnswerSchemas(),
+    chains: new Set(),
+    maxChains: positive('maxChains', opts.maxChains ?? 1000),
+    overloadRetryAfterS: positive('overloadRetryAfterS', opts.overloadRetryAfterS ?? 1),
+  };
+
+  // Only JSON bodies: anything else is a 415 rather than a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(({ schema }) => (data: unknown) => {
+    const r = (schema as z.ZodType).safeParse(data);
+    return r.success ? { value: r.data } : { error: new BodySchemaError(toIssues(r.error.issues)) };
+  });
+
+  if (opts.token !== undefined)
+    app.addHook(
+      'onRequest',
+      bearerAuth(opts.token, () => counters.rejected('unauthorized')),
+    );
+  app.addHook('onResponse', async (req, reply) => {
+    counters.http(req.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    counters.rejected('not_found');
+    return reply
+      .code(404)
+      .send(problem(ServeErrorCode.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  app.setErrorHandler(async (err: FastifyError | BodySchemaError, req, reply) => {
+    if (err instanceof BodySchemaError) {
+      counters.rejected('invalid_body');
+      return reply.code(400).send(invalidBody(err.issues));
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        counters.rejected('body_too_large');
+        return reply
+          .code(413)
+          .send(
+            problem(
+              ServeErrorCode.BODY_TOO_LARGE,
+              `the body is larger than ${app.initialConfig.bodyLimit} bytes`,
+            ),
+          );
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return reply
+          .code(415)
+          .send(
+            problem(ServeErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the body as Content-Type: application/json'),
+          );
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      counters.rejected('invalid_body');
+      return reply
+        .code(status)
+        .send(invalidBody([{ path: '(root)', message: scrubber.scrub(err.message) }], 'request'));
+    }
+    req.log.error({ err: { name: err.name, message: scrubber.scrub(err.message) } }, 'unexpected failure');
+    return reply.code(500).send(problem(ServeErrorCode.INTERNAL, 'internal error; see the server log'));
+  });
+
+  opsRoutes(app, ctx);
+  executeRoute(app, ctx);
+  chainRoutes(app, ctx);
+  planetRoutes(app, ctx);
+  return app;
+}
+
+function positive(name: string, n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be an integer >= 1, got ${n}`);
+  return n;
+}

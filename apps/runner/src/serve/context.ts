@@ -1,0 +1,60 @@
+import type { SolarSystemConfigInput } from '@orrery/agents';
+import type { Clock, Gateway } from '@orrery/core';
+import type { FastifyReply } from 'fastify';
+import type { AnswerSchemas } from './answer-schema.ts';
+import type { ConcurrencyGate } from './concurrency-gate.ts';
+import type { PlanetCatalog } from './planet-catalog.ts';
+import { problem, ServeErrorCode } from './problem.ts';
+import type { ServeCounters } from './serve-metrics.ts';
+
+/** What every route of one server shares. */
+export interface ServeContext {
+  readonly gateway: Gateway;
+  /** The gateway's clock (cooldown ends are on it). */
+  readonly clock: Clock;
+  readonly planets: PlanetCatalog;
+  /** Moon settings used to turn raw bars into a snapshot. */
+  readonly moons: SolarSystemConfigInput | undefined;
+  readonly gate: ConcurrencyGate;
+  readonly counters: ServeCounters;
+  readonly schemas: AnswerSchemas;
+  /** Ids of the budget chains opened over HTTP and not closed. */
+  readonly chains: Set<string>;
+  readonly maxChains: number;
+  /** `Retry-After` of an overload answer, seconds. */
+  readonly overloadRetryAfterS: number;
+}
+
+/** Answers 429 `ORRERY_HTTP_OVERLOADED` with `Retry-After`. */
+export function overloaded(reply: FastifyReply, ctx: ServeContext): FastifyReply {
+  ctx.counters.rejected('overload');
+  return reply
+    .code(429)
+    .header('retry-after', String(ctx.overloadRetryAfterS))
+    .send(
+      problem(
+        ServeErrorCode.OVERLOADED,
+        `all ${ctx.gate.limit} concurrency slots are busy; retry after ${ctx.overloadRetryAfterS} s`,
+      ),
+    );
+}
+
+/**
+ * A signal aborted when the client goes away before the answer is sent (`request.signal` cannot serve:
+ * on Node 20 it fires as soon as a POST body has been read). Call `done()` once the work is over.
+ */
+export function clientGone(reply: FastifyReply): { signal: AbortSignal; done(): void } {
+  const ctl = new AbortController();
+  let working = true;
+  const onClose = () => {
+    if (working && !reply.raw.writableFinished) ctl.abort(new Error('the HTTP client went away'));
+  };
+  reply.raw.once('close', onClose);
+  return {
+    signal: ctl.signal,
+    done() {
+      working = false;
+      reply.raw.removeListener('close', onClose);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import {
+  type AnalyzeOptions,
+  createPlanet,
+  type MoonSnapshot,
+  type Planet,
+  type PlanetAssessment,
+  type PlanetInput,
+  type PlanetReport,
+} from '@orrery/agents';
+import { Address, type Bus, InvalidMessageError, type Json } from '@orrery/bus';
+import { ExecutionMode } from '@orrery/core';
+import { isPlanetKind } from './planet-catalog.ts';
+import { planetAnalysisSchema } from './planet-report.ts';
+import { PlanetTopic } from './planet-service.ts';
+
+/** How to reach a planet hosted elsewhere (`orrery planet <name> --nats …`). */
+export interface RemotePlanetOptions {
+  /** The hosted planet's name. */
+  name: string;
+  /** Vote weight here (default 1). */
+  weight?: number | undefined;
+  /** Who asks (default `Address.client('sun')`); replies come back to it. */
+  sender?: Address | undefined;
+  /** Time limit of one request, ms (default: the bus's). */
+  timeoutMs?: number | undefined;
+  /**
+   * The deterministic analysis used by `assess` (cycles without the planets' LLM step never leave the
+   * process). Default: the built-in planet's of the same name; otherwise an abstention (confidence 0).
+   */
+  assess?: ((input: PlanetInput) => PlanetAssessment) | undefined;
+}
+
+/**
+ * A {@link Planet} whose `analyze` runs in another process, over the bus: a sun (e.g.
+ * `createSolarSystem({ planets: [() => remotePlanet(bus, { name: 'technical' })] })`) consults it like a
+ * local one. `analyze` sends the snapshot to `Address.planet(name)` and returns the remote report; the
+ * remote process's gateway pays for its one call, so a permit passed in `opts.allowance` only decides
+ * whether the call is allowed (a spent permit asks for `MONITOR_ONLY`).
+ *
+ * `analyze` rejects with the bus's typed errors: `RequestTimeoutError` (no answer in time — e.g. the
+ * process is gone), `RemoteError` (it refused the request), `RequestCancelledError` (`opts.signal`),
+ * `InvalidMessageError` (the answer is not a planet analysis).
+ */
+export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
+  const address = Address.planet(opts.name);
+  const local = isPlanetKind(opts.name) ? createPlanet(opts.name) : undefined;
+  const assess =
+    opts.assess ??
+    ((input: PlanetInput): PlanetAssessment =>
+      local?.assess(input) ?? {
+        signal: 0,
+        confidence: 0,
+        reasons: [`planet ${opts.name} is remote and has no local deterministic analysis`],
+      });
+  const sender = opts.sender ?? Address.client('sun');
+  return {
+    name: opts.name,
+    weight: opts.weight ?? 1,
+    moons: local?.moons ?? [],
+    assess,
+    async analyze(snapshot: MoonSnapshot, o: AnalyzeOptions = {}): Promise<PlanetReport> {
+      const spent = o.allowance !== undefined && o.allowance.used >= o.allowance.limit;
+      const mode =
+        o.mode === ExecutionMode.MONITOR_ONLY || spent
+          ? ExecutionMode.MONITOR_ONLY
+          : ExecutionMode.LIGHT_REASONING;
+      const body = JSON.parse(
+        JSON.stringify({
+          snapshot: {
+            symbol: snapshot.symbol,
+            bar: snapshot.bar,
+            barsSeen: snapshot.barsSeen,
+            readings: snapshot.readings,
+            failedMoons: snapshot.failedMoons,
+          },
+          mode,
+          ...(o.news === undefined ? {} : { news: o.news }),
+          ...(o.portfolio === undefined ? {} : { portfolio: o.portfolio }),
+        }),
+      ) as Json;
+      const reply = await bus.request(
+        address,
+        { sender, topic: PlanetTopic.ANALYZE, body },
+        {
+          ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+          ...(o.signal === undefined ? {} : { signal: o.signal }),
+        },
+      );
+      const parsed = planetAnalysisSchema.safeParse(reply.payload.body);
+      if (!parsed.success) {
+        throw new InvalidMessageError(`${address} answered something that is not a planet analysis`, {
+          issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+        });
+      }
+      return { ...parsed.data.report, weight: opts.weight ?? parsed.data.report.weight } as PlanetReport;
+    },
+  };
+}
