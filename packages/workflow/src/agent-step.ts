@@ -129,7 +129,7 @@ async function recover(
       stepId: step.id,
       agent: agent.name,
       agentDescription: agent.description,
-      error: { code: error.code, message: error.message },
+      error: { code: error.code, message: error.message, causeCode: causeCode(error) },
       retryAllowed: true,
       minDelayMs: waitHint(error, now),
       maxDelayMs: host.settings.maxRetryDelayMs,
@@ -383,6 +383,17 @@ function waitHint(error: unknown, now: number): number {
     e = (e as { cause?: unknown } | null)?.cause;
   }
   return 0;
+}
+
+/** The `code` of the innermost cause that has one (an `LLMError`, a system error…). */
+function causeCode(error: StepError): string | undefined {
+  let found: string | undefined;
+  for (let e: unknown = error.cause, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') found = code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return found;
 }
 
 function zodIssues(error: z.ZodError): { path: string; message: string }[] {

@@ -14,8 +14,8 @@ export interface RecoverySituation {
   stepId: string;
   agent: string;
   agentDescription: string;
-  /** The failure: its code and message. */
-  error: { code: string; message: string };
+  /** The failure: its code and message, and the code of its root cause when it has one (e.g. an `LLMError`'s). */
+  error: { code: string; message: string; causeCode?: string | undefined };
   /** Whether a re-run of the same agent is still allowed (recovery re-runs are bounded). */
   retryAllowed: boolean;
   /** Shortest sensible wait (e.g. until a 429's cooldown ends), in ms. */
@@ -107,6 +107,7 @@ export async function chooseRecovery(
   const user = [
     `Step: ${s.stepId} (agent ${s.agent}: ${s.agentDescription})`,
     `Failure: [${s.error.code}] ${s.error.message}`,
+    ...(s.error.causeCode === undefined ? [] : [`Cause: [${s.error.causeCode}]`]),
     `Input: ${preview(s.input, 1_000)}`,
     'Allowed actions:',
     ...offered,
