@@ -1,7 +1,10 @@
 import { InvalidInputError } from './errors.ts';
 
-/** One OHLCV bar. Prices in the quote currency, `volume` in units traded. */
-export interface Bar {
+/**
+ * One OHLCV bar. Prices in the quote currency, `volume` in units traded. (A type alias rather than an
+ * interface, so a bar is assignable to JSON record types, e.g. in bus message bodies.)
+ */
+export type Bar = {
   /** Bar open time, epoch milliseconds. */
   time: number;
   open: number;
@@ -9,7 +12,7 @@ export interface Bar {
   low: number;
   close: number;
   volume: number;
-}
+};
 
 /** What the agents may know about the account when deciding. Values in the quote currency. */
 export interface PortfolioView {
