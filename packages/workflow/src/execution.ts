@@ -1,38 +1,19 @@
 import type { Clock, Gateway } from '@orrery/core';
-import { type InferenceSettings, runAgentStep, type StepHost, type StepOutcome } from './agent-step.ts';
-import { DecisionError, describe, StepFailedError, WorkflowErrorCode } from './errors.ts';
+import { type InferenceSettings, runAgentStep, type StepHost } from './agent-step.ts';
+import { runDecisionStep } from './decision-step.ts';
+import { describe, StepFailedError, WorkflowErrorCode } from './errors.ts';
 import { adaptWorkflow } from './inference/adaptation.ts';
-import { chooseBranch, evaluateCondition, type Lookup, validBranches } from './inference/decision.ts';
+import { evaluateCondition, type Lookup } from './inference/decision.ts';
 import { type HookEnv, shouldUseLLM } from './inference/gate.ts';
 import type { IntelligenceLevel } from './intelligence.ts';
 import { toJson } from './json.ts';
 import { type InferenceHook, modeAllows, type WorkflowMode } from './modes.ts';
 import type { InferenceRecord, ProgressStore, StepEvent, StepRecord, StoredError } from './progress-store.ts';
 import type { AgentRegistry } from './registry.ts';
+import { buildResult, type WorkflowResult } from './result.ts';
 import type { Scheduler } from './scheduler.ts';
 import { dataDependenciesOf, dependenciesOf, parseReference, type Step, type Workflow } from './schema.ts';
 import { valueAtPath } from './schema-path.ts';
-
-/** The outcome of a run. Every field is also in the progress store. */
-export interface WorkflowResult {
-  runId: string;
-  /** `cancelled` runs (their signal fired) can be resumed; `succeeded` and `failed` ones are final. */
-  status: 'succeeded' | 'failed' | 'cancelled';
-  /** The workflow as finally executed (CREATIVE runs may have revised it). */
-  workflow: Workflow;
-  /** How many times the workflow was revised. */
-  revision: number;
-  /** The workflow's named outputs (absent when their step was skipped or did not run). */
-  outputs: Record<string, unknown>;
-  /** Every step that started or was skipped, by id. */
-  steps: Record<string, StepRecord>;
-  /** Starts and ends of steps (and run events), in order, across restarts. */
-  events: StepEvent[];
-  /** Every inference hook consultation, in order. */
-  inferences: InferenceRecord[];
-  /** Why the run failed or stopped. */
-  error?: StoredError;
-}
 
 /** Everything a run needs from its engine. */
 export interface ExecutionDeps {
@@ -202,7 +183,7 @@ export class Execution implements StepHost {
     const outcome =
       step.decide === undefined
         ? await runAgentStep(this, step, record, this.#inputs(step))
-        : await this.#decide(step);
+        : await runDecisionStep(this, step, this.#lookup, this.#inputs(step));
     if (outcome.status === 'succeeded') {
       this.#end(step, { ...record, status: 'succeeded', output: outcome.output, via: outcome.via });
       this.#afterSuccess(step);
@@ -244,53 +225,6 @@ export class Execution implements StepHost {
         throw new Error(`unknown policy ${JSON.stringify(never)}`);
       }
     }
-  }
-
-  async #decide(step: Step): Promise<StepOutcome> {
-    const decide = step.decide;
-    if (decide === undefined) throw new Error(`step ${step.id} is not a decision`);
-    const valid = validBranches(decide, this.#lookup);
-    if (valid.length <= 1 || !modeAllows(this.mode, 'decision')) {
-      const branch =
-        valid.length === 0
-          ? decide.default
-          : decide.default !== undefined && valid.includes(decide.default)
-            ? decide.default
-            : valid[0];
-      if (branch === undefined) {
-        return {
-          status: 'failed',
-          error: new DecisionError(
-            step.id,
-            `decision ${step.id}: no branch is valid and there is no default`,
-          ),
-        };
-      }
-      return { status: 'succeeded', output: { branch }, via: 'decision:rule' };
-    }
-    const verdict = shouldUseLLM({
-      gateway: this.gateway,
-      mode: this.mode,
-      hook: 'decision',
-      level: undefined,
-      task: this.settings.tasks.decision,
-      critical: this.settings.critical,
-    });
-    const choice = await chooseBranch(this.hookEnv('decision'), verdict, {
-      stepId: step.id,
-      decide,
-      valid,
-      context: this.#inputs(step),
-    });
-    this.recordInference({
-      stepId: step.id,
-      hook: 'decision',
-      source: choice.source,
-      reason: choice.reason,
-      choice: { branch: choice.branch, valid },
-    });
-    const via = choice.source === 'fallback' ? 'rule' : choice.source;
-    return { status: 'succeeded', output: { branch: choice.branch }, via: `decision:${via}` };
   }
 
   /** An AUTONOMOUS agent asked for a revision: in CREATIVE mode, revise before anything else starts. */
@@ -367,7 +301,8 @@ export class Execution implements StepHost {
         outputs,
         trigger,
       });
-      if (outcome.revised !== undefined && !this.#stopping()) {
+      const applied = outcome.revised !== undefined && !this.#stopping();
+      if (applied && outcome.revised !== undefined) {
         this.#adaptations += 1;
         this.#workflow = outcome.revised;
         if (this.#owned()) {
@@ -381,11 +316,11 @@ export class Execution implements StepHost {
         source: outcome.source,
         reason: outcome.reason,
         choice: {
-          action: outcome.revised === undefined ? 'keep' : 'replace',
+          action: applied ? 'replace' : 'keep',
           steps: outcome.revised?.steps.map((s) => s.id),
         },
       });
-      return outcome.revised !== undefined;
+      return applied;
     };
     const next = (this.#adaptation ?? Promise.resolve()).then(run, run);
     const gate = next.then(
@@ -489,39 +424,4 @@ export class Execution implements StepHost {
     }
     return buildResult(this.store, this.runId, this.#workflow, this.#revision, this.#records, status, error);
   }
-}
-
-/** A result from records (used at the end of a run and for runs that finished before). */
-export function buildResult(
-  store: ProgressStore,
-  runId: string,
-  workflow: Workflow,
-  revision: number,
-  records: ReadonlyMap<string, StepRecord>,
-  status: WorkflowResult['status'],
-  error: StoredError | undefined,
-): WorkflowResult {
-  const outputs: Record<string, unknown> = {};
-  for (const [name, ref] of Object.entries(workflow.outputs)) {
-    const { stepId, path } = parseReference(ref.from);
-    const r = records.get(stepId);
-    if (r?.status === 'succeeded') {
-      const value = valueAtPath(r.output, path);
-      if (value !== undefined) outputs[name] = value;
-    }
-  }
-  const ids = new Set(workflow.steps.map((s) => s.id));
-  const steps: Record<string, StepRecord> = {};
-  for (const [id, r] of records) if (ids.has(id)) steps[id] = r;
-  return {
-    runId,
-    status,
-    workflow,
-    revision,
-    outputs,
-    steps,
-    events: store.events(runId),
-    inferences: store.inferences(runId),
-    ...(error === undefined ? {} : { error }),
-  };
 }

@@ -23,7 +23,6 @@ export {
   WorkflowSchemaError,
   WorkflowValidationError,
 } from './errors.ts';
-export type { WorkflowResult } from './execution.ts';
 export {
   type AdaptationAnswer,
   type AdaptationOutcome,
@@ -90,6 +89,7 @@ export {
   createAgentRegistry,
   type RegisteredAgent,
 } from './registry.ts';
+export type { WorkflowResult } from './result.ts';
 export { realScheduler, type Scheduler } from './scheduler.ts';
 export {
   type Condition,

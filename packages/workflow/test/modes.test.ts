@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type AgentRegistry, IntelligenceLevel, WorkflowEngine, type WorkflowMode } from '../src/index.ts';
-import { sampleRegistry } from './helpers/agents.ts';
+import { sampleRegistry, waitFor } from './helpers/agents.ts';
 import { type LlmHarness, llmHarness, MODELS, promptText } from './helpers/llm.ts';
 
 let h: LlmHarness;
@@ -145,5 +145,62 @@ describe('execution modes on an injected failure', () => {
     const prompt = promptText(h.server.requestsFor(MODELS.adaptation)[0]);
     expect(prompt).toContain('Step q failed: [ORRERY_WORKFLOW_STEP_FAILED]');
     expect(prompt).toContain('- estimate (BASIC)');
+  });
+
+  it('a revised workflow survives a restart: the new engine resumes the revision', async () => {
+    let hang = true;
+    let estimates = 0;
+    const reg = sampleRegistry()
+      .register('quote', {
+        description: 'Live quote',
+        inputs: z.object({ symbol: z.string() }),
+        output: z.object({ price: z.number() }),
+        run: () => {
+          throw new Error('exchange down');
+        },
+      })
+      .register('estimate', {
+        description: 'Estimated price (hangs in the first engine)',
+        inputs: z.object({ symbol: z.string() }),
+        output: z.object({ price: z.number() }),
+        run: () => {
+          estimates += 1;
+          return hang ? new Promise<never>(() => {}) : { price: 98 };
+        },
+      });
+    h.server.script(MODELS.adaptation, [
+      {
+        json: {
+          action: 'replace',
+          steps: [
+            { id: 'est', agent: 'estimate', inputs: { symbol: { value: 'BTC' } } },
+            { id: 'r2', agent: 'report', inputs: { title: { value: 'est' }, value: { from: 'est.price' } } },
+          ],
+          outputs: { text: { from: 'r2.text' } },
+        },
+      },
+    ]);
+    const dbPath = `${h.dir}/revised.db`;
+    const first = new WorkflowEngine({
+      registry: reg,
+      dbPath,
+      gateway: h.gateway,
+      mode: 'CREATIVE',
+      clock: h.clock,
+    });
+    void first.run(workflow, { runId: 'revised' });
+    await waitFor(() => estimates === 1, 'the revised step to start');
+
+    hang = false;
+    const second = new WorkflowEngine({ registry: reg, dbPath, mode: 'STRICT', clock: h.clock });
+    const result = await second.resume('revised');
+    expect(result.status).toBe('succeeded');
+    expect(result.revision).toBe(1);
+    expect(result.outputs).toEqual({ text: 'est: 98' });
+    expect(result.steps.q).toMatchObject({ status: 'failed', via: 'adapted', attempts: 1 });
+    expect(result.steps.est?.attempts).toBe(2);
+    expect(h.server.requestsFor(MODELS.adaptation)).toHaveLength(1);
+    await first.close();
+    await second.close();
   });
 });
