@@ -1,5 +1,5 @@
 import { PLANET_KINDS } from '@orrery/agents';
-import { NatsBus } from '@orrery/bus';
+import { BusError, NatsBus } from '@orrery/bus';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
@@ -51,6 +51,15 @@ export function registerPlanetCommand(program: Command, io: CliIO): void {
           prefix: flags.prefix,
           name: `orrery-planet-${name}`,
           onError: (e) => io.err(`orrery planet ${name}: ${e.code}: ${e.message}`),
+        }).catch((err: unknown) => {
+          if (!(err instanceof BusError)) throw err;
+          throw new RunnerError(
+            RunnerErrorCode.USAGE,
+            `--nats ${flags.nats} --prefix ${flags.prefix}: ${err.message}`,
+            {
+              cause: err,
+            },
+          );
         });
         const service = servePlanet({
           bus,

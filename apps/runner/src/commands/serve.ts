@@ -79,6 +79,16 @@ export function registerServeCommand(program: Command, io: CliIO): void {
           bodyLimitBytes: flags.bodyLimit,
           log: io.err,
           logLevel: flags.logLevel,
+        }).catch((err: unknown) => {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+            throw new RunnerError(
+              RunnerErrorCode.USAGE,
+              `cannot listen on ${flags.host}:${flags.port} (${code}); choose another --host or --port`,
+              { cause: err },
+            );
+          }
+          throw err;
         });
         io.out(
           `orrery serve: listening on ${server.url} (${token === undefined ? 'no token: loopback only' : `bearer token from ${flags.tokenEnv}`}); config ${loaded.source}`,
