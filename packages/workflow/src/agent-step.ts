@@ -61,9 +61,18 @@ export interface StepHost {
 
 /** How a step ended, before its `onError` policy is applied. */
 export type StepOutcome =
-  | { status: 'succeeded'; output: unknown; via: string }
+  | {
+      status: 'succeeded';
+      output: unknown;
+      via: string;
+      /** The agent and input hash the output should be remembered under (recovery's cached value). */
+      remember?: { agent: string; inputHash: string };
+    }
   | { status: 'failed'; error: StepError }
   | { status: 'cancelled'; error: StepError };
+
+/** The reason a step's timer is disarmed with (a constant: no DOMException per step). */
+const FINISHED = Symbol('step finished');
 
 type Attempt =
   | { ok: true; output: unknown; mapped: boolean }
@@ -96,7 +105,7 @@ export async function runAgentStep(
   let last: StepError | undefined;
   for (let i = 0; i <= step.retries; i++) {
     const r = await attempt(host, step, record, agent, input, agent.output);
-    if (r.ok) return succeeded(host, agent, input, r, 'agent');
+    if (r.ok) return succeeded(agent, input, r, 'agent');
     if (r.cancelled) return { status: 'cancelled', error: r.error };
     last = r.error;
   }
@@ -164,7 +173,7 @@ async function recover(
           return cancelled(step, host);
         }
         const r = await attempt(host, step, record, agent, input, agent.output);
-        if (r.ok) return succeeded(host, agent, input, r, 'retry');
+        if (r.ok) return succeeded(agent, input, r, 'retry');
         if (r.cancelled) return { status: 'cancelled', error: r.error };
         error = r.error;
         break;
@@ -175,7 +184,7 @@ async function recover(
         const altInput = alt.inputs.parse(rawInput);
         // The alternative must give what the original promised: later steps read it by that schema.
         const r = await attempt(host, step, record, alt, altInput, agent.output);
-        if (r.ok) return succeeded(host, alt, altInput, r, `alternative:${alt.name}`);
+        if (r.ok) return succeeded(alt, altInput, r, `alternative:${alt.name}`);
         if (r.cancelled) return { status: 'cancelled', error: r.error };
         error = r.error;
         break;
@@ -204,10 +213,10 @@ async function attempt(
   const ctrl = new AbortController();
   const onRunAbort = () => ctrl.abort(host.signal.reason);
   host.signal.addEventListener('abort', onRunAbort, { once: true });
-  const timer = new AbortController();
   const timeoutMs = step.timeoutMs ?? host.defaultTimeoutMs;
+  const timer = timeoutMs === undefined ? undefined : new AbortController();
   let timedOut = false;
-  if (timeoutMs !== undefined) {
+  if (timer !== undefined && timeoutMs !== undefined) {
     host.scheduler.sleep(timeoutMs, timer.signal).then(
       () => {
         timedOut = true;
@@ -234,7 +243,7 @@ async function attempt(
     if (host.signal.aborted) return { ok: false, cancelled: true, error: cancelledError(step, host) };
     return { ok: false, cancelled: false, error: new StepFailedError(step.id, agent.name, err) };
   } finally {
-    timer.abort();
+    timer?.abort(FINISHED);
     host.signal.removeEventListener('abort', onRunAbort);
   }
   return checkOutput(host, step, agent, raw, outputSchema);
@@ -353,14 +362,17 @@ function context(
 }
 
 function succeeded(
-  host: StepHost,
   agent: RegisteredAgent,
   input: unknown,
   r: Extract<Attempt, { ok: true }>,
   via: string,
 ): StepOutcome {
-  host.store.cacheOutput(agent.name, hashOf(input), r.output, host.clock.now());
-  return { status: 'succeeded', output: r.output, via: r.mapped ? `${via}+mapped` : via };
+  return {
+    status: 'succeeded',
+    output: r.output,
+    via: r.mapped ? `${via}+mapped` : via,
+    remember: { agent: agent.name, inputHash: hashOf(input) },
+  };
 }
 
 function cancelled(step: Step, host: StepHost): StepOutcome {

@@ -31,7 +31,7 @@ export interface WorkflowEngineOptions {
   concurrency?: number;
   /** Inference hook settings (tasks, caching, bounds). */
   inference?: Partial<InferenceSettings>;
-  /** Called after each event is persisted (step start/end, run start/resume/end, revision). */
+  /** Called after each event is persisted (step start/end, run start/resume/end, revision); its errors are ignored. */
   onEvent?: (event: StepEvent) => void;
 }
 
@@ -237,7 +237,11 @@ export class WorkflowEngine {
   }
 
   #emit(event: StepEvent): void {
-    this.#options.onEvent?.(event);
+    try {
+      this.#options.onEvent?.(event);
+    } catch {
+      // A listener's failure is its own.
+    }
   }
 
   #clock(): Clock {

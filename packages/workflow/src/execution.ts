@@ -97,7 +97,9 @@ export class Execution implements StepHost {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
-        if (!this.#stopping() && this.#adaptation === undefined) this.#startReady();
+        // Every start made now (records, events, first attempts) commits in one transaction, before any
+        // agent runs: agents are called from a microtask.
+        if (!this.#stopping() && this.#adaptation === undefined) this.store.batch(() => this.#startReady());
         const waits: Promise<unknown>[] = [...this.#inflight.values()];
         if (this.#adaptation !== undefined) waits.push(this.#adaptation);
         if (waits.length === 0) break;
@@ -185,7 +187,11 @@ export class Execution implements StepHost {
         ? await runAgentStep(this, step, record, this.#inputs(step))
         : await runDecisionStep(this, step, this.#lookup, this.#inputs(step));
     if (outcome.status === 'succeeded') {
-      this.#end(step, { ...record, status: 'succeeded', output: outcome.output, via: outcome.via });
+      this.#end(
+        step,
+        { ...record, status: 'succeeded', output: outcome.output, via: outcome.via },
+        outcome.remember,
+      );
       this.#afterSuccess(step);
       return;
     }
@@ -370,12 +376,17 @@ export class Execution implements StepHost {
     for (const [id, n] of attempts) this.#previousAttempts.set(id, n);
   }
 
-  #end(step: Step, record: StepRecord): void {
+  /** Records a step's end: its record, the end event and (for an agent's output) the output cache, in one transaction. */
+  #end(step: Step, record: StepRecord, remember?: { agent: string; inputHash: string }): void {
     const done: StepRecord = { ...record, endedAt: this.clock.now() };
     this.#records.set(step.id, done);
     if (!this.#owned()) return;
-    this.store.saveStep(this.runId, done);
-    this.#event({ stepId: step.id, kind: 'end', status: done.status });
+    this.store.batch(() => {
+      this.store.saveStep(this.runId, done);
+      if (remember !== undefined)
+        this.store.cacheOutput(remember.agent, remember.inputHash, done.output, done.endedAt ?? 0);
+      this.#event({ stepId: step.id, kind: 'end', status: done.status });
+    });
   }
 
   #fail(error: StoredError): void {
@@ -386,7 +397,16 @@ export class Execution implements StepHost {
 
   #event(e: Omit<StepEvent, 'seq' | 'at'>): void {
     const event = this.store.addEvent(this.runId, { ...e, at: this.clock.now() });
-    this.#deps.onEvent?.(event);
+    const listener = this.#deps.onEvent;
+    if (listener === undefined) return;
+    // After the write commits, and a listener's failure is its own: it must not undo or stop the run.
+    queueMicrotask(() => {
+      try {
+        listener(event);
+      } catch {
+        // ignored by design
+      }
+    });
   }
 
   /** False once another engine has claimed the run (this one was presumed dead): stop writing. */

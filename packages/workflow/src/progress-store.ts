@@ -325,6 +325,12 @@ export class ProgressStore {
     return row === undefined ? undefined : JSON.parse(row.mapping);
   }
 
+  /** Runs `fn` (synchronous, no awaits) in one transaction: one commit for several writes. Nests. */
+  batch<T>(fn: () => T): T {
+    if (this.#db.inTransaction) return fn();
+    return this.#db.transaction(fn)();
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }
