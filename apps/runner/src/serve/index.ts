@@ -1,0 +1,20 @@
+// The public face of `orrery serve` and of planets as services (re-exported by the runner's index).
+export {
+  createServeApp,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_MAX_CONCURRENT,
+  type ServeAppOptions,
+  type ServeLogLevel,
+} from './app.ts';
+export { assertBindAllowed, isLoopbackHost, MIN_TOKEN_LENGTH } from './bind-policy.ts';
+export { type AnalyzeBody, analyzeBodySchema, MAX_BARS } from './bodies/analyze.ts';
+export { type OpenChainBody, openChainBodySchema } from './bodies/chain.ts';
+export { type ExecuteBody, executeBodySchema } from './bodies/execute.ts';
+export { barSchema, snapshotSchema } from './bodies/snapshot.ts';
+export { BUDGET_RETRY_AFTER_S, type LlmFailureStatus, llmFailureStatus } from './llm-status.ts';
+export { builtinPlanetCatalog, isPlanetKind, type PlanetCatalog } from './planet-catalog.ts';
+export { type PlanetAnalysis, planetAnalysisSchema, planetReportSchema } from './planet-report.ts';
+export { type PlanetService, type PlanetServiceOptions, PlanetTopic, servePlanet } from './planet-service.ts';
+export { type BodyIssue, type ProblemBody, ServeErrorCode } from './problem.ts';
+export { type RemotePlanetOptions, remotePlanet } from './remote-planet.ts';
+export { type RunningServer, type StartServeOptions, startServe } from './start.ts';
