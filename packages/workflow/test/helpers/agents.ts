@@ -51,13 +51,16 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** Waits until `check` holds, polling on the event loop (no fixed sleeps as synchronisation). */
-export async function waitFor(check: () => boolean, what: string, maxTurns = 20_000): Promise<void> {
-  for (let i = 0; i < maxTurns; i++) {
-    if (check()) return;
+/**
+ * Waits until `check` holds, polling on the event loop (a condition, not a fixed sleep). Gives up after
+ * `timeoutMs` of wall time (generous: loopback HTTP on a loaded machine can be slow).
+ */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** An agent definition whose output is `{ v: number }`, driven by a function. */
