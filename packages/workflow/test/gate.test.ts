@@ -130,6 +130,58 @@ describe('the should-use-LLM gate', () => {
     ).toEqual({ use: 'llm' });
   });
 
+  it('budget exhausted: mapping, decision and adaptation each take their fallback, with no request', async () => {
+    h = await llmHarness({
+      budget: { maxCallsPerHour: 0, maxTokensPerHour: 1_000, reserveCalls: 0, reserveTokens: 0 },
+    });
+    const registry = sampleRegistry()
+      .register('vendor', {
+        description: 'renames its fields',
+        inputs: z.object({}),
+        output: z.object({ price: z.number() }),
+        intelligence: IntelligenceLevel.AUTONOMOUS,
+        run: () => ({ PRICE: 3 }) as unknown as { price: number },
+      })
+      .register('broken', {
+        description: 'fails',
+        inputs: z.object({}),
+        output: z.object({ v: z.number() }),
+        run: () => {
+          throw new Error('broken');
+        },
+      });
+    const engine = new WorkflowEngine({
+      registry,
+      dbPath: `${h.dir}/runs.db`,
+      gateway: h.gateway,
+      mode: 'CREATIVE',
+      clock: h.clock,
+    });
+    const result = await engine.run({
+      id: 'x',
+      steps: [
+        { id: 'v', agent: 'vendor' },
+        {
+          id: 'd',
+          decide: { question: 'q', branches: [{ name: 'a' }, { name: 'b' }], default: 'b' },
+          dependsOn: ['v'],
+        },
+        { id: 'x', agent: 'broken', dependsOn: ['d'] },
+      ],
+    });
+    await engine.close();
+    expect(result.steps.v).toMatchObject({ status: 'succeeded', output: { price: 3 } });
+    expect(result.steps.d?.output).toEqual({ branch: 'b' });
+    expect(result.status).toBe('failed');
+    expect(result.inferences.map((i) => [i.hook, i.source, i.reason])).toEqual([
+      ['mapping', 'fallback', 'budget'],
+      ['decision', 'fallback', 'budget'],
+      ['recovery', 'fallback', 'intelligence'],
+      ['adaptation', 'fallback', 'budget'],
+    ]);
+    expect(h.server.requests).toHaveLength(0);
+  });
+
   it('says no before looking at the provider: no gateway, mode, intelligence, unroutable task', async () => {
     h = await llmHarness();
     const base = {
