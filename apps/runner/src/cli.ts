@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
 import type { CliIO } from './commands/io.ts';
 import { registerPaperCommand } from './commands/paper.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { RunnerError } from './errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -12,6 +13,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 /** Each command module registers itself here. */
 const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerPaperCommand,
+  registerRunCommand,
   registerConfigCommands,
 ];
 

@@ -62,10 +62,11 @@ function utc(
 }
 
 /**
- * Formats epoch ms as `YYYY-MM-DD HH:MM` (UTC), or as `YYYY-MM-DD` when `dateOnly` allows it (midnight).
+ * Formats epoch ms as `YYYY-MM-DD HH:MM` (UTC; `HH:MM:SS` when the seconds are not 0), or as
+ * `YYYY-MM-DD` when `dateOnly` allows it (midnight).
  */
 export function formatTime(ms: number, dateOnly = true): string {
   const iso = new Date(ms).toISOString();
   if (dateOnly && iso.endsWith('T00:00:00.000Z')) return iso.slice(0, 10);
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, iso.slice(17, 19) === '00' ? 16 : 19)}`;
 }

@@ -17,6 +17,13 @@ export interface LoopOptions<R extends CycleLike> {
    * portfolio they were shown, not traded. Undefined for a fresh run.
    */
   readonly resumeAfter?: number | undefined;
+  /**
+   * Steps at or before this time that were never traded (history fetched to warm the indicators before a
+   * live run started) are replayed to `strategy.warm` with `initialView`, not traded.
+   */
+  readonly warmUntil?: number | undefined;
+  /** The account before any trade, shown to warm-up steps that have no stored portfolio. */
+  readonly initialView?: PortfolioSnapshot | undefined;
   /** Position changes smaller than this fraction of equity are not traded. */
   readonly minTradeFraction: number;
   /** Stops the loop after the step in progress has been committed. */
@@ -63,9 +70,14 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
   let lastTime = o.resumeAfter;
   for await (const step of o.steps) {
     if (o.signal?.aborted) return { committed, warmed, lastTime, aborted: true };
-    if (o.resumeAfter !== undefined && step.time <= o.resumeAfter) {
+    const warmEnd = Math.max(
+      o.resumeAfter ?? Number.NEGATIVE_INFINITY,
+      o.warmUntil ?? Number.NEGATIVE_INFINITY,
+    );
+    if (step.time <= warmEnd) {
       for (const { symbol, bar } of step.bars) {
-        const portfolio = shown.get(`${symbol}@${bar.time}`) as PortfolioSnapshot | undefined;
+        const portfolio =
+          (shown.get(`${symbol}@${bar.time}`) as PortfolioSnapshot | undefined) ?? o.initialView;
         if (portfolio) await o.strategy.warm?.({ symbol, bar, portfolio });
       }
       warmed++;
@@ -97,7 +109,8 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
     lastTime = step.time;
     o.onStep?.({ time: step.time, warm: false, records, cycles, equity });
   }
-  return { committed, warmed, lastTime, aborted: false };
+  // The steps may end because the same signal stopped their source (a live feed): that is a stop too.
+  return { committed, warmed, lastTime, aborted: o.signal?.aborted === true };
 }
 
 function portfolioIndex(cycles: readonly StoredCycle[]): Map<string, unknown> {

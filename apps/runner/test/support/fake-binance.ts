@@ -10,6 +10,8 @@ export type Kline = [number, string, string, string, string, string];
 export interface FakeBinance {
   readonly url: string;
   klines: Kline[];
+  /** When set, answers klines from this instead of `klines` (e.g. candles following the wall clock). */
+  generate: ((startTime: number, limit: number) => Kline[]) | undefined;
   /** Query strings of every klines request received. */
   readonly requests: URLSearchParams[];
   /** Answer the next klines request with this HTTP status instead. */
@@ -57,6 +59,7 @@ const exchangeInfo = {
 export async function startFakeBinance(): Promise<FakeBinance> {
   const state = {
     klines: [] as Kline[],
+    generate: undefined as ((startTime: number, limit: number) => Kline[]) | undefined,
     requests: [] as URLSearchParams[],
     failNext: undefined as number | undefined,
   };
@@ -77,7 +80,10 @@ export async function startFakeBinance(): Promise<FakeBinance> {
       }
       const start = Number(url.searchParams.get('startTime') ?? 0);
       const limit = Number(url.searchParams.get('limit') ?? 500);
-      res.end(JSON.stringify(state.klines.filter((k) => k[0] >= start).slice(0, limit)));
+      const rows = state.generate
+        ? state.generate(start, limit)
+        : state.klines.filter((k) => k[0] >= start).slice(0, limit);
+      res.end(JSON.stringify(rows));
       return;
     }
     res.statusCode = 404;

@@ -42,6 +42,27 @@ export function orrery(cwd: string, args: readonly string[], timeoutMs = 240_000
   });
 }
 
+/**
+ * Runs `orrery <args>` to completion without blocking this process (needed when the test itself serves
+ * the child, e.g. a loopback exchange).
+ */
+export async function orreryAsync(
+  cwd: string,
+  args: readonly string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = startOrrery(cwd, args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { status, stdout, stderr };
+}
+
 /** Starts `orrery <args>` in `cwd` without waiting. */
 export function startOrrery(cwd: string, args: readonly string[]) {
   return spawn(process.execPath, [ORRERY_BIN, ...args], {

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { RunnerError, RunnerErrorCode } from '../errors.ts';
+import { runLive } from '../session/live-run.ts';
+import type { CliIO } from './io.ts';
+
+interface RunFlags {
+  exchange?: string;
+  symbol?: string;
+  timeframe?: string;
+  apiUrl?: string;
+  config?: string;
+  runId?: string;
+  resume?: boolean;
+  report?: string;
+  maxBars?: string;
+  memory: boolean;
+}
+
+/** Registers `orrery run`: the loop on a live public feed, executed by the paper broker. */
+export function registerRunCommand(program: Command, io: CliIO): void {
+  program
+    .command('run')
+    .description(
+      'the trading loop on a live feed (public OHLCV through ccxt, no API key), executed by the paper broker: no order leaves this process',
+    )
+    .option('--exchange <id>', 'ccxt exchange id (default: run.live.exchange, binance)')
+    .option('--symbol <symbol>', 'market symbol, e.g. BTC/USDT (default: run.live.symbol)')
+    .option('--timeframe <tf>', 'bar interval: 1m, 1h, 1d… (default: run.live.timeframe)')
+    .option('--api-url <url>', "replace the exchange's public REST base URL (a proxy or mirror)")
+    .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
+    .option('--run-id <id>', 'name of the run in the ledger (default: live-<timestamp>)')
+    .option('--resume', 'continue --run-id (or the latest unfinished run)')
+    .option('--report <path>', 'where to write the HTML report when the run stops')
+    .option('--max-bars <n>', 'stop after this many traded bars (default: run until interrupted)')
+    .option('--no-memory', 'run without episodic memory (and without its Chroma server)')
+    .action(async (flags: RunFlags) => {
+      const maxBars = flags.maxBars === undefined ? undefined : Number(flags.maxBars);
+      if (maxBars !== undefined && !(Number.isInteger(maxBars) && maxBars > 0))
+        throw new RunnerError(
+          RunnerErrorCode.USAGE,
+          `--max-bars must be a positive integer, got '${flags.maxBars}'`,
+        );
+      const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
+      await runLive(
+        {
+          loaded: flags.memory ? loaded : { ...loaded, config: { ...loaded.config, memory: false } },
+          exchange: flags.exchange,
+          symbol: flags.symbol,
+          timeframe: flags.timeframe,
+          apiUrl: flags.apiUrl,
+          runId: flags.runId,
+          resume: flags.resume,
+          reportPath: flags.report,
+          maxBars,
+        },
+        io,
+      );
+    });
+}

@@ -1,0 +1,97 @@
+import type { CycleRecord, SolarSystemConfig } from '@orrery/agents';
+import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
+import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
+import type { CliIO } from '../commands/io.ts';
+import { forRun, type LoadedConfig } from '../config/load.ts';
+import { formatTime } from '../feeds/parse-time.ts';
+import type { Step } from '../loop/steps.ts';
+import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
+import { createLogSink } from './log-sink.ts';
+import { openSystem } from './open-system.ts';
+
+/** What {@link driveLoop} needs: a run opened in the ledger, its broker and its bars. */
+export interface DriveOptions {
+  readonly loaded: LoadedConfig;
+  readonly agents: SolarSystemConfig;
+  readonly ledger: Ledger;
+  readonly runId: string;
+  readonly broker: PaperBroker;
+  readonly steps: Iterable<Step> | AsyncIterable<Step>;
+  readonly resumeAfter: number | undefined;
+  readonly warmUntil?: number | undefined;
+  readonly initialView?: PortfolioSnapshot | undefined;
+  readonly io: CliIO;
+  /** Called after every step (progress display). */
+  readonly onStep?: (info: StepInfo<CycleRecord>) => void;
+}
+
+/** How the loop ended, and what the report needs to say about it. */
+export interface DriveResult extends LoopResult {
+  /** Lines for the report (no LLM, resumed…). */
+  readonly notes: string[];
+  /** Gateway cache hits since the run was created. */
+  readonly cacheHits: number;
+}
+
+/**
+ * Opens the whole hierarchy for the run (memory under the run's id), says once when no LLM is
+ * reachable, runs the trading loop, writes outcomes back to memory as they come due (market time), and
+ * closes everything, also on failure.
+ */
+export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
+  const { io, ledger, runId } = o;
+  const log = createLogSink((line) => io.err(line));
+  const loaded = { ...o.loaded, config: forRun(o.loaded.config, runId) };
+  const system = await openSystem({ loaded, agents: o.agents, log });
+  const notes: string[] = [];
+  if (system.noLlmReason) {
+    const note = `${system.noLlmReason}: the sun cannot think; running on planet consensus`;
+    io.err(note);
+    notes.push(note);
+  }
+  if (o.resumeAfter !== undefined) notes.push(`resumed after ${formatTime(o.resumeAfter, false)}`);
+
+  const closes = new Map<string, number>();
+  const observe = (c: StoredCycle) => {
+    const close = closes.get(`${c.symbol}@${c.time}`);
+    if (close !== undefined) system.outcomes?.observe(c, close);
+  };
+  const remember = (step: Step) => {
+    for (const { symbol, bar } of step.bars) closes.set(`${symbol}@${bar.time}`, bar.close);
+  };
+  const pending = o.resumeAfter === undefined ? [] : ledger.cycles(runId);
+  async function* watched(): AsyncGenerator<Step> {
+    for await (const step of o.steps) {
+      remember(step);
+      yield step;
+    }
+  }
+  try {
+    const result = await runTradingLoop({
+      runId,
+      ledger,
+      broker: o.broker,
+      strategy: system.strategy,
+      steps: watched(),
+      resumeAfter: o.resumeAfter,
+      warmUntil: o.warmUntil,
+      initialView: o.initialView,
+      minTradeFraction: o.agents.risk.minTradeFraction,
+      signal: io.signal,
+      onStep: (info) => {
+        o.onStep?.(info);
+        if (info.warm || !system.outcomes) return;
+        // Episodes recorded before a resume get their outcomes too, once their bars have been seen again.
+        while (pending.length > 0 && closes.has(`${pending[0]!.symbol}@${pending[0]!.time}`))
+          observe(pending.shift()!);
+        for (const c of info.cycles) observe(c);
+        system.outcomes.flush(info.time);
+      },
+    });
+    if (!result.aborted) ledger.finishRun(runId, 'completed');
+    if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
+    return { ...result, notes, cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt) };
+  } finally {
+    await system.close();
+  }
+}

@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { systemClock } from '@orrery/core';
+import { Ledger } from '../broker/ledger-db.ts';
+import { PaperBroker } from '../broker/paper-broker.ts';
+import type { CliIO } from '../commands/io.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import type { Bar } from '../feeds/bar.ts';
+import { createCcxtSource, LiveFeed, timeframeMs } from '../feeds/live-ccxt.ts';
+import { formatTime } from '../feeds/parse-time.ts';
+import type { Step } from '../loop/steps.ts';
+import { driveLoop } from './drive-loop.ts';
+import { finishRun } from './finish-run.ts';
+import { agentsConfig, openPaperRun } from './paper-run.ts';
+import type { RunOutcome } from './run-outcome.ts';
+
+/** `orrery run`'s options, after the command line and the config are combined. */
+export interface LiveOptions {
+  readonly loaded: LoadedConfig;
+  readonly exchange?: string | undefined;
+  readonly symbol?: string | undefined;
+  readonly timeframe?: string | undefined;
+  /** Replaces the exchange's public REST base URL (binance: `…/api/v3`), e.g. a proxy. */
+  readonly apiUrl?: string | undefined;
+  readonly runId?: string | undefined;
+  readonly resume?: boolean | undefined;
+  readonly reportPath?: string | undefined;
+  /** Stop after this many traded (not warm-up) bars. Default: until interrupted. */
+  readonly maxBars?: number | undefined;
+}
+
+/**
+ * The trading loop on a live feed: public OHLCV polled through ccxt (no API key), each closed bar through
+ * the whole hierarchy, every decision executed by the same {@link PaperBroker} as `orrery paper` — the
+ * ccxt exchange object is created without credentials and only its `fetchOHLCV` is reachable, so no
+ * order can leave this process. Bars that closed before the run started warm the indicators and are not
+ * traded. Interrupt (Ctrl-C) to stop after the bar in progress; `--resume` continues the run.
+ */
+export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: string; outcome: RunOutcome }> {
+  const { config } = o.loaded;
+  const live = {
+    ...config.run.live,
+    ...(o.exchange ? { exchange: o.exchange } : {}),
+    ...(o.symbol ? { symbol: o.symbol } : {}),
+    ...(o.timeframe ? { timeframe: o.timeframe } : {}),
+  };
+  const tf = timeframeMs(live.timeframe);
+  const source = await createCcxtSource({
+    exchange: live.exchange,
+    ...(o.apiUrl ? { apiUrls: { public: o.apiUrl } } : {}),
+  });
+
+  mkdirSync(dirname(config.run.ledgerPath), { recursive: true });
+  const ledger = Ledger.open(config.run.ledgerPath);
+  try {
+    const meta = { live: { exchange: live.exchange, symbol: live.symbol, timeframe: live.timeframe } };
+    const { runId, settings, resumeAfter } = openPaperRun(ledger, o, config.broker, meta, 'live');
+    const run = ledger.getRun(runId)!;
+    const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
+    // Bars that closed before the run was created are history: they warm the agents, they are not traded.
+    const warmUntil = run.createdAt - tf;
+    const feed = new LiveFeed({
+      source,
+      symbol: live.symbol,
+      timeframe: live.timeframe,
+      clock: systemClock,
+      since: run.createdAt - (live.warmupBars + 1) * tf,
+      ...(live.pollMs === undefined ? {} : { pollMs: live.pollMs }),
+      onNetworkError: (err) => io.err(`live feed: ${err.message}; polling again`),
+    });
+    io.err(
+      `live ${live.exchange} ${live.symbol} ${live.timeframe}: paper broker only (no API key, no order leaves this process)`,
+    );
+
+    const stopFeed = new AbortController();
+    io.signal.addEventListener('abort', () => stopFeed.abort(), { once: true });
+    const traded: Bar[] = [];
+    async function* steps(): AsyncGenerator<Step> {
+      for await (const bar of feed.bars(stopFeed.signal)) {
+        if (bar.time > warmUntil) traded.push(bar);
+        yield { time: bar.time, bars: [{ symbol: live.symbol, bar }] };
+        if (o.maxBars !== undefined && traded.filter((b) => b.time > (resumeAfter ?? -1)).length >= o.maxBars)
+          return;
+      }
+    }
+
+    const drive = await driveLoop({
+      loaded: o.loaded,
+      agents: agentsConfig(o.loaded, (365.25 * 86_400_000) / tf),
+      ledger,
+      runId,
+      broker,
+      steps: steps(),
+      resumeAfter,
+      warmUntil,
+      initialView: { equity: settings.initialCash, cash: settings.initialCash, positions: {} },
+      io,
+      onStep: ({ time, warm, records, equity }) => {
+        if (warm) return;
+        for (const r of records)
+          io.err(
+            `${formatTime(time, false)} ${r.symbol} · ${r.mode} · ${r.decision.action} ${r.decision.targetFraction.toFixed(3)} · equity ${equity.toFixed(2)}`,
+          );
+      },
+    });
+    stopFeed.abort();
+    const { outcome } = finishRun({
+      ledger,
+      runId,
+      kind: 'run',
+      bars: traded,
+      symbols: [live.symbol],
+      dataSource: `live ${live.exchange} ${live.timeframe}`,
+      feedReport: feed.report(),
+      notes: drive.notes,
+      cacheHits: drive.cacheHits,
+      reportPath: o.reportPath ?? config.run.reportPath,
+      stopped: drive.aborted,
+      io,
+    });
+    return { runId, outcome };
+  } finally {
+    ledger.close();
+  }
+}
