@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../src/broker/ledger-db.ts';
+import type { CliIO } from '../src/commands/io.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { runPaper } from '../src/session/paper-run.ts';
+
+/**
+ * One JSON answer that satisfies every schema the agents ask for (planet, sun turn, critic, sentiment):
+ * their zod objects ignore the keys they do not know, so the test does not depend on prompt wording.
+ */
+const ANSWER = {
+  plan: ['read the moons'],
+  signal: 0.6,
+  confidence: 0.7,
+  reasons: ['loopback model'],
+  type: 'decision',
+  action: 'buy',
+  targetFraction: 0.15,
+  rationale: 'loopback sun',
+  verdict: 'approve',
+  scale: 1,
+  summary: 'nothing',
+  sentiment: 0,
+};
+
+describe('orrery paper with a reachable LLM (loopback OpenAI-compatible server)', () => {
+  const dir = tempDir('orrery-paper-llm-');
+  let llm: LlmServer;
+  beforeAll(async () => {
+    llm = await startLlmServer({ respond: () => ({ json: ANSWER }) });
+  });
+  afterAll(async () => {
+    await llm.close();
+    dir.remove();
+  });
+
+  it('calls the models through the gateway and counts calls, tokens and cost in the summary', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIO = {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      env: { OPENAI_API_KEY: 'sk-loopback', OPENAI_BASE_URL: `${llm.url}/v1` },
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    };
+    const loaded = parseConfig(
+      {
+        memory: false,
+        gateway: { routing: { localBaseUrl: `${llm.url}/v1` } },
+        run: {
+          ledgerPath: join(dir.path, 'l.db'),
+          gatewayDbPath: join(dir.path, 'g.db'),
+          reportPath: join(dir.path, 'r.html'),
+        },
+      },
+      { source: 'test', baseDir: dir.path, env: io.env },
+    );
+    const res = await runPaper(
+      {
+        loaded,
+        data: { source: 'btc' },
+        from: '2020-01-01',
+        to: '2020-06-30',
+        runId: 'llm',
+        progress: false,
+      },
+      io,
+    );
+    expect(err.join('\n')).not.toContain('no reachable LLM');
+    const u = res.outcome.usage;
+    expect(u.cycles).toBe(182);
+    // Every provider request the server saw is a call the run counted, and only those.
+    expect(u.llmCalls).toBe(llm.requests.length);
+    expect(u.llmCalls).toBeGreaterThan(0);
+    expect(llm.requests.every((r) => r.headers.authorization === 'Bearer sk-loopback')).toBe(true);
+    expect(u.tokensIn).toBeGreaterThan(0);
+    expect(u.costUsd).toBeGreaterThan(0);
+    // Most cycles still make no call at all: that is the point.
+    expect(u.modeCounts.MONITOR_ONLY).toBeGreaterThan(u.cycles / 2);
+    expect(u.modeCounts.LIGHT_REASONING! + u.modeCounts.FULL_AGENT!).toBeGreaterThan(0);
+    expect(res.outcome.callsAvoided).toBeGreaterThanOrEqual(u.cyclesWithoutCall);
+    const summary = out.join('\n');
+    expect(summary).toMatch(new RegExp(`LLM calls\\s+${u.llmCalls}\\n`));
+    expect(summary).toContain(`Tokens (in / out)     ${u.tokensIn} / ${u.tokensOut}`);
+
+    const ledger = Ledger.open(join(dir.path, 'l.db'));
+    try {
+      const sources = new Set(
+        ledger.cycles('llm').map((c) => (c.record as { decision: { source: string } }).decision.source),
+      );
+      expect([...sources].some((s) => s !== 'consensus' && s !== 'monitor')).toBe(true);
+    } finally {
+      ledger.close();
+    }
+  }, 300_000);
+});
