@@ -73,6 +73,14 @@ export {
   ProviderCoolingDownError,
 } from './errors.ts';
 export { CHARS_PER_TOKEN, estimateTokens } from './estimate.ts';
+export {
+  DEFAULT_FETCH_TTL_MS,
+  FetchCache,
+  type FetchCacheOptions,
+  type FetchCacheStats,
+  type FetchEntry,
+  type FetchOptions,
+} from './fetch-cache/index.ts';
 export type { Gateway, GatewayMetrics } from './gateway.ts';
 export { parseJsonAnswer, stripJsonFences } from './json-answer.ts';
 export {
