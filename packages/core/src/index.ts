@@ -107,6 +107,28 @@ export {
   type ProviderCall,
   parseRetryAfter,
 } from './providers/index.ts';
+export {
+  BUDGET_STATUS_KEY,
+  canServeKey,
+  createReplayGateway,
+  LLMRecordingMissingError,
+  type NormalisedRequest,
+  normaliseRequest,
+  type RecordedCall,
+  type RecordedError,
+  type RecordedResult,
+  type RecordedRun,
+  type RecordingOptions,
+  RecordingStore,
+  type ReplayGateway,
+  type ReplayOptions,
+  type ReplayReport,
+  type RunRecordings,
+  recordError,
+  recordingGateway,
+  requestHash,
+  reviveError,
+} from './recording/index.ts';
 export type { ChatMessage, LLMRequest, LLMResponse, MaterialFeatures, ModelTarget } from './request.ts';
 export {
   type BudgetReservation,

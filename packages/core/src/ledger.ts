@@ -13,8 +13,8 @@ export type LedgerOutcome =
   /** Answered from the cache; no call. */
   | 'cache_hit';
 
-/** Why a request was refused before any call. */
-export type RefusalReason = 'budget' | 'chain' | 'cooldown' | 'policy' | 'invalid_request';
+/** Why a request was refused before any call (`replay`: a replaying gateway answered a recorded failure, or had no recording). */
+export type RefusalReason = 'budget' | 'chain' | 'cooldown' | 'policy' | 'invalid_request' | 'replay';
 
 /** One row of the ledger. Secrets never reach it. */
 export interface LedgerEntry {

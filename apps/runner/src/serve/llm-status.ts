@@ -79,6 +79,8 @@ export function llmFailureStatus(err: LLMError, now: number): LlmFailureStatus {
       return { status: 502, retryAfterS: undefined, details: {} };
     case LLMErrorCode.CONFIG:
       return { status: 500, retryAfterS: undefined, details: {} };
+    case LLMErrorCode.RECORDING_MISSING:
+      return { status: 503, retryAfterS: undefined, details: {} };
     default: {
       const never: never = err.code;
       return { status: 500, retryAfterS: undefined, details: { unknown: String(never) } };

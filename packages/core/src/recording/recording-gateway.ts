@@ -1,0 +1,169 @@
+import { performance } from 'node:perf_hooks';
+import type { BudgetTracker, BudgetTrackerOptions } from '../budget-tracker.ts';
+import { type Clock, systemClock } from '../clock.ts';
+import type { GatewayConfig } from '../config/schema.ts';
+import { LLMError } from '../errors.ts';
+import type { Gateway, GatewayMetrics } from '../gateway.ts';
+import type { Ledger } from '../ledger.ts';
+import type { LLMRequest, LLMResponse, ModelTarget } from '../request.ts';
+import type { BudgetStatus } from '../rolling-budget.ts';
+import { BUDGET_STATUS_KEY, canServeKey } from './probe-keys.ts';
+import { recordError } from './recorded-error.ts';
+import type { RecordingStore } from './recording-store.ts';
+import { normaliseRequest, requestHash } from './request-hash.ts';
+
+/** Options of {@link recordingGateway}. */
+export interface RecordingOptions {
+  /** Where answers go (typically `RecordingStore.open(<the gateway's dbPath>)`). */
+  store: RecordingStore;
+  /** The run the answers belong to; a resumed run appends after what it already recorded. */
+  runId: string;
+  /** Timestamps of the recordings (default: the system clock). */
+  clock?: Clock | undefined;
+}
+
+/**
+ * Wraps a gateway so that every answer it gives is recorded for a later replay at no cost: each
+ * `execute`/`tryExecute` result (answer, or the typed failure) under the SHA-256 of its normalised
+ * request, in the order the requests were made; and each `canServe`/`budgetStatus` answer, which the
+ * agents' mode choice depends on. Everything else is passed through. Closing it closes the inner
+ * gateway (not the store).
+ */
+export function recordingGateway(inner: Gateway, options: RecordingOptions): Gateway {
+  return new RecordingGateway(inner, options);
+}
+
+class RecordingGateway implements Gateway {
+  readonly #inner: Gateway;
+  readonly #store: RecordingStore;
+  readonly #runId: string;
+  readonly #clock: Clock;
+  #seq: number;
+
+  constructor(inner: Gateway, o: RecordingOptions) {
+    this.#inner = inner;
+    this.#store = o.store;
+    this.#runId = o.runId;
+    this.#clock = o.clock ?? systemClock;
+    o.store.beginRun(o.runId, true, this.#clock.now());
+    this.#seq = o.store.nextSeq(o.runId);
+  }
+
+  get config(): GatewayConfig {
+    return this.#inner.config;
+  }
+
+  get ledger(): Ledger {
+    return this.#inner.ledger;
+  }
+
+  async execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    // The sequence number is taken when the request is made, so identical requests replay in the order
+    // they were asked, whatever order their answers came back in.
+    const seq = this.#seq++;
+    const at = this.#clock.now();
+    const put = (result: Parameters<RecordingStore['putCall']>[2]['result']) =>
+      this.#store.putCall(this.#runId, seq, {
+        hash: requestHash(req),
+        at,
+        task: req.task,
+        agent: req.agent,
+        request: normaliseRequest(req),
+        result,
+      });
+    try {
+      const res = await this.#inner.execute(req);
+      put({
+        ok: true,
+        text: res.text,
+        provider: res.provider,
+        model: res.model,
+        tokensIn: res.tokensIn,
+        tokensOut: res.tokensOut,
+        costUsd: res.costUsd,
+        cached: res.cached,
+        aborted: req.signal?.aborted === true,
+      });
+      return res;
+    } catch (err) {
+      put({ ok: false, error: recordError(err), aborted: req.signal?.aborted === true });
+      throw err;
+    }
+  }
+
+  async tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    const started = performance.now();
+    try {
+      return await this.execute(req);
+    } catch (err) {
+      if (!(err instanceof LLMError)) throw err;
+      return failure(err, performance.now() - started);
+    }
+  }
+
+  canServe(task: string, options: { critical?: boolean } = {}): boolean {
+    const answer = this.#inner.canServe(task, options);
+    this.#store.putProbe(
+      this.#runId,
+      this.#seq++,
+      canServeKey(task, options.critical === true),
+      this.#clock.now(),
+      answer,
+    );
+    return answer;
+  }
+
+  budgetStatus(): BudgetStatus {
+    const status = this.#inner.budgetStatus();
+    this.#store.putProbe(this.#runId, this.#seq++, BUDGET_STATUS_KEY, this.#clock.now(), status);
+    return status;
+  }
+
+  isCoolingDown(provider: string, model: string): boolean {
+    return this.#inner.isCoolingDown(provider, model);
+  }
+
+  cooldownUntil(provider: string, model: string): number | undefined {
+    return this.#inner.cooldownUntil(provider, model);
+  }
+
+  candidatesFor(task: string): ModelTarget[] {
+    return this.#inner.candidatesFor(task);
+  }
+
+  metrics(): GatewayMetrics {
+    return this.#inner.metrics();
+  }
+
+  openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker {
+    return this.#inner.openChain(options);
+  }
+
+  chain(id: string): BudgetTracker | undefined {
+    return this.#inner.chain(id);
+  }
+
+  closeChain(id: string): boolean {
+    return this.#inner.closeChain(id);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+/** The `tryExecute` form of a typed failure (as `LLMGateway.tryExecute` builds it). */
+export function failure<T>(err: LLMError, latencyMs: number): LLMResponse<T> {
+  return {
+    text: '',
+    provider: err.provider ?? '',
+    model: err.model ?? '',
+    latencyMs,
+    tokensIn: 0,
+    tokensOut: 0,
+    costUsd: 0,
+    cached: false,
+    success: false,
+    error: { code: err.code, message: err.message },
+  };
+}

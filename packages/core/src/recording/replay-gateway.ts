@@ -1,0 +1,290 @@
+import { performance } from 'node:perf_hooks';
+import { BudgetTracker, type BudgetTrackerOptions } from '../budget-tracker.ts';
+import { type Clock, systemClock } from '../clock.ts';
+import { parseGatewayConfig } from '../config/parse.ts';
+import type { GatewayConfig } from '../config/schema.ts';
+import { LLMError } from '../errors.ts';
+import type { Gateway, GatewayMetrics } from '../gateway.ts';
+import { parseJsonAnswer } from '../json-answer.ts';
+import { Ledger } from '../ledger.ts';
+import { GatewayCounters } from '../metrics.ts';
+import type { LLMRequest, LLMResponse, ModelTarget } from '../request.ts';
+import type { BudgetStatus } from '../rolling-budget.ts';
+import { openGatewayDb, type SqliteDb } from '../sqlite.ts';
+import { BUDGET_STATUS_KEY, canServeKey } from './probe-keys.ts';
+import { reviveError } from './recorded-error.ts';
+import { failure } from './recording-gateway.ts';
+import { LLMRecordingMissingError } from './recording-missing-error.ts';
+import type { RecordedCall, RecordingStore, RunRecordings } from './recording-store.ts';
+import { requestHash } from './request-hash.ts';
+
+/** Options of {@link createReplayGateway}. */
+export interface ReplayOptions {
+  /** Where the recordings are. */
+  store: RecordingStore;
+  /** The recorded run to answer from. */
+  runId: string;
+  /** Reported as `config` (never used to reach a provider; default: the defaults). */
+  config?: GatewayConfig | undefined;
+  /** Timestamps of the replay's own ledger (default: the system clock). */
+  clock?: Clock | undefined;
+}
+
+/** What a replay served and what it could not. */
+export interface ReplayReport {
+  readonly runId: string;
+  /** Requests answered from a recording (answers and recorded failures). */
+  readonly served: number;
+  /** What those answers cost when they were recorded (the replay itself costs 0). */
+  readonly recordedCostUsd: number;
+  /** Requests with no recording left: each failed with `LLMRecordingMissingError`. */
+  readonly missing: readonly { task: string; agent: string | undefined; hash: string }[];
+  /** `canServe`/`budgetStatus` questions with no recorded answer left (answered "no"/"exhausted"). */
+  readonly probesMissing: number;
+  /** Recorded calls never asked for again. */
+  readonly unused: number;
+}
+
+/** A gateway that answers only from a recorded run; see {@link createReplayGateway}. */
+export interface ReplayGateway extends Gateway {
+  /** What was served so far and what was missing. */
+  replayReport(): ReplayReport;
+}
+
+/**
+ * A gateway that answers from the recordings of run `runId` and nothing else: no provider is configured,
+ * no HTTP client exists, nothing is spent. The n-th request with a given normalised request hash gets
+ * the n-th answer recorded under that hash (the same text, so the same parsed answer; a recorded failure
+ * is thrown again as the same typed error; a call that originally ended after its signal fired waits
+ * for the signal again). `canServe` and `budgetStatus` give the answers recorded in the same order.
+ * Replayed answers are reported as cached and cost 0.
+ *
+ * A request with no recording left fails with {@link LLMRecordingMissingError} (an answer is never
+ * invented); a probe with none left answers "cannot serve" / "budget exhausted". Both are counted in
+ * {@link ReplayGateway.replayReport}.
+ *
+ * @throws LLMRecordingMissingError when nothing was ever recorded under `runId`.
+ */
+export function createReplayGateway(options: ReplayOptions): ReplayGateway {
+  const recordings = options.store.load(options.runId);
+  if (recordings === undefined) {
+    throw new LLMRecordingMissingError(`no LLM recordings for run ${options.runId}; nothing to replay`, {
+      runId: options.runId,
+      hash: '',
+      task: '',
+    });
+  }
+  return new Replay(recordings, options);
+}
+
+const EXHAUSTED: BudgetStatus = {
+  callsUsed: 0,
+  callsLimit: 0,
+  tokensUsed: 0,
+  tokensLimit: 0,
+  reserveCalls: 0,
+  reserveTokens: 0,
+  remainingFraction: 0,
+  exhausted: true,
+};
+
+class Replay implements ReplayGateway {
+  readonly config: GatewayConfig;
+  readonly ledger: Ledger;
+  readonly #db: SqliteDb;
+  readonly #clock: Clock;
+  readonly #runId: string;
+  readonly #recordings: RunRecordings;
+  readonly #callCursor = new Map<string, number>();
+  readonly #probeCursor = new Map<string, number>();
+  readonly #counters = new GatewayCounters();
+  readonly #chains = new Map<string, BudgetTracker>();
+  readonly #missing: { task: string; agent: string | undefined; hash: string }[] = [];
+  #served = 0;
+  #recordedCost = 0;
+  #probesMissing = 0;
+  #closed = false;
+
+  constructor(recordings: RunRecordings, o: ReplayOptions) {
+    this.#recordings = recordings;
+    this.#runId = o.runId;
+    this.#clock = o.clock ?? systemClock;
+    this.config = o.config ?? parseGatewayConfig({}, {});
+    // The replay's own ledger is private: replayed answers are not new calls of the recorded run.
+    this.#db = openGatewayDb(':memory:');
+    this.ledger = new Ledger(this.#db, this.config.ledger.referenceModel, () => this.#clock.now());
+  }
+
+  async execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    if (this.#closed) throw new Error('Gateway is closed');
+    const started = performance.now();
+    this.#counters.requests += 1;
+    const hash = requestHash(req);
+    const list = this.#recordings.calls.get(hash);
+    const i = this.#callCursor.get(hash) ?? 0;
+    const call = list?.[i];
+    if (call === undefined) {
+      this.#missing.push({ task: req.task, agent: req.agent, hash });
+      const err = new LLMRecordingMissingError(
+        `task ${req.task}${req.agent === undefined ? '' : ` (${req.agent})`}: run ${this.#runId} has no recorded answer for this request (hash ${hash.slice(0, 12)}, asked ${i + 1} time(s), recorded ${list?.length ?? 0}); no call made`,
+        { runId: this.#runId, hash, task: req.task },
+      );
+      this.#note(req, 'refused', undefined, err);
+      this.#counters.refused('replay');
+      throw err;
+    }
+    this.#callCursor.set(hash, i + 1);
+    this.#served += 1;
+    const r = call.result;
+    if (r.aborted && req.signal !== undefined) await abortOf(req.signal);
+    if (!r.ok) {
+      const err = reviveError(r.error);
+      this.#note(req, 'refused', call, err);
+      this.#counters.refused('replay');
+      throw err;
+    }
+    this.#recordedCost += r.costUsd;
+    let parsed: T | undefined;
+    if (req.schema !== undefined) parsed = parseJsonAnswer(r.text, req.schema, r);
+    this.#counters.cacheHits += 1;
+    this.#note(req, 'cache_hit', call, undefined);
+    return {
+      text: r.text,
+      ...(parsed === undefined ? {} : { parsed }),
+      provider: r.provider,
+      model: r.model,
+      latencyMs: performance.now() - started,
+      tokensIn: r.tokensIn,
+      tokensOut: r.tokensOut,
+      costUsd: 0,
+      cached: true,
+      success: true,
+    };
+  }
+
+  async tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    const started = performance.now();
+    try {
+      return await this.execute(req);
+    } catch (err) {
+      if (!(err instanceof LLMError)) throw err;
+      return failure(err, performance.now() - started);
+    }
+  }
+
+  canServe(task: string, options: { critical?: boolean } = {}): boolean {
+    const v = this.#probe(canServeKey(task, options.critical === true));
+    return v === undefined ? false : v === true;
+  }
+
+  budgetStatus(): BudgetStatus {
+    const v = this.#probe(BUDGET_STATUS_KEY);
+    return v === undefined ? { ...EXHAUSTED } : (v as BudgetStatus);
+  }
+
+  #probe(key: string): unknown {
+    const list = this.#recordings.probes.get(key);
+    const i = this.#probeCursor.get(key) ?? 0;
+    if (list === undefined || i >= list.length) {
+      this.#probesMissing += 1;
+      return undefined;
+    }
+    this.#probeCursor.set(key, i + 1);
+    return list[i];
+  }
+
+  #note<T>(
+    req: LLMRequest<T>,
+    outcome: 'cache_hit' | 'refused',
+    call: RecordedCall | undefined,
+    err: Error | undefined,
+  ): void {
+    const r = call?.result;
+    this.ledger.record({
+      at: this.#clock.now(),
+      task: req.task,
+      mode: req.mode,
+      agent: req.agent,
+      chain: req.budget?.id,
+      provider: r?.ok ? r.provider : undefined,
+      model: r?.ok ? r.model : undefined,
+      outcome,
+      reason: outcome === 'refused' ? 'replay' : undefined,
+      code: err instanceof LLMError ? err.code : undefined,
+      message: err?.message,
+      critical: req.critical === true,
+      tokensIn: r?.ok ? r.tokensIn : 0,
+      tokensOut: r?.ok ? r.tokensOut : 0,
+      costUsd: 0,
+      latencyMs: 0,
+    });
+  }
+
+  replayReport(): ReplayReport {
+    let recorded = 0;
+    for (const list of this.#recordings.calls.values()) recorded += list.length;
+    return {
+      runId: this.#runId,
+      served: this.#served,
+      recordedCostUsd: this.#recordedCost,
+      missing: [...this.#missing],
+      probesMissing: this.#probesMissing,
+      unused: recorded - this.#served,
+    };
+  }
+
+  /** Never cooling: nothing is ever called. */
+  isCoolingDown(): boolean {
+    return false;
+  }
+
+  cooldownUntil(): number | undefined {
+    return undefined;
+  }
+
+  /** Empty: no provider can be reached from a replay. */
+  candidatesFor(): ModelTarget[] {
+    return [];
+  }
+
+  metrics(): GatewayMetrics {
+    return {
+      ...this.#counters.snapshot(),
+      cooldownsActive: [],
+      budget: { ...EXHAUSTED },
+      cacheEntries: 0,
+    };
+  }
+
+  openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker {
+    const tracker = new BudgetTracker({ ...options, name: options.name ?? 'chain' });
+    this.#chains.set(tracker.id, tracker);
+    return tracker;
+  }
+
+  chain(id: string): BudgetTracker | undefined {
+    const root = this.#chains.get(id);
+    if (root !== undefined) return root;
+    for (const r of this.#chains.values()) {
+      const found = r.find(id);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  closeChain(id: string): boolean {
+    return this.#chains.delete(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}
+
+/** Resolves once `signal` has fired (at once when it already has). */
+function abortOf(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
