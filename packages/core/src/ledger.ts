@@ -26,6 +26,8 @@ export interface LedgerEntry {
   agent: string | undefined;
   /** The delegation chain's `BudgetTracker` id, when the request carried one. */
   chain: string | undefined;
+  /** The request's correlation id (`LLMRequest.ref`), when it carried one. */
+  ref?: string | undefined;
   provider: string | undefined;
   model: string | undefined;
   outcome: LedgerOutcome;
@@ -93,6 +95,7 @@ interface Row {
   mode: string | null;
   agent: string | null;
   chain: string | null;
+  ref: string | null;
   provider: string | null;
   model: string | null;
   outcome: LedgerOutcome;
@@ -112,6 +115,7 @@ const DAY_MS = 86_400_000;
 export class Ledger {
   readonly #insert: Statement<unknown[]>;
   readonly #since: Statement<[number], Row>;
+  readonly #byRef: Statement<[string], Row>;
   readonly #now: () => number;
   readonly #reference: ReferenceModel;
 
@@ -126,11 +130,12 @@ export class Ledger {
     this.#now = now;
     this.#beforeRead = beforeRead;
     this.#insert = db.prepare(
-      `INSERT INTO ledger (at_ms, task, mode, agent, chain, provider, model, outcome, reason, code, message,
+      `INSERT INTO ledger (at_ms, task, mode, agent, chain, ref, provider, model, outcome, reason, code, message,
          critical, tokens_in, tokens_out, cost_usd, latency_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#since = db.prepare('SELECT * FROM ledger WHERE at_ms >= ? ORDER BY id');
+    this.#byRef = db.prepare('SELECT * FROM ledger WHERE ref = ? ORDER BY id');
   }
 
   /** Appends an entry and returns its id. */
@@ -141,6 +146,7 @@ export class Ledger {
       e.mode ?? null,
       e.agent ?? null,
       e.chain ?? null,
+      e.ref ?? null,
       e.provider ?? null,
       e.model ?? null,
       e.outcome,
@@ -160,6 +166,12 @@ export class Ledger {
   since(sinceMs = 0): LedgerEntry[] {
     this.#beforeRead();
     return this.#since.all(sinceMs).map(fromRow);
+  }
+
+  /** The entries recorded for requests that carried `ref` (`LLMRequest.ref`), oldest first. */
+  byRef(ref: string): LedgerEntry[] {
+    this.#beforeRead();
+    return this.#byRef.all(ref).map(fromRow);
   }
 
   /** Writes entries at or after `sinceMs` to `path`, one JSON object per line. Returns the line count. */
@@ -248,6 +260,7 @@ function fromRow(r: Row): LedgerEntry {
     mode: r.mode ?? undefined,
     agent: r.agent ?? undefined,
     chain: r.chain ?? undefined,
+    ...(r.ref === null ? {} : { ref: r.ref }),
     provider: r.provider ?? undefined,
     model: r.model ?? undefined,
     outcome: r.outcome,

@@ -476,6 +476,7 @@ export class LLMGateway implements Gateway {
       mode: req.mode,
       agent: req.agent,
       chain: req.budget?.id,
+      ...(typeof req.ref === 'string' ? { ref: req.ref } : {}),
       critical: req.critical === true,
       reason: undefined,
       code: undefined,

@@ -40,6 +40,11 @@ export interface LLMRequest<T = unknown> {
   mode?: ExecutionMode | undefined;
   /** Who is asking (`sun`, `planet:risk`, …), recorded in the ledger. */
   agent?: string | undefined;
+  /**
+   * The caller's correlation id (e.g. which cycle of which symbol asked), recorded in the ledger row of
+   * the request so an audit can link the row back to what asked for it. Not part of the cache key.
+   */
+  ref?: string | undefined;
   /** Upper bound on answer tokens (also used for the pre-call estimate). */
   maxTokens?: number | undefined;
   temperature?: number | undefined;

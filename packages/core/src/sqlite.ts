@@ -3,8 +3,8 @@ import Database from 'better-sqlite3';
 /** The better-sqlite3 handle type used throughout the gateway. */
 export type SqliteDb = Database.Database;
 
-/** The schema version written by this code (in `PRAGMA user_version`). */
-export const GATEWAY_SCHEMA_VERSION = 1;
+/** The schema version written by this code (in `PRAGMA user_version`). 2: the ledger's `ref` column. */
+export const GATEWAY_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cooldowns (
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS ledger (
   mode TEXT,
   agent TEXT,
   chain TEXT,
+  ref TEXT,
   provider TEXT,
   model TEXT,
   outcome TEXT NOT NULL,
@@ -70,6 +71,17 @@ export function openGatewayDb(path: string): SqliteDb {
   }
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
+  // Files written by schema 1 lack the ledger's `ref` column.
+  const columns = db.prepare('PRAGMA table_info(ledger)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'ref')) {
+    try {
+      db.exec('ALTER TABLE ledger ADD COLUMN ref TEXT');
+    } catch (err) {
+      // Another process sharing the file added it first.
+      if (!/duplicate column/i.test((err as Error).message)) throw err;
+    }
+  }
+  db.exec('CREATE INDEX IF NOT EXISTS ledger_ref ON ledger (ref) WHERE ref IS NOT NULL');
   db.pragma(`user_version = ${GATEWAY_SCHEMA_VERSION}`);
   return db;
 }
