@@ -1,1 +1,61 @@
-export { buildProgram, main } from './cli.ts';
+export {
+  type EquityPoint,
+  Ledger,
+  type RunRow,
+  type StepWrite,
+  type StoredCycle,
+} from './broker/ledger-db.ts';
+export { type BrokerState, PaperBroker, type PortfolioSnapshot } from './broker/paper-broker.ts';
+export type {
+  BrokerSettings,
+  Fill,
+  Order,
+  OrderRequest,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  Position,
+  TimeInForce,
+} from './broker/types.ts';
+export { buildProgram, main, processIO } from './cli.ts';
+export type { CliIO } from './commands/io.ts';
+export { forRun, type LoadedConfig, loadConfig, parseConfig } from './config/load.ts';
+export {
+  type OrreryConfig,
+  type OrreryConfigInput,
+  orreryConfigSchema,
+  orreryJsonSchema,
+} from './config/schema.ts';
+export {
+  BrokerError,
+  ConfigError,
+  type ConfigIssue,
+  FeedError,
+  LedgerError,
+  RunnerError,
+  RunnerErrorCode,
+} from './errors.ts';
+export { BUNDLED_DATASETS, type BundledDataset, type BundledName } from './feeds/bundled.ts';
+export { checkBar, DropReason } from './feeds/check-bar.ts';
+export {
+  BAR_FIELDS,
+  type ColumnMapping,
+  type CsvLoadOptions,
+  type LoadedSeries,
+  loadCsvFile,
+  parseColumnMapping,
+  parseCsvBars,
+} from './feeds/csv-loader.ts';
+export { type FeedReport, formatFeedReport } from './feeds/feed-report.ts';
+export { createCcxtSource, LiveFeed, type LiveFeedOptions, type OhlcvSource } from './feeds/live-ccxt.ts';
+export { parseTime } from './feeds/parse-time.ts';
+export { type DataSourceSpec, loadDataSource } from './feeds/resolve-source.ts';
+export { mergeSeries, type Step } from './loop/steps.ts';
+export type { CycleInput, CycleLike, DecisionLike, Strategy } from './loop/strategy.ts';
+export { type LoopOptions, type LoopResult, runTradingLoop } from './loop/trading-loop.ts';
+export { computePerformance, type Performance } from './metrics/performance.ts';
+export { type RoundTrip, roundTrips } from './metrics/round-trips.ts';
+export { summariseUsage, type UsageSummary } from './metrics/usage.ts';
+export { type ReportInput, renderHtmlReport, writeHtmlReport } from './report/html-report.ts';
+export { type LiveOptions, runLive } from './session/live-run.ts';
+export { type PaperOptions, type PaperResult, runPaper } from './session/paper-run.ts';

@@ -30,10 +30,11 @@ export function createProgress(opts: {
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(opts.total, 0, { date: '', equity: '', mode: '' });
   let n = 0;
   return {
     tick: ({ time, warm, equity, modes }) => {
+      // Started on the first step, so notices printed while the system is assembled stay above the bar.
+      if (n === 0) bar.start(opts.total, 0, { date: '', equity: '', mode: '' });
       n++;
       bar.update(n, {
         date: formatTime(time),
@@ -41,6 +42,8 @@ export function createProgress(opts: {
         mode: warm ? 'warming up' : (modes[0] ?? ''),
       });
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      if (n > 0) bar.stop();
+    },
   };
 }
