@@ -97,4 +97,64 @@ describe('orrery paper with a reachable LLM (loopback OpenAI-compatible server)'
       ledger.close();
     }
   }, 300_000);
+  it('a resumed run replays its past bars without a single LLM call', async () => {
+    const ctl = new AbortController();
+    let answered = 0;
+    llm.setDefault(() => {
+      if (++answered === 60) ctl.abort(); // stop the run part-way, like Ctrl-C
+      return { json: ANSWER };
+    });
+    llm.reset();
+    const env = { OPENAI_API_KEY: 'sk-loopback', OPENAI_BASE_URL: `${llm.url}/v1` };
+    const io = (signal: AbortSignal): CliIO => ({
+      out: () => undefined,
+      err: () => undefined,
+      env,
+      cwd: dir.path,
+      isTTY: false,
+      signal,
+    });
+    const loaded = parseConfig(
+      {
+        memory: false,
+        run: {
+          ledgerPath: join(dir.path, 'resume.db'),
+          gatewayDbPath: join(dir.path, 'resume-g.db'),
+          reportPath: join(dir.path, 'resume.html'),
+        },
+      },
+      { source: 'test', baseDir: dir.path, env },
+    );
+    const opts = {
+      loaded,
+      data: { source: 'btc' },
+      from: '2020-01-01',
+      to: '2020-06-30',
+      runId: 'rr',
+      progress: false,
+    };
+    const first = await runPaper(opts, io(ctl.signal));
+    expect(first.stopped).toBe(true);
+    const callsBefore = llm.requests.length;
+    const ledger = Ledger.open(join(dir.path, 'resume.db'));
+    const stoppedAt = ledger.getRun('rr')!.lastTime!;
+    ledger.close();
+
+    const second = await runPaper({ ...opts, resume: true }, io(new AbortController().signal));
+    expect(second.stopped).toBe(false);
+    expect(second.warmed).toBeGreaterThan(0);
+    const after = Ledger.open(join(dir.path, 'resume.db'));
+    try {
+      const resumedCalls = after
+        .cycles('rr')
+        .filter((c) => c.time > stoppedAt)
+        .reduce((n, c) => n + (c.record as { calls: number }).calls, 0);
+      expect(resumedCalls).toBeGreaterThan(0);
+      // Every request of the second invocation belongs to a bar after the stop: the replay spent nothing.
+      expect(llm.requests.length - callsBefore).toBe(resumedCalls);
+      expect(after.cycles('rr')).toHaveLength(182);
+    } finally {
+      after.close();
+    }
+  }, 300_000);
 });
