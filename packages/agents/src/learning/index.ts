@@ -1,0 +1,42 @@
+export { Learner, type LearnerOptions, type RegimePlay } from './learner.ts';
+export { LearningInputError, LearningNotFoundError } from './learning-errors.ts';
+export {
+  learnedRiskMultiplier,
+  learnedWeight,
+  type RuleEvidence,
+  ruleEvidence,
+  stanceOf,
+  type Tally,
+  tallyOutcome,
+} from './learning-rules.ts';
+export {
+  type LearningSettings,
+  type LearningSettingsInput,
+  learningSettingsSchema,
+  type OutcomeEvidence,
+  type OutcomeEvidenceInput,
+  outcomeEvidenceSchema,
+} from './learning-settings.ts';
+export type { LearningChange } from './learning-store.ts';
+export {
+  type PromptAssignment,
+  type PromptEvaluation,
+  PromptEvolution,
+  type PromptEvolutionSettings,
+  type PromptEvolutionSettingsInput,
+  promptEvolutionSettingsSchema,
+  type VariantStats,
+} from './prompt-evolution.ts';
+export type { PromptHistoryEntry } from './prompt-store.ts';
+export {
+  erfc,
+  incompleteBeta,
+  logGamma,
+  meanVariance,
+  normalCdf,
+  studentTTwoSided,
+  type TestResult,
+  twoProportionZTest,
+  welchTTest,
+} from './stats.ts';
+export { applyPlaybook, type SunTuning, tunedPlanet } from './sun-tuning.ts';
