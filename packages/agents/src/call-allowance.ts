@@ -1,4 +1,5 @@
 import { LLMCallLimitError, LLMError, LLMErrorCode, type LLMRequest, type LLMResponse } from '@orrery/core';
+import { formatCallRef } from './batching/call-ref.ts';
 import { emptyUsage, type LLMCaller, type LlmUsage } from './llm-caller.ts';
 
 /**
@@ -20,6 +21,11 @@ export interface CallAllowance {
    *   gateway throws.
    */
   execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+  /**
+   * Says the holder is done for the cycle (the runtime calls it when the agent's work ends); a batching
+   * permit stops waiting for a call that will not come. Optional; a no-op for a plain permit.
+   */
+  release?(): void;
 }
 
 /** Errors after which a provider request was actually made (and may have cost tokens). */
@@ -30,8 +36,17 @@ const PROVIDER_REACHED: ReadonlySet<string> = new Set([
   LLMErrorCode.RESPONSE_FORMAT,
 ]);
 
-/** Creates a {@link CallAllowance} of `limit` calls for `agent` on `gateway`. */
-export function createCallAllowance(gateway: LLMCaller, agent: string, limit = 1): CallAllowance {
+/**
+ * Creates a {@link CallAllowance} of `limit` calls for `agent` on `gateway`. With `cycle`, each request
+ * carries a `ref` naming the cycle, the agent and the call's number (`formatCallRef`), recorded in the
+ * gateway's ledger.
+ */
+export function createCallAllowance(
+  gateway: LLMCaller,
+  agent: string,
+  limit = 1,
+  options: { cycle?: { symbol: string; time: number } | undefined } = {},
+): CallAllowance {
   if (!Number.isInteger(limit) || limit < 0)
     throw new RangeError(`call allowance limit must be an integer >= 0`);
   let used = 0;
@@ -51,8 +66,13 @@ export function createCallAllowance(gateway: LLMCaller, agent: string, limit = 1
         );
       }
       used += 1;
+      const cycle = options.cycle;
+      const ref =
+        cycle === undefined
+          ? {}
+          : { ref: formatCallRef({ time: cycle.time, symbols: [cycle.symbol], agent, seq: used }) };
       try {
-        const res = await gateway.execute({ ...req, agent });
+        const res = await gateway.execute({ ...req, agent, ...ref });
         if (!res.cached) usage.calls += 1;
         usage.tokensIn += res.tokensIn;
         usage.tokensOut += res.tokensOut;

@@ -1,3 +1,11 @@
+export {
+  type BatchMember,
+  type BatchOptions,
+  BatchWindow,
+  DEFAULT_BATCH_SYMBOLS,
+  DEFAULT_BATCH_TOKENS,
+} from './batching/batch-window.ts';
+export { type CallRef, formatCallRef, parseCallRef } from './batching/call-ref.ts';
 export { type CallAllowance, createCallAllowance } from './call-allowance.ts';
 export {
   DEFAULT_CHANGE_THRESHOLDS,

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '@orrery/core';
 import { type Actor, createActor } from 'xstate';
+import { type BatchMember, type BatchOptions, BatchWindow } from './batching/batch-window.ts';
 import { parseSolarSystemConfig, type SolarSystemConfig, type SolarSystemConfigInput } from './config.ts';
 import type { CycleRecord } from './cycle-record.ts';
 import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from './errors.ts';
@@ -30,6 +31,8 @@ export interface SolarSystemOptions {
   moons?: readonly MoonFactory[];
   /** Extra planets (e.g. `planetFromSpec`), consulted with the enabled built-in ones. */
   planets?: readonly (() => Planet)[];
+  /** How `cycleMany` batches planet calls across symbols; `false` never batches. */
+  batching?: BatchOptions | false;
 }
 
 /** The state of one symbol's sun, for health checks. */
@@ -52,6 +55,17 @@ export interface SolarSystem {
    *   SolarSystemStoppedError after `stop()`.
    */
   cycle(input: CycleInput): Promise<CycleRecord>;
+  /**
+   * Runs one cycle for each input — several symbols, one bar each — at once, and resolves with their
+   * records in input order. Symbols whose bars share a time and whose cycles are in `LIGHT_REASONING`
+   * have each planet ask the LLM once for all of them (see `BatchOptions`): one prompt, one JSON answer
+   * per symbol, each validated on its own; a symbol whose part is invalid keeps that planet's
+   * deterministic analysis. A batched call counts as one call in the budget and `1/n` of a call (with a
+   * share of its tokens) in each of the n cycle records it served.
+   * @throws InvalidInputError when a symbol appears twice; otherwise what `cycle` throws, for the first
+   *   input that failed (after every cycle has settled).
+   */
+  cycleMany(inputs: readonly CycleInput[]): Promise<CycleRecord[]>;
   health(): SunHealth[];
   /** Stops every sun and its children (in-flight LLM calls are aborted). Idempotent. */
   stop(): Promise<void>;
@@ -100,6 +114,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     log,
   };
   const suns = new Map<string, SymbolSun>();
+  const batching = opts.batching ?? {};
   let stopped = false;
   let nextId = 1;
 
@@ -132,40 +147,82 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     return sun;
   };
 
+  const cycleOne = (input: CycleInput, batch: BatchMember | null): Promise<CycleRecord> => {
+    if (stopped) return Promise.reject(new SolarSystemStoppedError());
+    try {
+      if (typeof input.symbol !== 'string' || input.symbol.trim() === '') {
+        throw new InvalidInputError('symbol must be a non-empty string', { field: 'symbol' });
+      }
+      assertValidBar(input.bar);
+      assertValidPortfolio(input.portfolio);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const sun = sunFor(input.symbol);
+    const id = nextId++;
+    const run = (): Promise<CycleRecord> => {
+      if (stopped) return Promise.reject(new SolarSystemStoppedError());
+      if (input.bar.time <= sun.lastTime) {
+        return Promise.reject(
+          new InvalidInputError(
+            `bar.time ${input.bar.time} of ${input.symbol} is not after its previous bar (${sun.lastTime})`,
+            { field: 'bar.time' },
+          ),
+        );
+      }
+      sun.lastTime = input.bar.time;
+      return new Promise<CycleRecord>((resolve, reject) => {
+        sun.waiters.set(id, { resolve, reject });
+        sun.actor.send({ type: 'CYCLE', id, input, batch });
+      });
+    };
+    const result = sun.tail.then(run, run);
+    sun.tail = result.catch(() => undefined);
+    return result;
+  };
+
   return {
     config,
-    cycle(input: CycleInput): Promise<CycleRecord> {
-      if (stopped) return Promise.reject(new SolarSystemStoppedError());
-      try {
-        if (typeof input.symbol !== 'string' || input.symbol.trim() === '') {
-          throw new InvalidInputError('symbol must be a non-empty string', { field: 'symbol' });
+    cycle: (input) => cycleOne(input, null),
+    async cycleMany(inputs: readonly CycleInput[]): Promise<CycleRecord[]> {
+      const seen = new Set<string>();
+      for (const input of inputs) {
+        if (seen.has(input?.symbol)) {
+          throw new InvalidInputError(`symbol ${input.symbol} appears twice in one cycleMany`, {
+            field: 'symbol',
+          });
         }
-        assertValidBar(input.bar);
-        assertValidPortfolio(input.portfolio);
-      } catch (err) {
-        return Promise.reject(err);
+        seen.add(input?.symbol);
       }
-      const sun = sunFor(input.symbol);
-      const id = nextId++;
-      const run = (): Promise<CycleRecord> => {
-        if (stopped) return Promise.reject(new SolarSystemStoppedError());
-        if (input.bar.time <= sun.lastTime) {
-          return Promise.reject(
-            new InvalidInputError(
-              `bar.time ${input.bar.time} of ${input.symbol} is not after its previous bar (${sun.lastTime})`,
-              { field: 'bar.time' },
-            ),
+      // A window per bar time with at least two symbols; the rest run as plain cycles.
+      const byTime = new Map<number, CycleInput[]>();
+      for (const input of inputs) {
+        const t = input?.bar?.time;
+        if (typeof t === 'number') byTime.set(t, [...(byTime.get(t) ?? []), input]);
+      }
+      const members = new Map<CycleInput, BatchMember>();
+      if (gateway !== null && batching !== false) {
+        for (const [time, group] of byTime) {
+          if (group.length < 2) continue;
+          const window = new BatchWindow(
+            gateway,
+            time,
+            group.map((i) => i.symbol),
+            batching,
           );
+          for (const input of group) members.set(input, window.member(input.symbol));
         }
-        sun.lastTime = input.bar.time;
-        return new Promise<CycleRecord>((resolve, reject) => {
-          sun.waiters.set(id, { resolve, reject });
-          sun.actor.send({ type: 'CYCLE', id, input });
-        });
-      };
-      const result = sun.tail.then(run, run);
-      sun.tail = result.catch(() => undefined);
-      return result;
+      }
+      const settled = await Promise.allSettled(
+        inputs.map((input) => {
+          const member = members.get(input) ?? null;
+          const p = cycleOne(input, member);
+          return member === null ? p : p.finally(() => member.done());
+        }),
+      );
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<CycleRecord>).value);
     },
     health(): SunHealth[] {
       return [...suns.entries()].map(([symbol, sun]) => {

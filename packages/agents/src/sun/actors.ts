@@ -94,6 +94,7 @@ export const planetActor = fromCallback<AnalyzeCommand, { planet: Planet }, Plan
         .finally(() => {
           clearTimeout(timer);
           inflight.delete(ctrl);
+          cmd.allowance?.release?.();
         });
     });
     return () => {

@@ -1,6 +1,7 @@
 import type { Bus } from '@orrery/bus';
 import type { Clock } from '@orrery/core';
 import type { ActorRefFrom } from 'xstate';
+import type { BatchMember } from '../batching/batch-window.ts';
 import type { SolarSystemConfig } from '../config.ts';
 import type { CycleFault, CycleRecord } from '../cycle-record.ts';
 import type { SupervisionEscalatedError } from '../errors.ts';
@@ -74,7 +75,7 @@ export interface SunContext {
 
 /** Events the sun machine handles. */
 export type SunEvent =
-  | { type: 'CYCLE'; id: number; input: CycleInput }
+  | { type: 'CYCLE'; id: number; input: CycleInput; batch?: BatchMember | null }
   | { type: 'ESCALATE'; error: SupervisionEscalatedError }
   | PlanetEvent
   | { type: 'PLANET.VERDICT'; planet: string; verdict: SupervisionVerdict; error: unknown }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ModeDecision } from '@orrery/core';
+import type { BatchMember } from '../batching/batch-window.ts';
 import type { CallAllowance } from '../call-allowance.ts';
 import type { ConsensusResult } from '../consensus.ts';
 import type { CriticRecord, CycleFault, CycleRecord, ReasoningRecord } from '../cycle-record.ts';
@@ -22,6 +23,8 @@ export interface CycleInput {
 export interface CycleWork {
   id: number;
   input: CycleInput;
+  /** This cycle's place in a batch of symbols on the same bar (`cycleMany`), or null. */
+  batch: BatchMember | null;
   stageT0: number;
   stagesMs: Record<string, number>;
   snapshot: MoonSnapshot | null;
@@ -54,10 +57,16 @@ export interface CycleWork {
 }
 
 /** A fresh scratch state for cycle `id`. */
-export function newWork(id: number, input: CycleInput, faults: CycleFault[]): CycleWork {
+export function newWork(
+  id: number,
+  input: CycleInput,
+  faults: CycleFault[],
+  batch: BatchMember | null = null,
+): CycleWork {
   return {
     id,
     input,
+    batch,
     stageT0: performance.now(),
     stagesMs: {},
     snapshot: null,

@@ -15,7 +15,9 @@ export function withPermit(context: SunContext, who: 'sun' | 'backup-sun' | 'cri
   const w = context.work!;
   const { gateway, config } = context.deps;
   if (gateway === null) return { ...w, permit: null };
-  const permit = createCallAllowance(gateway, who, who === 'critic' ? 1 : config.sun.maxTurns);
+  const permit = createCallAllowance(gateway, who, who === 'critic' ? 1 : config.sun.maxTurns, {
+    cycle: { symbol: w.input.symbol, time: w.input.bar.time },
+  });
   return { ...w, permit, allowances: [...w.allowances, permit] };
 }
 

@@ -251,7 +251,7 @@ export const sunMachine = setup({
         CYCLE: {
           target: 'sensing',
           actions: assign(({ context, event }) => ({
-            work: newWork(event.id, event.input, context.faults),
+            work: newWork(event.id, event.input, context.faults, event.batch ?? null),
             faults: [],
             barsSeen: context.barsSeen + 1,
           })),
@@ -309,6 +309,10 @@ export const sunMachine = setup({
       },
     },
     routing: {
+      // Only LIGHT_REASONING cycles batch their planets' calls: the others tell their batch now.
+      entry: ({ context }) => {
+        if (context.work?.mode?.mode !== ExecutionMode.LIGHT_REASONING) context.work?.batch?.seal();
+      },
       always: [
         { guard: 'isMonitor', target: 'deciding', actions: 'decideMonitor' },
         { guard: 'isFull', target: 'recalling' },
@@ -345,6 +349,8 @@ export const sunMachine = setup({
         const reports = { ...w.reports };
         const pending: string[] = [];
         const allowances = [...w.allowances];
+        const cycle = { symbol: w.input.symbol, time: w.input.bar.time };
+        const batch = w.mode!.mode === ExecutionMode.LIGHT_REASONING ? w.batch : null;
         for (const slot of context.planets) {
           if (slot.ref === null || slot.planet === null) {
             reports[slot.name] = faultyReport(slot.name, 0, 'stopped', 'stopped by supervision');
@@ -355,8 +361,13 @@ export const sunMachine = setup({
             reports[slot.name] = pre; // already failed this cycle (and supervised) in the deterministic pass
             continue;
           }
+          const agent = `planet:${slot.name}`;
           const allowance =
-            gateway === null ? undefined : createCallAllowance(gateway, `planet:${slot.name}`, 1);
+            gateway === null
+              ? undefined
+              : batch !== null
+                ? batch.permit(agent)
+                : createCallAllowance(gateway, agent, 1, { cycle });
           if (allowance !== undefined) allowances.push(allowance);
           pending.push(slot.name);
           const cmd: AnalyzeCommand = {
@@ -371,6 +382,7 @@ export const sunMachine = setup({
           };
           enqueue.sendTo(slot.ref, cmd);
         }
+        batch?.seal();
         enqueue.assign({ work: { ...w, reports, pending, allowances } });
       }),
       on: {
