@@ -89,6 +89,26 @@ gateway:
     expect(issuesOf('surprise: 1\n')).toEqual(['surprise: unknown key']);
   });
 
+  it("rejects a misspelt key inside the packages' sections instead of ignoring it", () => {
+    expect(
+      issuesOf(`
+gateway:
+  budget:
+    maxCallsPerHr: 10
+agents:
+  risk:
+    maxPositionFracton: 0.1
+memory:
+  dbPath: m.db
+  shortTermSise: 5
+`),
+    ).toEqual([
+      'gateway.budget.maxCallsPerHr: unknown key',
+      'agents.risk.maxPositionFracton: unknown key',
+      'memory.shortTermSise: unknown key',
+    ]);
+  });
+
   it('checks that the sections agree with each other', () => {
     expect(issuesOf('agents: { risk: { allowShort: true, maxExposure: 2 } }\n')).toEqual([
       'broker.allowShort: must be true when agents.risk.allowShort is true (the broker would refuse the shorts)',

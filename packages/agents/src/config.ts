@@ -18,7 +18,7 @@ export const DEFAULT_CHANGE_THRESHOLDS: Readonly<Record<string, number>> = Objec
 
 const fraction = z.number().min(0).max(1);
 
-const riskSchema = z.object({
+const riskSchema = z.strictObject({
   /** Largest |position| in one symbol, as a fraction of equity. */
   maxPositionFraction: fraction.default(0.2),
   /** Largest loss one position may take at its stop, as a fraction of equity. */
@@ -37,16 +37,18 @@ const riskSchema = z.object({
   minTradeFraction: fraction.default(0.01),
 });
 
-const moonsSchema = z.object({
+const moonsSchema = z.strictObject({
   rsiPeriod: z.int().min(2).default(14),
   macd: z
-    .object({
+    .strictObject({
       fast: z.int().min(1).default(12),
       slow: z.int().min(2).default(26),
       signal: z.int().min(1).default(9),
     })
     .prefault({}),
-  bollinger: z.object({ period: z.int().min(2).default(20), k: z.number().gt(0).default(2) }).prefault({}),
+  bollinger: z
+    .strictObject({ period: z.int().min(2).default(20), k: z.number().gt(0).default(2) })
+    .prefault({}),
   atrPeriod: z.int().min(1).default(14),
   emaFast: z.int().min(1).default(20),
   smaSlow: z.int().min(1).default(50),
@@ -64,7 +66,7 @@ const moonsSchema = z.object({
   kellyWindow: z.int().min(2).default(100),
 });
 
-const modeSchema = z.object({
+const modeSchema = z.strictObject({
   minChangedForLight: z.int().min(0).optional(),
   fullAgentStakes: z.number().min(0).optional(),
   fullAgentFragility: z.number().min(0).optional(),
@@ -77,11 +79,11 @@ const modeSchema = z.object({
  * The whole configuration of a solar system. Every field has a default, so `{}` is a valid input.
  * Units: fractions of equity unless stated; times in milliseconds.
  */
-export const solarSystemConfigSchema = z.object({
+export const solarSystemConfigSchema = z.strictObject({
   risk: riskSchema.prefault({}),
   moons: moonsSchema.prefault({}),
   materialChange: z
-    .object({
+    .strictObject({
       /** Feature → absolute move that counts as material (see `extractFeatures` for units). */
       thresholds: z.record(z.string(), z.number().gt(0)).default({ ...DEFAULT_CHANGE_THRESHOLDS }),
       /** Bars during which nothing counts as changed (indicators still filling). */
@@ -92,7 +94,7 @@ export const solarSystemConfigSchema = z.object({
   mode: modeSchema.prefault({}),
   /** The critic runs when ANY of these lines is passed. */
   critic: z
-    .object({
+    .strictObject({
       /** |target − current| at or above this (fraction of equity). */
       minTradeFraction: fraction.default(0.1),
       /** Fragility at or above this. */
@@ -102,7 +104,7 @@ export const solarSystemConfigSchema = z.object({
     })
     .prefault({}),
   planets: z
-    .object({
+    .strictObject({
       /** Which built-in planets run. */
       enabled: z
         .array(z.enum(['technical', 'risk', 'sentiment', 'execution']))
@@ -121,7 +123,7 @@ export const solarSystemConfigSchema = z.object({
   planetTimeoutMs: z.int().min(1).default(10_000),
   /** Restart policy of every child actor (moons and planets). */
   supervision: z
-    .object({
+    .strictObject({
       maxRestarts: z.int().min(0).default(3),
       windowMs: z.int().min(1).default(60_000),
       /** After `maxRestarts` within `windowMs`: stop that child and carry on, or stop the symbol's sun. */
@@ -130,7 +132,7 @@ export const solarSystemConfigSchema = z.object({
     .prefault({}),
   /** What reasoned cycles leave in memory (when a memory is given). */
   memory: z
-    .object({
+    .strictObject({
       /** How long after a decision its outcome is measured, in ms (default 5 days). */
       horizonMs: z
         .int()
@@ -140,7 +142,7 @@ export const solarSystemConfigSchema = z.object({
     .prefault({}),
   /** Gateway tasks and the sun's limits. */
   sun: z
-    .object({
+    .strictObject({
       task: z.string().min(1).default('sun_reasoning'),
       backupTask: z.string().min(1).default('sun_reasoning_backup'),
       criticTask: z.string().min(1).default('critic'),

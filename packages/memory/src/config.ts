@@ -14,15 +14,15 @@ const COLLECTION_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/;
  * server at `url`; `off` keeps memory in SQLite only (recall finds nothing).
  */
 export const chromaConfigSchema = z.discriminatedUnion('mode', [
-  z.object({
+  z.strictObject({
     mode: z.literal('embedded'),
     dataDir: z.string().min(1),
     port: z.number().int().min(1).max(65535).optional(),
     /** How long to wait for the server's first heartbeat, in ms. */
     startTimeoutMs: z.number().int().positive().default(60_000),
   }),
-  z.object({ mode: z.literal('external'), url: z.url({ protocol: /^https?$/ }) }),
-  z.object({ mode: z.literal('off') }),
+  z.strictObject({ mode: z.literal('external'), url: z.url({ protocol: /^https?$/ }) }),
+  z.strictObject({ mode: z.literal('off') }),
 ]);
 
 /** Where the similarity index lives. */
@@ -39,7 +39,7 @@ export type ChromaConfig = z.output<typeof chromaConfigSchema>;
  *   the collection is created, so change them with a `rebuildIndex()`.
  */
 export const memoryConfigSchema = z
-  .object({
+  .strictObject({
     dbPath: z.string().min(1),
     shortTermSize: z.number().int().min(1).max(1_000_000).default(DEFAULT_SHORT_TERM_SIZE),
     chroma: chromaConfigSchema.optional(),
@@ -54,7 +54,7 @@ export const memoryConfigSchema = z
     indexRetryMs: z.number().int().nonnegative().default(5_000),
     indexTimeoutMs: z.number().int().positive().default(10_000),
     hnsw: z
-      .object({
+      .strictObject({
         efConstruction: z.number().int().min(10).max(2000).default(DEFAULT_HNSW.efConstruction),
         efSearch: z.number().int().min(10).max(2000).default(DEFAULT_HNSW.efSearch),
         maxNeighbors: z.number().int().min(4).max(128).default(DEFAULT_HNSW.maxNeighbors),

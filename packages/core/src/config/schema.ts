@@ -7,7 +7,7 @@ import {
 } from './defaults.ts';
 
 /** One provider endpoint. */
-export const providerConfigSchema = z.object({
+export const providerConfigSchema = z.strictObject({
   /** Wire format: `openai` (chat completions: OpenAI, Ollama `/v1`, vLLM, llama.cpp, OpenRouter) or `anthropic`. */
   kind: z.enum(['openai', 'anthropic']).default('openai'),
   /** For `openai`, including the API prefix (`…/v1`); for `anthropic`, without it. */
@@ -21,16 +21,16 @@ export const providerConfigSchema = z.object({
 });
 
 /** A provider and model. */
-export const targetSchema = z.object({ provider: z.string().min(1), model: z.string().min(1) });
+export const targetSchema = z.strictObject({ provider: z.string().min(1), model: z.string().min(1) });
 
 /** USD per 1,000 tokens. */
-export const priceSchema = z.object({
+export const priceSchema = z.strictObject({
   inputPer1k: z.number().nonnegative(),
   outputPer1k: z.number().nonnegative(),
 });
 
 /** How one task type is routed. */
-export const routingRuleSchema = z.object({
+export const routingRuleSchema = z.strictObject({
   /** Candidates, most preferred first. */
   prefer: z.array(targetSchema).default([]),
   /** Skip candidates whose input or output price per 1k tokens exceeds this (USD). Unpriced paid models are skipped too. */
@@ -51,14 +51,14 @@ const taskList = z.array(z.string().min(1));
  * (with the public OpenAI and Anthropic endpoints, no keys, so nothing reachable).
  */
 export const gatewayConfigSchema = z
-  .object({
+  .strictObject({
     /** Named endpoints (default: `openai`, `anthropic`). The trivial-task provider is added from `routing.localBaseUrl` when missing. */
     providers: z.record(z.string().min(1), providerConfigSchema).prefault({ ...DEFAULT_PROVIDERS }),
     /** USD per 1k tokens by `provider/model`, merged over {@link DEFAULT_PRICES}. Local providers cost 0. */
     prices: z.record(z.string().min(1), priceSchema).default({}),
     /** The global budget over a rolling hour. */
     budget: z
-      .object({
+      .strictObject({
         maxCallsPerHour: z.number().int().nonnegative().default(600),
         /** Tokens in + out (estimated before, actual after). */
         maxTokensPerHour: z.number().int().nonnegative().default(2_000_000),
@@ -70,14 +70,14 @@ export const gatewayConfigSchema = z
       .prefault({}),
     /** Cooldown after a 429: `baseMs × 2^(k-1)` for the k-th consecutive 429, at most `maxMs`; `Retry-After` is a floor. */
     cooldown: z
-      .object({
+      .strictObject({
         baseMs: z.number().int().positive().default(30_000),
         maxMs: z.number().int().positive().default(900_000),
       })
       .prefault({}),
     /** Request defaults. */
     request: z
-      .object({
+      .strictObject({
         /** Answer token cap when a request sets none (also the pre-call estimate's answer part). */
         maxTokens: z.number().int().positive().default(1024),
         /** Temperature when a request sets none. */
@@ -85,7 +85,7 @@ export const gatewayConfigSchema = z
       })
       .prefault({}),
     routing: z
-      .object({
+      .strictObject({
         /** Rules by task type. */
         rules: z.record(z.string().min(1), routingRuleSchema).default({}),
         /** The rule for tasks without one. */
@@ -100,7 +100,7 @@ export const gatewayConfigSchema = z
           .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
           .default(DEFAULT_LOCAL_BASE_URL),
         trivial: z
-          .object({
+          .strictObject({
             /** Route trivial tasks to the local model (default false: opt in once it runs). */
             enabled: z.boolean().default(false),
             /** Answer token cap for trivial tasks on the local model. */
@@ -113,16 +113,16 @@ export const gatewayConfigSchema = z
       })
       .prefault({}),
     cache: z
-      .object({
+      .strictObject({
         /** TTL when a request asks for caching without one, in ms (default 5 minutes). */
         defaultTtlMs: z.number().int().positive().default(300_000),
       })
       .prefault({}),
     ledger: z
-      .object({
+      .strictObject({
         /** The paid model savings are measured against. */
         referenceModel: z
-          .object({
+          .strictObject({
             name: z.string().min(1),
             inputPer1k: z.number().nonnegative(),
             outputPer1k: z.number().nonnegative(),
@@ -132,7 +132,7 @@ export const gatewayConfigSchema = z
       .prefault({}),
     /** Connection pools (one undici Pool per origin). */
     http: z
-      .object({
+      .strictObject({
         connections: z.number().int().positive().default(64),
         keepAliveTimeoutMs: z.number().int().positive().default(30_000),
       })
