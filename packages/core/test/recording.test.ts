@@ -210,6 +210,32 @@ describe('record and replay', () => {
     expect((await replay.execute(ask('after the resume'))).text).toBe(two.text);
     await replay.close();
   });
+  it('a resume drops what an uncommitted step recorded, and keeps everything after a crash past the commit', async () => {
+    h = await harness();
+    const store = storeAt(h.dbPath);
+    h.server.setDefault((req) => ({ text: `a${JSON.stringify(req.body).length}` }));
+    const live = recordingGateway(h.gateway(), { store, runId: 'steps', clock: h.clock });
+    await live.execute(ask('bar 1'));
+    live.canServe('planet_analysis');
+    store.checkpoint('steps', 1);
+    await live.execute(ask('bar 2'));
+    store.checkpoint('steps', 2);
+    await live.execute(ask('bar 3, never committed'));
+    expect(store.rollback('steps', 2)).toBe(1);
+    expect(store.run('steps')).toMatchObject({ calls: 2, probes: 1 });
+    // No checkpoint for the last committed step (killed between its commit and the checkpoint): keep all.
+    await recordingGateway(h.gateway(), { store, runId: 'steps', clock: h.clock }).execute(ask('bar 3'));
+    expect(store.rollback('steps', 3)).toBe(0);
+    expect(store.run('steps')).toMatchObject({ calls: 3 });
+    // Back to the step at 1: later checkpoints go too.
+    expect(store.rollback('steps', 1)).toBe(2);
+    const replay = createReplayGateway({ store, runId: 'steps' });
+    expect((await replay.execute(ask('bar 1'))).success).toBe(true);
+    await expect(replay.execute(ask('bar 2'))).rejects.toBeInstanceOf(LLMRecordingMissingError);
+    await replay.close();
+    expect(store.rollback('steps', undefined)).toBe(2);
+    expect(store.run('steps')).toMatchObject({ calls: 0, probes: 0 });
+  });
 });
 
 describe('requestHash', () => {

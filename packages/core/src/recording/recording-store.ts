@@ -73,6 +73,12 @@ CREATE TABLE IF NOT EXISTS llm_recordings (
   request TEXT,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS llm_checkpoints (
+  run_id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (run_id, time)
+) WITHOUT ROWID;
 `;
 
 interface Row {
@@ -214,6 +220,39 @@ export class RecordingStore {
       calls.set(row.key, list);
     }
     return { run, calls, probes };
+  }
+
+  /**
+   * Marks everything recorded for `runId` so far as belonging to steps up to `time` (a committed step's
+   * time, e.g. a bar's epoch ms), so that {@link rollback} can drop what a crashed step recorded.
+   */
+  checkpoint(runId: string, time: number): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO llm_checkpoints (run_id, time, seq) VALUES (?, ?, ?)')
+      .run(runId, time, this.nextSeq(runId) - 1);
+  }
+
+  /**
+   * Before resuming `runId` after its step at `lastTime` (undefined: no step was committed), drops the
+   * recordings made after that step's checkpoint (a step that never committed will ask again) and the
+   * later checkpoints. Without a checkpoint at `lastTime` (a crash right after the step committed),
+   * everything recorded belongs to committed steps and is kept.
+   * @returns how many recordings were dropped.
+   */
+  rollback(runId: string, lastTime: number | undefined): number {
+    return this.#db.transaction(() => {
+      if (lastTime === undefined) {
+        this.#db.prepare('DELETE FROM llm_checkpoints WHERE run_id = ?').run(runId);
+        return this.#db.prepare('DELETE FROM llm_recordings WHERE run_id = ?').run(runId).changes;
+      }
+      const cp = this.#db
+        .prepare('SELECT seq FROM llm_checkpoints WHERE run_id = ? AND time = ?')
+        .get(runId, lastTime) as { seq: number } | undefined;
+      this.#db.prepare('DELETE FROM llm_checkpoints WHERE run_id = ? AND time > ?').run(runId, lastTime);
+      if (cp === undefined) return 0;
+      return this.#db.prepare('DELETE FROM llm_recordings WHERE run_id = ? AND seq > ?').run(runId, cp.seq)
+        .changes;
+    })();
   }
 
   /** The normalised request recorded under `seq` (for people investigating a replay that diverged). */
