@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerDelegateCommand } from './commands/delegate.ts';
 import type { CliIO } from './commands/io.ts';
+import { registerMetricsCommand } from './commands/metrics.ts';
 import { registerPaperCommand } from './commands/paper.ts';
+import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { RunnerError } from './errors.ts';
 
@@ -15,6 +18,9 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerPaperCommand,
   registerRunCommand,
   registerConfigCommands,
+  registerDelegateCommand,
+  registerProvidersCommand,
+  registerMetricsCommand,
 ];
 
 /** Builds the `orrery` command tree. */
