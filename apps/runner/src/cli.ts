@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
-import { registerDelegateCommand } from './commands/delegate.ts';
+import { registerControlCommand } from './commands/control.ts';
 import type { CliIO } from './commands/io.ts';
-import { registerMetricsCommand } from './commands/metrics.ts';
 import { registerPaperCommand } from './commands/paper.ts';
-import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { RunnerError } from './errors.ts';
 
@@ -18,9 +16,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerPaperCommand,
   registerRunCommand,
   registerConfigCommands,
-  registerDelegateCommand,
-  registerProvidersCommand,
-  registerMetricsCommand,
+  registerControlCommand,
 ];
 
 /** Builds the `orrery` command tree. */

@@ -14,6 +14,10 @@ export const RunnerErrorCode = {
   BROKER_ORDER: 'ORRERY_BROKER_ORDER',
   LEDGER_RUN: 'ORRERY_LEDGER_RUN',
   USAGE: 'ORRERY_USAGE',
+  /** An operator command is malformed (unknown kind, bad symbol, target or threshold). */
+  CONTROL_INVALID: 'ORRERY_CONTROL_INVALID',
+  /** `approve`/`reject` names an approval that does not exist or is no longer pending. */
+  CONTROL_APPROVAL: 'ORRERY_CONTROL_APPROVAL',
 } as const;
 
 /** One of {@link RunnerErrorCode}'s values. */

@@ -94,6 +94,14 @@ export class Ledger {
     return new Ledger(db);
   }
 
+  /**
+   * The SQLite handle, for tables that must commit in the same transaction as a step (operator control:
+   * see `ControlStore`). Nest writes in `db.transaction(...)` around {@link Ledger.commitStep}.
+   */
+  get db(): Database.Database {
+    return this.#db;
+  }
+
   /** Closes the database. */
   close(): void {
     this.#db.close();

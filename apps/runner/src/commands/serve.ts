@@ -79,6 +79,7 @@ export function registerServeCommand(program: Command, io: CliIO): void {
           bodyLimitBytes: flags.bodyLimit,
           log: io.err,
           logLevel: flags.logLevel,
+          control: { ledgerPath: loaded.config.run.ledgerPath },
         }).catch((err: unknown) => {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

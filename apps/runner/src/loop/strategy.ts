@@ -39,6 +39,11 @@ export interface CycleInput {
  */
 export interface Strategy<R extends CycleLike = CycleLike> {
   cycle(input: CycleInput): Promise<R>;
+  /**
+   * Decides several symbols' bars of one step at once (records in input order); the solar system batches
+   * their planets' LLM calls. Absent: the loop calls `cycle` for each, one after another.
+   */
+  cycleMany?(inputs: readonly CycleInput[]): Promise<R[]>;
   /** Replays a past input without trading or spending. Absent: the loop calls nothing on resume. */
   warm?(input: CycleInput): Promise<void>;
   stop(): Promise<void> | void;

@@ -1,8 +1,10 @@
 import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
+import type { LoopControl } from '../control/loop-control.ts';
+import type { Bar } from '../feeds/bar.ts';
 import { placeDecisionOrders } from './decision-orders.ts';
 import type { Step } from './steps.ts';
-import type { CycleLike, Strategy } from './strategy.ts';
+import type { CycleInput, CycleLike, Strategy } from './strategy.ts';
 
 /** What the loop runs on. */
 export interface LoopOptions<R extends CycleLike> {
@@ -28,6 +30,11 @@ export interface LoopOptions<R extends CycleLike> {
   readonly minTradeFraction: number;
   /** Stops the loop after the step in progress has been committed. */
   readonly signal?: AbortSignal;
+  /**
+   * Operator control, consulted at every traded step's boundary: it may hold or override a symbol's
+   * decision, park it for approval, and commits its own changes with the step.
+   */
+  readonly control?: LoopControl | undefined;
   /** Called after every step (warm or committed). */
   readonly onStep?: (info: StepInfo<R>) => void;
 }
@@ -85,32 +92,65 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
       continue;
     }
 
+    const gate = o.control?.begin(step.time, o.broker);
     const fills = step.bars.flatMap(({ symbol, bar }) => o.broker.onBar(symbol, bar));
     const records: R[] = [];
     const cycles: StoredCycle[] = [];
-    for (const { symbol, bar } of step.bars) {
-      const portfolio = o.broker.view();
-      if (!(portfolio.equity > 0)) break; // an account with nothing left takes no decision
-      const record = await o.strategy.cycle({ symbol, bar, portfolio });
+    // Placing orders changes neither cash nor positions, so every symbol of a step sees the same account.
+    const portfolio = o.broker.view();
+    // An account with nothing left takes no decision.
+    const asked = portfolio.equity > 0 ? step.bars : [];
+    const agents: { symbol: string; bar: Bar }[] = [];
+    for (const { symbol, bar } of asked) {
+      const route = gate?.route(symbol, bar) ?? { kind: 'agents' };
+      if (route.kind === 'agents') {
+        agents.push({ symbol, bar });
+        continue;
+      }
+      await o.strategy.warm?.({ symbol, bar, portfolio });
+      if (route.kind === 'operator')
+        placeDecisionOrders(o.broker, o.runId, symbol, bar, route.decision, o.minTradeFraction);
+    }
+    const inputs = agents.map(({ symbol, bar }) => ({ symbol, bar, portfolio }));
+    const decided =
+      inputs.length > 1 && o.strategy.cycleMany !== undefined
+        ? await o.strategy.cycleMany(inputs)
+        : await cycleEach(o.strategy, inputs);
+    decided.forEach((record, i) => {
+      const { symbol, bar } = agents[i]!;
       records.push(record);
       cycles.push({ symbol, time: bar.time, mode: record.mode, record, portfolio });
-      placeDecisionOrders(o.broker, o.runId, symbol, bar, record.decision, o.minTradeFraction);
-    }
-    const equity = o.broker.equity();
-    o.ledger.commitStep(o.runId, {
-      time: step.time,
-      fills,
-      orders: o.broker.drainChangedOrders(),
-      state: o.broker.state(),
-      equity,
-      cycles,
+      const decision = gate === undefined ? record.decision : gate.review(symbol, bar, record.decision);
+      if (decision !== null)
+        placeDecisionOrders(o.broker, o.runId, symbol, bar, decision, o.minTradeFraction);
     });
+    const equity = o.broker.equity();
+    const write = () =>
+      o.ledger.commitStep(o.runId, {
+        time: step.time,
+        fills,
+        orders: o.broker.drainChangedOrders(),
+        state: o.broker.state(),
+        equity,
+        cycles,
+      });
+    if (gate === undefined) write();
+    else gate.commit(write);
     committed++;
     lastTime = step.time;
     o.onStep?.({ time: step.time, warm: false, records, cycles, equity });
   }
   // The steps may end because the same signal stopped their source (a live feed): that is a stop too.
   return { committed, warmed, lastTime, aborted: o.signal?.aborted === true };
+}
+
+async function cycleEach<R extends CycleLike>(
+  strategy: Strategy<R>,
+  inputs: readonly CycleInput[],
+): Promise<R[]> {
+  const out: R[] = [];
+  for (const input of inputs) out.push(await strategy.cycle(input));
+  return out;
 }
 
 function portfolioIndex(cycles: readonly StoredCycle[]): Map<string, unknown> {

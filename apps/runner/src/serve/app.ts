@@ -3,6 +3,7 @@ import { type Clock, type Gateway, systemClock } from '@orrery/core';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { toIssues } from '../config/load.ts';
+import { type ControlRoutesOptions, controlRoutes } from '../control/http-routes.ts';
 import { AnswerSchemas } from './answer-schema.ts';
 import { bearerAuth } from './auth.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
@@ -49,6 +50,8 @@ export interface ServeAppOptions {
   logLevel?: ServeLogLevel | undefined;
   /** More strings that must never reach a log line or an error message (provider keys are added anyway). */
   secrets?: readonly string[] | undefined;
+  /** Operator control of runs under `/control/runs/:run` (see `controlRoutes`); absent: no such routes. */
+  control?: ControlRoutesOptions | undefined;
 }
 
 /** A zod failure of a request part, carried through Fastify's validation path to the error handler. */
@@ -66,8 +69,9 @@ class BodySchemaError extends Error {
 /**
  * Builds the HTTP app of `orrery serve` (Fastify; not listening yet — `startServe` listens, tests use
  * `app.inject`): `POST /execute`, `POST /chains`, `GET|DELETE /chains/:id`, `GET /planets`,
- * `POST /planets/:name/analyze`, `GET /healthz`, `GET /metrics`. Bodies are JSON validated with zod
- * (400 naming the path), limited in size (413), and the heavy routes share a concurrency limit (429).
+ * `POST /planets/:name/analyze`, `GET /healthz`, `GET /metrics`, and with `control` the operator routes
+ * under `/control/runs/:run`. Bodies are JSON validated with zod (400 naming the path), limited in size
+ * (413), and the heavy routes share a concurrency limit (429).
  * @throws RangeError for a non-positive limit.
  */
 export function createServeApp(opts: ServeAppOptions): FastifyInstance {
@@ -161,6 +165,7 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
   executeRoute(app, ctx);
   chainRoutes(app, ctx);
   planetRoutes(app, ctx);
+  if (opts.control !== undefined) app.register(controlRoutes, opts.control);
   return app;
 }
 

@@ -1,0 +1,131 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import type { ControlCommandInput } from '../control/command.ts';
+import { openControl } from '../control/open-run.ts';
+import { controlStatus, formatCommand, formatStatus } from '../control/status.ts';
+import type { CliIO } from './io.ts';
+
+interface ControlFlags {
+  run?: string;
+  by?: string;
+  reason?: string;
+  json?: boolean;
+  config?: string;
+  ledger?: string;
+  expireBars?: number;
+}
+
+const number = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number`);
+  return n;
+};
+
+/**
+ * Registers `orrery control`: operator commands against a run's ledger (`--run`, default the latest),
+ * recorded with who (`--by`, default `$USER`), when and why (`--reason`), applied by the run's loop —
+ * in this process or another — at its next cycle boundary.
+ */
+export function registerControlCommand(program: Command, io: CliIO): void {
+  const control = program
+    .command('control')
+    .description(
+      'operator control of a run: pause, resume, flatten, block/force a symbol, approve-before-trade; takes effect at the next bar the run trades',
+    )
+    .option('--run <id>', 'run id (default: the latest run in the ledger)')
+    .option('--by <name>', 'who issues the command (default: $USER)')
+    .option('--reason <text>', 'why (recorded with the command)')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
+    .option('--ledger <file>', 'run ledger SQLite file (default: run.ledgerPath)');
+
+  const ledgerPath = (f: ControlFlags) =>
+    f.ledger ?? loadConfig({ file: f.config, env: io.env, cwd: io.cwd }).config.run.ledgerPath;
+
+  const issue = (cmd: Command, body: Record<string, unknown>) => {
+    const f = cmd.optsWithGlobals<ControlFlags>();
+    const h = openControl(ledgerPath(f), f.run);
+    try {
+      const input = {
+        ...body,
+        by: f.by ?? io.env.USER ?? io.env.USERNAME ?? 'operator',
+        ...(f.reason === undefined ? {} : { reason: f.reason }),
+      } as ControlCommandInput;
+      const c = h.store.issue(h.run.id, input, Date.now());
+      io.out(f.json === true ? JSON.stringify(c) : `run ${h.run.id}: ${formatCommand(c)}`);
+    } finally {
+      h.close();
+    }
+  };
+
+  control
+    .command('status')
+    .description('what is in force, pending commands and approvals waiting for a person')
+    .action((_o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<ControlFlags>();
+      const h = openControl(ledgerPath(f), f.run);
+      try {
+        const s = controlStatus(h.store, h.run);
+        io.out(f.json === true ? JSON.stringify(s, null, 2) : formatStatus(s));
+      } finally {
+        h.close();
+      }
+    });
+  for (const kind of ['pause', 'resume', 'flatten'] as const) {
+    control
+      .command(kind)
+      .description(
+        kind === 'pause'
+          ? 'trade no new decision until resumed (open stops stay)'
+          : kind === 'resume'
+            ? 'trade the agents’ decisions again'
+            : 'close every position at the next bar of its symbol',
+      )
+      .action((_o: unknown, cmd: Command) => issue(cmd, { kind }));
+  }
+  for (const kind of ['block', 'unblock', 'unforce'] as const) {
+    control
+      .command(kind)
+      .argument('<symbol>')
+      .description(
+        kind === 'block'
+          ? 'trade nothing in SYMBOL (the position is kept)'
+          : kind === 'unblock'
+            ? 'let the agents trade SYMBOL again'
+            : 'hand SYMBOL back to the agents after force',
+      )
+      .action((symbol: string, _o: unknown, cmd: Command) => issue(cmd, { kind, symbol }));
+  }
+  control
+    .command('force')
+    .argument('<symbol>')
+    .argument(
+      '<fraction>',
+      'signed position to hold, fraction of equity (e.g. 0.1, -0.05, 0)',
+      number('fraction'),
+    )
+    .description('hold SYMBOL at FRACTION of equity instead of what the agents decide')
+    .action((symbol: string, target: number, _o: unknown, cmd: Command) =>
+      issue(cmd, { kind: 'force', symbol, target }),
+    );
+  control
+    .command('require-approval')
+    .argument(
+      '<threshold>',
+      "position change (fraction of equity) above which a decision waits; 'off' to stop",
+    )
+    .option('--expire-bars <n>', 'bars a parked decision waits before it expires', number('--expire-bars'), 5)
+    .description('approve-before-trade: decisions above THRESHOLD wait for approve/reject')
+    .action((threshold: string, _o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<ControlFlags>();
+      const t = threshold === 'off' ? null : number('threshold')(threshold);
+      issue(cmd, { kind: 'require-approval', threshold: t, expireBars: f.expireBars });
+    });
+  for (const kind of ['approve', 'reject'] as const) {
+    control
+      .command(kind)
+      .argument('<id>', 'approval id, e.g. A3 (see status)')
+      .description(kind === 'approve' ? 'trade a parked decision at the next bar' : 'drop a parked decision')
+      .action((approval: string, _o: unknown, cmd: Command) => issue(cmd, { kind, approval }));
+  }
+}

@@ -1,0 +1,246 @@
+import { createSolarSystem } from '@orrery/agents';
+import { tempDir } from '@orrery/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../src/broker/ledger-db.ts';
+import { PaperBroker } from '../src/broker/paper-broker.ts';
+import type { BrokerSettings } from '../src/broker/types.ts';
+import { main } from '../src/cli.ts';
+import type { CliIO } from '../src/commands/io.ts';
+import { ControlStore } from '../src/control/control-store.ts';
+import { createRunControl } from '../src/control/run-control.ts';
+import { loadDataSource } from '../src/feeds/resolve-source.ts';
+import { mergeSeries, type Step } from '../src/loop/steps.ts';
+import { runTradingLoop } from '../src/loop/trading-loop.ts';
+import { type ServeHarness, serveHarness } from './support/serve-harness.ts';
+
+const SETTINGS: BrokerSettings = {
+  initialCash: 100_000,
+  feeBps: 10,
+  slippageBps: 5,
+  slippageRangeFraction: 0,
+  allowShort: false,
+  maxLeverage: 1,
+  lotSize: 0,
+};
+const TOKEN = 'control-api-token-0123456789abcdef';
+const steps: Step[] = mergeSeries([loadDataSource({ source: 'btc' })], {
+  from: Date.UTC(2019, 5, 1),
+  to: Date.UTC(2020, 5, 30),
+});
+
+const dir = tempDir('orrery-control-api-');
+const ledgerPath = `${dir.path}/ledger.db`;
+let h: ServeHarness;
+beforeAll(async () => {
+  const ledger = Ledger.open(ledgerPath);
+  ledger.createRun('older', SETTINGS, {}, 1);
+  ledger.createRun('api', SETTINGS, {}, 2);
+  ledger.close();
+  h = await serveHarness({ app: { token: TOKEN, control: { ledgerPath } } });
+});
+afterAll(async () => {
+  await h.close();
+  dir.remove();
+});
+
+/** Trades run `api` up to `steps[to - 1]` with operator control (deterministic agents, no LLM), resuming after its last step. */
+async function trade(to: number): Promise<void> {
+  const ledger = Ledger.open(ledgerPath);
+  try {
+    const last = ledger.getRun('api')!.lastTime;
+    const broker = new PaperBroker(SETTINGS, last === undefined ? undefined : ledger.loadState('api'));
+    const sys = createSolarSystem({ gateway: null });
+    await runTradingLoop({
+      runId: 'api',
+      ledger,
+      broker,
+      strategy: {
+        cycle: (i) => sys.cycle(i),
+        warm: async (i) => {
+          await sys.cycle(i);
+        },
+        stop: () => sys.stop(),
+      },
+      steps: steps.slice(0, to),
+      resumeAfter: last,
+      minTradeFraction: 0.01,
+      control: createRunControl(new ControlStore(ledger.db), 'api'),
+    });
+    await sys.stop();
+  } finally {
+    ledger.close();
+  }
+}
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+const post = (url: string, payload: object, headers: Record<string, string> = auth) =>
+  h.app.inject({ method: 'POST', url, payload, headers });
+const get = (url: string) => h.app.inject({ method: 'GET', url, headers: auth });
+
+describe('operator control over HTTP (orrery serve), behind its bearer auth', () => {
+  it('records a command for the latest run (202), applied at the next boundary; status shows it', async () => {
+    expect((await post('/control/runs/latest/commands', { kind: 'pause', by: 'bob' }, {})).statusCode).toBe(
+      401,
+    );
+    expect((await get('/control/runs/api')).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'GET', url: '/control/runs/api' })).statusCode).toBe(401);
+
+    const res = await post('/control/runs/latest/commands', {
+      kind: 'pause',
+      by: 'bob',
+      reason: 'maintenance',
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({
+      kind: 'pause',
+      runId: 'api',
+      by: 'bob',
+      reason: 'maintenance',
+      status: 'pending',
+    });
+    expect((await get('/control/runs/api')).json().pendingCommands).toHaveLength(1);
+
+    await trade(10);
+    const status = (await get('/control/runs/latest')).json();
+    expect(status.run).toMatchObject({ id: 'api', lastTime: steps[9]!.time });
+    expect(status.state.paused).toEqual({ by: 'bob', reason: 'maintenance', since: steps[0]!.time });
+    expect(status.pendingCommands).toEqual([]);
+    expect(status.recentCommands[0]).toMatchObject({
+      kind: 'pause',
+      status: 'applied',
+      appliedTime: steps[0]!.time,
+    });
+  });
+
+  it('400 names the field of a malformed command; 404 for an unknown run; 409 for an approval not pending', async () => {
+    const bad = await post('/control/runs/api/commands', { kind: 'block', by: 'bob' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'ORRERY_HTTP_INVALID_BODY', path: 'symbol' });
+    const force = await post('/control/runs/api/commands', {
+      kind: 'force',
+      symbol: 'BTC/USDT',
+      target: 'all',
+      by: 'b',
+    });
+    expect(force.json().error.path).toBe('target');
+    const none = await post('/control/runs/nope/commands', { kind: 'pause', by: 'bob' });
+    expect(none.statusCode).toBe(404);
+    expect(none.json().error.code).toBe('ORRERY_LEDGER_RUN');
+    const approve = await post('/control/runs/api/commands', { kind: 'approve', approval: 'A7', by: 'bob' });
+    expect(approve.statusCode).toBe(409);
+    expect(approve.json().error).toMatchObject({ code: 'ORRERY_CONTROL_APPROVAL', path: 'approval' });
+  });
+
+  it('approve-before-trade over HTTP, across a restart of the loop', async () => {
+    await post('/control/runs/api/commands', { kind: 'resume', by: 'bob' });
+    await post('/control/runs/api/commands', {
+      kind: 'require-approval',
+      threshold: 0,
+      expireBars: 100,
+      by: 'bob',
+    });
+    // Trade until the agents want something: it waits.
+    let pending: { id: string; symbol: string }[] = [];
+    for (let to = 20; to <= steps.length && pending.length === 0; to += 10) {
+      await trade(to);
+      pending = (await get('/control/runs/api/approvals?status=pending')).json();
+    }
+    expect(pending).toHaveLength(1);
+    const a = pending[0]!;
+    // The loop is stopped (a restart); the operator approves; the next run of the loop trades it.
+    const ok = await post('/control/runs/api/commands', {
+      kind: 'approve',
+      approval: a.id,
+      by: 'carol',
+      reason: 'ok',
+    });
+    expect(ok.statusCode).toBe(202);
+    const last = Ledger.open(ledgerPath);
+    const resumeAt = steps.findIndex((s) => s.time === last.getRun('api')!.lastTime) + 1;
+    last.close();
+    await trade(resumeAt + 1);
+    const approvals = (await get('/control/runs/api/approvals')).json();
+    expect(approvals[0]).toMatchObject({
+      id: a.id,
+      status: 'approved',
+      decidedBy: 'carol',
+      resolvedTime: steps[resumeAt]!.time,
+    });
+    const ledger = Ledger.open(ledgerPath);
+    const order = ledger
+      .orders('api')
+      .find((o) => o.placedAt === steps[resumeAt]!.time && o.type === 'market');
+    ledger.close();
+    expect(order?.reason).toMatch(new RegExp(`approved ${a.id} by carol`));
+    expect((await get('/control/runs/api/approvals?status=bogus')).statusCode).toBe(400);
+  });
+});
+
+describe('orrery control (the CLI, in process)', () => {
+  const run = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIO = {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      env: { USER: 'dana' },
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    };
+    const code = await main(['node', 'orrery', 'control', '--ledger', ledgerPath, ...args], io);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('issues each kind of command, by $USER unless --by, and shows the status', async () => {
+    expect(await run('block', 'BTC/USDT', '--reason', 'halted')).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^run api: #\d+ block BTC\/USDT by dana \(halted\) — pending/),
+    });
+    expect((await run('force', 'ETH/USDT', '-0.05', '--by', 'erin')).out).toMatch(
+      /force ETH\/USDT -0.05 by erin/,
+    );
+    expect((await run('unforce', 'ETH/USDT')).code).toBe(0);
+    expect((await run('unblock', 'BTC/USDT', '--run', 'api')).code).toBe(0);
+    expect((await run('require-approval', 'off')).out).toMatch(/require-approval off/);
+    expect((await run('require-approval', '0.1', '--expire-bars', '3')).code).toBe(0);
+    expect((await run('flatten', '--json')).out).toMatch(/^\{"kind":"flatten"/);
+    const json = JSON.parse((await run('status', '--json')).out);
+    expect(json.pendingCommands.map((c: { kind: string }) => c.kind)).toEqual([
+      'block',
+      'force',
+      'unforce',
+      'unblock',
+      'require-approval',
+      'require-approval',
+      'flatten',
+    ]);
+    const text = (await run('status')).out;
+    expect(text).toMatch(/^Run api \(running, last bar /);
+    expect(text).toMatch(/Pending commands \(7\):/);
+    expect((await run('pause', '--run', 'older')).out).toMatch(/^run older: /);
+  });
+
+  it('errors name what was wrong', async () => {
+    expect(await run('approve', 'A99')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/has no approval A99/),
+    });
+    expect(await run('pause', '--run', 'nope')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/run nope/),
+    });
+    // commander reports a bad argument itself (on stderr) and exits non-zero.
+    expect((await run('force', 'BTC/USDT', 'lots')).code).not.toBe(0);
+    expect((await run('force', 'BTC/USDT', '99')).err).toMatch(/target/);
+    const missing = await main(['node', 'orrery', 'control', '--ledger', `${dir.path}/none.db`, 'status'], {
+      out: () => undefined,
+      err: () => undefined,
+      env: {},
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    });
+    expect(missing).toBe(1);
+  });
+});
