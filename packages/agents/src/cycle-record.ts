@@ -47,6 +47,8 @@ export interface CycleRecord {
   time: number;
   mode: ExecutionMode;
   modeReason: string;
+  /** The regime the moons read on this bar (`up/normal`, `range/high`…). */
+  regime?: string;
   /** The final decision, clamped by the risk limits. */
   decision: Decision;
   /** What the planets' deterministic consensus alone would have decided (clamped): the counterfactual for LLM ROI. */

@@ -58,6 +58,7 @@ export {
   twoProportionZTest,
   type VariantStats,
   welchTTest,
+  withPlaybook,
 } from './learning/index.ts';
 export { addUsage, emptyUsage, type LLMCaller, type LlmUsage } from './llm-caller.ts';
 export {

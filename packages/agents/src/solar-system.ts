@@ -4,6 +4,7 @@ import { type BatchMember, type BatchOptions, BatchWindow } from './batching/bat
 import { parseSolarSystemConfig, type SolarSystemConfig, type SolarSystemConfigInput } from './config.ts';
 import type { CycleRecord } from './cycle-record.ts';
 import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from './errors.ts';
+import { type SunTuning, tunedPlanet } from './learning/sun-tuning.ts';
 import type { LLMCaller } from './llm-caller.ts';
 import { assertValidBar, assertValidPortfolio } from './market.ts';
 import type { MoonFactory } from './moons/moon.ts';
@@ -33,6 +34,11 @@ export interface SolarSystemOptions {
   planets?: readonly (() => Planet)[];
   /** How `cycleMany` batches planet calls across symbols; `false` never batches. */
   batching?: BatchOptions | false;
+  /**
+   * Learned parameters read at every cycle (e.g. a `Learner`): planet vote weights and the regime
+   * playbook's risk multipliers. A change applies from the next cycle.
+   */
+  tuning?: SunTuning | null;
 }
 
 /** The state of one symbol's sun, for health checks. */
@@ -92,6 +98,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   if (gateway === null)
     log('orrery/agents: no LLM gateway: planets decide deterministically, the sun never reasons');
   const moons = named(moonFactories(config, opts.moons), 'moon');
+  const tuning = opts.tuning ?? null;
   const planets = named(
     [
       ...config.planets.enabled.map((kind) => () => {
@@ -100,7 +107,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
         return createPlanet(kind, { task, ...(weight === undefined ? {} : { weight }) });
       }),
       ...(opts.planets ?? []),
-    ],
+    ].map((create) => (tuning === null ? create : () => tunedPlanet(create(), tuning))),
     'planet',
   );
   const base: Omit<SunDeps, 'symbol'> = {
@@ -112,6 +119,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     moons,
     planets,
     log,
+    tuning,
   };
   const suns = new Map<string, SymbolSun>();
   const batching = opts.batching ?? {};

@@ -39,4 +39,4 @@ export {
   twoProportionZTest,
   welchTTest,
 } from './stats.ts';
-export { applyPlaybook, type SunTuning, tunedPlanet } from './sun-tuning.ts';
+export { applyPlaybook, type SunTuning, tunedPlanet, withPlaybook } from './sun-tuning.ts';

@@ -36,6 +36,16 @@ export function tunedPlanet(planet: Planet, tuning: SunTuning): Planet {
   };
 }
 
+/** {@link applyPlaybook} with `tuning`'s multiplier for `regime`; the decision itself without a tuning. */
+export function withPlaybook(
+  tuning: SunTuning | null,
+  decision: Decision,
+  regime: string,
+  current: number,
+): Decision {
+  return tuning === null ? decision : applyPlaybook(decision, regime, current, tuning.riskMultiplier(regime));
+}
+
 /**
  * Applies the regime playbook to a proposed decision: a `buy` or `sell` targets `targetFraction ×
  * multiplier` instead (a multiplier of 1, a `hold` or a `flatten` change nothing). When the scaled target

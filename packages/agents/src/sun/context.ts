@@ -5,6 +5,7 @@ import type { BatchMember } from '../batching/batch-window.ts';
 import type { SolarSystemConfig } from '../config.ts';
 import type { CycleFault, CycleRecord } from '../cycle-record.ts';
 import type { SupervisionEscalatedError } from '../errors.ts';
+import type { SunTuning } from '../learning/sun-tuning.ts';
 import type { LLMCaller } from '../llm-caller.ts';
 import type { MoonFactory } from '../moons/moon.ts';
 import type { Planet } from '../planets/planet.ts';
@@ -33,6 +34,8 @@ export interface SunDeps {
   moons: readonly Named<MoonFactory>[];
   planets: readonly Named<() => Planet>[];
   log: (msg: string) => void;
+  /** Learned planet weights and regime playbook, read at every cycle (null: the configured ones). */
+  tuning: SunTuning | null;
 }
 
 /** A moon child actor. */

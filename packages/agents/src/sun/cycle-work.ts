@@ -9,6 +9,7 @@ import { addUsage, emptyUsage } from '../llm-caller.ts';
 import type { Bar, PortfolioView } from '../market.ts';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
 import type { PlanetReport } from '../planets/planet.ts';
+import { regimeOf } from './memory.ts';
 import type { PositionView } from './stages.ts';
 
 /** One cycle's input: a new bar of one symbol, the account, and optional news. */
@@ -112,6 +113,7 @@ export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]):
     time: s.bar.time,
     mode: mode.mode,
     modeReason: mode.reason,
+    regime: regimeOf(s),
     decision,
     consensusDecision: w.consensusDecision as Decision,
     ...(w.fallback === undefined ? {} : { fallback: w.fallback }),

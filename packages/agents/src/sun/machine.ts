@@ -3,6 +3,7 @@ import { assign, enqueueActions, setup } from 'xstate';
 import { createCallAllowance } from '../call-allowance.ts';
 import type { CycleFault } from '../cycle-record.ts';
 import { SupervisionEscalatedError } from '../errors.ts';
+import { withPlaybook } from '../learning/sun-tuning.ts';
 import type { Planet } from '../planets/planet.ts';
 import { clampDecision } from '../risk-clamp.ts';
 import { Supervisor } from '../supervision.ts';
@@ -29,6 +30,7 @@ import {
   sunOutcome,
   withPermit,
 } from './decide.ts';
+import { regimeOf } from './memory.ts';
 import type { ReasoningResult } from './reasoning.ts';
 import { criticActor, publishActor, reasonActor, recallActor, senseActor } from './stage-actors.ts';
 import {
@@ -98,7 +100,20 @@ export const sunMachine = setup({
       work: ({ context, event }) => sunFailure(context.work!, (event as { error?: unknown }).error),
     }),
     finishDecision: enqueueActions(({ context, enqueue }) => {
-      const w = context.work!;
+      const w0 = context.work!;
+      // The regime playbook scales a proposed trade before the risk clamp (no tuning: unchanged).
+      const w =
+        w0.decision === null
+          ? w0
+          : {
+              ...w0,
+              decision: withPlaybook(
+                context.deps.tuning,
+                w0.decision,
+                regimeOf(w0.snapshot!),
+                w0.pos!.current,
+              ),
+            };
       const { final, clamps, stop } = finalDecision(w, context.stopPrice, context.deps.config.risk);
       if (w.mode!.mode !== ExecutionMode.MONITOR_ONLY) {
         for (const m of context.moons) if (m.ref !== null) enqueue.sendTo(m.ref, { type: 'ANCHOR' });
@@ -278,7 +293,7 @@ export const sunMachine = setup({
             const pre = vote(reports, config);
             const preDecision = consensusToDecision(pre, snapshot, pos, config);
             const consensusDecision = clampDecision(
-              preDecision,
+              withPlaybook(context.deps.tuning, preDecision, regimeOf(snapshot), pos.current),
               clampContext(snapshot, pos, config.risk),
             ).decision;
             const { mode, fragility } = chooseMode(snapshot, pos, pre, preDecision, gateway, config);
