@@ -109,6 +109,13 @@ memory:
     ]);
   });
 
+  it('validates the delegation section with the rest of the file', () => {
+    expect(issuesOf('delegation:\n  concurrency: 0\n  tasks:\n    review: { maxTokens: lots }\n')).toEqual([
+      'delegation.tasks.review.maxTokens: Invalid input: expected number, received string',
+      'delegation.concurrency: Too small: expected number to be >=1',
+    ]);
+  });
+
   it('checks that the sections agree with each other', () => {
     expect(issuesOf('agents: { risk: { allowShort: true, maxExposure: 2 } }\n')).toEqual([
       'broker.allowShort: must be true when agents.risk.allowShort is true (the broker would refuse the shorts)',
@@ -178,7 +185,14 @@ memory:
     const schema = orreryJsonSchema() as {
       properties: Record<string, { properties?: Record<string, unknown> }>;
     };
-    expect(Object.keys(schema.properties)).toEqual(['gateway', 'agents', 'memory', 'broker', 'run']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'gateway',
+      'agents',
+      'memory',
+      'broker',
+      'run',
+      'delegation',
+    ]);
     expect(Object.keys(schema.properties.broker!.properties!)).toContain('feeBps');
     expect(Object.keys(schema.properties.gateway!.properties!)).toContain('budget');
     const res = spawnSync(process.execPath, [bin, 'config', 'schema'], { encoding: 'utf8' });

@@ -145,9 +145,11 @@ function resolvePaths(c: OrreryConfig, base: string): OrreryConfig {
               ? { ...c.memory.chroma, dataDir: abs(c.memory.chroma.dataDir) }
               : c.memory.chroma,
         };
+  const logFile = c.delegation.logFile;
   return {
     ...c,
     memory,
+    delegation: logFile === undefined ? c.delegation : { ...c.delegation, logFile: abs(logFile) },
     run: {
       ...c.run,
       data: c.run.data.map((d) => (isBundledName(d.source) ? d : { ...d, source: abs(d.source) })),

@@ -1,5 +1,5 @@
 import { solarSystemConfigSchema } from '@orrery/agents';
-import { gatewayConfigSchema } from '@orrery/core';
+import { delegationConfigSchema, gatewayConfigSchema } from '@orrery/core';
 import { memoryConfigSchema } from '@orrery/memory';
 import { z } from 'zod';
 import { BAR_FIELDS } from '../feeds/csv-loader.ts';
@@ -100,6 +100,8 @@ export const orreryConfigSchema = z
       .prefault({ dbPath: '.orrery/memory/{runId}/episodes.db' }),
     broker: brokerConfigSchema.prefault({}),
     run: runConfigSchema.prefault({}),
+    /** Task types for `orrery delegate` (their models are the gateway's routing rules of the same name). */
+    delegation: delegationConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
