@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommand } from './commands/control.ts';
+import { registerDelegateCommand } from './commands/delegate.ts';
 import type { CliIO } from './commands/io.ts';
+import { registerMetricsCommand } from './commands/metrics.ts';
 import { registerPaperCommand } from './commands/paper.ts';
+import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { RunnerError } from './errors.ts';
 
@@ -17,6 +20,9 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerRunCommand,
   registerConfigCommands,
   registerControlCommand,
+  registerDelegateCommand,
+  registerProvidersCommand,
+  registerMetricsCommand,
 ];
 
 /** Builds the `orrery` command tree. */
