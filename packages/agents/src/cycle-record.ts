@@ -1,5 +1,7 @@
 import type { ExecutionMode } from '@orrery/core';
 import type { Decision } from './decision.ts';
+import type { Bar } from './market.ts';
+import type { Readings } from './moons/snapshot.ts';
 import type { PlanetReport } from './planets/planet.ts';
 import type { SupervisionVerdict } from './supervision.ts';
 
@@ -80,4 +82,6 @@ export interface CycleRecord {
   faults: CycleFault[];
   /** Episodes recalled from memory (FULL_AGENT). */
   recalled?: number;
+  /** What the cycle decided from — the bar and every moon's reading — for the audit trail. */
+  inputs?: { bar: Bar; readings: Readings };
 }

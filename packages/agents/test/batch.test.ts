@@ -119,6 +119,9 @@ describe('cycleMany batches planet calls across symbols on the same bar', () => 
     await sys.stop();
 
     expect(records.map((r) => r.symbol)).toEqual(names);
+    // Each record carries what it decided from, for the audit trail.
+    expect(records[3]?.inputs?.bar).toEqual(scaled(bars[WARM]!, 3));
+    expect(records[3]?.inputs?.readings.rsi.rsi).toBeGreaterThan(0);
     expect(records.every((r) => r.mode === ExecutionMode.LIGHT_REASONING)).toBe(true);
     // technical, risk and execution on the planet model; sentiment's summary on the local model.
     const byPlanet = new Map<string, LlmRecordedRequest[]>();

@@ -132,5 +132,6 @@ export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]):
     failedMoons: s.failedMoons,
     faults: w.faults,
     ...(w.recalled === null ? {} : { recalled: w.recalled.length }),
+    inputs: { bar: s.bar, readings: s.readings },
   };
 }
