@@ -6,8 +6,10 @@ import { registerDelegateCommand } from './commands/delegate.ts';
 import type { CliIO } from './commands/io.ts';
 import { registerMetricsCommand } from './commands/metrics.ts';
 import { registerPaperCommand } from './commands/paper.ts';
+import { registerPlanetCommand } from './commands/planet.ts';
 import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { RunnerError } from './errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -20,6 +22,8 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerRunCommand,
   registerConfigCommands,
   registerControlCommand,
+  registerServeCommand,
+  registerPlanetCommand,
   registerDelegateCommand,
   registerProvidersCommand,
   registerMetricsCommand,
