@@ -31,7 +31,7 @@ export interface LlmRoi {
   readonly decisions: number;
   /** Cycles whose decision an LLM took part in (the sun decided, or a planet's signal came from a model). */
   readonly llmInfluenced: number;
-  /** Cycles whose decision differs from the consensus's (another action or another target). */
+  /** LLM-influenced cycles whose decision differs from the consensus's (another action or another target). */
   readonly diverged: number;
 }
 
@@ -68,7 +68,8 @@ export function llmRoi(o: {
   let diverged = 0;
   for (const c of o.cycles) {
     llmCostUsd += c.costUsd;
-    if (llmInfluenced(c)) influenced++;
+    if (!llmInfluenced(c)) continue;
+    influenced++;
     if (c.consensusDecision !== undefined && decisionsDiffer(c.decision, c.consensusDecision)) diverged++;
   }
   return {
@@ -93,8 +94,8 @@ export function roiRows(r: LlmRoi): [string, string][] {
       `${signed(r.llmPnl)} (run ${signed(r.actualPnl)}, no-LLM consensus ${signed(r.counterfactualPnl)})`,
     ],
     [
-      'LLM-influenced decisions',
-      `${r.llmInfluenced} of ${r.decisions} (${r.diverged} differ from consensus)`,
+      'LLM-influenced',
+      `${r.llmInfluenced} of ${r.decisions} (${r.diverged} changed the consensus's decision)`,
     ],
     ['LLM cost', `$${r.llmCostUsd.toFixed(4)}`],
     ['P&L per LLM dollar', r.pnlPerLlmDollar === null ? 'n/a (no LLM cost)' : r.pnlPerLlmDollar.toFixed(2)],

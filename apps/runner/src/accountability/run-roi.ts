@@ -1,9 +1,10 @@
+import type { SolarSystemConfig } from '@orrery/agents';
 import type { Ledger } from '../broker/ledger-db.ts';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
-import type { DecisionLike } from '../loop/strategy.ts';
 import { type LlmRoi, llmRoi, type RoiCycle } from './llm-roi.ts';
-import { simulateDecisions } from './shadow-portfolio.ts';
+import { noLlmStrategy } from './no-llm-strategy.ts';
+import { tradeShadow } from './shadow-portfolio.ts';
 
 /** A run's LLM ROI and the counterfactual equity curve behind it. */
 export interface RunRoi {
@@ -13,40 +14,36 @@ export interface RunRoi {
 }
 
 /**
- * Reads a run back from its ledger and computes its LLM ROI: the counterfactual portfolio trades every
- * cycle's `consensusDecision` through a fresh broker with the run's settings over the same `steps`.
- * Cycles stored before `consensusDecision` existed count as the consensus having done what the run did.
+ * Computes a run's LLM ROI: the counterfactual is the same agents without an LLM (deterministic planets,
+ * their consensus, risk rules) trading their own account — same broker settings, same bars up to the
+ * run's last committed step, same loop — and the LLM's P&L is the run's minus the counterfactual's.
  *
  * @throws LedgerError when the run is not in the ledger.
  */
-export function readRunRoi(o: {
+export async function readRunRoi(o: {
   readonly ledger: Ledger;
   readonly runId: string;
   readonly steps: readonly Step[];
-  readonly minTradeFraction: number;
-}): RunRoi {
+  readonly agents: SolarSystemConfig;
+}): Promise<RunRoi> {
   const run = o.ledger.getRun(o.runId);
   if (run === undefined) throw new LedgerError(o.runId, 'is not in the ledger');
-  const cycles = o.ledger.cycles(o.runId);
-  const counterfactual = simulateDecisions({
-    steps: o.steps,
-    cycles,
+  const last = run.lastTime ?? Number.NEGATIVE_INFINITY;
+  const shadow = await tradeShadow({
+    steps: o.steps.filter((s) => s.time <= last),
     settings: run.settings,
-    minTradeFraction: o.minTradeFraction,
-    pick: (record) => {
-      const r = record as RoiCycle;
-      return (r.consensusDecision ?? r.decision) as DecisionLike;
-    },
-  }).equity;
+    minTradeFraction: o.agents.risk.minTradeFraction,
+    strategy: noLlmStrategy(o.agents),
+  });
   const curve = o.ledger.equityCurve(o.runId);
   const initialCash = run.settings.initialCash;
   return {
     roi: llmRoi({
       initialCash,
       actualEquity: curve.at(-1)?.equity ?? initialCash,
-      counterfactualEquity: counterfactual.at(-1)?.equity ?? initialCash,
-      cycles: cycles.map((c) => c.record as RoiCycle),
+      counterfactualEquity: shadow.equity.at(-1)?.equity ?? initialCash,
+      cycles: o.ledger.cycles(o.runId).map((c) => c.record as RoiCycle),
     }),
-    counterfactual,
+    counterfactual: shadow.equity,
   };
 }

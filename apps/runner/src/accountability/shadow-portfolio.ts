@@ -1,9 +1,9 @@
-import type { StoredCycle } from '../broker/ledger-db.ts';
+import { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { BrokerSettings, Fill } from '../broker/types.ts';
-import { placeDecisionOrders } from '../loop/decision-orders.ts';
 import type { Step } from '../loop/steps.ts';
-import type { DecisionLike } from '../loop/strategy.ts';
+import type { CycleLike, Strategy } from '../loop/strategy.ts';
+import { runTradingLoop } from '../loop/trading-loop.ts';
 
 /** A simulated account's path: equity after every step, and its fills. */
 export interface ShadowRun {
@@ -12,38 +12,34 @@ export interface ShadowRun {
 }
 
 /**
- * Trades a run's stored cycles again through a fresh {@link PaperBroker} with the same settings and the
- * same loop rules (fills at the next bar, marks at the close, `placeDecisionOrders` with the same
- * `minTradeFraction`, no decision once equity is gone), acting on the decision `pick` chooses from each
- * record — e.g. the no-LLM planet consensus (`consensusDecision`) for the counterfactual. Steps after the
- * last stored cycle's time are not traded.
+ * Trades `strategy` over `steps` in a throwaway account: the paper-trading loop itself
+ * (`runTradingLoop`) with a fresh {@link PaperBroker} of the same settings and an in-memory ledger, so
+ * the fills model, the order rules and the cut-off when equity is gone are exactly the real run's.
+ * The strategy is stopped afterwards.
  */
-export function simulateDecisions(o: {
+export async function tradeShadow(o: {
   readonly steps: readonly Step[];
-  readonly cycles: readonly StoredCycle[];
   readonly settings: BrokerSettings;
   readonly minTradeFraction: number;
-  readonly pick: (record: unknown) => DecisionLike | undefined;
-  /** Order id prefix (the shadow's own; default `shadow`). */
-  readonly runId?: string;
-}): ShadowRun {
-  const broker = new PaperBroker(o.settings);
-  const byKey = new Map(o.cycles.map((c) => [`${c.symbol}@${c.time}`, c]));
-  const last = o.cycles.reduce((t, c) => Math.max(t, c.time), Number.NEGATIVE_INFINITY);
-  const equity: ShadowRun['equity'] = [];
-  const fills: Fill[] = [];
-  for (const step of o.steps) {
-    if (step.time > last) break;
-    for (const { symbol, bar } of step.bars) fills.push(...broker.onBar(symbol, bar));
-    for (const { symbol, bar } of step.bars) {
-      if (!(broker.view().equity > 0)) break;
-      const cycle = byKey.get(`${symbol}@${bar.time}`);
-      const decision = cycle === undefined ? undefined : o.pick(cycle.record);
-      if (decision !== undefined)
-        placeDecisionOrders(broker, o.runId ?? 'shadow', symbol, bar, decision, o.minTradeFraction);
-    }
-    broker.drainChangedOrders();
-    equity.push({ time: step.time, equity: broker.equity() });
+  readonly strategy: Strategy<CycleLike>;
+}): Promise<ShadowRun> {
+  const ledger = Ledger.open(':memory:');
+  try {
+    ledger.createRun('shadow', o.settings, {}, 0);
+    await runTradingLoop({
+      runId: 'shadow',
+      ledger,
+      broker: new PaperBroker(o.settings),
+      strategy: o.strategy,
+      steps: o.steps,
+      minTradeFraction: o.minTradeFraction,
+    });
+    return {
+      equity: ledger.equityCurve('shadow').map(({ time, equity }) => ({ time, equity })),
+      fills: ledger.fills('shadow'),
+    };
+  } finally {
+    ledger.close();
+    await o.strategy.stop();
   }
-  return { equity, fills };
 }

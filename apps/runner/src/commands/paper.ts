@@ -13,6 +13,7 @@ interface PaperFlags {
   config?: string;
   runId?: string;
   resume?: boolean;
+  replay?: string;
   report?: string;
   progress: boolean;
   memory: boolean;
@@ -34,6 +35,10 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
     .option('--run-id <id>', 'name of the run in the ledger (default: paper-<timestamp>)')
     .option('--resume', 'continue --run-id (or the latest unfinished run) after its last committed bar')
+    .option(
+      '--replay <run>',
+      'run again on the same data, answering LLM requests only from <run>’s recordings (no provider call, $0)',
+    )
     .option('--report <path>', 'where to write the HTML report (default: run.reportPath)')
     .option('--no-progress', 'no progress bar (it is drawn only on a terminal anyway)')
     .option('--no-memory', 'run without episodic memory (and without its Chroma server)')
@@ -57,6 +62,7 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
           to: flags.to,
           runId: flags.runId,
           resume: flags.resume,
+          replay: flags.replay,
           reportPath: flags.report,
           progress: flags.progress,
         },

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { RunRoi } from '../accountability/run-roi.ts';
 import type { Fill } from '../broker/types.ts';
 import type { FeedReport } from '../feeds/feed-report.ts';
 import type { Performance } from '../metrics/performance.ts';
@@ -32,10 +33,14 @@ export interface ReportInput {
   readonly feedReport?: FeedReport;
   /** Lines worth saying (fell back to consensus, resumed at…). */
   readonly notes: readonly string[];
+  /** The LLM's worth against the no-LLM planet consensus: figures, and a chart of both equity curves. */
+  readonly roi?: RunRoi | undefined;
 }
 
 /** The ids of the chart containers, also the keys of `window.orreryCharts` in the page. */
 export const REPORT_CHARTS = ['equity', 'drawdown', 'price', 'modes'] as const;
+/** The id of the chart added when the report has an LLM ROI: the run's equity against the no-LLM consensus's. */
+export const LLM_CHART = 'llm';
 
 let echartsSource: string | undefined;
 function echartsJs(): string {
@@ -64,8 +69,9 @@ export function renderHtmlReport(input: ReportInput): string {
       round(m.pct.LIGHT_REASONING ?? 0),
       round(m.pct.FULL_AGENT ?? 0),
     ]),
+    llm: llmRows(input),
   };
-  const rows = summaryRows(input.performance, input.usage, input.callsAvoided)
+  const rows = summaryRows(input.performance, input.usage, input.callsAvoided, input.roi?.roi)
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
     .join('');
   const notes = input.notes.map((n) => `<li>${esc(n)}</li>`).join('');
@@ -96,6 +102,7 @@ ${feed}${notes ? `<ul>${notes}</ul>` : ''}
 <div id="chart-drawdown" class="chart"></div>
 <div id="chart-price" class="chart"></div>
 <div id="chart-modes" class="chart"></div>
+${input.roi ? `<div id="chart-${LLM_CHART}" class="chart"></div>` : ''}
 </div></div>
 <script>${echartsJs()}</script>
 <script type="application/json" id="orrery-data">${json}</script>
@@ -124,10 +131,25 @@ ${feed}${notes ? `<ul>${notes}</ul>` : ''}
                { name: 'LIGHT_REASONING', type: 'line', stack: 'm', areaStyle: {}, showSymbol: false, encode: { x: 0, y: 2 } },
                { name: 'FULL_AGENT', type: 'line', stack: 'm', areaStyle: {}, showSymbol: false, encode: { x: 0, y: 3 } }] }),
   };
+  if (d.llm) window.orreryCharts.llm = chart('llm', { title: t('With the LLM vs the no-LLM planet consensus'), legend: { top: 4, right: 10 }, yAxis: { type: 'value', scale: true },
+      dataset: { source: d.llm },
+      series: [{ name: 'with LLM', type: 'line', showSymbol: false, sampling: 'lttb', encode: { x: 0, y: 1 } },
+               { name: 'no-LLM consensus', type: 'line', showSymbol: false, sampling: 'lttb', encode: { x: 0, y: 2 }, lineStyle: { type: 'dashed' } }] });
   window.addEventListener('resize', function () { for (var k in window.orreryCharts) window.orreryCharts[k].resize(); });
 })();
 </script></body></html>
 `;
+}
+
+/** The run's equity and the counterfactual's on the run's times (the last counterfactual value carried). */
+function llmRows(input: ReportInput): (number | null)[][] | null {
+  if (input.roi === undefined) return null;
+  const at = new Map(input.roi.counterfactual.map((p) => [p.time, p.equity]));
+  let last: number | null = null;
+  return input.equity.map((p) => {
+    last = at.get(p.time) ?? last;
+    return [p.time, round(p.equity), last === null ? null : round(last)];
+  });
 }
 
 /** Renders the report and writes it to `path`. */

@@ -1,4 +1,5 @@
 import type { CycleRecord, SolarSystemConfig } from '@orrery/agents';
+import type { ReplayReport } from '@orrery/core';
 import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
@@ -21,6 +22,8 @@ export interface DriveOptions {
   readonly warmUntil?: number | undefined;
   readonly initialView?: PortfolioSnapshot | undefined;
   readonly io: CliIO;
+  /** Answer the LLM requests from this run's recordings only (`--replay`). */
+  readonly replayOf?: string | undefined;
   /** Called after every step (progress display). */
   readonly onStep?: (info: StepInfo<CycleRecord>) => void;
 }
@@ -31,6 +34,8 @@ export interface DriveResult extends LoopResult {
   readonly notes: string[];
   /** Gateway cache hits since the run was created. */
   readonly cacheHits: number;
+  /** What a replay served from the recordings, and what it found missing. */
+  readonly replay?: ReplayReport | undefined;
 }
 
 /**
@@ -42,7 +47,14 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
   const { io, ledger, runId } = o;
   const log = createLogSink((line) => io.err(line));
   const loaded = { ...o.loaded, config: forRun(o.loaded.config, runId) };
-  const system = await openSystem({ loaded, agents: o.agents, log });
+  const system = await openSystem({
+    loaded,
+    agents: o.agents,
+    log,
+    runId,
+    replayOf: o.replayOf,
+    resumeAfter: o.resumeAfter,
+  });
   const notes: string[] = [];
   if (system.noLlmReason) {
     const note = `${system.noLlmReason}: the sun cannot think; running on planet consensus`;
@@ -80,6 +92,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       signal: io.signal,
       onStep: (info) => {
         o.onStep?.(info);
+        if (!info.warm) system.llm.checkpoint(info.time);
         if (info.warm || !system.outcomes) return;
         // Episodes recorded before a resume get their outcomes too, once their bars have been seen again.
         while (pending.length > 0 && closes.has(`${pending[0]!.symbol}@${pending[0]!.time}`))
@@ -90,7 +103,8 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     });
     if (!result.aborted) ledger.finishRun(runId, 'completed');
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
-    return { ...result, notes, cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt) };
+    const replay = system.llm.replay?.replayReport();
+    return { ...result, notes, cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt), replay };
   } finally {
     await system.close();
   }

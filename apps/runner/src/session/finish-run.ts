@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { RunRoi } from '../accountability/run-roi.ts';
 import type { Ledger } from '../broker/ledger-db.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { Bar } from '../feeds/bar.ts';
@@ -24,6 +25,8 @@ export function finishRun(o: {
   readonly feedReport?: FeedReport | undefined;
   readonly notes: readonly string[];
   readonly cacheHits: number;
+  /** The LLM's worth against the no-LLM planet consensus, when computed. */
+  readonly roi?: RunRoi | undefined;
   readonly reportPath: string;
   readonly stopped: boolean;
   readonly io: CliIO;
@@ -44,12 +47,13 @@ export function finishRun(o: {
     callsAvoided: outcome.callsAvoided,
     ...(o.feedReport ? { feedReport: o.feedReport } : {}),
     notes: o.notes,
+    ...(o.roi ? { roi: o.roi } : {}),
   });
   const curve = outcome.series.equity;
   const span =
     curve.length > 0 ? `${formatTime(curve[0]!.time)} .. ${formatTime(curve.at(-1)!.time)}` : 'no bar';
   o.io.out(`Run ${o.runId} · ${o.symbols.join(', ')} · ${span} · ${outcome.usage.cycles} cycles`);
-  o.io.out(formatSummary(outcome.performance, outcome.usage, outcome.callsAvoided));
+  o.io.out(formatSummary(outcome.performance, outcome.usage, outcome.callsAvoided, o.roi?.roi));
   o.io.out(`Report: ${reportPath}`);
   if (o.stopped && run.lastTime !== undefined)
     o.io.err(

@@ -1,10 +1,10 @@
 import { type CycleRecord, createSolarSystem, type SolarSystemConfig, type SunBus } from '@orrery/agents';
 import { type BroadcastDecree, LocalBus } from '@orrery/bus';
-import { createGateway, type Gateway, ManualClock, systemClock } from '@orrery/core';
+import { ManualClock, systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
+import { type LlmSession, openLlmSession } from '../accountability/llm-session.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Strategy } from '../loop/strategy.ts';
-import { probeLlm } from './llm-reachability.ts';
 import type { LogSink } from './log-sink.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { ReplayAwareCaller } from './replay-caller.ts';
@@ -17,6 +17,8 @@ export interface SystemSession {
   readonly noLlmReason: string | undefined;
   /** Writes outcomes back to memory; null without memory. */
   readonly outcomes: OutcomeWriter | null;
+  /** The run's LLM side: recording (checkpoint it per committed step) or replaying another run. */
+  readonly llm: LlmSession;
   /** Answers the gateway served from its cache since `sinceMs` (0 without a gateway). */
   cacheHits(sinceMs: number): number;
   /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
@@ -35,22 +37,33 @@ export async function openSystem(opts: {
   readonly loaded: LoadedConfig;
   readonly agents: SolarSystemConfig;
   readonly log: LogSink;
+  /** The run's id: its LLM answers are recorded under it. */
+  readonly runId: string;
+  /** Answer only from this run's recordings (`orrery paper --replay`). */
+  readonly replayOf?: string | undefined;
+  /** The last committed step of a resumed run. */
+  readonly resumeAfter?: number | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
-  const reach = await probeLlm(gatewayConfig);
-  let gateway: Gateway | null = null;
+  const llm = await openLlmSession({
+    gatewayConfig,
+    dbPath: config.run.gatewayDbPath,
+    runId: opts.runId,
+    replayOf: opts.replayOf,
+    resumeAfter: opts.resumeAfter,
+  });
+  const gateway = llm.gateway;
   let memory: EpisodicMemory | null = null;
   try {
-    gateway = reach.reachable ? createGateway(gatewayConfig, { dbPath: config.run.gatewayDbPath }) : null;
     memory =
       config.memory === false
         ? null
         : await EpisodicMemory.open({ ...config.memory, clock: systemClock, logger: memoryLogger(opts.log) });
   } catch (err) {
-    await gateway?.close();
+    await llm.close();
     throw err;
   }
-  const caller = gateway === null ? null : new ReplayAwareCaller(gateway);
+  const caller = gateway === null ? null : new ReplayAwareCaller(gateway, llm.warmAnswers);
   const clock = new ManualClock(0);
   const bus = new LocalBus();
   // The agents' SunBus types the decree as Record<string, unknown>; the bus wants JSON. A decision is JSON.
@@ -93,7 +106,8 @@ export async function openSystem(opts: {
 
   return {
     strategy,
-    noLlmReason: reach.reachable ? undefined : reach.reason,
+    noLlmReason: llm.noLlmReason,
+    llm,
     outcomes: memory === null ? null : new OutcomeWriter(memory),
     cacheHits: (sinceMs) => {
       if (gateway === null) return 0;
@@ -104,7 +118,7 @@ export async function openSystem(opts: {
       await system.stop();
       await bus.close();
       await memory?.close();
-      await gateway?.close();
+      await llm.close();
     },
   };
 }

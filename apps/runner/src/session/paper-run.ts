@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseSolarSystemConfig, type SolarSystemConfig } from '@orrery/agents';
+import type { RunComparison } from '../accountability/compare-runs.ts';
+import { replayedRun, replayNotes, reportReplay } from '../accountability/replay-run.ts';
+import { type RunRoi, readRunRoi } from '../accountability/run-roi.ts';
 import { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { BrokerSettings } from '../broker/types.ts';
@@ -26,6 +29,8 @@ export interface PaperOptions {
   readonly to?: string | undefined;
   readonly runId?: string | undefined;
   readonly resume?: boolean | undefined;
+  /** Replays this recorded run: LLM answers from its recordings only (no provider call, $0). */
+  readonly replay?: string | undefined;
   /** Overrides `run.reportPath`. */
   readonly reportPath?: string | undefined;
   readonly progress: boolean;
@@ -41,6 +46,10 @@ export interface PaperResult {
   readonly warmed: number;
   /** True when stopped by a signal before the data ran out (resume it with `--resume`). */
   readonly stopped: boolean;
+  /** The LLM's worth against the no-LLM planet consensus. */
+  readonly roi: RunRoi;
+  /** For `--replay`: how the replay compares with the recorded run. */
+  readonly replay?: RunComparison | undefined;
 }
 
 /**
@@ -63,12 +72,16 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
   mkdirSync(dirname(config.run.ledgerPath), { recursive: true });
   const ledger = Ledger.open(config.run.ledgerPath);
   try {
+    const meta = runMeta(series, from, to);
+    const replayed = o.replay === undefined ? undefined : replayedRun(ledger, o.replay, meta, o.resume);
     const { runId, settings, resumeAfter } = openPaperRun(
       ledger,
       o,
-      config.broker,
-      runMeta(series, from, to),
+      replayed?.settings ?? config.broker,
+      meta,
+      o.replay === undefined ? 'paper' : 'replay',
     );
+    const agents = agentsConfig(o.loaded, inferPeriodsPerYear(series[0]!.bars.map((b) => b.time)));
     const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
     const progress = createProgress({
       total: steps.length,
@@ -79,12 +92,13 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
     try {
       drive = await driveLoop({
         loaded: o.loaded,
-        agents: agentsConfig(o.loaded, inferPeriodsPerYear(series[0]!.bars.map((b) => b.time))),
+        agents,
         ledger,
         runId,
         broker,
         steps,
         resumeAfter,
+        replayOf: o.replay,
         io,
         onStep: ({ time, warm, records, equity }) =>
           progress.tick({ time, warm, equity, modes: records.map((r) => r.mode) }),
@@ -93,6 +107,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       progress.stop();
     }
     const main = series[0]!;
+    const roi = await readRunRoi({ ledger, runId, steps, agents });
     const { outcome, reportPath } = finishRun({
       ledger,
       runId,
@@ -103,12 +118,18 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       symbols: series.map((s) => s.symbol),
       dataSource: series.map((s) => s.description).join('; '),
       feedReport: main.report,
-      notes: drive.notes,
+      notes:
+        o.replay === undefined || drive.replay === undefined
+          ? drive.notes
+          : [...drive.notes, ...replayNotes(o.replay, drive.replay)],
       cacheHits: drive.cacheHits,
+      roi,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
       io,
     });
+    const replay =
+      o.replay === undefined || drive.aborted ? undefined : reportReplay(io, ledger, o.replay, runId);
     return {
       runId,
       outcome,
@@ -116,6 +137,8 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       committed: drive.committed,
       warmed: drive.warmed,
       stopped: drive.aborted,
+      roi,
+      replay,
     };
   } finally {
     ledger.close();
