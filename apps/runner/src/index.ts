@@ -59,3 +59,4 @@ export { summariseUsage, type UsageSummary } from './metrics/usage.ts';
 export { type ReportInput, renderHtmlReport, writeHtmlReport } from './report/html-report.ts';
 export { type LiveOptions, runLive } from './session/live-run.ts';
 export { type PaperOptions, type PaperResult, runPaper } from './session/paper-run.ts';
+export * from './serve/index.ts';
