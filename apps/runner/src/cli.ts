@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAuditCommand } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommand } from './commands/control.ts';
 import { registerDelegateCommand } from './commands/delegate.ts';
@@ -22,6 +23,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerRunCommand,
   registerConfigCommands,
   registerControlCommand,
+  registerAuditCommand,
   registerServeCommand,
   registerPlanetCommand,
   registerDelegateCommand,
