@@ -185,7 +185,9 @@ describe('orrery audit: every decision traceable end to end', () => {
     // FULL_AGENT cycles show the sun's reasoning and the critic's verdict.
     const full = decisions.find((d) => d.mode === 'FULL_AGENT' && d.critic !== null);
     expect(full?.critic).toMatchObject({ verdict: 'approve' });
-    expect((full?.llm as Llm[]).map((c) => c.agent)).toEqual(expect.arrayContaining(['sun', 'critic']));
+    expect(((full?.llm ?? []) as Llm[]).map((c) => c.agent)).toEqual(
+      expect.arrayContaining(['sun', 'critic']),
+    );
     // Every request the model server answered is in the trail, under some decision.
     const ids = new Set(decisions.flatMap((d) => (d.llm as Llm[]).map((c) => c.call)));
     expect(ids.size).toBe(llm.requests.length);
