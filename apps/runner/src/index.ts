@@ -57,6 +57,6 @@ export { computePerformance, type Performance } from './metrics/performance.ts';
 export { type RoundTrip, roundTrips } from './metrics/round-trips.ts';
 export { summariseUsage, type UsageSummary } from './metrics/usage.ts';
 export { type ReportInput, renderHtmlReport, writeHtmlReport } from './report/html-report.ts';
+export * from './serve/index.ts';
 export { type LiveOptions, runLive } from './session/live-run.ts';
 export { type PaperOptions, type PaperResult, runPaper } from './session/paper-run.ts';
-export * from './serve/index.ts';
