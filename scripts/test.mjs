@@ -35,16 +35,17 @@ if (!have('nats-server')) {
 
 const out = join(root, '.vitest-results.json');
 rmSync(out, { force: true });
+// vitest's own entry, run with this Node: works whether pnpm is installed globally or came through npx.
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const args = [
-  'exec',
-  'vitest',
+  vitest,
   'run',
   '--reporter=default',
   '--reporter=json',
   `--outputFile.json=${out}`,
   ...process.argv.slice(2),
 ];
-const res = spawnSync('pnpm', args, { cwd: root, stdio: 'inherit' });
+const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 
 let passed = 0;
 let failed = 0;
