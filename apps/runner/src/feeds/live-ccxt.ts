@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Clock } from '@orrery/core';
+import type { Clock, FetchCache } from '@orrery/core';
 import { FeedError, RunnerErrorCode } from '../errors.ts';
 import type { Bar } from './bar.ts';
+import { type MarketsExchange, withCachedMarkets } from './ccxt-markets.ts';
 import { checkBar, DropReason } from './check-bar.ts';
 import { type FeedReport, FeedReportBuilder } from './feed-report.ts';
 import { formatTime } from './parse-time.ts';
@@ -26,6 +27,11 @@ export interface CcxtSourceOptions {
    * or a loopback test server.
    */
   readonly apiUrls?: Readonly<Record<string, string>>;
+  /**
+   * Where the exchange's market list (its exchange-info request) is cached between runs, under the
+   * source `ccxt.markets` (see `withCachedMarkets`). Without it, each run loads the markets again.
+   */
+  readonly cache?: FetchCache;
 }
 
 /**
@@ -45,12 +51,14 @@ export async function createCcxtSource(opts: CcxtSourceOptions = {}): Promise<Oh
   const exchange = new (
     Ctor as new (
       cfg: object,
-    ) => OhlcvSource & { urls: { api: Record<string, unknown> } }
+    ) => MarketsExchange & { urls: { api: Record<string, unknown> } }
   )({
     options: { fetchMarkets: { types: ['spot'] } },
   });
   if (opts.apiUrls) exchange.urls.api = { ...exchange.urls.api, ...opts.apiUrls };
-  return exchange;
+  if (opts.cache === undefined) return exchange;
+  const where = opts.apiUrls === undefined ? '' : ` ${JSON.stringify(opts.apiUrls)}`;
+  return withCachedMarkets(exchange, opts.cache, `${id}${where}`);
 }
 
 /** Parses a ccxt timeframe (`1m`, `15m`, `1h`, `4h`, `1d`, `1w`) into milliseconds. */

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { systemClock } from '@orrery/core';
+import { FetchCache, systemClock } from '@orrery/core';
 import { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Bar } from '../feeds/bar.ts';
+import { CCXT_MARKETS_SOURCE, CCXT_MARKETS_TTL_MS } from '../feeds/ccxt-markets.ts';
 import { createCcxtSource, LiveFeed, timeframeMs } from '../feeds/live-ccxt.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
@@ -45,9 +46,18 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     ...(o.timeframe ? { timeframe: o.timeframe } : {}),
   };
   const tf = timeframeMs(live.timeframe);
+  // The exchange's market list is fetched once a day at most, next to the LLM cache, across restarts.
+  mkdirSync(dirname(config.run.gatewayDbPath), { recursive: true });
+  const fetchCache = FetchCache.open(config.run.gatewayDbPath, {
+    ttls: { [CCXT_MARKETS_SOURCE]: CCXT_MARKETS_TTL_MS },
+  });
   const source = await createCcxtSource({
     exchange: live.exchange,
     ...(o.apiUrl ? { apiUrls: { public: o.apiUrl } } : {}),
+    cache: fetchCache,
+  }).catch(async (err: unknown) => {
+    await fetchCache.close();
+    throw err;
   });
 
   mkdirSync(dirname(config.run.ledgerPath), { recursive: true });
@@ -121,5 +131,6 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     return { runId, outcome };
   } finally {
     ledger.close();
+    await fetchCache.close();
   }
 }
