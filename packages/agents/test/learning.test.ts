@@ -13,6 +13,7 @@ import {
   type OutcomeEvidenceInput,
   ruleEvidence,
   studentTTwoSided,
+  TuningTimeline,
   twoProportionZTest,
   welchTTest,
 } from '../src/index.ts';
@@ -149,6 +150,21 @@ describe('learning loop', () => {
     expect(open(path).weights()).toEqual(weights);
     expect(open(path, 'run-2').weights()).toEqual({});
     expect(() => open(path, 'run-2').revert(change.id)).toThrow(LearningNotFoundError);
+  });
+
+  it('rebuilds the parameters as they stood at past times from the changes', () => {
+    const learner = open(dbPath());
+    learner.record(history(40));
+    learner.refresh(10);
+    const change = learner.changes('weight:technical')[0]!;
+    learner.revert(change.id, 20);
+    const timeline = new TuningTimeline(learner.changes());
+    expect(timeline.advance(10).weightOf('technical')).toBeUndefined(); // made at 10: applies after it
+    expect(timeline.advance(11).weightOf('technical')).toBe(1.4);
+    expect(timeline.riskMultiplier('down/high')).toBe(learner.riskMultiplier('down/high'));
+    expect(timeline.advance(21).weightOf('technical')).toBe(1);
+    expect(timeline.riskMultiplier('never/seen')).toBe(1);
+    expect(() => timeline.advance(5)).toThrow(RangeError);
   });
 
   it('refuses bad evidence and settings, naming the field, before storing any', () => {

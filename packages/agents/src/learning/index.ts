@@ -13,6 +13,7 @@ export {
   type LearningSettings,
   type LearningSettingsInput,
   learningSettingsSchema,
+  learningSettingsShape,
   type OutcomeEvidence,
   type OutcomeEvidenceInput,
   outcomeEvidenceSchema,
@@ -40,3 +41,4 @@ export {
   welchTTest,
 } from './stats.ts';
 export { applyPlaybook, type SunTuning, tunedPlanet, withPlaybook } from './sun-tuning.ts';
+export { TuningTimeline } from './tuning-timeline.ts';

@@ -31,6 +31,8 @@ export interface LearnerOptions {
   settings?: LearningSettingsInput | undefined;
   /** Time of reverts when none is given (default: the system clock). */
   clock?: Clock | undefined;
+  /** Start the scope afresh, forgetting what it learned before (e.g. a new run reusing an id). */
+  fresh?: boolean | undefined;
 }
 
 /** A regime's play: how much risk to take in it, and the stance that amounts to. */
@@ -67,6 +69,7 @@ export class Learner implements SunTuning {
     this.#priors = { ...(o.weights ?? {}) };
     this.#clock = o.clock ?? systemClock;
     this.#store = new LearningStore(o.path);
+    if (o.fresh === true) this.#store.clear(o.scope);
     this.#params = this.#store.params(o.scope);
     this.#tallies = this.#store.tallies(o.scope);
   }

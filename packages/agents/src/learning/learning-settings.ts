@@ -1,28 +1,31 @@
 import { z } from 'zod';
 
+/** The fields of {@link learningSettingsSchema}, to embed in a larger configuration object. */
+export const learningSettingsShape = {
+  /** Outcomes a planet (or regime) needs before its parameter may move from the prior. */
+  minSamples: z.int().min(1).default(30),
+  /** Pseudo-observations at a 50 % rate added to every measured rate (0: no shrinkage). */
+  priorStrength: z.number().min(0).default(20),
+  /** A planet's call counts only when |signal| reaches this (and its confidence is above 0). */
+  minSignal: z.number().min(0).max(1).default(0.05),
+  /** A planet's learned weight stays within [min, max] × its configured weight. */
+  weightFactor: z
+    .strictObject({ min: z.number().min(0).default(0.25), max: z.number().gt(0).default(2) })
+    .prefault({}),
+  /** A regime's risk multiplier stays within [min, max] (max 1: learning only ever reduces risk). */
+  riskMultiplier: z
+    .strictObject({ min: z.number().min(0).default(0.25), max: z.number().gt(0).default(1) })
+    .prefault({}),
+  /** Changes smaller than this are not made (no churn from noise). */
+  minChange: z.number().min(0).default(0.01),
+};
+
 /**
  * How the learning loop turns measured performance into parameters. Rates are shrunk towards 50 % by
  * `priorStrength` pseudo-observations; nothing moves before `minSamples` outcomes.
  */
 export const learningSettingsSchema = z
-  .object({
-    /** Outcomes a planet (or regime) needs before its parameter may move from the prior. */
-    minSamples: z.int().min(1).default(30),
-    /** Pseudo-observations at a 50 % rate added to every measured rate (0: no shrinkage). */
-    priorStrength: z.number().min(0).default(20),
-    /** A planet's call counts only when |signal| reaches this (and its confidence is above 0). */
-    minSignal: z.number().min(0).max(1).default(0.05),
-    /** A planet's learned weight stays within [min, max] × its configured weight. */
-    weightFactor: z
-      .object({ min: z.number().min(0).default(0.25), max: z.number().gt(0).default(2) })
-      .prefault({}),
-    /** A regime's risk multiplier stays within [min, max] (max 1: learning only ever reduces risk). */
-    riskMultiplier: z
-      .object({ min: z.number().min(0).default(0.25), max: z.number().gt(0).default(1) })
-      .prefault({}),
-    /** Changes smaller than this are not made (no churn from noise). */
-    minChange: z.number().min(0).default(0.01),
-  })
+  .strictObject(learningSettingsShape)
   .refine((s) => s.weightFactor.min <= s.weightFactor.max, {
     message: 'weightFactor.min must not exceed weightFactor.max',
     path: ['weightFactor'],

@@ -157,6 +157,14 @@ export class LearningStore {
     return rows.map(fromRow);
   }
 
+  /** Forgets everything of a scope (outcomes, tallies, parameters, changes). */
+  clear(scope: string): void {
+    this.transaction(() => {
+      for (const table of ['learning_evidence', 'learning_tallies', 'learning_params', 'learning_changes'])
+        this.#db.prepare(`DELETE FROM ${table} WHERE scope = ?`).run(scope);
+    });
+  }
+
   /** Closes the database. Idempotent. */
   close(): void {
     if (this.#db.open) this.#db.close();

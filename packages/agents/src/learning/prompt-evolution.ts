@@ -10,7 +10,7 @@ import { type TestResult, twoProportionZTest, welchTTest } from './stats.ts';
  * When a prompt experiment may adopt a winner: every variant has `minSamples` outcomes, and the best
  * variant beats each other one at significance `alpha` (Bonferroni-corrected over the comparisons).
  */
-export const promptEvolutionSettingsSchema = z.object({
+export const promptEvolutionSettingsSchema = z.strictObject({
   /** Outcomes every variant needs before any adoption. */
   minSamples: z.int().min(2).default(50),
   /** Significance level of the family of comparisons (two-sided). */
