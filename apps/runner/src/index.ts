@@ -1,3 +1,7 @@
+export { type AuditExportSummary, exportAuditFile, writeAudit } from './audit/export.ts';
+export { type AuditedCall, type AuditedCaller, AuditRecorder } from './audit/llm-recorder.ts';
+export { Redactor } from './audit/redact.ts';
+export { type AuditLine, type AuditSources, auditTrail } from './audit/trail.ts';
 export {
   type EquityPoint,
   Ledger,
@@ -26,6 +30,23 @@ export {
   orreryConfigSchema,
   orreryJsonSchema,
 } from './config/schema.ts';
+export type { Approval, ApprovalStatus, ControlEvent } from './control/approval.ts';
+export {
+  type CommandStatus,
+  type ControlCommand,
+  type ControlCommandBody,
+  type ControlCommandInput,
+  type ControlKind,
+  controlCommandSchema,
+} from './control/command.ts';
+export { type ControlStepWrite, ControlStore } from './control/control-store.ts';
+export { ControlError } from './control/errors.ts';
+export { type ControlRoutesOptions, controlRoutes } from './control/http-routes.ts';
+export type { LoopControl, Route, StepControl } from './control/loop-control.ts';
+export { type ControlHandle, openControl } from './control/open-run.ts';
+export { createRunControl } from './control/run-control.ts';
+export { type ControlState, controlStateSchema, emptyControlState } from './control/state.ts';
+export { type ControlStatus, controlStatus } from './control/status.ts';
 export {
   BrokerError,
   ConfigError,
@@ -36,6 +57,12 @@ export {
   RunnerErrorCode,
 } from './errors.ts';
 export { BUNDLED_DATASETS, type BundledDataset, type BundledName } from './feeds/bundled.ts';
+export {
+  CCXT_MARKETS_SOURCE,
+  CCXT_MARKETS_TTL_MS,
+  type MarketsExchange,
+  withCachedMarkets,
+} from './feeds/ccxt-markets.ts';
 export { checkBar, DropReason } from './feeds/check-bar.ts';
 export {
   BAR_FIELDS,
