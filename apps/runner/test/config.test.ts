@@ -191,6 +191,7 @@ memory:
       'memory',
       'broker',
       'run',
+      'learning',
       'delegation',
     ]);
     expect(Object.keys(schema.properties.broker!.properties!)).toContain('feeBps');

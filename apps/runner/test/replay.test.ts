@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Learner } from '@orrery/agents';
 import { type LlmRecordedRequest, type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +140,17 @@ describe('orrery paper --replay: a recorded run again, from its recordings alone
     } finally {
       ledger.close();
     }
+    // The learning loop ran in both and made the same changes at the same market times.
+    const changes = (run: string) => {
+      const learner = Learner.open({ path: join(h.dir, '.orrery', 'learning.db'), scope: run });
+      try {
+        return learner.changes().map((c) => [c.at, c.parameter, c.old, c.new]);
+      } finally {
+        learner.close();
+      }
+    };
+    expect(changes('rec').length).toBeGreaterThan(0);
+    expect(changes('rep')).toEqual(changes('rec'));
     // Nothing was spent, so P&L per LLM dollar is n/a; the P&L the LLM made is the same.
     expect(replay.outcome.usage).toMatchObject({ llmCalls: 0, costUsd: 0 });
     expect(replay.roi.roi).toMatchObject({ llmCostUsd: 0, pnlPerLlmDollar: null, llmPnl: roi.llmPnl });

@@ -1,4 +1,4 @@
-import type { SolarSystemConfig } from '@orrery/agents';
+import type { LearningSettingsInput, SolarSystemConfig } from '@orrery/agents';
 import type { Ledger } from '../broker/ledger-db.ts';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
@@ -15,8 +15,9 @@ export interface RunRoi {
 
 /**
  * Computes a run's LLM ROI: the counterfactual is the same agents without an LLM (deterministic planets,
- * their consensus, risk rules) trading their own account — same broker settings, same bars up to the
- * run's last committed step, same loop — and the LLM's P&L is the run's minus the counterfactual's.
+ * their consensus, risk rules, and the same learning loop fed by their own outcomes) trading their own
+ * account — same broker settings, same bars up to the run's last committed step, same loop — and the
+ * LLM's P&L is the run's minus the counterfactual's.
  *
  * @throws LedgerError when the run is not in the ledger.
  */
@@ -25,6 +26,8 @@ export async function readRunRoi(o: {
   readonly runId: string;
   readonly steps: readonly Step[];
   readonly agents: SolarSystemConfig;
+  /** The run's learning settings, or false when it did not learn. */
+  readonly learning: LearningSettingsInput | false;
 }): Promise<RunRoi> {
   const run = o.ledger.getRun(o.runId);
   if (run === undefined) throw new LedgerError(o.runId, 'is not in the ledger');
@@ -33,7 +36,7 @@ export async function readRunRoi(o: {
     steps: o.steps.filter((s) => s.time <= last),
     settings: run.settings,
     minTradeFraction: o.agents.risk.minTradeFraction,
-    strategy: noLlmStrategy(o.agents),
+    strategy: noLlmStrategy(o.agents, o.learning),
   });
   const curve = o.ledger.equityCurve(o.runId);
   const initialCash = run.settings.initialCash;

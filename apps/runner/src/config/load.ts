@@ -149,6 +149,7 @@ function resolvePaths(c: OrreryConfig, base: string): OrreryConfig {
   return {
     ...c,
     memory,
+    learning: c.learning === false ? false : { ...c.learning, dbPath: abs(c.learning.dbPath) },
     delegation: logFile === undefined ? c.delegation : { ...c.delegation, logFile: abs(logFile) },
     run: {
       ...c.run,

@@ -1,4 +1,4 @@
-import { solarSystemConfigSchema } from '@orrery/agents';
+import { learningSettingsShape, solarSystemConfigSchema } from '@orrery/agents';
 import { delegationConfigSchema, gatewayConfigSchema } from '@orrery/core';
 import { memoryConfigSchema } from '@orrery/memory';
 import { z } from 'zod';
@@ -83,6 +83,19 @@ export const runConfigSchema = z.strictObject({
 });
 
 /**
+ * The outcome-driven learning loop (planet weights, regime playbook). Each run learns on its own from
+ * the configured priors (a backtest never learns from its own future); `false` turns it off.
+ */
+export const learningConfigSchema = z.union([
+  z.literal(false),
+  z.strictObject({
+    /** Where learned parameters and every change with its evidence are kept (SQLite). */
+    dbPath: z.string().min(1).default('.orrery/learning.db'),
+    ...learningSettingsShape,
+  }),
+]);
+
+/**
  * The whole `orrery.yaml`: each package's own schema under its section, plus the runner's `broker` and
  * `run`. Every field has a default, so an empty file (or none) is valid. `memory: false` runs without
  * episodic memory.
@@ -100,6 +113,7 @@ export const orreryConfigSchema = z
       .prefault({ dbPath: '.orrery/memory/{runId}/episodes.db' }),
     broker: brokerConfigSchema.prefault({}),
     run: runConfigSchema.prefault({}),
+    learning: learningConfigSchema.prefault({}),
     /** Task types for `orrery delegate` (their models are the gateway's routing rules of the same name). */
     delegation: delegationConfigSchema.prefault({}),
   })

@@ -54,6 +54,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     runId,
     replayOf: o.replayOf,
     resumeAfter: o.resumeAfter,
+    stored: o.resumeAfter === undefined ? [] : ledger.cycles(runId),
   });
   const notes: string[] = [];
   if (system.noLlmReason) {

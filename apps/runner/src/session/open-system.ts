@@ -1,8 +1,16 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type CycleRecord, createSolarSystem, type SolarSystemConfig, type SunBus } from '@orrery/agents';
 import { type BroadcastDecree, LocalBus } from '@orrery/bus';
 import { ManualClock, systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
+import {
+  type LearningSession,
+  learningSettingsOf,
+  openLearning,
+} from '../accountability/learning-session.ts';
 import { type LlmSession, openLlmSession } from '../accountability/llm-session.ts';
+import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Strategy } from '../loop/strategy.ts';
 import type { LogSink } from './log-sink.ts';
@@ -43,6 +51,8 @@ export async function openSystem(opts: {
   readonly replayOf?: string | undefined;
   /** The last committed step of a resumed run. */
   readonly resumeAfter?: number | undefined;
+  /** A resumed run's cycles so far (its warm-up re-observes them for the learning loop). */
+  readonly stored?: readonly StoredCycle[] | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
   const llm = await openLlmSession({
@@ -54,12 +64,24 @@ export async function openSystem(opts: {
   });
   const gateway = llm.gateway;
   let memory: EpisodicMemory | null = null;
+  let learning: LearningSession | null = null;
   try {
     memory =
       config.memory === false
         ? null
         : await EpisodicMemory.open({ ...config.memory, clock: systemClock, logger: memoryLogger(opts.log) });
+    if (config.learning !== false) {
+      mkdirSync(dirname(config.learning.dbPath), { recursive: true });
+      learning = openLearning({
+        path: config.learning.dbPath,
+        scope: opts.runId,
+        agents: opts.agents,
+        settings: learningSettingsOf(config.learning) || {},
+        fresh: opts.resumeAfter === undefined,
+      });
+    }
   } catch (err) {
+    await memory?.close();
     await llm.close();
     throw err;
   }
@@ -79,13 +101,14 @@ export async function openSystem(opts: {
     bus: sunBus,
     clock,
     log: opts.log,
+    tuning: learning?.tuning ?? null,
   });
   opts.log.muted = false;
   const at = (time: number) => {
     if (time > clock.now()) clock.set(time);
   };
 
-  const strategy: Strategy<CycleRecord> = {
+  const plain: Strategy<CycleRecord> = {
     cycle: (input) => {
       at(input.bar.time);
       return system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
@@ -103,6 +126,7 @@ export async function openSystem(opts: {
     },
     stop: () => system.stop(),
   };
+  const strategy = learning === null ? plain : learning.wrap(plain, opts.stored);
 
   return {
     strategy,
@@ -118,6 +142,7 @@ export async function openSystem(opts: {
       await system.stop();
       await bus.close();
       await memory?.close();
+      learning?.close();
       await llm.close();
     },
   };

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseSolarSystemConfig, type SolarSystemConfig } from '@orrery/agents';
 import type { RunComparison } from '../accountability/compare-runs.ts';
+import { learningSettingsOf } from '../accountability/learning-session.ts';
 import { replayedRun, replayNotes, reportReplay } from '../accountability/replay-run.ts';
 import { type RunRoi, readRunRoi } from '../accountability/run-roi.ts';
 import { Ledger } from '../broker/ledger-db.ts';
@@ -107,7 +108,8 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       progress.stop();
     }
     const main = series[0]!;
-    const roi = await readRunRoi({ ledger, runId, steps, agents });
+    const learning = learningSettingsOf(config.learning);
+    const roi = await readRunRoi({ ledger, runId, steps, agents, learning });
     const { outcome, reportPath } = finishRun({
       ledger,
       runId,

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { type CycleRecord, Learner } from '@orrery/agents';
+import { freePort, tempDir } from '@orrery/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../src/broker/ledger-db.ts';
+import type { CliIO } from '../src/commands/io.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { runPaper } from '../src/session/paper-run.ts';
+
+const dir = tempDir('orrery-learning-run-');
+afterAll(() => dir.remove());
+
+const io: CliIO = {
+  out: () => undefined,
+  err: () => undefined,
+  env: {},
+  cwd: dir.path,
+  isTTY: false,
+  signal: new AbortController().signal,
+};
+
+const HORIZON = 5 * 86_400_000; // the agents' default memory horizon
+
+describe('the learning loop in orrery paper', () => {
+  it('learns from realised outcomes only, applies each change from the next bar, and can be reverted', async () => {
+    const loaded = parseConfig(
+      {
+        memory: false,
+        learning: { minSamples: 20, priorStrength: 10 },
+        gateway: { routing: { localBaseUrl: `http://127.0.0.1:${await freePort()}/v1` } },
+      },
+      { source: 'test', baseDir: dir.path, env: {} },
+    );
+    await runPaper(
+      {
+        loaded,
+        data: { source: 'spy' },
+        from: '2004-01-01',
+        to: '2006-12-31',
+        runId: 'learn',
+        progress: false,
+      },
+      io,
+    );
+    const ledger = Ledger.open(join(dir.path, '.orrery', 'ledger.db'));
+    const cycles = ledger.cycles('learn').map((c) => c.record as CycleRecord);
+    ledger.close();
+    const learner = Learner.open({ path: join(dir.path, '.orrery', 'learning.db'), scope: 'learn' });
+    try {
+      const changes = learner.changes();
+      const weights = changes.filter((c) => c.parameter.startsWith('weight:'));
+      expect(weights.length).toBeGreaterThan(0);
+      for (const c of changes) {
+        // Every change rests on at least minSamples outcomes, each of which was due by the change's time.
+        const due = cycles.filter((r) => r.time + HORIZON <= c.at).length;
+        expect(c.evidence.n as number).toBeGreaterThanOrEqual(20);
+        expect(c.evidence.n as number).toBeLessThanOrEqual(due);
+      }
+      // A weight change made after bar T shows in the reports from the next bar on.
+      const first = weights[0]!;
+      const planet = first.parameter.slice('weight:'.length);
+      const at = (r: CycleRecord) => r.planets.find((p) => p.planet === planet)!.weight;
+      const before = cycles.filter((r) => r.time <= first.at);
+      const next = cycles.find((r) => r.time > first.at)!;
+      expect(before.every((r) => at(r) === first.old)).toBe(true);
+      expect(at(next)).toBe(first.new);
+
+      // Reverting puts the value back, recorded with what it undid.
+      const last = learner.changes(first.parameter).at(-1)!;
+      const undo = learner.revert(last.id);
+      expect(undo).toMatchObject({ parameter: first.parameter, old: last.new, new: last.old });
+      expect(learner.weightOf(planet)).toBe(last.old);
+    } finally {
+      learner.close();
+    }
+  }, 120_000);
+
+  it('runs without learning when the section is false', async () => {
+    const loaded = parseConfig(
+      {
+        memory: false,
+        learning: false,
+        run: { ledgerPath: join(dir.path, 'off.db'), gatewayDbPath: join(dir.path, 'off-g.db') },
+        gateway: { routing: { localBaseUrl: `http://127.0.0.1:${await freePort()}/v1` } },
+      },
+      { source: 'test', baseDir: dir.path, env: {} },
+    );
+    await runPaper(
+      {
+        loaded,
+        data: { source: 'spy' },
+        from: '2004-01-01',
+        to: '2006-12-31',
+        runId: 'off',
+        progress: false,
+      },
+      io,
+    );
+    const ledger = Ledger.open(join(dir.path, 'off.db'));
+    try {
+      const weights = new Set(
+        ledger
+          .cycles('off')
+          .flatMap((c) => (c.record as CycleRecord).planets.map((p) => `${p.planet}=${p.weight}`)),
+      );
+      expect([...weights].sort()).toEqual(['execution=0.5', 'risk=1', 'sentiment=0.5', 'technical=1']);
+    } finally {
+      ledger.close();
+    }
+  }, 120_000);
+});
