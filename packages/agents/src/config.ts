@@ -16,6 +16,22 @@ export const DEFAULT_CHANGE_THRESHOLDS: Readonly<Record<string, number>> = Objec
   volLevel: 1,
 });
 
+/**
+ * Default volatility-scaled thresholds (each the max with its absolute threshold): price, drawdown and
+ * the MA spread in ATRs (1.5, 1.5, 0.75 ATR), the MACD histogram in quarter ATRs, the ATR and the realised
+ * volatility by 20 % of their own level. On a calm index (ATR ≈ 1 %) the absolute thresholds rule; on
+ * bitcoin (ATR ≈ 4–5 %) these keep ordinary bars from waking the planets.
+ */
+export const DEFAULT_SCALED_THRESHOLDS: Readonly<Record<string, { feature: string; factor: number }>> =
+  Object.freeze({
+    price: { feature: 'atrPct', factor: 1.5 },
+    drawdown: { feature: 'atrPct', factor: 1.5 },
+    maSpread: { feature: 'atrPct', factor: 0.75 },
+    macdHist: { feature: 'atrPct', factor: 0.25 },
+    atrPct: { feature: 'atrPct', factor: 0.2 },
+    volatility: { feature: 'volatility', factor: 0.2 },
+  });
+
 const fraction = z.number().min(0).max(1);
 
 const riskSchema = z.strictObject({
@@ -86,6 +102,10 @@ export const solarSystemConfigSchema = z.strictObject({
     .strictObject({
       /** Feature → absolute move that counts as material (see `extractFeatures` for units). */
       thresholds: z.record(z.string(), z.number().gt(0)).default({ ...DEFAULT_CHANGE_THRESHOLDS }),
+      /** Feature → threshold that scales with another feature's level at the anchor (max with the absolute one). */
+      scaled: z
+        .record(z.string(), z.strictObject({ feature: z.string().min(1), factor: z.number().min(0) }))
+        .default({ ...DEFAULT_SCALED_THRESHOLDS }),
       /** Bars during which nothing counts as changed (indicators still filling). */
       warmupBars: z.int().min(0).default(35),
     })

@@ -49,6 +49,11 @@ export function moonFactories(
       }),
     () => alertsMoon(m.spikeTrMultiple),
     ...extra,
-    () => materialChangeMoon(config.materialChange.thresholds, config.materialChange.warmupBars),
+    () =>
+      materialChangeMoon(
+        config.materialChange.thresholds,
+        config.materialChange.warmupBars,
+        config.materialChange.scaled,
+      ),
   ];
 }
