@@ -37,6 +37,8 @@ export interface ReasoningRecord {
   tools: string[];
   /** Failures of the stages tried (e.g. the sun's 429 before the backup answered). */
   errors: string[];
+  /** The variant of the `sun.system` prompt it reasoned with, when an A/B experiment ran on it. */
+  promptVariant?: string;
 }
 
 /**

@@ -2,7 +2,8 @@ import { ManualClock } from '@orrery/core';
 import { describe, expect, it } from 'vitest';
 import { type CycleRecord, createSolarSystem, Learner, type SunTuning } from '../src/index.ts';
 import { referenceBars } from './helpers/fixtures.ts';
-import { FLAT } from './helpers/system.ts';
+import { llmHarness, MODELS, promptText } from './helpers/llm.ts';
+import { answerAll, FLAT } from './helpers/system.ts';
 
 const bars = referenceBars().slice(0, 300);
 
@@ -102,6 +103,55 @@ describe('learned parameters in the solar system', () => {
       expect(weightOf(records[100]!, 'technical')).toBe(0.25);
     } finally {
       learner.close();
+    }
+  });
+
+  it('the sun reasons with the prompt variant the tuning assigns, and the record says which', async () => {
+    const h = await llmHarness();
+    try {
+      answerAll(h.server);
+      const assigned: string[] = [];
+      // Odd and even days get different variants.
+      const pick = (key: string) => ((Number(key.split('@')[1]) / 86_400_000) % 2 === 0 ? 'b' : 'a');
+      const tuning: SunTuning = {
+        weightOf: () => undefined,
+        riskMultiplier: () => 1,
+        promptVariant(promptId, key) {
+          assigned.push(`${promptId} ${key}`);
+          return pick(key) === 'b'
+            ? { variant: 'b', text: 'Prefer holding when planets disagree.' }
+            : { variant: 'a', text: '' };
+        },
+      };
+      const sys = createSolarSystem({
+        config: { mode: { fullAgentStakes: 0.02 }, critic: { minTradeFraction: 0.02 } },
+        gateway: h.gateway,
+        clock: h.clock,
+        tuning,
+      });
+      const records: CycleRecord[] = [];
+      for (const bar of bars.slice(0, 160))
+        records.push(await sys.cycle({ symbol: 'SPX', bar, portfolio: FLAT }));
+      await sys.stop();
+      const reasoned = records.filter((r) => r.reasoning?.turns);
+      expect(reasoned.length).toBeGreaterThan(0);
+      for (const r of reasoned) {
+        const key = `SPX@${r.time}`;
+        expect(assigned).toContain(`sun.system ${key}`);
+        expect(r.reasoning!.promptVariant).toBe(pick(key));
+      }
+      expect(new Set(reasoned.map((r) => r.reasoning!.promptVariant))).toEqual(new Set(['a', 'b']));
+      const sunPrompts = h.server.requestsFor(MODELS.sun).map((q) => promptText(q.body));
+      expect(
+        sunPrompts.filter((t) => t.includes('Guidance: Prefer holding when planets disagree.')).length,
+      ).toBe(
+        reasoned
+          .filter((r) => r.reasoning!.promptVariant === 'b')
+          .reduce((n, r) => n + r.reasoning!.turns, 0),
+      );
+      expect(sunPrompts.every((t) => !t.includes('Guidance: \n') && !t.endsWith('Guidance: '))).toBe(true);
+    } finally {
+      await h.close();
     }
   });
 });

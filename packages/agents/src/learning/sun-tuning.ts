@@ -14,6 +14,12 @@ export interface SunTuning {
    * trade is scaled by it before the risk clamp (1 = unchanged; < 1 more cautious; never negative).
    */
   riskMultiplier(regime: string): number;
+  /**
+   * The variant of prompt `promptId` to use for `key` (`SPY@<bar time>`), when an A/B experiment runs on
+   * it (see `PromptEvolution`): its text is added to the prompt and its id recorded with the cycle.
+   * The sun asks for `sun.system`.
+   */
+  promptVariant?(promptId: string, key: string): { variant: string; text: string } | undefined;
 }
 
 /**

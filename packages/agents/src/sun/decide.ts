@@ -68,7 +68,13 @@ export function sunOutcome(w: CycleWork, out: ReasoningResult): CycleWork {
     ...lap(w, 'reasoning'),
     decision: out.decision,
     fallback: stage === 'backup-sun' ? 'backup-sun' : undefined,
-    reasoning: { stage, turns: out.turns, tools: out.tools, errors: w.reasoning?.errors ?? [] },
+    reasoning: {
+      stage,
+      turns: out.turns,
+      tools: out.tools,
+      errors: w.reasoning?.errors ?? [],
+      ...(out.promptVariant === undefined ? {} : { promptVariant: out.promptVariant }),
+    },
   };
 }
 

@@ -58,6 +58,8 @@ export interface ReasoningInput {
   critical: boolean;
   signal?: AbortSignal | undefined;
   maxTokens: number;
+  /** A prompt variant under test: its text is added to the system prompt, its id to the result. */
+  variant?: { variant: string; text: string } | undefined;
 }
 
 /** The sun's decision and how it got there. */
@@ -65,6 +67,8 @@ export interface ReasoningResult {
   decision: Decision;
   turns: number;
   tools: string[];
+  /** The prompt variant the stage reasoned with, if one was under test. */
+  promptVariant?: string;
 }
 
 /**
@@ -107,7 +111,12 @@ export async function runSunReasoning(input: ReasoningInput): Promise<ReasoningR
       });
     }
     if (answer.type === 'decision') {
-      return { decision: toDecision(answer, input), turns: turn, tools };
+      return {
+        decision: toDecision(answer, input),
+        turns: turn,
+        tools,
+        ...(input.variant === undefined ? {} : { promptVariant: input.variant.variant }),
+      };
     }
     const name = answer.tool === 'ask_planet' ? `ask_planet:${answer.planet ?? '?'}` : answer.tool;
     tools.push(name);
@@ -172,6 +181,7 @@ function systemPrompt(input: ReasoningInput): string {
     'as a fraction of equity after acting, "confidence": 0..1, "rationale": short text, "stopPrice"?: price}.',
     `Hard limits (enforced after you answer): |position| <= ${fmt(r.maxPositionFraction)} of equity,`,
     `loss at the stop <= ${fmt(r.maxLossFraction)} of equity, ${r.allowShort ? 'shorts allowed' : 'long only'}.`,
+    ...(input.variant === undefined || input.variant.text === '' ? [] : [`Guidance: ${input.variant.text}`]),
   ].join(' ');
 }
 

@@ -88,6 +88,7 @@ export const reasonActor = fromPromise<ReasoningResult, ReasonInput & { allowanc
       critical,
       signal,
       maxTokens: config.sun.maxTokens,
+      variant: context.deps.tuning?.promptVariant?.('sun.system', `${symbol}@${s.bar.time}`),
     });
   },
 );
