@@ -233,9 +233,9 @@ export class RecordingStore {
   }
 
   /**
-   * Before resuming `runId` after its step at `lastTime` (undefined: no step was committed), drops the
-   * recordings made after that step's checkpoint (a step that never committed will ask again) and the
-   * later checkpoints. Without a checkpoint at `lastTime` (a crash right after the step committed),
+   * Before resuming `runId` after its step at `lastTime` (undefined: no step was committed, or a new run
+   * reusing the id: everything of the run goes), drops the recordings made after that step's checkpoint
+   * (a step that never committed will ask again) and the later checkpoints. Without a checkpoint at `lastTime` (a crash right after the step committed),
    * everything recorded belongs to committed steps and is kept.
    * @returns how many recordings were dropped.
    */
@@ -243,6 +243,7 @@ export class RecordingStore {
     return this.#db.transaction(() => {
       if (lastTime === undefined) {
         this.#db.prepare('DELETE FROM llm_checkpoints WHERE run_id = ?').run(runId);
+        this.#db.prepare('DELETE FROM llm_recorded_runs WHERE run_id = ?').run(runId);
         return this.#db.prepare('DELETE FROM llm_recordings WHERE run_id = ?').run(runId).changes;
       }
       const cp = this.#db
