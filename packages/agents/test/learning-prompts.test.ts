@@ -149,6 +149,9 @@ describe('prompt A/B evolution', () => {
       ['b', 0],
       ['c', 0],
     ]);
+    again.forget('sun.system');
+    expect(again.history('sun.system')).toEqual([]);
+    expect(() => again.assign('sun.system', 'k')).toThrow(LearningNotFoundError);
   });
 
   it('never adopts with fewer than the minimum samples, whatever the outcomes (property)', () => {

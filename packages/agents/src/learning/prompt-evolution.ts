@@ -264,6 +264,11 @@ export class PromptEvolution {
     return vs;
   }
 
+  /** Forgets everything about `promptId` (variants, outcomes, history), to start its experiment afresh. */
+  forget(promptId: string): void {
+    this.#store.clear(promptId);
+  }
+
   /** The prompt's history (definitions and adoptions), oldest first. */
   history(promptId: string): PromptHistoryEntry[] {
     return this.#store.history(promptId);

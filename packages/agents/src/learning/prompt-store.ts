@@ -165,6 +165,14 @@ export class PromptStore {
     return r?.variant_id;
   }
 
+  /** Forgets a prompt: its variants, outcomes and history. */
+  clear(promptId: string): void {
+    this.transaction(() => {
+      for (const table of ['prompt_variants', 'prompt_outcomes', 'prompt_history'])
+        this.#db.prepare(`DELETE FROM ${table} WHERE prompt_id = ?`).run(promptId);
+    });
+  }
+
   /** Closes the database. Idempotent. */
   close(): void {
     if (this.#db.open) this.#db.close();
