@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { type CycleRecord, Learner } from '@orrery/agents';
-import { freePort, tempDir } from '@orrery/testkit';
+import { type CycleRecord, Learner, PromptEvolution } from '@orrery/agents';
+import { freePort, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/broker/ledger-db.ts';
 import type { CliIO } from '../src/commands/io.ts';
@@ -108,4 +109,94 @@ describe('the learning loop in orrery paper', () => {
       ledger.close();
     }
   }, 120_000);
+
+  it('runs a prompt A/B experiment on the sun: variants by key, outcomes per variant, replayable', async () => {
+    const llm = await startLlmServer({
+      respond: (req) => {
+        const h = createHash('sha256').update(JSON.stringify(req.body)).digest();
+        return {
+          json: {
+            plan: ['read'],
+            signal: (h[0]! / 255) * 2 - 1,
+            confidence: h[1]! / 255,
+            reasons: ['r'],
+            summary: 's',
+            sentiment: 0,
+            type: 'decision',
+            action: h[2]! < 150 ? 'buy' : 'hold',
+            targetFraction: 0.2 * (h[3]! / 255),
+            rationale: 'x',
+            verdict: 'approve',
+            scale: 1,
+          },
+        };
+      },
+    });
+    const env = { OPENAI_API_KEY: 'sk-loopback', OPENAI_BASE_URL: `${llm.url}/v1` };
+    const config = (runId: string) => ({
+      memory: false as const,
+      learning: {
+        prompts: {
+          'sun.system': [
+            { id: 'control', text: '' },
+            { id: 'bold', text: 'Act on strong signals.' },
+          ],
+        },
+        promptTest: { minSamples: 2, test: 'welch' as const },
+      },
+      run: {
+        ledgerPath: join(dir.path, 'ab.db'),
+        gatewayDbPath: join(dir.path, 'ab-g.db'),
+        reportPath: join(dir.path, `${runId}.html`),
+      },
+    });
+    const paper = (runId: string, replay?: string) =>
+      runPaper(
+        {
+          loaded: parseConfig(config(runId), { source: 'test', baseDir: dir.path, env }),
+          data: { source: 'btc' },
+          from: '2020-01-01',
+          to: '2020-06-30',
+          runId,
+          progress: false,
+          ...(replay === undefined ? {} : { replay }),
+        },
+        { ...io, env },
+      );
+    try {
+      await paper('ab');
+      const ledger = Ledger.open(join(dir.path, 'ab.db'));
+      const cycles = ledger.cycles('ab').map((c) => c.record as CycleRecord);
+      ledger.close();
+      const reasoned = cycles.filter((r) => r.reasoning?.promptVariant !== undefined);
+      expect(new Set(reasoned.map((r) => r.reasoning!.promptVariant))).toEqual(new Set(['control', 'bold']));
+      const guided = llm.requests.filter((q) =>
+        JSON.stringify(q.body).includes('Guidance: Act on strong signals.'),
+      );
+      expect(guided.length).toBeGreaterThan(0);
+
+      // Each reasoned cycle counts for its variant once its outcome is due (the last refresh: the
+      // second-to-last bar).
+      const lastFlush = cycles.at(-2)!.time;
+      const evolution = PromptEvolution.open({ path: join(dir.path, '.orrery', 'learning.db') });
+      try {
+        const e = evolution.evaluate('ab:sun.system');
+        for (const v of ['control', 'bold']) {
+          const due = reasoned.filter(
+            (r) => r.reasoning!.promptVariant === v && r.time + HORIZON <= lastFlush,
+          );
+          expect(e.variants.find((x) => x.variant === v)!.n).toBe(due.length);
+        }
+        expect(evolution.history('ab:sun.system')[0]).toMatchObject({ event: 'defined' });
+      } finally {
+        evolution.close();
+      }
+
+      await llm.close();
+      const replay = await paper('ab-again', 'ab');
+      expect(replay.replay).toMatchObject({ sameDecisions: true, sameFills: true });
+    } finally {
+      await llm.close();
+    }
+  }, 300_000);
 });

@@ -52,6 +52,12 @@ describe('prompt A/B evolution', () => {
     }
     expect(counts.a).toBeGreaterThan(900);
     expect(counts.b).toBeGreaterThan(900);
+    // Two experiments on the same prompt (two runs) with one salt assign alike.
+    p.define('run-2:sun.system', VARIANTS);
+    for (let i = 0; i < 50; i++)
+      expect(p.assign('run-2:sun.system', `SPY@${i}`, 'sun.system').variant).toBe(
+        p.assign('sun.system', `SPY@${i}`).variant,
+      );
   });
 
   it('adopts a winner only once every variant has the minimum samples and the difference is significant', () => {

@@ -3,6 +3,8 @@ import type { Learner, LearningChange, OutcomeEvidenceInput } from '@orrery/agen
 /** The fields of a cycle record the learning loop reads (a subset of `@orrery/agents`' `CycleRecord`). */
 export interface LearningCycle {
   readonly regime?: string | undefined;
+  /** The sun's reasoning, with the prompt variant it used when an experiment ran. */
+  readonly reasoning?: { readonly promptVariant?: string | undefined } | undefined;
   readonly decision: { readonly targetFraction: number };
   readonly planets: readonly {
     readonly planet: string;
@@ -11,6 +13,9 @@ export interface LearningCycle {
     readonly confidence: number;
   }[];
 }
+
+/** Called for each outcome as it comes due: the cycle, its key and its gain (`position × move`). */
+export type OutcomeHook = (cycle: LearningCycle, key: string, gain: number) => void;
 
 interface Pending {
   readonly symbol: string;
@@ -30,11 +35,16 @@ export class LearningFeed {
   readonly #horizonMs: number;
   readonly #pending: Pending[] = [];
   readonly #closes = new Map<string, { time: number[]; close: number[] }>();
+  readonly #onDue: OutcomeHook | undefined;
 
-  /** @param horizonMs how long after a decision its outcome is measured (the agents' memory horizon). */
-  constructor(learner: Learner, horizonMs: number) {
+  /**
+   * @param horizonMs how long after a decision its outcome is measured (the agents' memory horizon).
+   * @param onDue also told of each outcome (e.g. prompt experiments).
+   */
+  constructor(learner: Learner, horizonMs: number, onDue?: OutcomeHook) {
     this.learner = learner;
     this.#horizonMs = horizonMs;
+    this.#onDue = onDue;
   }
 
   /** Learns a cycle and its bar's close (cycles of one symbol in time order). */
@@ -64,12 +74,15 @@ export class LearningFeed {
         this.#pending[kept++] = p;
         continue;
       }
+      const key = `${p.symbol}@${p.time}`;
+      const move = exit / p.close - 1;
+      this.#onDue?.(p.cycle, key, p.cycle.decision.targetFraction * move);
       due.push({
-        key: `${p.symbol}@${p.time}`,
+        key,
         symbol: p.symbol,
         time: p.time,
         ...(p.cycle.regime === undefined ? {} : { regime: p.cycle.regime }),
-        move: exit / p.close - 1,
+        move,
         position: p.cycle.decision.targetFraction,
         planets: p.cycle.planets
           .filter((r) => r.status === 'ok')

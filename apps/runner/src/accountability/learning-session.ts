@@ -2,6 +2,8 @@ import {
   type CycleRecord,
   Learner,
   type LearningSettingsInput,
+  PromptEvolution,
+  type PromptEvolutionSettingsInput,
   type SolarSystemConfig,
   type SunTuning,
   TuningTimeline,
@@ -25,26 +27,44 @@ export interface LearningSession {
   close(): void;
 }
 
-/** The learning settings of the runner's `learning` section (without its `dbPath`), or false. */
-export function learningSettingsOf(
-  section: false | ({ readonly dbPath: string } & LearningSettingsInput),
-): LearningSettingsInput | false {
+/** The runner's `learning` section (see its config schema). */
+export type LearningSection = LearningSettingsInput & {
+  readonly dbPath: string;
+  readonly prompts?: PromptVariants;
+  readonly promptTest?: PromptEvolutionSettingsInput;
+};
+
+/** Variants per prompt id, the first being the control. */
+export type PromptVariants = Readonly<Record<string, readonly { id: string; text: string }[]>>;
+
+/** The learner's settings in the runner's `learning` section (without its path and prompts), or false. */
+export function learningSettingsOf(section: false | LearningSection): LearningSettingsInput | false {
   if (section === false) return false;
-  const { dbPath: _, ...settings } = section;
+  const { dbPath: _, prompts: __, promptTest: ___, ...settings } = section;
   return settings;
+}
+
+/** The prompt experiment of prompt `promptId` in run `scope`: each run experiments on its own. */
+export function experimentId(scope: string, promptId: string): string {
+  return `${scope}:${promptId}`;
 }
 
 /**
  * Opens the learner of run `scope` in `path` with the agents' configured planet weights as priors and
- * their memory horizon as the outcome horizon. A new run (`fresh`) forgets what the scope held before.
+ * their memory horizon as the outcome horizon, and the run's prompt experiments (`prompts`, in the same
+ * file; each cycle the sun reasoned in counts for its variant once its outcome is due, with the gain as
+ * value and `gain > 0` as success; a winner is adopted when `promptTest` allows). A new run (`fresh`)
+ * forgets what the scope held before.
  *
- * @throws LearningInputError for invalid settings.
+ * @throws LearningInputError for invalid settings or variants.
  */
 export function openLearning(o: {
   readonly path: string;
   readonly scope: string;
   readonly agents: SolarSystemConfig;
   readonly settings?: LearningSettingsInput | undefined;
+  readonly prompts?: PromptVariants | undefined;
+  readonly promptTest?: PromptEvolutionSettingsInput | undefined;
   readonly fresh: boolean;
 }): LearningSession {
   const learner = Learner.open({
@@ -54,11 +74,45 @@ export function openLearning(o: {
     settings: o.settings,
     fresh: o.fresh,
   });
-  const feed = new LearningFeed(learner, o.agents.memory.horizonMs);
+  const prompts = Object.entries(o.prompts ?? {});
+  let evolution: PromptEvolution | null = null;
+  try {
+    if (prompts.length > 0) {
+      evolution = PromptEvolution.open({ path: o.path, settings: o.promptTest ?? {} });
+      for (const [promptId, variants] of prompts) {
+        const id = experimentId(o.scope, promptId);
+        if (o.fresh) evolution.forget(id);
+        evolution.define(id, variants);
+      }
+    }
+  } catch (err) {
+    evolution?.close();
+    learner.close();
+    throw err;
+  }
+  const experiments = evolution;
+  const sunExperiment = prompts.some(([id]) => id === 'sun.system')
+    ? experimentId(o.scope, 'sun.system')
+    : null;
+  const feed = new LearningFeed(learner, o.agents.memory.horizonMs, (cycle, key, gain) => {
+    const variant = cycle.reasoning?.promptVariant;
+    if (experiments === null || sunExperiment === null || variant === undefined) return;
+    experiments.recordOutcome(sunExperiment, variant, { key, value: gain, success: gain > 0 });
+  });
+  const flush = (asOf: number) => {
+    feed.flush(asOf);
+    for (const [promptId] of prompts) experiments?.evaluate(experimentId(o.scope, promptId));
+  };
   let source: SunTuning = learner;
   const tuning: SunTuning = {
     weightOf: (planet) => source.weightOf(planet),
     riskMultiplier: (regime) => source.riskMultiplier(regime),
+    promptVariant: (promptId, key) => {
+      if (experiments === null || !prompts.some(([id]) => id === promptId)) return undefined;
+      // Salted with the prompt id alone, so a replay (another run id) assigns every bar alike.
+      const a = experiments.assign(experimentId(o.scope, promptId), key, promptId);
+      return { variant: a.variant, text: a.text };
+    },
   };
   return {
     learner,
@@ -71,7 +125,7 @@ export function openLearning(o: {
         cycle: async (input) => {
           const t = input.bar.time;
           if (t > last) {
-            if (last > Number.NEGATIVE_INFINITY) feed.flush(last);
+            if (last > Number.NEGATIVE_INFINITY) flush(last);
             last = t;
           }
           const record = await inner.cycle(input);
@@ -93,6 +147,9 @@ export function openLearning(o: {
         stop: () => inner.stop(),
       };
     },
-    close: () => learner.close(),
+    close: () => {
+      experiments?.close();
+      learner.close();
+    },
   };
 }

@@ -1,4 +1,8 @@
-import { learningSettingsShape, solarSystemConfigSchema } from '@orrery/agents';
+import {
+  learningSettingsShape,
+  promptEvolutionSettingsSchema,
+  solarSystemConfigSchema,
+} from '@orrery/agents';
 import { delegationConfigSchema, gatewayConfigSchema } from '@orrery/core';
 import { memoryConfigSchema } from '@orrery/memory';
 import { z } from 'zod';
@@ -92,6 +96,18 @@ export const learningConfigSchema = z.union([
     /** Where learned parameters and every change with its evidence are kept (SQLite). */
     dbPath: z.string().min(1).default('.orrery/learning.db'),
     ...learningSettingsShape,
+    /**
+     * Prompt A/B experiments: variants per prompt id (the sun reads `sun.system`), the first being the
+     * control; each variant's text is added to the prompt. Each run experiments on its own.
+     */
+    prompts: z
+      .record(
+        z.string().min(1),
+        z.array(z.strictObject({ id: z.string().min(1).max(64), text: z.string() })).min(2),
+      )
+      .default({}),
+    /** When a prompt variant is adopted: minimum outcomes per variant, significance, test. */
+    promptTest: promptEvolutionSettingsSchema.prefault({}),
   }),
 ]);
 

@@ -77,6 +77,8 @@ export async function openSystem(opts: {
         scope: opts.runId,
         agents: opts.agents,
         settings: learningSettingsOf(config.learning) || {},
+        prompts: config.learning.prompts,
+        promptTest: config.learning.promptTest,
         fresh: opts.resumeAfter === undefined,
       });
     }

@@ -125,15 +125,16 @@ export class PromptEvolution {
 
   /**
    * The variant `key` gets (e.g. a symbol and bar time): the adopted winner once there is one, otherwise
-   * a deterministic pick among the variants by the hash of prompt id and key.
+   * a deterministic pick among the variants by the hash of `salt` (default: the prompt id) and key —
+   * experiments given the same salt (the same prompt in two runs) assign every key alike.
    * @throws LearningNotFoundError for an undefined prompt.
    */
-  assign(promptId: string, key: string): PromptAssignment {
+  assign(promptId: string, key: string, salt: string = promptId): PromptAssignment {
     const variants = this.#variants(promptId);
     const adopted = this.#store.adopted(promptId);
     const pick =
       variants.find((v) => v.id === adopted) ??
-      (variants[bucket(`${promptId}\u0000${key}`, variants.length)] as (typeof variants)[number]);
+      (variants[bucket(`${salt}\u0000${key}`, variants.length)] as (typeof variants)[number]);
     return { promptId, variant: pick.id, text: pick.text, adopted: adopted !== undefined };
   }
 
