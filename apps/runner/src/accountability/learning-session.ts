@@ -9,7 +9,7 @@ import {
   TuningTimeline,
 } from '@orrery/agents';
 import type { StoredCycle } from '../broker/ledger-db.ts';
-import type { Strategy } from '../loop/strategy.ts';
+import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import { type LearningCycle, LearningFeed } from './learning-feed.ts';
 
 /** The learning loop of one run, plugged into its agents and its loop. */
@@ -132,6 +132,21 @@ export function openLearning(o: {
           feed.observe(input.symbol, t, input.bar.close, record as LearningCycle);
           return record;
         },
+        ...(inner.cycleMany === undefined
+          ? {}
+          : {
+              cycleMany: async (inputs: readonly CycleInput[]) => {
+                const t = Math.max(...inputs.map((i) => i.bar.time));
+                if (t > last) {
+                  if (last > Number.NEGATIVE_INFINITY) flush(last);
+                  last = t;
+                }
+                const records = await inner.cycleMany!(inputs);
+                for (const [i, input] of inputs.entries())
+                  feed.observe(input.symbol, input.bar.time, input.bar.close, records[i] as LearningCycle);
+                return records;
+              },
+            }),
         warm: async (input) => {
           const t = input.bar.time;
           last = Math.max(last, t);

@@ -90,10 +90,14 @@ export class AuditRecorder {
     return rows.map(fromRow);
   }
 
-  /** `caller`, recording each `execute` (the other methods pass through). */
-  wrap(caller: AuditedCaller): AuditedCaller {
+  /**
+   * `caller`, recording each `execute` (the other methods pass through) — except while `skip()` says so
+   * (a resumed run replaying bars it already traded: their calls were recorded the first time).
+   */
+  wrap(caller: AuditedCaller, opts: { skip?: () => boolean } = {}): AuditedCaller {
     return {
       execute: async <T>(req: LLMRequest<T>): Promise<LLMResponse<T>> => {
+        if (opts.skip?.() === true) return caller.execute(req);
         const at = this.#now();
         const started = performance.now();
         try {

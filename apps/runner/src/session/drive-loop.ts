@@ -1,9 +1,13 @@
 import type { CycleRecord, SolarSystemConfig } from '@orrery/agents';
 import type { ReplayReport } from '@orrery/core';
+import { AuditRecorder } from '../audit/llm-recorder.ts';
+import { Redactor } from '../audit/redact.ts';
 import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import { forRun, type LoadedConfig } from '../config/load.ts';
+import { ControlStore } from '../control/control-store.ts';
+import { createRunControl } from '../control/run-control.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
@@ -55,6 +59,8 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     replayOf: o.replayOf,
     resumeAfter: o.resumeAfter,
     stored: o.resumeAfter === undefined ? [] : ledger.cycles(runId),
+    // Every LLM request and answer of the run, for `orrery audit`, secrets redacted before storage.
+    audit: new AuditRecorder(ledger.db, runId, Redactor.from(io.env, o.loaded.gateway)),
   });
   const notes: string[] = [];
   if (system.noLlmReason) {
@@ -91,6 +97,8 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       initialView: o.initialView,
       minTradeFraction: o.agents.risk.minTradeFraction,
       signal: io.signal,
+      // Operator commands (`orrery control`, the serve API), from any process, at each cycle boundary.
+      control: createRunControl(new ControlStore(ledger.db), runId),
       onStep: (info) => {
         o.onStep?.(info);
         if (!info.warm) system.llm.checkpoint(info.time);

@@ -10,6 +10,7 @@ import {
   openLearning,
 } from '../accountability/learning-session.ts';
 import { type LlmSession, openLlmSession } from '../accountability/llm-session.ts';
+import type { AuditRecorder } from '../audit/llm-recorder.ts';
 import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Strategy } from '../loop/strategy.ts';
@@ -53,6 +54,8 @@ export async function openSystem(opts: {
   readonly resumeAfter?: number | undefined;
   /** A resumed run's cycles so far (its warm-up re-observes them for the learning loop). */
   readonly stored?: readonly StoredCycle[] | undefined;
+  /** Records every LLM request the agents make and its answer, for the run's audit trail. */
+  readonly audit?: AuditRecorder | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
   const llm = await openLlmSession({
@@ -96,9 +99,13 @@ export async function openSystem(opts: {
   };
   // Without a gateway the runner says why itself (noLlmReason); the agents' own notice would repeat it.
   opts.log.muted = caller === null;
+  const audited =
+    caller === null || opts.audit === undefined
+      ? caller
+      : opts.audit.wrap(caller, { skip: () => caller.replaying });
   const system = createSolarSystem({
     config: opts.agents,
-    gateway: caller,
+    gateway: audited,
     memory,
     bus: sunBus,
     clock,
@@ -114,6 +121,11 @@ export async function openSystem(opts: {
     cycle: (input) => {
       at(input.bar.time);
       return system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
+    },
+    // Symbols on one bar time are decided together: their planets' LLM calls are batched.
+    cycleMany: (inputs) => {
+      for (const input of inputs) at(input.bar.time);
+      return system.cycleMany(inputs.map((i) => ({ symbol: i.symbol, bar: i.bar, portfolio: i.portfolio })));
     },
     warm: async (input) => {
       at(input.bar.time);

@@ -194,7 +194,11 @@ export class BatchWindow {
     });
   }
 
-  async #flush(agent: string, waiting: Slot[]): Promise<void> {
+  async #flush(agent: string, asked: Slot[]): Promise<void> {
+    // Parts in the window's symbol order, whatever order the questions arrived in: the same cycle always
+    // sends the same prompt (recorded answers replay).
+    const order = [...this.#members.keys()];
+    const waiting = [...asked].sort((a, b) => order.indexOf(a.symbol) - order.indexOf(b.symbol));
     const groups = new Map<string, Slot[]>();
     const alone: Slot[] = [];
     for (const s of waiting) {
