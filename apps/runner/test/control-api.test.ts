@@ -1,5 +1,6 @@
 import { createSolarSystem } from '@orrery/agents';
 import { tempDir } from '@orrery/testkit';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/broker/ledger-db.ts';
 import { PaperBroker } from '../src/broker/paper-broker.ts';
@@ -173,6 +174,40 @@ describe('operator control over HTTP (orrery serve), behind its bearer auth', ()
     ledger.close();
     expect(order?.reason).toMatch(new RegExp(`approved ${a.id} by carol`));
     expect((await get('/control/runs/api/approvals?status=bogus')).statusCode).toBe(400);
+  });
+});
+
+describe('POST /control/runs/:run/commands on arbitrary bodies (property)', () => {
+  it('answers 202, 400 or 409 — never a 500 — and a 400 names a field', async () => {
+    const kind = fc.constantFrom('pause', 'block', 'force', 'require-approval', 'approve', 'nope');
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          kind,
+          by: fc.oneof(fc.string(), fc.constant('op')),
+          symbol: fc.oneof(fc.string(), fc.integer()),
+          target: fc.oneof(fc.double(), fc.string()),
+          threshold: fc.oneof(fc.double(), fc.constant(null)),
+          approval: fc.string(),
+          extra: fc.string(),
+        },
+        { requiredKeys: ['kind'] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (payload) => {
+        const res = await h.app.inject({
+          method: 'POST',
+          url: '/control/runs/older/commands',
+          headers: { ...auth, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
+        expect([202, 400, 409]).toContain(res.statusCode);
+        if (res.statusCode === 400) expect(res.json().error.code).toMatch(/^ORRERY_/);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { type CycleRecord, createSolarSystem, type SolarSystem } from '@orrery/agents';
 import { createGateway, type Gateway } from '@orrery/core';
 import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/broker/ledger-db.ts';
 import { PaperBroker } from '../src/broker/paper-broker.ts';
@@ -8,6 +9,7 @@ import type { BrokerSettings, Order } from '../src/broker/types.ts';
 import { ControlStore } from '../src/control/control-store.ts';
 import { ControlError } from '../src/control/errors.ts';
 import { createRunControl } from '../src/control/run-control.ts';
+import { applyCommand, controlStateSchema, emptyControlState } from '../src/control/state.ts';
 import { RunnerErrorCode } from '../src/errors.ts';
 import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { mergeSeries, type Step } from '../src/loop/steps.ts';
@@ -412,5 +414,58 @@ describe('operator control at cycle boundaries', () => {
       expect(err).toMatchObject({ code: RunnerErrorCode.CONTROL_INVALID, field: 'symbol' });
     }
     r.close();
+  });
+});
+
+describe('the control state follows the commands (property)', () => {
+  const sym = fc.constantFrom('A', 'B/USDT', 'C');
+  const who = { by: fc.constant('op'), reason: fc.string({ maxLength: 5 }) };
+  const command = fc.oneof(
+    fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const, 'flatten' as const), ...who }),
+    fc.record({
+      kind: fc.constantFrom('block' as const, 'unblock' as const, 'unforce' as const),
+      symbol: sym,
+      ...who,
+    }),
+    fc.record({
+      kind: fc.constant('force' as const),
+      symbol: sym,
+      target: fc.double({ min: -1, max: 1, noNaN: true }),
+      ...who,
+    }),
+    fc.record({
+      kind: fc.constant('require-approval' as const),
+      threshold: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+      expireBars: fc.integer({ min: 1, max: 9 }),
+      ...who,
+    }),
+  );
+
+  it('paused, blocked, forced and approval mode are what the last relevant command said', () => {
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 40 }), (cmds) => {
+        let s = emptyControlState();
+        for (const [i, c] of cmds.entries())
+          s = applyCommand(s, c, { time: i, held: ['A'], pending: () => false }).state;
+        const last = <K extends string>(kinds: readonly K[], symbol?: string) =>
+          cmds.findLast(
+            (c) =>
+              (kinds as readonly string[]).includes(c.kind) &&
+              (symbol === undefined || ('symbol' in c && c.symbol === symbol)),
+          );
+        expect(s.paused !== null).toBe(last(['pause', 'resume'])?.kind === 'pause');
+        for (const x of ['A', 'B/USDT', 'C']) {
+          expect(x in s.blocked).toBe(last(['block', 'unblock'], x)?.kind === 'block');
+          const f = last(['force', 'unforce'], x);
+          expect(s.forced[x]?.target).toBe(f?.kind === 'force' ? f.target : undefined);
+        }
+        const ra = last(['require-approval']);
+        expect(s.approval?.threshold ?? null).toBe(ra?.kind === 'require-approval' ? ra.threshold : null);
+        // A flatten marks every held position, until the loop closes it.
+        expect('A' in s.flattening).toBe(cmds.some((c) => c.kind === 'flatten'));
+        // The state is what the store persists: it round-trips its schema.
+        expect(controlStateSchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+      }),
+    );
   });
 });

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../src/broker/ledger-db.ts';
+import { main } from '../src/cli.ts';
+import type { CliIO } from '../src/commands/io.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { runPaper } from '../src/session/paper-run.ts';
+
+/** The key the gateway sends; the model echoes it back (a worst case), the export must not show it. */
+const KEY = 'sk-paper-audit-SECRET-aa11bb22cc33dd44';
+const ANSWER = (auth: string) => ({
+  plan: ['read the moons'],
+  signal: 0.7,
+  confidence: 0.8,
+  reasons: [`echo ${auth}`],
+  type: 'decision',
+  action: 'buy',
+  targetFraction: 0.15,
+  rationale: 'loopback sun',
+  verdict: 'approve',
+  scale: 1,
+  summary: 'nothing',
+  sentiment: 0,
+});
+
+describe('orrery audit on an orrery paper run (two symbols, a reachable model)', () => {
+  const dir = tempDir('orrery-audit-paper-');
+  let llm: LlmServer;
+  beforeAll(async () => {
+    llm = await startLlmServer({
+      respond: (req) => {
+        const auth = String(req.headers.authorization);
+        const text = (req.body as { messages: { content: string }[] }).messages
+          .map((m) => m.content)
+          .join('\n');
+        const symbols = [...text.matchAll(/^### (".*")$/gm)].map((m) => JSON.parse(m[1]!) as string);
+        return {
+          json:
+            symbols.length === 0 ? ANSWER(auth) : Object.fromEntries(symbols.map((s) => [s, ANSWER(auth)])),
+        };
+      },
+    });
+  });
+  afterAll(async () => {
+    await llm.close();
+    dir.remove();
+  });
+
+  it('links every fill back to its decision and LLM call ids, batched calls under both symbols, no secret', async () => {
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `${llm.url}/v1` };
+    const io: CliIO = {
+      out: () => undefined,
+      err: () => undefined,
+      env,
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    };
+    const loaded = parseConfig(
+      {
+        memory: false,
+        gateway: { routing: { localBaseUrl: `${llm.url}/v1` } },
+        // The planets reason on every bar, so BTC and SPY often need the model on the same bar.
+        agents: { mode: { minChangedForLight: 0 } },
+        run: {
+          data: [{ source: 'btc' }, { source: 'spy' }],
+          from: '2020-01-01',
+          to: '2020-06-30',
+          ledgerPath: join(dir.path, 'l.db'),
+          gatewayDbPath: join(dir.path, 'g.db'),
+          reportPath: join(dir.path, 'r.html'),
+        },
+      },
+      { source: 'test', baseDir: dir.path, env },
+    );
+    await runPaper({ loaded, runId: 'paper-audit', progress: false }, io);
+
+    const file = join(dir.path, 'audit.jsonl');
+    const err: string[] = [];
+    const code = await main(
+      [
+        'node',
+        'orrery',
+        'audit',
+        'paper-audit',
+        '--out',
+        file,
+        '--ledger',
+        join(dir.path, 'l.db'),
+        '--gateway-db',
+        join(dir.path, 'g.db'),
+      ],
+      { ...io, err: (t) => err.push(t) },
+    );
+    expect(err.join('\n')).toMatch(/audit of run paper-audit/);
+    expect(code).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(KEY);
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+    const ledger = Ledger.open(join(dir.path, 'l.db'));
+    const fills = ledger.fills('paper-audit');
+    ledger.close();
+    expect(fills.length).toBeGreaterThan(0);
+    type Llm = { ref: string; ledgerIds: number[]; batchedWith?: string[] };
+    type Line = { type: string; mode?: string; llm?: Llm[]; orders?: { fill: { id: string } | null }[] };
+    const byFill = new Map<string, Line>();
+    for (const l of lines as Line[])
+      for (const o of l.orders ?? []) if (o.fill !== null) byFill.set(o.fill.id, l);
+    for (const f of fills) {
+      const line = byFill.get(f.id);
+      expect(line, f.id).toBeDefined();
+      // A fill of a reasoned decision names the LLM calls behind it, by gateway ledger id.
+      if (line?.type === 'decision' && line.mode !== 'MONITOR_ONLY')
+        expect(line.llm?.every((c) => c.ledgerIds.length > 0)).toBe(true);
+    }
+    const calls = (lines as Line[]).flatMap((l) => l.llm ?? []);
+    expect(calls.some((c) => c.batchedWith?.length === 2)).toBe(true);
+    expect(new Set(calls.map((c) => c.ref)).size).toBeGreaterThan(0);
+  }, 300_000);
+});
