@@ -53,6 +53,8 @@ export function registerControlCommand(program: Command, io: CliIO): void {
       } as ControlCommandInput;
       const c = h.store.issue(h.run.id, input, Date.now());
       io.out(f.json === true ? JSON.stringify(c) : `run ${h.run.id}: ${formatCommand(c)}`);
+      if (h.run.status !== 'running')
+        io.err(`note: run ${h.run.id} is ${h.run.status}; the command applies only if the run trades again`);
     } finally {
       h.close();
     }
