@@ -12,7 +12,14 @@ export const MAX_DIMENSION = 4096;
  */
 export const situationSchema = z.object({
   vector: z.array(z.number()).min(1).max(MAX_DIMENSION),
-  fields: z.record(z.string().min(1).max(64), z.union([z.number(), z.string().max(256)])).default({}),
+  // -0 is stored as 0 (fields are JSON in SQLite, and JSON has no negative zero): normalised here so
+  // what record() returns is exactly what is read back.
+  fields: z
+    .record(
+      z.string().min(1).max(64),
+      z.union([z.number().transform((v) => (v === 0 ? 0 : v)), z.string().max(256)]),
+    )
+    .default({}),
 });
 
 /** A situation as stored and recalled. */

@@ -65,7 +65,11 @@ describe('episodes (properties, SQLite only)', () => {
           const back = memory.shortTerm.latest();
           expect(back).toEqual(stored);
           expect(stored.situation.vector).toEqual(vector);
-          expect(stored.situation.fields).toEqual(fields);
+          // Regression (seed 335521968): a field of -0 came back as 0; JSON has no negative zero.
+          const noNegativeZero = Object.fromEntries(
+            Object.entries(fields).map(([k, v]) => [k, v === 0 ? 0 : v]),
+          );
+          expect(stored.situation.fields).toEqual(noNegativeZero);
           expect(memory.pendingOutcomes(time + 3_600_000, 100_000).find((e) => e.id === id)).toEqual(stored);
         },
       ),
