@@ -1,6 +1,8 @@
 import { Pool } from 'undici';
 import { LLMProviderError, LLMTimeoutError } from '../errors.ts';
+import type { ProviderAnswer } from './provider.ts';
 import { redact } from './redact.ts';
+import { parseRetryAfter } from './retry-after.ts';
 
 /** Tuning of the pooled keep-alive connections (per origin). */
 export interface HttpPoolOptions {
@@ -162,4 +164,29 @@ export function statusError(
     model,
     status: res.status,
   });
+}
+
+/**
+ * How every provider reads a status before its body: 429 → a `rate_limited` answer (its `Retry-After`
+ * parsed; the gateway starts the cooldown, nothing is retried); any other non-2xx → {@link statusError};
+ * 2xx → `undefined`, read the body.
+ *
+ * @throws LLMProviderError for a non-2xx status other than 429.
+ */
+export function rateLimitedOrFailed(
+  res: JsonResponse,
+  provider: string,
+  model: string,
+  secrets: readonly (string | undefined)[],
+  nowMs: number,
+): ProviderAnswer | undefined {
+  if (res.status === 429) {
+    return {
+      type: 'rate_limited',
+      status: 429,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after'], nowMs),
+    };
+  }
+  if (res.status < 200 || res.status >= 300) throw statusError(res, provider, model, secrets);
+  return undefined;
 }

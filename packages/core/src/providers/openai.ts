@@ -1,8 +1,7 @@
 import { LLMProviderError } from '../errors.ts';
 import type { ChatMessage } from '../request.ts';
-import { type HttpPools, type JsonResponse, postJson, statusError } from './http-pool.ts';
+import { type HttpPools, type JsonResponse, postJson, rateLimitedOrFailed } from './http-pool.ts';
 import type { ChatProvider, ProviderAnswer, ProviderCall } from './provider.ts';
-import { parseRetryAfter } from './retry-after.ts';
 import { tokenCount as count } from './usage.ts';
 
 /** How to reach an OpenAI-compatible server. */
@@ -64,15 +63,9 @@ export class OpenAICompatibleProvider implements ChatProvider {
       model: call.model,
       secrets,
     });
-    if (res.status === 429) {
-      return {
-        type: 'rate_limited',
-        status: 429,
-        retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.#now()),
-      };
-    }
-    if (res.status < 200 || res.status >= 300) throw statusError(res, this.name, call.model, secrets);
-    return this.#read(res, call.model);
+    return (
+      rateLimitedOrFailed(res, this.name, call.model, secrets, this.#now()) ?? this.#read(res, call.model)
+    );
   }
 
   #read(res: JsonResponse, model: string): ProviderAnswer {
