@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { BudgetTracker, type BudgetTrackerOptions, type ChainReservation } from './budget-tracker.ts';
+import type { BudgetTracker, BudgetTrackerOptions, ChainReservation } from './budget-tracker.ts';
 import { cacheKey, ResponseCache } from './cache.ts';
+import { ChainRegistry } from './chain-registry.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { isParsedGatewayConfig, parseGatewayConfig } from './config/parse.ts';
 import type { GatewayConfig, GatewayConfigInput } from './config/schema.ts';
@@ -69,7 +70,7 @@ export class LLMGateway implements Gateway {
   readonly #cache: ResponseCache;
   readonly #writes: WriteBehind;
   readonly #counters = new GatewayCounters();
-  readonly #chains = new Map<string, BudgetTracker>();
+  readonly #chains = new ChainRegistry();
   readonly #inflight = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
 
@@ -530,23 +531,15 @@ export class LLMGateway implements Gateway {
   }
 
   openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker {
-    const tracker = new BudgetTracker({ ...options, name: options.name ?? 'chain' });
-    this.#chains.set(tracker.id, tracker);
-    return tracker;
+    return this.#chains.open(options);
   }
 
   chain(id: string): BudgetTracker | undefined {
-    const root = this.#chains.get(id);
-    if (root !== undefined) return root;
-    for (const r of this.#chains.values()) {
-      const found = r.find(id);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    return this.#chains.get(id);
   }
 
   closeChain(id: string): boolean {
-    return this.#chains.delete(id);
+    return this.#chains.close(id);
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { BudgetTracker, type BudgetTrackerOptions } from '../budget-tracker.ts';
+import type { BudgetTracker, BudgetTrackerOptions } from '../budget-tracker.ts';
+import { ChainRegistry } from '../chain-registry.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { parseGatewayConfig } from '../config/parse.ts';
 import type { GatewayConfig } from '../config/schema.ts';
@@ -98,7 +99,7 @@ class Replay implements ReplayGateway {
   readonly #callCursor = new Map<string, number>();
   readonly #probeCursor = new Map<string, number>();
   readonly #counters = new GatewayCounters();
-  readonly #chains = new Map<string, BudgetTracker>();
+  readonly #chains = new ChainRegistry();
   readonly #missing: { task: string; agent: string | undefined; hash: string }[] = [];
   #served = 0;
   #recordedCost = 0;
@@ -257,23 +258,15 @@ class Replay implements ReplayGateway {
   }
 
   openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker {
-    const tracker = new BudgetTracker({ ...options, name: options.name ?? 'chain' });
-    this.#chains.set(tracker.id, tracker);
-    return tracker;
+    return this.#chains.open(options);
   }
 
   chain(id: string): BudgetTracker | undefined {
-    const root = this.#chains.get(id);
-    if (root !== undefined) return root;
-    for (const r of this.#chains.values()) {
-      const found = r.find(id);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    return this.#chains.get(id);
   }
 
   closeChain(id: string): boolean {
-    return this.#chains.delete(id);
+    return this.#chains.close(id);
   }
 
   async close(): Promise<void> {
