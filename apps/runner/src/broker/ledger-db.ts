@@ -77,6 +77,8 @@ CREATE TABLE IF NOT EXISTS cycles (
  */
 export class Ledger {
   readonly #db: Database.Database;
+  /** Prepared once: a run commits a step per bar. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -102,6 +104,15 @@ export class Ledger {
     return this.#db;
   }
 
+  #prepare(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (st === undefined) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   /** Closes the database. */
   close(): void {
     this.#db.close();
@@ -111,15 +122,15 @@ export class Ledger {
   createRun(id: string, settings: BrokerSettings, meta: Record<string, unknown>, createdAt: number): RunRow {
     if (this.getRun(id))
       throw new LedgerError(id, 'already exists in the ledger; use --resume or another --run-id');
-    this.#db
-      .prepare('INSERT INTO runs (id, status, created_at, settings, meta, cash) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, 'running', createdAt, JSON.stringify(settings), JSON.stringify(meta), settings.initialCash);
+    this.#prepare(
+      'INSERT INTO runs (id, status, created_at, settings, meta, cash) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(id, 'running', createdAt, JSON.stringify(settings), JSON.stringify(meta), settings.initialCash);
     return this.getRun(id)!;
   }
 
   /** The run, or undefined. */
   getRun(id: string): RunRow | undefined {
-    const r = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as
+    const r = this.#prepare('SELECT * FROM runs WHERE id = ?').get(id) as
       | {
           id: string;
           status: RunRow['status'];
@@ -144,7 +155,7 @@ export class Ledger {
 
   /** Every run, newest first. */
   listRuns(): RunRow[] {
-    const ids = this.#db.prepare('SELECT id FROM runs ORDER BY created_at DESC, id').all() as {
+    const ids = this.#prepare('SELECT id FROM runs ORDER BY created_at DESC, id').all() as {
       id: string;
     }[];
     return ids.map((r) => this.getRun(r.id)!);
@@ -156,14 +167,14 @@ export class Ledger {
    * @throws LedgerError when the run does not exist.
    */
   loadState(id: string): BrokerState {
-    const run = this.#db.prepare('SELECT cash, marks FROM runs WHERE id = ?').get(id) as
+    const run = this.#prepare('SELECT cash, marks FROM runs WHERE id = ?').get(id) as
       | { cash: number; marks: string }
       | undefined;
     if (!run) throw new LedgerError(id, 'is not in the ledger');
     const positions: Record<string, Position> = {};
-    for (const p of this.#db
-      .prepare('SELECT symbol, qty, avg_price FROM positions WHERE run_id = ?')
-      .all(id) as {
+    for (const p of this.#prepare('SELECT symbol, qty, avg_price FROM positions WHERE run_id = ?').all(
+      id,
+    ) as {
       symbol: string;
       qty: number;
       avg_price: number;
@@ -182,13 +193,13 @@ export class Ledger {
   commitStep(id: string, step: StepWrite): void {
     const db = this.#db;
     const tx = db.transaction(() => {
-      const run = db.prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
+      const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
         | { last_time: number | null }
         | undefined;
       if (!run) throw new LedgerError(id, 'is not in the ledger');
       if (run.last_time !== null && step.time <= run.last_time)
         throw new LedgerError(id, `step ${step.time} is not after the last committed step ${run.last_time}`);
-      const upsertOrder = db.prepare(
+      const upsertOrder = this.#prepare(
         `INSERT INTO orders (id, run_id, symbol, side, type, qty, limit_price, stop_price, placed_at, tif, reason, status, filled_qty, note, closed_at)
          VALUES (@id, @run, @symbol, @side, @type, @qty, @limitPrice, @stopPrice, @placedAt, @tif, @reason, @status, @filledQty, @note, @closedAt)
          ON CONFLICT(id) DO UPDATE SET status = excluded.status, filled_qty = excluded.filled_qty, note = excluded.note, closed_at = excluded.closed_at`,
@@ -202,27 +213,29 @@ export class Ledger {
           note: o.note ?? null,
           closedAt: o.closedAt ?? null,
         });
-      const insFill = db.prepare(
+      const insFill = this.#prepare(
         'INSERT INTO fills (id, run_id, symbol, side, time, qty, price, fee, slippage, realized_pnl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const f of step.fills)
         insFill.run(f.id, id, f.symbol, f.side, f.time, f.qty, f.price, f.fee, f.slippage, f.realizedPnl);
-      db.prepare('DELETE FROM positions WHERE run_id = ?').run(id);
-      const insPos = db.prepare('INSERT INTO positions (run_id, symbol, qty, avg_price) VALUES (?, ?, ?, ?)');
+      this.#prepare('DELETE FROM positions WHERE run_id = ?').run(id);
+      const insPos = this.#prepare(
+        'INSERT INTO positions (run_id, symbol, qty, avg_price) VALUES (?, ?, ?, ?)',
+      );
       for (const [symbol, p] of Object.entries(step.state.positions))
         insPos.run(id, symbol, p.qty, p.avgPrice);
-      db.prepare('INSERT INTO equity (run_id, time, equity, cash) VALUES (?, ?, ?, ?)').run(
+      this.#prepare('INSERT INTO equity (run_id, time, equity, cash) VALUES (?, ?, ?, ?)').run(
         id,
         step.time,
         step.equity,
         step.state.cash,
       );
-      const insCycle = db.prepare(
+      const insCycle = this.#prepare(
         'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const c of step.cycles)
         insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record), JSON.stringify(c.portfolio));
-      db.prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
+      this.#prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
         step.time,
         step.state.cash,
         JSON.stringify(step.state.marks),
@@ -234,14 +247,14 @@ export class Ledger {
 
   /** Marks the run finished. */
   finishRun(id: string, status: 'completed' | 'failed'): void {
-    this.#db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id);
+    this.#prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id);
   }
 
   /** Every order of the run, in placement order. */
   orders(id: string): Order[] {
-    const rows = this.#db
-      .prepare('SELECT * FROM orders WHERE run_id = ? ORDER BY placed_at, rowid')
-      .all(id) as Record<string, unknown>[];
+    const rows = this.#prepare('SELECT * FROM orders WHERE run_id = ? ORDER BY placed_at, rowid').all(
+      id,
+    ) as Record<string, unknown>[];
     return rows.map((r) => ({
       id: r.id as string,
       symbol: r.symbol as string,
@@ -262,9 +275,10 @@ export class Ledger {
 
   /** Every fill of the run, in time order. */
   fills(id: string): Fill[] {
-    const rows = this.#db
-      .prepare('SELECT * FROM fills WHERE run_id = ? ORDER BY time, rowid')
-      .all(id) as Record<string, unknown>[];
+    const rows = this.#prepare('SELECT * FROM fills WHERE run_id = ? ORDER BY time, rowid').all(id) as Record<
+      string,
+      unknown
+    >[];
     return rows.map((r) => ({
       id: r.id as string,
       symbol: r.symbol as string,
@@ -280,18 +294,16 @@ export class Ledger {
 
   /** The equity curve, in time order. */
   equityCurve(id: string): EquityPoint[] {
-    return this.#db
-      .prepare('SELECT time, equity, cash FROM equity WHERE run_id = ? ORDER BY time')
-      .all(id) as EquityPoint[];
+    return this.#prepare('SELECT time, equity, cash FROM equity WHERE run_id = ? ORDER BY time').all(
+      id,
+    ) as EquityPoint[];
   }
 
   /** Cycle records, in time order. */
   cycles(id: string): StoredCycle[] {
-    const rows = this.#db
-      .prepare(
-        'SELECT symbol, time, mode, record, portfolio FROM cycles WHERE run_id = ? ORDER BY time, rowid',
-      )
-      .all(id) as { symbol: string; time: number; mode: string; record: string; portfolio: string }[];
+    const rows = this.#prepare(
+      'SELECT symbol, time, mode, record, portfolio FROM cycles WHERE run_id = ? ORDER BY time, rowid',
+    ).all(id) as { symbol: string; time: number; mode: string; record: string; portfolio: string }[];
     return rows.map((r) => ({
       symbol: r.symbol,
       time: r.time,

@@ -177,8 +177,7 @@ export class Learner implements SunTuning {
   /** Parameter → tally size below which automatic changes wait (after a revert). */
   #blocked(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const c of this.#store.changes(this.scope)) {
-      if (c.revertedBy === undefined) continue;
+    for (const c of this.#store.revertedChanges(this.scope)) {
       const n = typeof c.evidence.n === 'number' ? c.evidence.n : 0;
       out.set(c.parameter, Math.max(out.get(c.parameter) ?? 0, n + this.settings.minSamples));
     }

@@ -61,12 +61,23 @@ const fromRow = (r: ChangeRow): LearningChange => ({
 /** The learning loop's SQLite tables (WAL): outcomes, tallies, current parameters, changes. */
 export class LearningStore {
   readonly #db: Database.Database;
+  /** Prepared once: the learner queries on every bar. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 5_000 });
     if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec(SCHEMA);
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (st === undefined) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
   }
 
   /** Runs `fn` in one transaction. */
@@ -76,37 +87,34 @@ export class LearningStore {
 
   /** Stores an outcome; false when its key was already stored (it is then not counted again). */
   addEvidence(scope: string, e: OutcomeEvidence): boolean {
-    const info = this.#db
-      .prepare(
-        'INSERT OR IGNORE INTO learning_evidence (scope, key, symbol, time, regime, move, position, planets) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(scope, e.key, e.symbol, e.time, e.regime ?? null, e.move, e.position, JSON.stringify(e.planets));
+    const info = this.#prepare(
+      'INSERT OR IGNORE INTO learning_evidence (scope, key, symbol, time, regime, move, position, planets) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(scope, e.key, e.symbol, e.time, e.regime ?? null, e.move, e.position, JSON.stringify(e.planets));
     return info.changes > 0;
   }
 
   /** Adds one outcome to a subject's tally. */
   count(scope: string, subject: string, hit: boolean): void {
-    this.#db
-      .prepare(
-        `INSERT INTO learning_tallies (scope, subject, n, hits) VALUES (?, ?, 1, ?)
+    this.#prepare(
+      `INSERT INTO learning_tallies (scope, subject, n, hits) VALUES (?, ?, 1, ?)
          ON CONFLICT(scope, subject) DO UPDATE SET n = n + 1, hits = hits + excluded.hits`,
-      )
-      .run(scope, subject, hit ? 1 : 0);
+    ).run(scope, subject, hit ? 1 : 0);
   }
 
   /** Every subject's tally in a scope. */
   tallies(scope: string): Map<string, Tally> {
-    const rows = this.#db
-      .prepare('SELECT subject, n, hits FROM learning_tallies WHERE scope = ? ORDER BY subject')
-      .all(scope) as { subject: string; n: number; hits: number }[];
+    const rows = this.#prepare(
+      'SELECT subject, n, hits FROM learning_tallies WHERE scope = ? ORDER BY subject',
+    ).all(scope) as { subject: string; n: number; hits: number }[];
     return new Map(rows.map((r) => [r.subject, { n: r.n, hits: r.hits }]));
   }
 
   /** Current parameter values of a scope (parameters never changed are absent). */
   params(scope: string): Map<string, number> {
-    const rows = this.#db
-      .prepare('SELECT parameter, value FROM learning_params WHERE scope = ?')
-      .all(scope) as { parameter: string; value: number }[];
+    const rows = this.#prepare('SELECT parameter, value FROM learning_params WHERE scope = ?').all(scope) as {
+      parameter: string;
+      value: number;
+    }[];
     return new Map(rows.map((r) => [r.parameter, r.value]));
   }
 
@@ -119,40 +127,43 @@ export class LearningStore {
     value: number,
     evidence: Record<string, unknown>,
   ): LearningChange {
-    this.#db
-      .prepare(
-        'INSERT INTO learning_params (scope, parameter, value) VALUES (?, ?, ?) ON CONFLICT(scope, parameter) DO UPDATE SET value = excluded.value',
-      )
-      .run(scope, parameter, value);
-    const info = this.#db
-      .prepare(
-        'INSERT INTO learning_changes (scope, at_ms, parameter, old, new, evidence) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(scope, at, parameter, old, value, JSON.stringify(evidence));
+    this.#prepare(
+      'INSERT INTO learning_params (scope, parameter, value) VALUES (?, ?, ?) ON CONFLICT(scope, parameter) DO UPDATE SET value = excluded.value',
+    ).run(scope, parameter, value);
+    const info = this.#prepare(
+      'INSERT INTO learning_changes (scope, at_ms, parameter, old, new, evidence) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(scope, at, parameter, old, value, JSON.stringify(evidence));
     return this.getChange(Number(info.lastInsertRowid)) as LearningChange;
   }
 
   /** Marks change `id` as reverted by change `by`. */
   markReverted(id: number, by: number): void {
-    this.#db.prepare('UPDATE learning_changes SET reverted_by = ? WHERE id = ?').run(by, id);
+    this.#prepare('UPDATE learning_changes SET reverted_by = ? WHERE id = ?').run(by, id);
   }
 
   /** One change, or undefined. */
   getChange(id: number): LearningChange | undefined {
-    const r = this.#db.prepare('SELECT * FROM learning_changes WHERE id = ?').get(id) as
-      | ChangeRow
-      | undefined;
+    const r = this.#prepare('SELECT * FROM learning_changes WHERE id = ?').get(id) as ChangeRow | undefined;
     return r === undefined ? undefined : fromRow(r);
+  }
+
+  /** The changes of a scope that were reverted later (what keeps a parameter from moving again). */
+  revertedChanges(scope: string): LearningChange[] {
+    const rows = this.#prepare(
+      'SELECT * FROM learning_changes WHERE scope = ? AND reverted_by IS NOT NULL ORDER BY id',
+    ).all(scope) as ChangeRow[];
+    return rows.map(fromRow);
   }
 
   /** The changes of a scope, oldest first (optionally of one parameter). */
   changes(scope: string, parameter?: string): LearningChange[] {
     const rows = (
       parameter === undefined
-        ? this.#db.prepare('SELECT * FROM learning_changes WHERE scope = ? ORDER BY id').all(scope)
-        : this.#db
-            .prepare('SELECT * FROM learning_changes WHERE scope = ? AND parameter = ? ORDER BY id')
-            .all(scope, parameter)
+        ? this.#prepare('SELECT * FROM learning_changes WHERE scope = ? ORDER BY id').all(scope)
+        : this.#prepare('SELECT * FROM learning_changes WHERE scope = ? AND parameter = ? ORDER BY id').all(
+            scope,
+            parameter,
+          )
     ) as ChangeRow[];
     return rows.map(fromRow);
   }
@@ -161,7 +172,7 @@ export class LearningStore {
   clear(scope: string): void {
     this.transaction(() => {
       for (const table of ['learning_evidence', 'learning_tallies', 'learning_params', 'learning_changes'])
-        this.#db.prepare(`DELETE FROM ${table} WHERE scope = ?`).run(scope);
+        this.#prepare(`DELETE FROM ${table} WHERE scope = ?`).run(scope);
     });
   }
 
