@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
+import { type LoadedConfig, loadConfig } from '../config/load.ts';
+import { newsConfigSchema } from '../config/schema.ts';
 import { parseColumnMapping } from '../feeds/csv-loader.ts';
 import { runPaper } from '../session/paper-run.ts';
 import type { CliIO } from './io.ts';
@@ -17,6 +19,7 @@ interface PaperFlags {
   report?: string;
   progress: boolean;
   memory: boolean;
+  news?: string;
 }
 
 /** Registers `orrery paper`: the whole hierarchy paper-trading replayed real data. */
@@ -41,6 +44,10 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
     )
     .option('--report <path>', 'where to write the HTML report (default: run.reportPath)')
     .option('--no-progress', 'no progress bar (it is drawn only on a terminal anyway)')
+    .option(
+      '--news <file>',
+      'JSONL or CSV (time,symbol,text) news for the sentiment planet (default: run.news)',
+    )
     .option('--no-memory', 'run without episodic memory (and without its Chroma server)')
     .action(async (flags: PaperFlags) => {
       const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
@@ -49,7 +56,8 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
         : { ...loaded, config: { ...loaded.config, memory: false as const } };
       await runPaper(
         {
-          loaded: withMemory,
+          loaded:
+            flags.news === undefined ? withMemory : withNewsFile(withMemory, resolve(io.cwd, flags.news)),
           data:
             flags.data === undefined
               ? undefined
@@ -69,4 +77,13 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
         io,
       );
     });
+}
+
+/** The configuration with `run.news.file` set (its look-back and item limit kept, or defaulted). */
+function withNewsFile(loaded: LoadedConfig, file: string): LoadedConfig {
+  const run = loaded.config.run;
+  return {
+    ...loaded,
+    config: { ...loaded.config, run: { ...run, news: newsConfigSchema.parse({ ...run.news, file }) } },
+  };
 }

@@ -157,6 +157,7 @@ function resolvePaths(c: OrreryConfig, base: string): OrreryConfig {
       ledgerPath: abs(c.run.ledgerPath),
       gatewayDbPath: abs(c.run.gatewayDbPath),
       reportPath: abs(c.run.reportPath),
+      ...(c.run.news === undefined ? {} : { news: { ...c.run.news, file: abs(c.run.news.file) } }),
     },
   };
 }

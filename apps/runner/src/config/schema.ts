@@ -7,6 +7,7 @@ import { delegationConfigSchema, gatewayConfigSchema } from '@orrery/core';
 import { memoryConfigSchema } from '@orrery/memory';
 import { z } from 'zod';
 import { BAR_FIELDS } from '../feeds/csv-loader.ts';
+import { DEFAULT_NEWS_LOOKBACK_MS, DEFAULT_NEWS_MAX_ITEMS } from '../feeds/news-window.ts';
 
 const columnsSchema = z
   .partialRecord(z.enum(BAR_FIELDS), z.string().min(1))
@@ -44,6 +45,16 @@ export const brokerConfigSchema = z.strictObject({
   lotSize: z.number().min(0).default(0),
 });
 
+/** A news file for the sentiment planet (see `feeds/news-file.ts` for its layouts). */
+export const newsConfigSchema = z.strictObject({
+  /** JSONL or CSV (`time,symbol,text`) file of dated texts (relative to the config file). */
+  file: z.string().min(1),
+  /** How far back from a bar's time items are still shown, ms. Default one day. */
+  lookbackMs: z.number().int().positive().default(DEFAULT_NEWS_LOOKBACK_MS),
+  /** Most items shown per cycle (the newest). Default 10. */
+  maxItems: z.number().int().min(1).max(200).default(DEFAULT_NEWS_MAX_ITEMS),
+});
+
 const dateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$/, 'must be a date like 2015-01-31 (UTC)');
@@ -69,6 +80,11 @@ export const runConfigSchema = z.strictObject({
   gatewayDbPath: z.string().min(1).default('.orrery/gateway.db'),
   /** The HTML report; `{runId}` is replaced. */
   reportPath: z.string().min(1).default('.orrery/reports/{runId}.html'),
+  /**
+   * News for the sentiment planet: each cycle reads the items of its symbol (or of no symbol) stamped at
+   * or before the bar's time and within `lookbackMs` of it. Absent: no news (sentiment abstains).
+   */
+  news: newsConfigSchema.optional(),
   /** `orrery run`: the live feed. */
   live: z
     .strictObject({

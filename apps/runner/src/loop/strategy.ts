@@ -31,6 +31,8 @@ export interface CycleInput {
   readonly symbol: string;
   readonly bar: Bar;
   readonly portfolio: PortfolioSnapshot;
+  /** Texts published at or before the bar's time (newest first), for the sentiment planet; absent: none. */
+  readonly news?: readonly string[] | undefined;
 }
 
 /**

@@ -35,6 +35,11 @@ export interface LoopOptions<R extends CycleLike> {
    * decision, park it for approval, and commits its own changes with the step.
    */
   readonly control?: LoopControl | undefined;
+  /**
+   * The news a cycle on `symbol`'s bar stamped `time` may read (newest first); it must return nothing
+   * stamped after `time`. Asked for warm-up and traded cycles alike. Absent: cycles get no news.
+   */
+  readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
   /** Called after every step (warm or committed). */
   readonly onStep?: (info: StepInfo<R>) => void;
 }
@@ -85,7 +90,7 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
       for (const { symbol, bar } of step.bars) {
         const portfolio =
           (shown.get(`${symbol}@${bar.time}`) as PortfolioSnapshot | undefined) ?? o.initialView;
-        if (portfolio) await o.strategy.warm?.({ symbol, bar, portfolio });
+        if (portfolio) await o.strategy.warm?.(inputOf(o, symbol, bar, portfolio));
       }
       warmed++;
       o.onStep?.({ time: step.time, warm: true, records: [], cycles: [], equity: o.broker.equity() });
@@ -107,11 +112,11 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
         agents.push({ symbol, bar });
         continue;
       }
-      await o.strategy.warm?.({ symbol, bar, portfolio });
+      await o.strategy.warm?.(inputOf(o, symbol, bar, portfolio));
       if (route.kind === 'operator')
         placeDecisionOrders(o.broker, o.runId, symbol, bar, route.decision, o.minTradeFraction);
     }
-    const inputs = agents.map(({ symbol, bar }) => ({ symbol, bar, portfolio }));
+    const inputs = agents.map(({ symbol, bar }) => inputOf(o, symbol, bar, portfolio));
     const decided =
       inputs.length > 1 && o.strategy.cycleMany !== undefined
         ? await o.strategy.cycleMany(inputs)
@@ -142,6 +147,19 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
   }
   // The steps may end because the same signal stopped their source (a live feed): that is a stop too.
   return { committed, warmed, lastTime, aborted: o.signal?.aborted === true };
+}
+
+/** A cycle's input, with the news of its bar when the loop has a news source and the bar has any. */
+function inputOf<R extends CycleLike>(
+  o: LoopOptions<R>,
+  symbol: string,
+  bar: Bar,
+  portfolio: PortfolioSnapshot,
+): CycleInput {
+  const news = o.news?.(symbol, bar.time);
+  return news === undefined || news.length === 0
+    ? { symbol, bar, portfolio }
+    : { symbol, bar, portfolio, news };
 }
 
 async function cycleEach<R extends CycleLike>(

@@ -6,8 +6,11 @@ import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import { forRun, type LoadedConfig } from '../config/load.ts';
+import type { OrreryConfig } from '../config/schema.ts';
 import { ControlStore } from '../control/control-store.ts';
 import { createRunControl } from '../control/run-control.ts';
+import { formatNewsReport, loadNewsFile } from '../feeds/news-file.ts';
+import { NewsWindow } from '../feeds/news-window.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
@@ -63,6 +66,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     audit: new AuditRecorder(ledger.db, runId, Redactor.from(io.env, o.loaded.gateway)),
   });
   const notes: string[] = [];
+  const news = openNews(loaded.config.run.news, io, notes);
   if (system.noLlmReason) {
     const note = `${system.noLlmReason}: the sun cannot think; running on planet consensus`;
     io.err(note);
@@ -96,6 +100,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       warmUntil: o.warmUntil,
       initialView: o.initialView,
       minTradeFraction: o.agents.risk.minTradeFraction,
+      news,
       signal: io.signal,
       // Operator commands (`orrery control`, the serve API), from any process, at each cycle boundary.
       control: createRunControl(new ControlStore(ledger.db), runId),
@@ -117,4 +122,25 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
   } finally {
     await system.close();
   }
+}
+
+/**
+ * Loads `run.news` (its report on stderr, a note for the run's report) as the loop's news source.
+ *
+ * @throws FeedError when the file cannot be read or too many of its rows are bad.
+ */
+function openNews(
+  config: OrreryConfig['run']['news'],
+  io: CliIO,
+  notes: string[],
+): ((symbol: string, time: number) => readonly string[]) | undefined {
+  if (config === undefined) return undefined;
+  const { items, report } = loadNewsFile(config.file);
+  io.err(formatNewsReport(report));
+  notes.push(
+    `news: ${items.length} item(s) from ${config.file}, each cycle reads up to ${config.maxItems} ` +
+      `published within ${config.lookbackMs / 3_600_000} h before its bar`,
+  );
+  const window = new NewsWindow(items, config);
+  return (symbol, time) => window.select(symbol, time);
 }

@@ -13,7 +13,7 @@ import { type LlmSession, openLlmSession } from '../accountability/llm-session.t
 import type { AuditRecorder } from '../audit/llm-recorder.ts';
 import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import type { Strategy } from '../loop/strategy.ts';
+import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import type { LogSink } from './log-sink.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { ReplayAwareCaller } from './replay-caller.ts';
@@ -120,19 +120,19 @@ export async function openSystem(opts: {
   const plain: Strategy<CycleRecord> = {
     cycle: (input) => {
       at(input.bar.time);
-      return system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
+      return system.cycle(agentsInput(input));
     },
     // Symbols on one bar time are decided together: their planets' LLM calls are batched.
     cycleMany: (inputs) => {
       for (const input of inputs) at(input.bar.time);
-      return system.cycleMany(inputs.map((i) => ({ symbol: i.symbol, bar: i.bar, portfolio: i.portfolio })));
+      return system.cycleMany(inputs.map(agentsInput));
     },
     warm: async (input) => {
       at(input.bar.time);
       if (caller) caller.replaying = true;
       opts.log.muted = true;
       try {
-        await system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
+        await system.cycle(agentsInput(input));
       } finally {
         if (caller) caller.replaying = false;
         opts.log.muted = false;
@@ -160,6 +160,12 @@ export async function openSystem(opts: {
       await llm.close();
     },
   };
+}
+
+/** The agents' cycle input: the loop's, news included only when the bar has any. */
+function agentsInput(input: CycleInput) {
+  const { symbol, bar, portfolio, news } = input;
+  return news === undefined ? { symbol, bar, portfolio } : { symbol, bar, portfolio, news };
 }
 
 function memoryLogger(log: LogSink): MemoryLogger {

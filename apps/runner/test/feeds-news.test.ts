@@ -1,0 +1,407 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, tempDir } from '@orrery/testkit';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Ledger } from '../src/broker/ledger-db.ts';
+import { PaperBroker } from '../src/broker/paper-broker.ts';
+import type { CliIO } from '../src/commands/io.ts';
+import { loadConfig, parseConfig } from '../src/config/load.ts';
+import { brokerConfigSchema } from '../src/config/schema.ts';
+import { FeedError, RunnerErrorCode } from '../src/errors.ts';
+import type { Bar } from '../src/feeds/bar.ts';
+import { formatNewsReport, loadNewsFile, type NewsItem, parseNews } from '../src/feeds/news-file.ts';
+import { NewsWindow } from '../src/feeds/news-window.ts';
+import type { Step } from '../src/loop/steps.ts';
+import type { CycleInput, CycleLike, Strategy } from '../src/loop/strategy.ts';
+import { runTradingLoop } from '../src/loop/trading-loop.ts';
+import { runPaper } from '../src/session/paper-run.ts';
+import { orrery, writeTestConfig } from './support/paper-cli.ts';
+
+const dir = tempDir('orrery-news-');
+afterAll(() => dir.remove());
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2020, 2, 9);
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(FeedError);
+    return (err as FeedError).code;
+  }
+  return undefined;
+}
+
+describe('news file', () => {
+  it('reads JSONL with ISO and epoch-ms times, in time order, extra fields ignored', () => {
+    const text = [
+      '{"time": "2020-03-12T14:00:00Z", "symbol": "SPY", "text": "Stocks plunge", "url": "x"}',
+      '',
+      `{"time": ${Date.UTC(2020, 2, 10, 9)}, "text": "Fed cuts rates"}`,
+      '{"time": "2020-03-11T00:00:00+01:00", "symbol": "", "text": "  Markets wait  "}',
+    ].join('\n');
+    const { items, report } = parseNews(text, 'n.jsonl');
+    expect(items).toEqual([
+      { time: Date.UTC(2020, 2, 10, 9), symbol: undefined, text: 'Fed cuts rates' },
+      { time: Date.UTC(2020, 2, 10, 23), symbol: undefined, text: 'Markets wait' },
+      { time: Date.UTC(2020, 2, 12, 14), symbol: 'SPY', text: 'Stocks plunge' },
+    ]);
+    expect(report).toMatchObject({ format: 'jsonl', rowsRead: 3, kept: 3, droppedTotal: 0 });
+    expect(formatNewsReport(report)).toBe(
+      'n.jsonl: kept 3 of 3 news items (2020-03-10 09:00 .. 2020-03-12 14:00)',
+    );
+  });
+
+  it('drops bad rows, counted by reason with the line and what was wrong', () => {
+    const good = (i: number) => `{"time": "2020-03-${String(10 + i).padStart(2, '0')}", "text": "item ${i}"}`;
+    const text = [
+      ...Array.from({ length: 15 }, (_, i) => good(i)),
+      '{"time": "2020-03-10", "text": "item 0"}',
+      'not json',
+      '{"time": "yesterday", "text": "x"}',
+      '{"text": "no time"}',
+      '{"time": "2020-03-10", "text": "   "}',
+      '{"time": "2020-03-10", "symbol": 5, "text": "x"}',
+      '[1, 2]',
+    ].join('\n');
+    const { items, report } = parseNews(text, 'n.jsonl', { maxDroppedFraction: 0.5 });
+    expect(items).toHaveLength(15);
+    expect(report.droppedTotal).toBe(7);
+    expect(Object.fromEntries(Object.entries(report.dropped).map(([k, v]) => [k, v.count]))).toEqual({
+      'duplicate-item': 1,
+      'bad-json': 2,
+      'bad-time': 2,
+      'missing-text': 1,
+      'bad-field': 1,
+    });
+    expect(report.dropped['bad-time']!.examples[0]).toEqual({
+      line: 18,
+      time: 'yesterday',
+      detail: "'yesterday' is not a time",
+    });
+    expect(report.dropped['bad-field']!.examples[0]!.detail).toContain('symbol must be a string');
+    const lines = formatNewsReport(report);
+    expect(lines).toContain('dropped 2 bad-json — e.g. line 17 not JSON');
+    expect(lines).toContain('dropped 1 missing-text — e.g. line 20 2020-03-10: text is empty');
+  });
+
+  it('refuses a file with too many bad rows, naming them', () => {
+    const text = '{"time": "2020-03-10", "text": "ok"}\n{"time": "soon", "text": "x"}\n';
+    expect(codeOf(() => parseNews(text, 'n.jsonl'))).toBe(RunnerErrorCode.FEED_BAD_ROWS);
+    expect(() => parseNews(text, 'n.jsonl')).toThrow(/1 of 2 news rows are bad[\s\S]*'soon' is not a time/);
+  });
+
+  it('reads CSV with a header (any case, quoted commas, symbol column optional)', () => {
+    const csv =
+      'Time,Symbol,Text\n2020-03-12 14:00,SPY,"Stocks plunge, fear spreads"\n2020-03-11,,Fed meets\n';
+    expect(parseNews(csv, 'n.csv').items).toEqual([
+      { time: Date.UTC(2020, 2, 11), symbol: undefined, text: 'Fed meets' },
+      { time: Date.UTC(2020, 2, 12, 14), symbol: 'SPY', text: 'Stocks plunge, fear spreads' },
+    ]);
+    const noSymbol = parseNews('time,text\n1583884800000,Fed meets\n', 'n.csv');
+    expect(noSymbol.items).toEqual([{ time: Date.UTC(2020, 2, 11), symbol: undefined, text: 'Fed meets' }]);
+    expect(noSymbol.report.format).toBe('csv');
+    expect(codeOf(() => parseNews('date,headline\n2020-03-11,x\n', 'n.csv'))).toBe(
+      RunnerErrorCode.FEED_COLUMNS,
+    );
+  });
+
+  it('loads by extension and says which file cannot be read', () => {
+    const file = join(dir.path, 'feed.txt.csv');
+    writeFileSync(file, 'time,text\n2020-03-11,Fed meets\n');
+    expect(loadNewsFile(file).report).toMatchObject({ source: file, format: 'csv', kept: 1 });
+    expect(codeOf(() => loadNewsFile(join(dir.path, 'missing.jsonl')))).toBe(RunnerErrorCode.FEED_FILE);
+  });
+});
+
+describe('news window', () => {
+  const items: NewsItem[] = [
+    { time: T0 - DAY, symbol: undefined, text: 'exactly one day old' },
+    { time: T0 - DAY + 1, symbol: 'SPY', text: 'just inside' },
+    { time: T0 - 10, symbol: 'BTC/USDT', text: 'other symbol' },
+    { time: T0, symbol: 'spy', text: 'at the bar' },
+    { time: T0 + 1, symbol: undefined, text: 'after the bar' },
+  ];
+
+  it('shows items in (t − lookback, t] of the symbol or of none, newest first, at most maxItems', () => {
+    const w = new NewsWindow(items);
+    expect(w.select('SPY', T0)).toEqual(['at the bar', 'just inside']);
+    expect(w.select('BTC/USDT', T0)).toEqual(['other symbol']);
+    // One ms later the window has moved on: 'just inside' is now exactly one day old.
+    expect(w.select('SPY', T0 + 1)).toEqual(['after the bar', 'at the bar']);
+    expect(new NewsWindow(items, { maxItems: 1 }).select('SPY', T0 + 1)).toEqual(['after the bar']);
+    expect(new NewsWindow(items, { lookbackMs: 2 * DAY }).select('QQQ', T0)).toEqual(['exactly one day old']);
+    expect(w.select('SPY', T0 - 2 * DAY)).toEqual([]);
+  });
+
+  it('equals a plain filter of the items and never shows one stamped after the bar (property)', () => {
+    const item = fc.record({
+      time: fc.integer({ min: 0, max: 100 }),
+      symbol: fc.constantFrom(undefined, 'A', 'B'),
+      text: fc.string(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 40 }),
+        fc.integer({ min: -5, max: 110 }),
+        fc.constantFrom('A', 'B'),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 8 }),
+        (raw, t, symbol, lookbackMs, maxItems) => {
+          const sorted = [...raw].sort((a, b) => a.time - b.time);
+          const got = new NewsWindow(sorted, { lookbackMs, maxItems }).select(symbol, t);
+          const want = sorted
+            .map((x, i) => ({ ...x, i }))
+            .filter((x) => x.time <= t && x.time > t - lookbackMs && (x.symbol ?? symbol) === symbol)
+            .sort((a, b) => b.time - a.time || b.i - a.i)
+            .slice(0, maxItems)
+            .map((x) => x.text);
+          expect(got).toEqual(want);
+        },
+      ),
+    );
+  });
+});
+
+describe('news in the trading loop', () => {
+  const bar = (time: number): Bar => ({ time, open: 100, high: 101, low: 99, close: 100, volume: 1 });
+  const steps: Step[] = [0, 1, 2, 3].map((d) => ({
+    time: T0 + d * DAY,
+    bars: ['SPY', 'BTC'].map((symbol) => ({ symbol, bar: bar(T0 + d * DAY) })),
+  }));
+  const window = new NewsWindow(
+    parseNews(
+      [
+        `{"time": ${T0 + DAY}, "symbol": "SPY", "text": "spy at bar 1"}`,
+        `{"time": ${T0 + DAY + 1}, "text": "everyone, 1 ms after bar 1"}`,
+        `{"time": ${T0 + 3 * DAY - 1}, "symbol": "BTC", "text": "btc before bar 3"}`,
+      ].join('\n'),
+      'n.jsonl',
+    ).items,
+  );
+  const news = (symbol: string, time: number) => window.select(symbol, time);
+
+  function recorder() {
+    const seen: { how: 'cycle' | 'warm'; input: CycleInput }[] = [];
+    const record = (input: CycleInput): CycleLike => ({
+      symbol: input.symbol,
+      time: input.bar.time,
+      mode: 'MONITOR_ONLY',
+      decision: {
+        symbol: input.symbol,
+        action: 'hold',
+        targetFraction: 0,
+        confidence: 0,
+        rationale: '',
+        source: 'test',
+      },
+      calls: 0,
+      tokensIn: 0,
+      tokensOut: 0,
+      costUsd: 0,
+    });
+    const strategy: Strategy = {
+      cycle: async (input) => {
+        seen.push({ how: 'cycle', input });
+        return record(input);
+      },
+      cycleMany: async (inputs) => {
+        for (const input of inputs) seen.push({ how: 'cycle', input });
+        return inputs.map(record);
+      },
+      warm: async (input) => {
+        seen.push({ how: 'warm', input });
+      },
+      stop: () => undefined,
+    };
+    const summary = () => seen.map(({ how, input }) => [how, input.symbol, input.bar.time - T0, input.news]);
+    return { strategy, summary, seen };
+  }
+
+  async function trade(runId: string, strategy: Strategy, upTo: number, withNews: boolean) {
+    const settings = brokerConfigSchema.parse({});
+    const ledger = Ledger.open(join(dir.path, 'loop.db'));
+    try {
+      const last = ledger.getRun(runId)?.lastTime;
+      if (!ledger.getRun(runId)) ledger.createRun(runId, settings, {}, 1);
+      await runTradingLoop({
+        runId,
+        ledger,
+        broker: new PaperBroker(settings, last === undefined ? undefined : ledger.loadState(runId)),
+        strategy,
+        steps: steps.slice(0, upTo),
+        resumeAfter: last,
+        minTradeFraction: 0.01,
+        ...(withNews ? { news } : {}),
+      });
+    } finally {
+      ledger.close();
+    }
+  }
+
+  it('gives each cycle only news stamped at or before its bar, of its symbol; warm-up replays the same', async () => {
+    const first = recorder();
+    await trade('news', first.strategy, 4, true);
+    expect(first.summary()).toEqual([
+      ['cycle', 'SPY', 0, undefined],
+      ['cycle', 'BTC', 0, undefined],
+      ['cycle', 'SPY', DAY, ['spy at bar 1']],
+      ['cycle', 'BTC', DAY, undefined],
+      ['cycle', 'SPY', 2 * DAY, ['everyone, 1 ms after bar 1']],
+      ['cycle', 'BTC', 2 * DAY, ['everyone, 1 ms after bar 1']],
+      ['cycle', 'SPY', 3 * DAY, undefined],
+      ['cycle', 'BTC', 3 * DAY, ['btc before bar 3']],
+    ]);
+    // Bars without news get exactly the input they got before news existed: no `news` key at all.
+    expect(Object.keys(first.seen[0]!.input).sort()).toEqual(['bar', 'portfolio', 'symbol']);
+
+    const partial = recorder();
+    await trade('resumed', partial.strategy, 2, true);
+    const resumed = recorder();
+    await trade('resumed', resumed.strategy, 4, true);
+    expect(resumed.summary().slice(0, 4)).toEqual(
+      first
+        .summary()
+        .slice(0, 4)
+        .map(([, ...rest]) => ['warm', ...rest]),
+    );
+    expect(resumed.summary().slice(4)).toEqual(first.summary().slice(4));
+  });
+
+  it('without a news source passes no news at all', async () => {
+    const plain = recorder();
+    await trade('plain', plain.strategy, 4, false);
+    expect(plain.seen).toHaveLength(8);
+    for (const { input } of plain.seen) expect('news' in input).toBe(false);
+  });
+});
+
+describe('news config', () => {
+  it('the commented run.news example in orrery.example.yaml is valid once uncommented', () => {
+    const example = readFileSync(new URL('../../../orrery.example.yaml', import.meta.url), 'utf8');
+    const block = /^ {2}# news:.*\n(?: {2}# {3}.*\n)+/m.exec(example)?.[0];
+    expect(block).toBeDefined();
+    const file = join(dir.path, 'example.yaml');
+    writeFileSync(file, example.replace(block!, block!.replace(/^ {2}# ?/gm, '  ')));
+    const news = loadConfig({ file, env: {}, cwd: dir.path }).config.run.news;
+    expect(news).toEqual({ file: join(dir.path, 'data', 'news.jsonl'), lookbackMs: DAY, maxItems: 10 });
+  });
+
+  it('refuses a bad run.news, naming the key', () => {
+    const bad = { run: { news: { file: 'n.jsonl', maxItems: 0 } } };
+    expect(() => parseConfig(bad, { source: 't', baseDir: dir.path, env: {} })).toThrow(
+      /run\.news\.maxItems/,
+    );
+  });
+});
+
+describe('news in a paper run', () => {
+  const NEWS = [
+    // Published during the 2020-03-09 session: the bar stamped 2020-03-09 must not see it.
+    '{"time": "2020-03-09T13:00:00Z", "symbol": "SPY", "text": "Stocks plunge as oil prices crash and fear spreads"}',
+    '{"time": "2020-03-24T20:00:00Z", "text": "Stocks surge in a record rally"}',
+    '{"time": "2020-04-06T12:00:00Z", "symbol": "BTC/USDT", "text": "Bitcoin rally boosts miners"}',
+    '{"time": "2020-04-16T12:00:00Z", "symbol": "SPY", "text": "Banks beat estimates"}',
+    'oops',
+  ]
+    .concat(
+      Array.from(
+        { length: 5 },
+        (_, i) => `{"time": "2020-02-0${i + 3}T21:00:00Z", "text": "Markets wait ${i}"}`,
+      ),
+    )
+    .join('\n');
+
+  type Report = { planet: string; confidence: number; signal: number };
+  const sentimentOf = (record: unknown) =>
+    (record as { planets: Report[] }).planets.find((p) => p.planet === 'sentiment')!;
+
+  it('run.news (relative to the config file) reaches the sentiment planet, look-ahead free', async () => {
+    writeFileSync(join(dir.path, 'news.jsonl'), NEWS);
+    const loaded = parseConfig(
+      {
+        memory: false,
+        learning: false,
+        gateway: { routing: { localBaseUrl: `http://127.0.0.1:${await freePort()}/v1` } },
+        run: {
+          data: 'spy',
+          from: '2020-02-01',
+          to: '2020-04-30',
+          ledgerPath: join(dir.path, 'paper.db'),
+          reportPath: join(dir.path, 'paper.html'),
+          news: { file: 'news.jsonl', lookbackMs: DAY },
+        },
+      },
+      { source: 'test', baseDir: dir.path, env: {} },
+    );
+    expect(loaded.config.run.news).toEqual({
+      file: join(dir.path, 'news.jsonl'),
+      lookbackMs: DAY,
+      maxItems: 10,
+    });
+    const err: string[] = [];
+    const io: CliIO = {
+      out: () => undefined,
+      err: (line) => err.push(line),
+      env: {},
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    };
+    await runPaper({ loaded, runId: 'news', progress: false }, io);
+    expect(err.join('\n')).toContain('news.jsonl: kept 9 of 10 news items');
+    expect(err.join('\n')).toContain('dropped 1 bad-json — e.g. line 5');
+
+    const ledger = Ledger.open(join(dir.path, 'paper.db'));
+    const cycles = ledger.cycles('news');
+    ledger.close();
+    const at = (date: string) => sentimentOf(cycles.find((c) => c.time === Date.parse(date))!.record);
+    expect(at('2020-03-09').confidence).toBe(0);
+    expect(at('2020-03-10').confidence).toBeGreaterThan(0);
+    expect(at('2020-03-10').signal).toBeLessThan(0);
+    expect(at('2020-03-25').signal).toBeGreaterThan(0);
+    expect(at('2020-04-07').confidence).toBe(0); // BTC news is not SPY's
+    // Independent of NewsWindow: a plain filter of the file's items, none stamped after the bar.
+    const spy = parseNews(NEWS, 'n.jsonl').items.filter((x) => x.symbol === undefined || x.symbol === 'SPY');
+    const withNews = cycles.filter((c) => spy.some((x) => x.time <= c.time && x.time > c.time - DAY));
+    expect(withNews.length).toBeGreaterThanOrEqual(4);
+    for (const c of cycles)
+      expect(sentimentOf(c.record).confidence > 0, new Date(c.time).toISOString()).toBe(withNews.includes(c));
+  }, 180_000);
+
+  it('orrery paper --news FILE reads the file named on the command line', async () => {
+    const work = tempDir('orrery-news-cli-');
+    try {
+      const config = await writeTestConfig(work.path, 'learning: false\n');
+      writeFileSync(join(work.path, 'cli-news.jsonl'), NEWS);
+      const res = orrery(work.path, [
+        'paper',
+        '--data',
+        'spy',
+        '--from',
+        '2020-03-01',
+        '--to',
+        '2020-03-31',
+        '--config',
+        config,
+        '--no-memory',
+        '--run-id',
+        'cli',
+        '--news',
+        'cli-news.jsonl',
+      ]);
+      expect(res.stderr).not.toMatch(/^error/m);
+      expect(res.status).toBe(0);
+      expect(res.stderr).toContain('cli-news.jsonl: kept 9 of 10 news items');
+      const ledger = Ledger.open(join(work.path, '.orrery', 'ledger.db'));
+      const cycles = ledger.cycles('cli');
+      ledger.close();
+      const mar10 = cycles.find((c) => c.time === Date.UTC(2020, 2, 10))!;
+      expect(sentimentOf(mar10.record).confidence).toBeGreaterThan(0);
+    } finally {
+      work.remove();
+    }
+  }, 180_000);
+});
