@@ -75,6 +75,18 @@ export {
 } from './feeds/csv-loader.ts';
 export { type FeedReport, formatFeedReport } from './feeds/feed-report.ts';
 export { createCcxtSource, LiveFeed, type LiveFeedOptions, type OhlcvSource } from './feeds/live-ccxt.ts';
+export {
+  formatNewsReport,
+  type LoadedNews,
+  loadNewsFile,
+  NewsDropReason,
+  type NewsFormat,
+  type NewsItem,
+  type NewsLoadOptions,
+  type NewsReport,
+  parseNews,
+} from './feeds/news-file.ts';
+export { NewsWindow, type NewsWindowOptions } from './feeds/news-window.ts';
 export { parseTime } from './feeds/parse-time.ts';
 export { type DataSourceSpec, loadDataSource } from './feeds/resolve-source.ts';
 export { mergeSeries, type Step } from './loop/steps.ts';
