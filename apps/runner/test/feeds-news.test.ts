@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSolarSystemConfig } from '@orrery/agents';
 import { freePort, tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { noLlmStrategy } from '../src/accountability/no-llm-strategy.ts';
 import { Ledger } from '../src/broker/ledger-db.ts';
 import { PaperBroker } from '../src/broker/paper-broker.ts';
 import type { CliIO } from '../src/commands/io.ts';
@@ -297,6 +299,36 @@ describe('news config', () => {
   });
 });
 
+describe('news in the no-LLM counterfactual', () => {
+  it("reaches its sentiment planet too, so news is never booked as the LLM's P&L", async () => {
+    const strategy = noLlmStrategy(parseSolarSystemConfig({}), false);
+    const portfolio = { equity: 100_000, cash: 100_000, positions: {} };
+    let last: CycleLike | undefined;
+    try {
+      for (let i = 0; i < 60; i += 1) {
+        const close = 100 + 5 * Math.sin(i / 5);
+        const bar = {
+          time: T0 + i * DAY,
+          open: close,
+          high: close + 1,
+          low: close - 1,
+          close,
+          volume: 1_000,
+        };
+        const news = i === 59 ? ['Stocks plunge as oil prices crash and fear spreads'] : undefined;
+        last = await strategy.cycle({ symbol: 'SPY', bar, portfolio, ...(news ? { news } : {}) });
+      }
+    } finally {
+      await strategy.stop();
+    }
+    const sentiment = (
+      last as unknown as { planets: { planet: string; confidence: number; signal: number }[] }
+    ).planets.find((p) => p.planet === 'sentiment')!;
+    expect(sentiment.confidence).toBeGreaterThan(0);
+    expect(sentiment.signal).toBeLessThan(0);
+  });
+});
+
 describe('news in a paper run', () => {
   const NEWS = [
     // Published during the 2020-03-09 session: the bar stamped 2020-03-09 must not see it.
@@ -350,13 +382,17 @@ describe('news in a paper run', () => {
       isTTY: false,
       signal: new AbortController().signal,
     };
-    await runPaper({ loaded, runId: 'news', progress: false }, io);
+    const res = await runPaper({ loaded, runId: 'news', progress: false }, io);
     expect(err.join('\n')).toContain('news.jsonl: kept 9 of 10 news items');
     expect(err.join('\n')).toContain('dropped 1 bad-json — e.g. line 5');
 
     const ledger = Ledger.open(join(dir.path, 'paper.db'));
     const cycles = ledger.cycles('news');
+    // Regression: the no-LLM counterfactual read no news, so news effects were booked as the LLM's P&L.
+    const curve = ledger.equityCurve('news').map(({ time, equity }) => ({ time, equity }));
     ledger.close();
+    expect(res.roi.counterfactual).toEqual(curve);
+    expect(res.roi.roi).toMatchObject({ llmPnl: 0, diverged: 0 });
     const at = (date: string) => sentimentOf(cycles.find((c) => c.time === Date.parse(date))!.record);
     expect(at('2020-03-09').confidence).toBe(0);
     expect(at('2020-03-10').confidence).toBeGreaterThan(0);

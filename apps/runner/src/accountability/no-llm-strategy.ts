@@ -32,7 +32,8 @@ export function noLlmStrategy(
   const plain: Strategy<CycleRecord> = {
     cycle: (input) => {
       if (input.bar.time > clock.now()) clock.set(input.bar.time);
-      return system.cycle({ symbol: input.symbol, bar: input.bar, portfolio: input.portfolio });
+      const { symbol, bar, portfolio, news } = input;
+      return system.cycle(news === undefined ? { symbol, bar, portfolio } : { symbol, bar, portfolio, news });
     },
     stop: async () => {
       await system.stop();

@@ -28,6 +28,8 @@ export async function readRunRoi(o: {
   readonly agents: SolarSystemConfig;
   /** The run's learning settings, or false when it did not learn. */
   readonly learning: LearningSettingsInput | false;
+  /** The run's news source, so the counterfactual reads the same news. */
+  readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
 }): Promise<RunRoi> {
   const run = o.ledger.getRun(o.runId);
   if (run === undefined) throw new LedgerError(o.runId, 'is not in the ledger');
@@ -37,6 +39,7 @@ export async function readRunRoi(o: {
     settings: run.settings,
     minTradeFraction: o.agents.risk.minTradeFraction,
     strategy: noLlmStrategy(o.agents, o.learning),
+    news: o.news,
   });
   const curve = o.ledger.equityCurve(o.runId);
   const initialCash = run.settings.initialCash;

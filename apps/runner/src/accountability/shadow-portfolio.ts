@@ -22,6 +22,8 @@ export async function tradeShadow(o: {
   readonly settings: BrokerSettings;
   readonly minTradeFraction: number;
   readonly strategy: Strategy<CycleLike>;
+  /** The news source of the run being shadowed. */
+  readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
 }): Promise<ShadowRun> {
   const ledger = Ledger.open(':memory:');
   try {
@@ -33,6 +35,7 @@ export async function tradeShadow(o: {
       strategy: o.strategy,
       steps: o.steps,
       minTradeFraction: o.minTradeFraction,
+      news: o.news,
     });
     return {
       equity: ledger.equityCurve('shadow').map(({ time, equity }) => ({ time, equity })),

@@ -43,6 +43,8 @@ export interface DriveResult extends LoopResult {
   readonly cacheHits: number;
   /** What a replay served from the recordings, and what it found missing. */
   readonly replay?: ReplayReport | undefined;
+  /** The run's news source (`run.news`), if any: the no-LLM counterfactual reads the same. */
+  readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
 }
 
 /**
@@ -118,7 +120,8 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     if (!result.aborted) ledger.finishRun(runId, 'completed');
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
     const replay = system.llm.replay?.replayReport();
-    return { ...result, notes, cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt), replay };
+    // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
+    return { ...result, notes, cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt), replay, news };
   } finally {
     await system.close();
   }

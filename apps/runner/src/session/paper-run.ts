@@ -109,7 +109,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
     }
     const main = series[0]!;
     const learning = learningSettingsOf(config.learning);
-    const roi = await readRunRoi({ ledger, runId, steps, agents, learning });
+    const roi = await readRunRoi({ ledger, runId, steps, agents, learning, news: drive.news });
     const { outcome, reportPath } = finishRun({
       ledger,
       runId,
