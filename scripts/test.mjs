@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the whole test suite once and ends with one line "N passed, N failed" (CI reads it).
-// Makes sure the external servers the tests start (nats-server) are installed first.
+// Makes sure what the tests start (nats-server, chromium) is installed first, where apt-get may be used.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,24 +11,30 @@ function have(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-if (!have('nats-server')) {
+// What the tests start: nats-server (the bus), chromium (the HTML report check; skipped without it).
+const needed = [
+  { pkg: 'nats-server', present: () => have('nats-server') },
+  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+].filter((n) => !n.present());
+if (needed.length > 0) {
+  const pkgs = needed.map((n) => n.pkg);
   const asRoot = process.getuid?.() === 0;
-  const sudo = asRoot ? [] : have('sudo') ? ['sudo', '-n'] : null;
-  if (sudo && have('apt-get')) {
-    console.log('installing nats-server from Debian packages (tests start it on loopback)…');
-    const run = (args) =>
-      spawnSync(sudo[0] ?? args[0], sudo[0] ? [...sudo.slice(1), ...args] : args.slice(1), {
-        stdio: 'inherit',
-      });
-    run(['apt-get', 'install', '-y', '-q', 'nats-server']);
-    if (!have('nats-server')) {
-      run(['apt-get', 'update', '-q']);
-      run(['apt-get', 'install', '-y', '-q', 'nats-server']);
+  const prefix = asRoot ? [] : have('sudo') ? ['sudo', '-n'] : null;
+  if (prefix && have('apt-get')) {
+    console.log(`installing from Debian packages: ${pkgs.join(', ')}…`);
+    const apt = (...args) => {
+      const cmd = [...prefix, 'apt-get', ...args];
+      spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' });
+    };
+    apt('install', '-y', '-q', ...pkgs);
+    if (needed.some((n) => !n.present())) {
+      apt('update', '-q');
+      apt('install', '-y', '-q', ...pkgs);
     }
   }
-  if (!have('nats-server')) {
+  for (const n of needed.filter((x) => !x.present())) {
     console.error(
-      'nats-server is not installed and could not be installed: install it (apt-get install nats-server) and run again.',
+      `${n.pkg} is not installed and could not be installed: apt-get install ${n.pkg}, then run again.`,
     );
   }
 }
