@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import { FeedError, RunnerErrorCode } from '../errors.ts';
 import type { Bar } from './bar.ts';
 import { checkBar, DropReason, parseNumber } from './check-bar.ts';
 import { type CleanOptions, cleanSeries, type SourcedBar } from './clean-series.ts';
+import { readCsvRecords } from './csv-records.ts';
 import { type FeedReport, FeedReportBuilder, formatFeedReport } from './feed-report.ts';
 import { parseTime } from './parse-time.ts';
 
@@ -75,26 +75,7 @@ export function loadCsvFile(path: string, opts: CsvLoadOptions = {}): LoadedSeri
  *   `ORRERY_FEED_EMPTY` (no bar left).
  */
 export function parseCsvBars(text: string, source: string, opts: CsvLoadOptions = {}): LoadedSeries {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (err) {
-    throw new FeedError(
-      RunnerErrorCode.FEED_FORMAT,
-      source,
-      `not readable as CSV (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
-  }
+  const records = readCsvRecords(text, source, { relaxQuotes: true });
 
   const mapping = opts.columns ?? {};
   const { headerIndex, index } = findHeader(records, mapping, source);

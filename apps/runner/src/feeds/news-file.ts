@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { FeedError, RunnerErrorCode } from '../errors.ts';
+import { readCsvRecords } from './csv-records.ts';
 import { MAX_EXAMPLES, type ReasonCount, type RowExample } from './feed-report.ts';
 import { formatTime, parseTime } from './parse-time.ts';
 
@@ -233,25 +233,7 @@ function jsonlRows(text: string): RawRow[] {
 }
 
 function csvRows(text: string, source: string): RawRow[] {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (err) {
-    throw new FeedError(
-      RunnerErrorCode.FEED_FORMAT,
-      source,
-      `not readable as CSV (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
-  }
+  const records = readCsvRecords(text, source);
   const header = records[0]?.record.map((c) => c.trim().toLowerCase()) ?? [];
   const at = { time: header.indexOf('time'), symbol: header.indexOf('symbol'), text: header.indexOf('text') };
   if (at.time < 0 || at.text < 0) {
