@@ -35,20 +35,45 @@ export const DEFAULT_SCALED_THRESHOLDS: Readonly<Record<string, { feature: strin
 const fraction = z.number().min(0).max(1);
 
 const riskSchema = z.strictObject({
-  /** Largest |position| in one symbol, as a fraction of equity. */
-  maxPositionFraction: fraction.default(0.2),
-  /** Largest loss one position may take at its stop, as a fraction of equity. */
+  /** Largest |target weight| in one symbol, as a fraction of equity (the sizing cap). */
+  maxPositionFraction: fraction.default(1),
+  /** Largest loss one position may take at its stop, as a fraction of equity (only with `stops`). */
   maxLossFraction: z.number().gt(0).max(1).default(0.02),
-  /** Largest gross exposure across all symbols, as a multiple of equity. */
+  /**
+   * Largest gross exposure across all symbols, as a multiple of equity (the leverage cap): when the
+   * targets of one step add up to more, every weight is scaled down by the same factor.
+   */
   maxExposure: z.number().min(0).max(10).default(1),
-  /** The default stop sits this many ATRs from the price. */
-  stopAtrMultiple: z.number().gt(0).default(2),
+  /** Protective stops sit this many ATRs from the price (only with `stops`). */
+  stopAtrMultiple: z.number().gt(0).default(3),
+  /**
+   * ATR stops, the loss-at-stop limit and the close-on-unrealised-loss rule. Off by default: with
+   * volatility targeting they turn noise into round trips (see DESIGN.md, "Forecast and size").
+   */
+  stops: z.boolean().default(false),
   /** Short positions allowed (otherwise targets are clamped to ≥ 0). */
   allowShort: z.boolean().default(false),
-  /** Equity risked per trade when sizing from the ATR stop. */
-  riskPerTrade: z.number().gt(0).max(1).default(0.01),
-  /** Kelly fractions are capped here. */
-  kellyCap: fraction.default(0.25),
+  /**
+   * Annualised volatility the sizing aims a full-conviction position at, or `auto`: the larger of
+   * `volTargetFloor` and the asset's own long-run volatility (so bitcoin is not sized like an index).
+   */
+  volTarget: z.union([z.number().gt(0).max(5), z.literal('auto')]).default('auto'),
+  /** With `volTarget: auto`, the target is never below this. */
+  volTargetFloor: z.number().gt(0).max(5).default(0.15),
+  /** Per-symbol volatility targets (override `volTarget`). */
+  volTargets: z.record(z.string(), z.number().gt(0).max(5)).default({}),
+  /**
+   * `volatility`: weight = forecast × σ_target / σ̂. `kelly`: fractional Kelly on the forecast's
+   * calibrated edge, weight = kellyFraction × μ̂ / σ̂² (μ̂ from the forecast's measured predictive power).
+   */
+  sizing: z.enum(['volatility', 'kelly']).default('volatility'),
+  /** The fraction of full Kelly with `sizing: kelly`. */
+  kellyFraction: fraction.default(0.5),
+  /**
+   * A held target is traded back to only when the position has drifted more than this fraction of the
+   * target away from it (and at least `minTradeFraction`).
+   */
+  rebalanceBand: fraction.default(0.2),
   /** Position changes smaller than this (fraction of equity) are holds. */
   minTradeFraction: fraction.default(0.01),
 });
@@ -71,7 +96,8 @@ const moonsSchema = z.strictObject({
   volumeWindow: z.int().min(1).default(20),
   volatilityWindow: z.int().min(2).default(20),
   volatilityLongWindow: z.int().min(1).default(100),
-  periodsPerYear: z.number().gt(0).default(252),
+  /** Bars per year for annualising; absent: inferred from the bar times as they come. */
+  periodsPerYear: z.number().gt(0).optional(),
   varWindow: z.int().min(2).default(250),
   varConfidence: z.number().gt(0).lt(1).default(0.95),
   regimeWindow: z.int().min(2).default(20),
@@ -79,12 +105,27 @@ const moonsSchema = z.strictObject({
   lowVolRatio: z.number().gt(0).default(0.75),
   highVolRatio: z.number().gt(0).default(1.5),
   spikeTrMultiple: z.number().gt(0).default(3),
-  kellyWindow: z.int().min(2).default(100),
+  /** EWMA crossover speeds (fast, slow spans in bars) of the trend forecast. */
+  trendSpeeds: z
+    .array(z.tuple([z.int().min(1), z.int().min(2)]))
+    .min(1)
+    .default([
+      [16, 64],
+      [32, 128],
+      [64, 256],
+    ]),
+  /** Span (bars) of the exponentially weighted volatility the sizing divides by. */
+  volSpan: z.int().min(2).default(36),
+  /** Span (bars) of the long-run volatility (`volTarget: auto`, the risk planet's baseline). */
+  longVolSpan: z.int().min(2).default(500),
+  /** Bars of the rolling peak the drawdown is measured from (about a year of daily bars). */
+  drawdownWindow: z.int().min(2).default(252),
 });
 
 const modeSchema = z.strictObject({
   minChangedForLight: z.int().min(0).optional(),
-  fullAgentStakes: z.number().min(0).optional(),
+  /** |trade| (fraction of equity) from which the sun reasons; default 0.5 (positions run up to `maxPositionFraction`). */
+  fullAgentStakes: z.number().min(0).default(0.5),
   fullAgentFragility: z.number().min(0).optional(),
   lowConfidence: z.number().min(0).optional(),
   minChangedForFull: z.int().min(0).optional(),
@@ -135,8 +176,19 @@ export const solarSystemConfigSchema = z.strictObject({
         .default({ technical: 1, risk: 1, sentiment: 0.5, execution: 0.5 }),
       /** Healthy members needed for a consensus; default a strict majority of the planets consulted. */
       quorum: z.int().min(1).optional(),
-      /** |signal| below which the consensus holds its position. */
-      entrySignal: fraction.default(0.2),
+      /** Forecasts with |value| below this count as 0 (a dead band; 0: none). */
+      entrySignal: fraction.default(0),
+    })
+    .prefault({}),
+  /** How the execution planet turns a target into orders (it never chooses the direction). */
+  execution: z
+    .strictObject({
+      /** Bars whose volume is below this fraction of the average volume are skipped (0 volume always is). */
+      minRelativeVolume: fraction.default(0.05),
+      /** Largest order as a fraction of the bar's volume; the rest waits for the next bars. */
+      maxParticipation: z.number().gt(0).max(1).default(0.1),
+      /** A bar wider than this many ATRs makes non-urgent trades limit orders at the close. */
+      limitRangeAtr: z.number().gt(0).default(2.5),
     })
     .prefault({}),
   /** A planet that has not reported after this long has failed for the cycle. */
@@ -171,6 +223,8 @@ export const solarSystemConfigSchema = z.strictObject({
       /** Reasoning turns (each one LLM call) before the sun gives up and falls back. */
       maxTurns: z.int().min(1).max(16).default(4),
       maxTokens: z.int().min(16).default(600),
+      /** How far (in forecast units, [−1, 1]) the sun's LLM may move the planets' forecast. */
+      maxTilt: z.number().min(0).max(2).default(0.5),
       /** Episodes recalled from memory in FULL_AGENT. */
       recallK: z.int().min(0).default(3),
     })

@@ -6,7 +6,7 @@ export interface ConsensusResult {
   reached: boolean;
   /** The weighted median of the voters' signals, in [−1, 1]. */
   signal: number;
-  /** Mean confidence of the voters (by weight) × (1 − dissent), in [0, 1]. */
+  /** Mean confidence of the voters (by weight) × (1 − dissent), in [0, 1]; it gives no voting weight. */
   confidence: number;
   /** Weighted mean distance of the voters from the median, halved: 0 unanimous … 1 split at the extremes. */
   dissent: number;
@@ -16,26 +16,30 @@ export interface ConsensusResult {
   quorum: number;
   /** Members that reported (status `ok`). */
   present: number;
-  /** Present members with a positive voting weight (weight × confidence). */
+  /** Present members that voted (positive weight and confidence). */
   voters: number;
   /** Members that failed, timed out or are stopped. */
   faulty: string[];
 }
 
 /**
- * How the planets decide without the sun: a weighted median with a quorum.
+ * How the planets decide without the sun: a weighted median of the forecast planets' signals.
  *
- * - Each planet that reported votes its signal with weight `weight × confidence` (a planet with zero
- *   confidence, like sentiment without news, is present but abstains).
+ * - Members are the planets whose role is `forecast` (risk and execution planets size and time trades;
+ *   they never vote on direction).
+ * - A member that reported votes its signal with its CONFIGURED weight. Confidence cannot buy influence:
+ *   a member with zero confidence (sentiment without news) abstains, any other votes with its weight,
+ *   whatever confidence it claims. Confidence only shapes the result's confidence.
  * - Quorum: at least `quorum` members must have reported (default a strict majority, ⌊n/2⌋ + 1).
- *   So up to ⌈n/2⌉ − 1 members may be missing or faulty (1 of 4, 2 of 5); with more, no consensus.
- * - The weighted median cannot be pulled outside the range of the honest signals by members holding
- *   less than half of the voting weight, whatever they report (a breakdown point of 50 %), and one
- *   outlier moves it at most to its neighbour — unlike a mean.
+ * - With equal weights, ⌊(n − 1)/2⌋ members reporting anything at all (any signal, any confidence)
+ *   cannot move the median outside the range of the honest voters' signals: they hold less than half
+ *   of the voting weight. (A mean — or a median weighted by self-reported confidence — has no such
+ *   bound: one member claiming confidence 1 outweighs three honest ones at 0.3.)
  */
 export const CONSENSUS_RULE =
-  'weighted median of signed signals (weight × confidence), quorum ⌊n/2⌋+1 reporting members; ' +
-  'tolerates ⌈n/2⌉−1 missing members and arbitrary signals from less than half the voting weight';
+  "weighted median of the forecast planets' signals, each with its configured weight (confidence may " +
+  'only abstain, never add weight), quorum ⌊n/2⌋+1 reporting members; members holding less than half ' +
+  'the voting weight cannot pull the result outside the range of the honest signals';
 
 /** Runs the vote described by {@link CONSENSUS_RULE}. Pure; deterministic for any report order. */
 export function consensus(
@@ -47,8 +51,14 @@ export function consensus(
   const present = reports.filter((r) => r.status === 'ok');
   const faulty = reports.filter((r) => r.status !== 'ok').map((r) => r.planet);
   const votes = present
-    .map((r) => ({ planet: r.planet, s: r.signal, c: r.confidence, w: r.weight, v: r.weight * r.confidence }))
-    .filter((x) => x.v > 0 && Number.isFinite(x.v) && Number.isFinite(x.s))
+    .map((r) => ({
+      planet: r.planet,
+      s: Math.max(-1, Math.min(1, r.signal)),
+      c: Math.max(0, Math.min(1, r.confidence)),
+      w: r.weight,
+    }))
+    .filter((x) => x.c > 0 && x.w > 0 && Number.isFinite(x.w) && Number.isFinite(x.s))
+    .map((x) => ({ ...x, v: x.w }))
     .sort((a, b) => a.s - b.s || a.planet.localeCompare(b.planet));
   const base = { members, quorum, present: present.length, voters: votes.length, faulty };
   if (present.length < quorum || members === 0) {
@@ -74,7 +84,7 @@ export function consensus(
   }
   const dissent = votes.reduce((a, x) => a + x.v * Math.abs(x.s - median), 0) / (2 * total);
   const wSum = votes.reduce((a, x) => a + x.w, 0);
-  const meanConf = votes.reduce((a, x) => a + x.w * x.c, 0) / wSum;
+  const meanConf = votes.reduce((a, x) => a + x.w * Math.max(0, Math.min(1, x.c)), 0) / wSum;
   return {
     reached: true,
     signal: Math.max(-1, Math.min(1, median)),

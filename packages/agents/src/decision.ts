@@ -1,5 +1,6 @@
 import type { SolarSystemConfig } from './config.ts';
 import type { SizingReading } from './moons/position-sizing.ts';
+import { needsRebalance, targetWeight } from './sizing.ts';
 
 /** What the system decided for one symbol on one bar. */
 export interface Decision {
@@ -15,8 +16,16 @@ export interface Decision {
   rationale: string;
   /** Who decided: the sun, its backup, the planets' consensus, a risk rule, or plain monitoring. */
   source: 'sun' | 'backup-sun' | 'consensus' | 'risk' | 'monitor';
-  /** Where the position should be stopped out (price units), when it is not flat. */
+  /** Where the position should be stopped out (price units), when it is not flat (only with stops). */
   stopPrice?: number;
+  /** The forecast in [−1, 1] the target was sized from. */
+  forecast?: number;
+  /** The risk planet's size multiplier applied, in [0, 1]. */
+  riskMultiplier?: number;
+  /** The weight the sizing asked for (before the rebalance band and the clamp). */
+  sizedWeight?: number;
+  /** How to trade it (absent: a market order). */
+  execution?: ExecutionPlan;
 }
 
 /** The action that moves `current` to `target`, given the smallest trade worth making. */
@@ -37,8 +46,19 @@ export function atrStop(
   return side > 0 ? price - multiple * atr : price + multiple * atr;
 }
 
-/** What {@link decisionFromSignal} needs. */
-export interface SignalContext {
+/** How the runner should trade a decision (from the execution planet); absent: a market order. */
+export interface ExecutionPlan {
+  orderType: 'market' | 'limit';
+  /** The limit price of a limit order (the decision bar's close). */
+  limitPrice?: number;
+  /** Trade nothing on this bar (no or too little volume): the target waits. */
+  skip: boolean;
+  /** The largest order, as a fraction of the decision bar's volume. */
+  maxParticipation: number;
+}
+
+/** What {@link decisionFromForecast} needs. */
+export interface ForecastContext {
   symbol: string;
   price: number;
   atr: number | null;
@@ -46,38 +66,48 @@ export interface SignalContext {
   /** The current position as a fraction of equity. */
   current: number;
   risk: SolarSystemConfig['risk'];
-  /** |signal| below this holds. */
+  /** |forecast| below this counts as 0. */
   entrySignal: number;
+  /** The risk planet's size multiplier, in [0, 1]. */
+  riskMultiplier: number;
+  /** The forecast's calibrated edge (for `sizing: kelly`). */
+  beta?: number | null;
+  execution?: ExecutionPlan | undefined;
 }
 
 /**
- * Turns a signed signal into a decision (before the risk clamp): below `entrySignal` hold; otherwise a
- * target of |signal| × the size both sizing rules allow on that side (the ATR-risk fraction and the
- * capped Kelly fraction; half the maximum position while they are unknown), never above the maximum
- * position. A negative signal without shorting flattens a long.
+ * Turns a forecast into a decision (before the risk clamp): the target weight from {@link targetWeight}
+ * (volatility targeting by default) times the risk multiplier; long-only configurations flatten on a
+ * negative forecast. The position is traded only when it drifted past the rebalance band
+ * ({@link needsRebalance}); otherwise the decision holds. While the volatility is unknown it holds.
  */
-export function decisionFromSignal(
-  signal: number,
+export function decisionFromForecast(
+  forecast: number,
   confidence: number,
-  ctx: SignalContext,
+  ctx: ForecastContext,
   source: Decision['source'],
   rationale: string,
 ): Decision {
   const { risk } = ctx;
-  let target = ctx.current;
-  if (Math.abs(signal) >= ctx.entrySignal) {
-    const side = signal > 0 ? 1 : -1;
-    if (side < 0 && !risk.allowShort) {
-      target = 0;
-    } else {
-      const sized = side > 0 ? ctx.sizing.longFraction : ctx.sizing.shortFraction;
-      const cap = Math.min(risk.maxPositionFraction, sized ?? risk.maxPositionFraction / 2);
-      target = side * Math.abs(signal) * cap;
-    }
+  let f = Number.isFinite(forecast) ? Math.max(-1, Math.min(1, forecast)) : 0;
+  if (Math.abs(f) < ctx.entrySignal) f = 0;
+  if (f < 0 && !risk.allowShort) f = 0;
+  const weight = targetWeight({
+    symbol: ctx.symbol,
+    forecast: f,
+    sizing: ctx.sizing,
+    risk,
+    riskMultiplier: ctx.riskMultiplier,
+    beta: ctx.beta ?? null,
+  });
+  let target = weight ?? ctx.current;
+  let action: Decision['action'] = 'hold';
+  if (weight !== null && needsRebalance(target, ctx.current, risk)) {
+    action = target === 0 ? 'flatten' : target > ctx.current ? 'buy' : 'sell';
+  } else {
+    target = ctx.current;
   }
-  const action = actionFor(target, ctx.current, risk.minTradeFraction);
-  if (action === 'hold') target = ctx.current;
-  const stop = atrStop(ctx.price, ctx.atr, Math.sign(target), risk.stopAtrMultiple);
+  const stop = risk.stops ? atrStop(ctx.price, ctx.atr, Math.sign(target), risk.stopAtrMultiple) : undefined;
   return {
     symbol: ctx.symbol,
     action,
@@ -85,6 +115,10 @@ export function decisionFromSignal(
     confidence,
     rationale,
     source,
+    forecast: f,
+    riskMultiplier: ctx.riskMultiplier,
+    ...(weight === null ? {} : { sizedWeight: weight }),
     ...(stop === undefined ? {} : { stopPrice: stop }),
+    ...(ctx.execution === undefined ? {} : { execution: ctx.execution }),
   };
 }

@@ -16,7 +16,14 @@ export {
 } from './config.ts';
 export { CONSENSUS_RULE, type ConsensusResult, consensus } from './consensus.ts';
 export type { CriticRecord, CycleFault, CycleRecord, ReasoningRecord } from './cycle-record.ts';
-export { actionFor, atrStop, type Decision, decisionFromSignal, type SignalContext } from './decision.ts';
+export {
+  actionFor,
+  atrStop,
+  type Decision,
+  decisionFromForecast,
+  type ExecutionPlan,
+  type ForecastContext,
+} from './decision.ts';
 export * from './errors.ts';
 export {
   applyPlaybook,
@@ -81,13 +88,7 @@ export { type ChangeReading, MaterialChangeDetector, materialChangeMoon } from '
 export type { Moon, MoonFactory, MoonInput } from './moons/moon.ts';
 export { createMoonBank, type MoonBank } from './moons/moon-bank.ts';
 export { type MovingAverageReading, movingAverageMoon } from './moons/moving-average.ts';
-export {
-  cappedKelly,
-  positionSizingMoon,
-  riskPerTradeFraction,
-  type SizingOptions,
-  type SizingReading,
-} from './moons/position-sizing.ts';
+export { positionSizingMoon, type SizingOptions, type SizingReading } from './moons/position-sizing.ts';
 export {
   type RegimeOptions,
   type RegimeReading,
@@ -105,6 +106,7 @@ export {
   type MoonSnapshot,
   type Readings,
 } from './moons/snapshot.ts';
+export { ewmacScalar, type TrendReading, trendMoon } from './moons/trend.ts';
 export { type VarReading, valueAtRiskMoon } from './moons/value-at-risk.ts';
 export { type VolatilityReading, volatilityMoon } from './moons/volatility.ts';
 export {
@@ -119,7 +121,12 @@ export {
 export { type PlanetAnswer, planetAnswerSchema } from './planets/answer.ts';
 export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';
 export { definePlanet, type PlanetDefinition, type PlanetPrompt } from './planets/define-planet.ts';
-export { assessExecution, executionPlanet } from './planets/execution.ts';
+export {
+  assessExecution,
+  type ExecutionPlanetOptions,
+  type ExecutionRules,
+  executionPlanet,
+} from './planets/execution.ts';
 export type {
   AnalyzeOptions,
   Planet,
@@ -127,12 +134,21 @@ export type {
   PlanetInput,
   PlanetLlmOutcome,
   PlanetReport,
+  PlanetRole,
 } from './planets/planet.ts';
 export { planetMessages } from './planets/prompt.ts';
-export { assessRisk, fragilityOf, riskPlanet } from './planets/risk.ts';
+export { assessRisk, fragilityOf, riskMultiplierOf, riskPlanet } from './planets/risk.ts';
 export { assessSentiment, sentimentAnswerSchema, sentimentPlanet } from './planets/sentiment.ts';
 export { assessTechnical, type BuiltinPlanetOptions, technicalPlanet } from './planets/technical.ts';
 export { type ClampContext, type ClampResult, clampDecision } from './risk-clamp.ts';
+export {
+  EdgeCalibrator,
+  needsRebalance,
+  scaleToExposure,
+  targetWeight,
+  volTargetOf,
+  type WeightInput,
+} from './sizing.ts';
 export {
   createSolarSystem,
   type SolarSystem,

@@ -29,9 +29,10 @@ export interface ClampResult {
  * 2. long-only unless `allowShort`;
  * 3. |target| ≤ `maxPositionFraction`;
  * 4. |target| ≤ `maxExposure` − the other symbols' gross exposure;
- * 5. the loss at the stop ≤ `maxLossFraction` of equity (|target| × stop distance); a stop on the wrong
- *    side of the price is replaced by the ATR stop; with no stop at all the position may only shrink;
- * 6. a breached stop, or an unrealised loss past `maxLossFraction`, closes the position.
+ * 5. with `stops`: the loss at the stop ≤ `maxLossFraction` of equity (|target| × stop distance); a stop
+ *    on the wrong side of the price is replaced by the ATR stop; with no stop at all the position may only
+ *    shrink;
+ * 6. with `stops`: a breached stop, or an unrealised loss past `maxLossFraction`, closes the position.
  * Reducing a position is always allowed. The action and stop follow the clamped target.
  */
 export function clampDecision(decision: Decision, ctx: ClampContext): ClampResult {
@@ -57,10 +58,10 @@ export function clampDecision(decision: Decision, ctx: ClampContext): ClampResul
   limit(risk.maxExposure - ctx.otherExposure, 'max exposure');
 
   const side = Math.sign(t);
-  let stop = decision.stopPrice;
+  let stop = risk.stops ? decision.stopPrice : undefined;
   const stopOk = stop !== undefined && Number.isFinite(stop) && (side > 0 ? stop < price : stop > price);
-  if (side !== 0 && !stopOk) stop = atrStop(price, ctx.atr, side, risk.stopAtrMultiple);
-  if (side !== 0) {
+  if (risk.stops && side !== 0 && !stopOk) stop = atrStop(price, ctx.atr, side, risk.stopAtrMultiple);
+  if (risk.stops && side !== 0) {
     if (stop === undefined) {
       if (Math.abs(t) > Math.abs(current) || Math.sign(current) !== side) {
         clamps.push('no stop distance known: position may only shrink');
@@ -71,10 +72,11 @@ export function clampDecision(decision: Decision, ctx: ClampContext): ClampResul
       if (distance > 0) limit(risk.maxLossFraction / distance, 'max loss at stop');
     }
   }
-  if (ctx.stopBreached && current !== 0 && Math.sign(t) === Math.sign(current)) {
+  if (risk.stops && ctx.stopBreached && current !== 0 && Math.sign(t) === Math.sign(current)) {
     clamps.push('stop breached: close the position');
     t = 0;
   } else if (
+    risk.stops &&
     ctx.unrealised <= -risk.maxLossFraction &&
     current !== 0 &&
     Math.sign(t) === Math.sign(current)
@@ -89,7 +91,9 @@ export function clampDecision(decision: Decision, ctx: ClampContext): ClampResul
   const action = actionFor(t, current, closing ? 0 : risk.minTradeFraction);
   if (action === 'hold') t = current;
   const finalStop =
-    t === 0 ? undefined : (stop ?? atrStop(price, ctx.atr, Math.sign(t), risk.stopAtrMultiple));
+    t === 0 || !risk.stops
+      ? undefined
+      : (stop ?? atrStop(price, ctx.atr, Math.sign(t), risk.stopAtrMultiple));
   const { stopPrice: _drop, ...rest } = decision;
   return {
     decision: {

@@ -104,7 +104,11 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       ...config.planets.enabled.map((kind) => () => {
         const weight = config.planets.weights[kind];
         const task = kind === 'sentiment' ? config.sun.sentimentTask : config.sun.planetTask;
-        return createPlanet(kind, { task, ...(weight === undefined ? {} : { weight }) });
+        return createPlanet(kind, {
+          task,
+          execution: config.execution,
+          ...(weight === undefined ? {} : { weight }),
+        });
       }),
       ...(opts.planets ?? []),
     ].map((create) => (tuning === null ? create : () => tunedPlanet(create(), tuning))),
@@ -120,6 +124,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     planets,
     log,
     tuning,
+    roles: Object.fromEntries(planets.map((p) => [p.name, p.create().role ?? 'forecast'])),
   };
   const suns = new Map<string, SymbolSun>();
   const batching = opts.batching ?? {};

@@ -90,3 +90,55 @@ describe('consensus: weighted median with a quorum', () => {
     );
   });
 });
+
+describe('consensus survives liars: confidence cannot buy influence', () => {
+  it('one member at −1 with confidence 1 against three honest ones at +0.3…+0.5 with confidence 0.3', () => {
+    const r = consensus([
+      report('a', 0.3, 0.3),
+      report('b', 0.4, 0.3),
+      report('c', 0.5, 0.3),
+      report('liar', -1, 1),
+    ]);
+    expect(r.signal).toBeGreaterThanOrEqual(0.3);
+    expect(r.signal).toBeLessThanOrEqual(0.5);
+  });
+
+  it('⌊(n−1)/2⌋ arbitrary members (any signal, any confidence) stay inside the honest range, for random honest signals and confidences', () => {
+    const finiteOrNot = fc.oneof(
+      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }).chain((n) =>
+          fc.record({
+            honest: fc.array(
+              fc.record({
+                s: fc.double({ min: -1, max: 1, noNaN: true }),
+                c: fc.double({ min: 1e-6, max: 1, noNaN: true }),
+              }),
+              { minLength: n - Math.floor((n - 1) / 2), maxLength: n - Math.floor((n - 1) / 2) },
+            ),
+            liars: fc.array(fc.record({ s: finiteOrNot, c: finiteOrNot }), {
+              minLength: Math.floor((n - 1) / 2),
+              maxLength: Math.floor((n - 1) / 2),
+            }),
+          }),
+        ),
+        ({ honest, liars }) => {
+          const reports = [
+            ...honest.map((h, i) => report(`h${i}`, h.s, h.c)),
+            ...liars.map((l, i) => report(`x${i}`, l.s, l.c)),
+          ];
+          const r = consensus(reports);
+          expect(r.reached).toBe(true);
+          const lo = Math.min(...honest.map((h) => h.s));
+          const hi = Math.max(...honest.map((h) => h.s));
+          expect(r.signal).toBeGreaterThanOrEqual(lo - 1e-12);
+          expect(r.signal).toBeLessThanOrEqual(hi + 1e-12);
+          expect(Number.isFinite(r.confidence) && r.confidence >= 0 && r.confidence <= 1).toBe(true);
+        },
+      ),
+    );
+  });
+});

@@ -10,10 +10,20 @@ const WARMUP = bars.slice(0, 35);
 /** The first warm bar: every feature counts as changed (nothing anchored yet). */
 const FIRST = bars[35]!;
 
+/** Short trend speeds and volatility span, so the forecast and the sizing are warm after 35 bars. */
+const FAST_MOONS = {
+  trendSpeeds: [
+    [2, 8],
+    [4, 16],
+    [8, 32],
+  ] as [number, number][],
+  volSpan: 10,
+};
 const LIGHT: SolarSystemConfigInput = {
   mode: { fullAgentStakes: 2, fullAgentFragility: 2, lowConfidence: 0 },
+  moons: FAST_MOONS,
 };
-const FULL: SolarSystemConfigInput = { mode: { fullAgentStakes: 0 } };
+const FULL: SolarSystemConfigInput = { mode: { fullAgentStakes: 0 }, moons: FAST_MOONS };
 const NO_CRITIC = { minTradeFraction: 1, minFragility: 1, belowConfidence: 0 };
 
 let h: LlmHarness;
@@ -35,7 +45,7 @@ async function warmed(config: SolarSystemConfigInput) {
 }
 
 describe('a full cycle in each mode against the loopback LLM server', () => {
-  it('MONITOR_ONLY: no LLM call, deterministic planets, a hold', async () => {
+  it('MONITOR_ONLY: no LLM call, deterministic planets, the held target sized and rebalanced', async () => {
     const sys = await warmed(LIGHT);
     await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
     h.server.reset();
@@ -45,7 +55,10 @@ describe('a full cycle in each mode against the loopback LLM server', () => {
     expect(r.modeReason).toBe('no material change');
     expect(r.calls).toBe(0);
     expect(h.server.requests).toHaveLength(0);
-    expect(r.decision).toMatchObject({ action: 'hold', source: 'monitor', targetFraction: 0 });
+    // shown a flat account, the monitor trades to the planets' sized target, without any LLM
+    expect(r.decision).toMatchObject({ action: 'buy', source: 'monitor' });
+    expect(r.decision.targetFraction).toBeCloseTo(r.consensusDecision.targetFraction, 12);
+    expect(r.decision.targetFraction).toBeGreaterThan(0);
     expect(r.planets.every((p) => p.source === 'deterministic')).toBe(true);
     expect(r.consensusDecision.source).toBe('consensus');
     expect(Object.keys(r.stagesMs)).toEqual(expect.arrayContaining(['sense', 'decide', 'broadcast']));
@@ -100,8 +113,13 @@ describe('a full cycle in each mode against the loopback LLM server', () => {
     expect(h.server.requestsFor(MODELS.critic)).toHaveLength(1);
     expect(r.calls).toBe(3 + 2 + 1);
     expect(r.decision).toMatchObject({ source: 'sun', action: 'buy' });
-    expect(r.decision.targetFraction).toBeCloseTo(ANSWERS.sun.targetFraction, 12);
-    expect(r.decision.stopPrice).toBeLessThan(FIRST.close);
+    // the sun gives a forecast (within sun.maxTilt of the planets'), sized like any other
+    const planets = r.planets.find((p) => p.planet === 'technical')!.signal;
+    const limit = Math.min(1, planets + sys.config.sun.maxTilt);
+    expect(r.decision.forecast).toBeCloseTo(Math.min(ANSWERS.sun.forecast, limit), 12);
+    expect(r.decision.targetFraction).toBeCloseTo(r.decision.sizedWeight as number, 12);
+    expect(r.decision.targetFraction).toBeGreaterThan(0);
+    expect(r.decision.stopPrice).toBeUndefined(); // stops are opt-in
     expect(Object.keys(r.stagesMs)).toEqual(
       expect.arrayContaining(['sense', 'planets', 'reasoning', 'critic', 'decide', 'broadcast']),
     );
@@ -121,7 +139,7 @@ describe('a full cycle in each mode against the loopback LLM server', () => {
     expect(r.reasoning?.errors[0]).toMatch(/cap of 2 reasoning turns/);
     expect(r.fallback).toBe('backup-sun');
     expect(r.critic?.verdict).toBe('reduce');
-    expect(r.decision.targetFraction).toBeCloseTo(ANSWERS.sun.targetFraction * 0.5, 12);
+    expect(r.decision.targetFraction).toBeCloseTo((r.decision.sizedWeight as number) * 0.5, 12);
   });
 });
 
@@ -224,36 +242,32 @@ describe('fallbacks: sun → backup sun → consensus → monitor, with zero ret
 });
 
 describe('the risk clamp holds against the LLM', () => {
-  it('an answer asking for 10x the max position comes back within every limit', async () => {
-    const sys = await warmed({ ...FULL, critic: NO_CRITIC });
+  it('an answer asking for a forecast of 10 comes back within every limit', async () => {
+    const sys = await warmed({
+      ...FULL,
+      critic: NO_CRITIC,
+      risk: { maxPositionFraction: 0.3, stops: true, maxLossFraction: 0.01 },
+    });
     const max = sys.config.risk.maxPositionFraction;
     h.server.script(MODELS.sun, [
-      {
-        json: {
-          type: 'decision',
-          action: 'buy',
-          targetFraction: 10 * max,
-          confidence: 1,
-          rationale: 'all in',
-          stopPrice: FIRST.close * 0.5,
-        },
-      },
+      { json: { type: 'decision', forecast: 10, confidence: 1, rationale: 'all in' } },
     ]);
     const r = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
     await sys.stop();
     expect(r.reasoning?.errors).toEqual([]);
     expect(r.decision.source).toBe('sun');
-    expect(r.clamps.length).toBeGreaterThan(0);
+    const planets = r.planets.find((p) => p.planet === 'technical')!.signal;
+    expect(r.decision.forecast).toBeCloseTo(Math.min(1, planets + sys.config.sun.maxTilt), 12);
+    expect(r.decision.rationale).toMatch(/forecast 10 limited to/);
     expect(r.decision.targetFraction).toBeLessThanOrEqual(max);
     const loss = (r.decision.targetFraction * (FIRST.close - (r.decision.stopPrice as number))) / FIRST.close;
     expect(loss).toBeLessThanOrEqual(sys.config.risk.maxLossFraction + 1e-12);
-    expect(r.decision.rationale).toMatch(/\[risk: max position/);
   });
 });
 
 describe('critical updates', () => {
   it('a breached stop wakes the sun, and the position is closed whatever the LLM says', async () => {
-    const sys = await warmed({ ...FULL, critic: NO_CRITIC });
+    const sys = await warmed({ ...FULL, critic: NO_CRITIC, risk: { stops: true } });
     const r1 = await sys.cycle({ symbol: 'SPX', bar: FIRST, portfolio: FLAT });
     expect(r1.decision.action).toBe('buy');
     const stop = r1.decision.stopPrice as number;
@@ -269,13 +283,7 @@ describe('critical updates', () => {
     const crash = { ...next, low: Math.min(next.low, stop * 0.99) };
     h.server.script(MODELS.sun, [
       {
-        json: {
-          type: 'decision',
-          action: 'hold',
-          targetFraction: 0.05,
-          confidence: 0.9,
-          rationale: 'hold on',
-        },
+        json: { type: 'decision', forecast: 1, confidence: 0.9, rationale: 'hold on' },
       },
     ]);
     const r2 = await sys.cycle({ symbol: 'SPX', bar: crash, portfolio: held });
@@ -285,7 +293,8 @@ describe('critical updates', () => {
     expect(r2.modeReason).toMatch(/critical update/);
     expect(r2.decision).toMatchObject({ action: 'flatten', targetFraction: 0, source: 'sun' });
     expect(r2.decision.stopPrice).toBeUndefined();
-    expect(r2.clamps).toContain('stop breached: close the position');
+    // the risk planet's multiplier is 0 on a breached stop: the sized target is flat before any clamp
+    expect(r2.decision.riskMultiplier).toBe(0);
   });
 });
 

@@ -27,7 +27,10 @@ async function run(tuning: SunTuning | null, each?: (i: number) => void): Promis
   try {
     for (const [i, bar] of bars.entries()) {
       each?.(i);
-      out.push(await sys.cycle({ symbol: 'SPX', bar, portfolio: FLAT }));
+      // news on every bar, so the sentiment planet votes next to the technical one
+      out.push(
+        await sys.cycle({ symbol: 'SPX', bar, portfolio: FLAT, news: ['Shares rally on strong earnings'] }),
+      );
     }
   } finally {
     await sys.stop();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CycleRecord, createSolarSystem } from '../src/index.ts';
 import { referenceBars } from './helpers/fixtures.ts';
 import { type LlmHarness, llmHarness } from './helpers/llm.ts';
-import { answerAll, runBars } from './helpers/system.ts';
+import { answerAll, runBars, runFollowing } from './helpers/system.ts';
 
 const bars = referenceBars();
 
@@ -36,7 +36,8 @@ describe('mode selection on real data (Stock.Indicators default.csv, 502 daily b
 
   it('with the real gateway on the loopback server: 80–90 % MONITOR_ONLY, under 5 % FULL_AGENT', async () => {
     const sys = createSolarSystem({ gateway: h.gateway, clock: h.clock });
-    const records = await runBars(sys, bars);
+    // the account holds what the decisions asked for, as the paper broker's would
+    const records = await runFollowing(sys, bars);
     await sys.stop();
     const s = shares(records);
     const warm = records.slice(35);

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import {
   alertsMoon,
   atrMoon,
-  cappedKelly,
   createMoonBank,
   drawdownMoon,
   InvalidInputError,
@@ -147,21 +146,32 @@ describe('regime, sizing and alerts', () => {
     expect(at(null)).toBeNull();
   });
 
-  it('capped Kelly: no edge → 0, a big edge → the cap', () => {
-    expect(cappedKelly(0.5, 1, 0.25)).toBe(0);
-    expect(cappedKelly(0.4, 1, 0.25)).toBe(0);
-    expect(cappedKelly(0.55, 1.2, 1)).toBeCloseTo(0.55 - 0.45 / 1.2, 12);
-    expect(cappedKelly(0.9, 3, 0.25)).toBe(0.25);
-    expect(cappedKelly(0.9, 0, 0.25)).toBe(0);
-  });
-
-  it('sizing: the risk fraction loses exactly riskPerTrade at the ATR stop', () => {
-    const moon = positionSizingMoon({ riskPerTrade: 0.01, stopAtrMultiple: 2 });
-    const bar = barsFromCloses([100])[0]!;
-    const r = moon.update({ bar, readings: { atr: { tr: 1, atr: 2.5, atrp: 2.5 } }, positionQty: 0 });
-    expect(r.stopDistance).toBeCloseTo(0.05, 12);
-    expect(r.riskFraction).toBeCloseTo(0.2, 12);
-    expect((r.riskFraction as number) * (r.stopDistance as number)).toBeCloseTo(0.01, 12);
+  it('sizing: σ̂ of a series alternating ±1 % is 1 % per bar, annualised with the bars per year', () => {
+    const moon = positionSizingMoon({ volSpan: 10, longVolSpan: 50, periodsPerYear: 252 });
+    let close = 100;
+    let r = moon.empty;
+    for (let i = 0; i < 400; i++) {
+      close *= i % 2 === 0 ? 1.01 : 1 / 1.01;
+      r = moon.update({
+        bar: { time: i * 86_400_000, open: close, high: close, low: close, close, volume: 1 },
+        readings: {},
+        positionQty: 0,
+      });
+    }
+    // simple returns of +1 % and −0.990 %: RMS ≈ 0.995 %
+    const rms = Math.sqrt((0.01 ** 2 + (1 / 1.01 - 1) ** 2) / 2);
+    expect(r.sigma).toBeCloseTo(rms * Math.sqrt(252), 3);
+    expect(r.sigmaLong).toBeCloseTo(rms * Math.sqrt(252), 3);
+    // inferred bars per year: daily bars every day of the year
+    const inferred = positionSizingMoon({ volSpan: 10 });
+    let x = inferred.empty;
+    for (let i = 0; i < 40; i++)
+      x = inferred.update({
+        bar: { time: i * 86_400_000, open: 1, high: 1, low: 1, close: 1, volume: 1 },
+        readings: {},
+        positionQty: 0,
+      });
+    expect(x.periodsPerYear).toBeCloseTo(365.25, 9);
   });
 
   it('raises a critical update when a long position’s stop is crossed, and on a volatility spike', () => {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ClampContext, clampDecision, type Decision, parseSolarSystemConfig } from '../src/index.ts';
 
-const risk = parseSolarSystemConfig({}).risk;
+// The stop rules are opt-in (`risk.stops`); these tests are about them.
+const risk = parseSolarSystemConfig({ risk: { stops: true, maxPositionFraction: 0.2 } }).risk;
 const ctx = (over: Partial<ClampContext> = {}): ClampContext => ({
   price: 100,
   atr: 2,

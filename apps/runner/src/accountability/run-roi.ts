@@ -38,6 +38,7 @@ export async function readRunRoi(o: {
     steps: o.steps.filter((s) => s.time <= last),
     settings: run.settings,
     minTradeFraction: o.agents.risk.minTradeFraction,
+    maxExposure: o.agents.risk.maxExposure,
     strategy: noLlmStrategy(o.agents, o.learning),
     news: o.news,
   });

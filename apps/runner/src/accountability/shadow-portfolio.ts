@@ -21,6 +21,8 @@ export async function tradeShadow(o: {
   readonly steps: readonly Step[];
   readonly settings: BrokerSettings;
   readonly minTradeFraction: number;
+  /** The run's leverage cap across symbols. */
+  readonly maxExposure?: number | undefined;
   readonly strategy: Strategy<CycleLike>;
   /** The news source of the run being shadowed. */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
@@ -35,6 +37,7 @@ export async function tradeShadow(o: {
       strategy: o.strategy,
       steps: o.steps,
       minTradeFraction: o.minTradeFraction,
+      maxExposure: o.maxExposure,
       news: o.news,
     });
     return {

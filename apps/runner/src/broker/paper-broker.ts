@@ -156,8 +156,8 @@ export class PaperBroker {
 
   /**
    * Executes the open orders of `bar`'s symbol placed before `bar.time`: market orders at the open, then
-   * limits and stops the bar trades through, in the order they were placed. Then marks the symbol at the
-   * bar's close.
+   * limits and stops the bar trades through, in the order they were placed; a bar without trades (see
+   * {@link hadTrades}) fills nothing. Then marks the symbol at the bar's close.
    *
    * @returns the fills, in execution order.
    */
@@ -167,9 +167,15 @@ export class PaperBroker {
     const ordered = [...due.filter((o) => o.type === 'market'), ...due.filter((o) => o.type !== 'market')];
     for (const o of ordered) {
       if (o.status !== 'open') continue;
-      const price = this.#triggerPrice(o, bar);
+      const price = hadTrades(bar) ? this.#triggerPrice(o, bar) : undefined;
       if (price === undefined) {
-        if (o.tif === 'next-bar') this.#close(o, 'expired', bar.time, 'not filled on the next bar');
+        if (o.tif === 'next-bar')
+          this.#close(
+            o,
+            'expired',
+            bar.time,
+            hadTrades(bar) ? 'not filled on the next bar' : 'the next bar had no trades',
+          );
         continue;
       }
       const fill = this.#execute(o, bar, price);
@@ -212,13 +218,14 @@ export class PaperBroker {
     const s = this.settings;
     const buy = o.side === 'buy';
     // Limit orders get their price; market and triggered stops pay slippage, capped at the bar's extreme.
+    // Every slippage is applied first and the result capped at the bar's extreme: no fill is ever
+    // outside the bar's [low, high].
     let price = ref;
     if (o.type !== 'limit') {
       const rangeSlip = s.slippageRangeFraction * (bar.high - bar.low);
-      price = buy ? Math.min(bar.high, ref + rangeSlip) : Math.max(bar.low, ref - rangeSlip);
+      price = buy ? ref + rangeSlip : ref - rangeSlip;
       price *= buy ? 1 + s.slippageBps / 1e4 : 1 - s.slippageBps / 1e4;
-      if (buy) price = Math.max(price, ref);
-      else price = Math.min(price, ref);
+      price = buy ? Math.max(ref, Math.min(bar.high, price)) : Math.min(ref, Math.max(bar.low, price));
     }
     const qty = this.#affordable(o, price);
     if (qty <= EPS) {
@@ -319,6 +326,15 @@ export class PaperBroker {
     this.#open.delete(o.id);
     this.#changed.set(o.id, o);
   }
+}
+
+/**
+ * Whether anything traded in `bar`: zero volume with no price range (open = high = low = close) is an
+ * hour or day without a trade (an exchange's filler bar), and nothing can fill on it. Zero volume WITH a
+ * range is a source that does not report volume (index data), and fills as usual.
+ */
+export function hadTrades(bar: Bar): boolean {
+  return bar.volume > 0 || bar.high > bar.low || bar.open !== bar.close;
 }
 
 /** @throws BrokerError naming the first setting out of range. */

@@ -3,9 +3,11 @@ import type { Bar } from '../feeds/bar.ts';
 import type { DecisionLike } from './strategy.ts';
 
 /**
- * Turns a decision on `bar` into orders: a market order for the difference between the target position
- * (`targetFraction × equity / close`) and the position held, and a protective stop when the decision
- * carries `stopPrice`. Order ids are `${runId}/${symbol}/${bar.time}/rebalance|stop`, so replaying the same
+ * Turns a decision on `bar` into orders: an order for the difference between the target position
+ * (`targetFraction × equity / close`) and the position held — a market order, or as the decision's
+ * execution plan says (a limit at the close, nothing on a thin bar, at most a share of the bar's volume;
+ * risk and operator exits always go at market) — and a protective stop when the decision carries
+ * `stopPrice`. Order ids are `${runId}/${symbol}/${bar.time}/rebalance|stop`, so replaying the same
  * bar after a crash places nothing twice. A `hold` changes nothing; `flatten` targets zero and cancels the
  * symbol's stops.
  *
@@ -28,13 +30,24 @@ export function placeDecisionOrders(
   const prefix = `${runId}/${symbol}/${bar.time}`;
   const reason = `${decision.source}: ${decision.rationale}`.slice(0, 200);
 
-  if (Math.abs(delta) * bar.close >= minTradeFraction * equity && Math.abs(delta) > 0) {
+  // The execution plan: how and when, never which way. Exits the risk rules force are always market
+  // orders; a thin bar defers any other trade; large orders are cut to a share of the bar's volume.
+  const plan = decision.execution;
+  const forced = decision.source === 'risk' || decision.source === 'operator';
+  const skip = plan?.skip === true && !forced;
+  const limit =
+    plan?.orderType === 'limit' && !forced && plan.limitPrice !== undefined && plan.limitPrice > 0;
+  let qty = Math.abs(delta);
+  if (plan !== undefined && !forced && bar.volume > 0)
+    qty = Math.min(qty, plan.maxParticipation * bar.volume);
+  if (!skip && qty * bar.close >= minTradeFraction * equity && qty > 0) {
     broker.place({
       id: `${prefix}/rebalance`,
       symbol,
       side: delta > 0 ? 'buy' : 'sell',
-      type: 'market',
-      qty: Math.abs(delta),
+      type: limit ? 'limit' : 'market',
+      qty,
+      ...(limit ? { limitPrice: plan!.limitPrice! } : {}),
       placedAt: bar.time,
       reason,
     });
@@ -58,4 +71,40 @@ export function placeDecisionOrders(
       reason: `stop for ${reason}`.slice(0, 200),
     });
   }
+}
+
+/**
+ * Holds one step's decisions to the leverage cap: when the targets (holds count at their current weight,
+ * symbols that did not decide at theirs in `otherGross`) add up to more than `maxExposure` of equity,
+ * every target is scaled down by the same factor, and a hold that must shrink becomes a trade.
+ */
+export function scaleStep<D extends DecisionLike>(
+  decisions: readonly D[],
+  otherGross: number,
+  maxExposure: number,
+): D[] {
+  const gross = decisions.reduce((a, d) => a + Math.abs(d.targetFraction), 0) + otherGross;
+  if (!(gross > maxExposure) || decisions.length === 0) return [...decisions];
+  const room = Math.max(0, maxExposure - otherGross);
+  const own = gross - otherGross;
+  const scale = own > 0 ? Math.min(1, room / own) : 1;
+  return decisions.map((d) => {
+    const t = d.targetFraction * scale;
+    if (t === d.targetFraction) return d;
+    return {
+      ...d,
+      action:
+        t === 0
+          ? 'flatten'
+          : t > 0
+            ? d.action === 'hold'
+              ? 'sell'
+              : d.action
+            : d.action === 'hold'
+              ? 'buy'
+              : d.action,
+      targetFraction: t,
+      rationale: `${d.rationale} [portfolio: targets scaled x ${Number(scale.toPrecision(4))} to the ${maxExposure} exposure cap]`,
+    };
+  });
 }

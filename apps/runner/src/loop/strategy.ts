@@ -11,6 +11,15 @@ export interface DecisionLike {
   readonly rationale: string;
   readonly source: string;
   readonly stopPrice?: number | undefined;
+  /** How to trade it (the execution planet's plan); absent: a market order. */
+  readonly execution?:
+    | {
+        readonly orderType: 'market' | 'limit';
+        readonly limitPrice?: number | undefined;
+        readonly skip: boolean;
+        readonly maxParticipation: number;
+      }
+    | undefined;
 }
 
 /** What the loop needs of a cycle record (the rest of `@orrery/agents`' `CycleRecord` is stored as is). */

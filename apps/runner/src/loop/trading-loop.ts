@@ -2,7 +2,7 @@ import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { LoopControl } from '../control/loop-control.ts';
 import type { Bar } from '../feeds/bar.ts';
-import { placeDecisionOrders } from './decision-orders.ts';
+import { placeDecisionOrders, scaleStep } from './decision-orders.ts';
 import type { Step } from './steps.ts';
 import type { CycleInput, CycleLike, Strategy } from './strategy.ts';
 
@@ -28,6 +28,11 @@ export interface LoopOptions<R extends CycleLike> {
   readonly initialView?: PortfolioSnapshot | undefined;
   /** Position changes smaller than this fraction of equity are not traded. */
   readonly minTradeFraction: number;
+  /**
+   * The leverage cap across symbols (`agents.risk.maxExposure`): a step's targets adding up to more are
+   * scaled down together (see `scaleStep`). Absent: no cap beyond the broker's.
+   */
+  readonly maxExposure?: number | undefined;
   /** Stops the loop after the step in progress has been committed. */
   readonly signal?: AbortSignal;
   /**
@@ -121,14 +126,21 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
       inputs.length > 1 && o.strategy.cycleMany !== undefined
         ? await o.strategy.cycleMany(inputs)
         : await cycleEach(o.strategy, inputs);
-    decided.forEach((record, i) => {
+    const reviewed = decided.map((record, i) => {
       const { symbol, bar } = agents[i]!;
       records.push(record);
       cycles.push({ symbol, time: bar.time, mode: record.mode, record, portfolio });
-      const decision = gate === undefined ? record.decision : gate.review(symbol, bar, record.decision);
-      if (decision !== null)
-        placeDecisionOrders(o.broker, o.runId, symbol, bar, decision, o.minTradeFraction);
+      return gate === undefined ? record.decision : gate.review(symbol, bar, record.decision);
     });
+    const acting = reviewed.filter((d): d is NonNullable<typeof d> => d !== null);
+    const scaled =
+      o.maxExposure === undefined
+        ? acting
+        : scaleStep(acting, otherGross(portfolio, new Set(acting.map((d) => d.symbol))), o.maxExposure);
+    for (const decision of scaled) {
+      const { bar } = agents.find((a) => a.symbol === decision.symbol)!;
+      placeDecisionOrders(o.broker, o.runId, decision.symbol, bar, decision, o.minTradeFraction);
+    }
     const equity = o.broker.equity();
     const write = () =>
       o.ledger.commitStep(o.runId, {
@@ -173,4 +185,16 @@ async function cycleEach<R extends CycleLike>(
 
 function portfolioIndex(cycles: readonly StoredCycle[]): Map<string, unknown> {
   return new Map(cycles.map((c) => [`${c.symbol}@${c.time}`, c.portfolio]));
+}
+
+/** Gross exposure (fraction of equity) of the positions in symbols other than `except`. */
+function otherGross(p: PortfolioSnapshot, except: ReadonlySet<string>): number {
+  if (!(p.equity > 0)) return 0;
+  let gross = 0;
+  for (const [symbol, pos] of Object.entries(p.positions)) {
+    if (except.has(symbol)) continue;
+    const mark = (pos as { markPrice?: number }).markPrice ?? pos.avgPrice;
+    gross += Math.abs(pos.qty * mark);
+  }
+  return gross / p.equity;
 }

@@ -102,6 +102,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       warmUntil: o.warmUntil,
       initialView: o.initialView,
       minTradeFraction: o.agents.risk.minTradeFraction,
+      maxExposure: o.agents.risk.maxExposure,
       news,
       signal: io.signal,
       // Operator commands (`orrery control`, the serve API), from any process, at each cycle boundary.

@@ -30,6 +30,7 @@ export function tunedPlanet(planet: Planet, tuning: SunTuning): Planet {
   const weight = () => tuning.weightOf(planet.name) ?? planet.weight;
   return {
     name: planet.name,
+    ...(planet.role === undefined ? {} : { role: planet.role }),
     moons: planet.moons,
     get weight() {
       return weight();

@@ -10,12 +10,13 @@ import { movingAverageMoon } from './moving-average.ts';
 import { positionSizingMoon } from './position-sizing.ts';
 import { regimeMoon } from './regime.ts';
 import { rsiMoon } from './rsi.ts';
+import { trendMoon } from './trend.ts';
 import { valueAtRiskMoon } from './value-at-risk.ts';
 import { volatilityMoon } from './volatility.ts';
 
 /**
  * The moons of one symbol, in update order: indicators first, then the moons that read them (regime
- * reads volatility; sizing and alerts read ATR), then `extra` moons, and the material-change detector
+ * reads volatility; sizing and alerts read ATR; trend is the technical planet's forecast), then `extra` moons, and the material-change detector
  * last, since it reads everything.
  */
 export function moonFactories(
@@ -31,7 +32,7 @@ export function moonFactories(
     () => atrMoon(m.atrPeriod),
     () => movingAverageMoon(m.emaFast, m.smaSlow, m.volumeWindow),
     () => volatilityMoon(m.volatilityWindow, m.volatilityLongWindow, m.periodsPerYear),
-    () => drawdownMoon(),
+    () => drawdownMoon(m.drawdownWindow),
     () => valueAtRiskMoon(m.varWindow, m.varConfidence),
     () =>
       regimeMoon({
@@ -42,11 +43,12 @@ export function moonFactories(
       }),
     () =>
       positionSizingMoon({
-        riskPerTrade: r.riskPerTrade,
         stopAtrMultiple: r.stopAtrMultiple,
-        kellyCap: r.kellyCap,
-        kellyWindow: m.kellyWindow,
+        volSpan: m.volSpan,
+        longVolSpan: m.longVolSpan,
+        periodsPerYear: m.periodsPerYear,
       }),
+    () => trendMoon(m.trendSpeeds, m.volSpan),
     () => alertsMoon(m.spikeTrMultiple),
     ...extra,
     () =>

@@ -9,6 +9,7 @@ import type { MovingAverageReading } from './moving-average.ts';
 import type { SizingReading } from './position-sizing.ts';
 import type { RegimeReading } from './regime.ts';
 import type { RsiReading } from './rsi.ts';
+import type { TrendReading } from './trend.ts';
 import type { VarReading } from './value-at-risk.ts';
 import type { VolatilityReading } from './volatility.ts';
 
@@ -24,6 +25,7 @@ export interface CoreReadings {
   var: VarReading;
   regime: RegimeReading;
   sizing: SizingReading;
+  trend: TrendReading;
   alerts: AlertsReading;
   change: ChangeReading;
 }
@@ -59,14 +61,8 @@ export const EMPTY_CORE_READINGS: Readonly<CoreReadings> = Object.freeze({
   drawdown: { peak: null, drawdown: null, maxDrawdown: null },
   var: { var: null, confidence: 0.95, samples: 0 },
   regime: { trend: null, volatility: null, efficiency: null },
-  sizing: {
-    stopDistance: null,
-    riskFraction: null,
-    kellyLong: null,
-    kellyShort: null,
-    longFraction: null,
-    shortFraction: null,
-  },
+  sizing: { periodsPerYear: null, sigma: null, sigmaLong: null, stopDistance: null },
+  trend: { forecast: null, speeds: [] },
   alerts: { critical: [], stopBreached: false },
   change: { features: {}, changed: [], warm: false },
 });

@@ -1,11 +1,13 @@
 import type { Moon, MoonInput } from './moon.ts';
 import { Ring } from './ring.ts';
 
+const YEAR_MS = 365.25 * 86_400_000;
+
 /** Realised volatility of log returns. */
 export interface VolatilityReading {
   /** Sample σ of the last `window` one-bar log returns (a fraction per bar). */
   realised: number | null;
-  /** `realised × √periodsPerYear`. */
+  /** `realised × √periodsPerYear` (bars per year configured, else inferred from the bar times). */
   annualised: number | null;
   /** An exponential average of `realised` over about `longWindow` bars (the "normal" level). */
   longRun: number | null;
@@ -18,7 +20,11 @@ export interface VolatilityReading {
  * sums are rebuilt once every `window` bars so rounding cannot accumulate), plus its long-run
  * level, the baseline the regime classifier and the volatility-spike alert compare against.
  */
-export function volatilityMoon(window = 20, longWindow = 100, periodsPerYear = 252): Moon<VolatilityReading> {
+export function volatilityMoon(
+  window = 20,
+  longWindow = 100,
+  periodsPerYear?: number,
+): Moon<VolatilityReading> {
   if (window < 2) throw new RangeError('volatilityMoon: window must be >= 2');
   const returns = new Ring(window);
   const alpha = 2 / (longWindow + 1);
@@ -27,11 +33,15 @@ export function volatilityMoon(window = 20, longWindow = 100, periodsPerYear = 2
   let sumSq = 0;
   let sinceResync = 0;
   let longRun: number | null = null;
+  let bars = 0;
+  let firstTime: number | null = null;
   const empty: VolatilityReading = { realised: null, annualised: null, longRun: null, ratio: null };
   return {
     name: 'volatility',
     empty,
     update({ bar }: MoonInput): VolatilityReading {
+      bars++;
+      firstTime ??= bar.time;
       if (prevClose === null) {
         prevClose = bar.close;
         return empty;
@@ -62,7 +72,8 @@ export function volatilityMoon(window = 20, longWindow = 100, periodsPerYear = 2
       longRun = longRun === null ? realised : longRun + alpha * (realised - longRun);
       return {
         realised,
-        annualised: realised * Math.sqrt(periodsPerYear),
+        annualised:
+          realised * Math.sqrt(periodsPerYear ?? ((bars - 1) * YEAR_MS) / Math.max(1, bar.time - firstTime)),
         longRun,
         ratio: longRun > 0 ? realised / longRun : null,
       };

@@ -1,5 +1,5 @@
 import { UnknownPlanetError } from '../errors.ts';
-import { executionPlanet } from './execution.ts';
+import { type ExecutionRules, executionPlanet } from './execution.ts';
 import type { Planet } from './planet.ts';
 import { riskPlanet } from './risk.ts';
 import { sentimentPlanet } from './sentiment.ts';
@@ -17,7 +17,10 @@ export type PlanetKind = (typeof PLANET_KINDS)[number];
  * const report = await createPlanet('technical', { gateway }).analyze(bank.update(bar));
  * @throws UnknownPlanetError for an unknown kind.
  */
-export function createPlanet(kind: PlanetKind, opts: BuiltinPlanetOptions = {}): Planet {
+export function createPlanet(
+  kind: PlanetKind,
+  opts: BuiltinPlanetOptions & { execution?: Partial<ExecutionRules> } = {},
+): Planet {
   switch (kind) {
     case 'technical':
       return technicalPlanet(opts);
@@ -26,7 +29,10 @@ export function createPlanet(kind: PlanetKind, opts: BuiltinPlanetOptions = {}):
     case 'sentiment':
       return sentimentPlanet(opts);
     case 'execution':
-      return executionPlanet(opts);
+      return executionPlanet({
+        ...opts,
+        ...(opts.execution === undefined ? {} : { rules: opts.execution }),
+      });
     default: {
       const never: never = kind;
       throw new UnknownPlanetError(String(never), PLANET_KINDS);

@@ -12,6 +12,7 @@ import {
   type PlanetInput,
   type PlanetLlmOutcome,
   type PlanetReport,
+  type PlanetRole,
 } from './planet.ts';
 
 /** The one LLM request a planet makes: messages, the answer schema, and how to read the answer. */
@@ -29,6 +30,8 @@ export interface PlanetPrompt<A = PlanetAnswer> {
 export interface PlanetDefinition {
   name: string;
   weight: number;
+  /** Its one job (default `forecast`). */
+  role?: PlanetRole;
   moons: readonly string[];
   /** The gateway task of the planet's call (e.g. `planet_analysis`). */
   task: string;
@@ -49,6 +52,7 @@ export interface PlanetDefinition {
  */
 export function definePlanet(def: PlanetDefinition): Planet {
   if (!(def.weight >= 0)) throw new RangeError(`planet '${def.name}': weight must be >= 0`);
+  const role = def.role ?? 'forecast';
   const report = (
     base: PlanetAssessment,
     source: PlanetReport['source'],
@@ -58,7 +62,9 @@ export function definePlanet(def: PlanetDefinition): Planet {
     status: 'ok',
     source,
     weight: def.weight,
-    signal: clamp(base.signal),
+    role,
+    // Only forecast planets have a direction; the others' signal is 0 whatever they (or an LLM) say.
+    signal: role === 'forecast' ? clamp(base.signal) : 0,
     confidence: clamp(base.confidence, 0, 1),
     reasons: base.reasons,
     ...(base.data === undefined ? {} : { data: base.data }),
@@ -68,6 +74,7 @@ export function definePlanet(def: PlanetDefinition): Planet {
   return {
     name: def.name,
     weight: def.weight,
+    role,
     moons: def.moons,
     assess: (input) => def.assess(input),
     async analyze(snapshot: MoonSnapshot, opts: AnalyzeOptions = {}): Promise<PlanetReport> {

@@ -3,52 +3,80 @@ import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from
 import { planetMessages } from './prompt.ts';
 import type { BuiltinPlanetOptions } from './technical.ts';
 
-const MOONS = ['ma', 'atr', 'sizing'] as const;
+const MOONS = ['ma', 'atr'] as const;
+
+/** How the execution planet trades; defaults as in the solar-system config's `execution` section. */
+export interface ExecutionRules {
+  minRelativeVolume: number;
+  maxParticipation: number;
+  limitRangeAtr: number;
+}
+
+const DEFAULT_RULES: ExecutionRules = { minRelativeVolume: 0.05, maxParticipation: 0.1, limitRangeAtr: 2.5 };
 
 /**
- * The execution planet's deterministic analysis: where the bar closed in its range (close location
- * value, −1 at the low … +1 at the high) scaled by volume against its average — buying into strength
- * on volume is cheap to execute, selling into weakness likewise — and less sure when the bar's range is
- * wide against ATR (slippage). Signals stay within ±0.5; it also reports the sizing moon's suggestions.
+ * The execution planet's deterministic analysis — how and when, never which way (its signal is 0):
+ * - `skip`: a bar without trades (no volume, no range), or with volume under `minRelativeVolume` of its
+ *   average, trades nothing (the target waits for a liquid bar);
+ * - `orderType`: `limit` at the close when the bar was wider than `limitRangeAtr` ATRs (do not chase a
+ *   wild bar at the next open), else `market`; exits forced by risk rules are always market orders;
+ * - `maxParticipation`: the largest order as a fraction of the bar's volume (larger trades are split
+ *   over the next bars).
  */
-export function assessExecution({ snapshot }: PlanetInput): PlanetAssessment {
-  const { bar, readings: r } = snapshot;
+export function assessExecution(input: PlanetInput, rules: ExecutionRules = DEFAULT_RULES): PlanetAssessment {
+  const { bar, readings: r } = input.snapshot;
   const range = bar.high - bar.low;
-  const clv = range > 0 ? (bar.close - bar.low - (bar.high - bar.close)) / range : 0;
   const rv = r.ma.volumeSma !== null && r.ma.volumeSma > 0 ? bar.volume / r.ma.volumeSma : null;
   const rangeAtr = r.atr.atr !== null && r.atr.atr > 0 ? range / r.atr.atr : null;
-  const volumeFactor = rv === null ? 0.5 : Math.min(rv, 2) / 2;
-  const signal = clamp(0.5 * clv * volumeFactor * 2, -0.5, 0.5);
-  let confidence = rv === null ? 0.1 : 0.2 + 0.3 * volumeFactor;
-  if (rangeAtr !== null && rangeAtr > 2) confidence *= 2 / rangeAtr;
-  const reasons = [`closed at ${fmt((clv + 1) * 50, 3)} % of the bar range`];
+  // Zero volume with no range is a bar without trades; zero volume with a range, a source without volume.
+  const noTrades = bar.volume <= 0 && bar.high === bar.low;
+  const skip = noTrades || (rv !== null && rv < rules.minRelativeVolume);
+  const limit = rangeAtr !== null && rangeAtr > rules.limitRangeAtr;
+  const reasons: string[] = [];
+  if (noTrades) reasons.push('no trade on this bar: skip');
+  else if (skip) reasons.push(`volume ${fmt(rv, 3)}x average: too thin, skip`);
   if (rv !== null) reasons.push(`volume ${fmt(rv, 3)}x average`);
-  if (rangeAtr !== null) reasons.push(`range ${fmt(rangeAtr, 3)} ATR`);
+  if (rangeAtr !== null)
+    reasons.push(`range ${fmt(rangeAtr, 3)} ATR${limit ? ': limit order at the close' : ''}`);
   return {
-    signal,
-    confidence: clamp(confidence, 0, 1),
+    signal: 0,
+    confidence: clamp(rv === null ? 0.2 : Math.min(1, rv), 0, 1),
     reasons,
     data: {
-      clv,
+      orderType: limit ? 'limit' : 'market',
+      skip,
+      maxParticipation: rules.maxParticipation,
       relativeVolume: rv,
       rangeAtr,
-      longFraction: r.sizing.longFraction,
-      shortFraction: r.sizing.shortFraction,
     },
   };
 }
 
-/** The execution planet: execution conditions (close location, volume, range) and sizing. */
-export function executionPlanet(opts: BuiltinPlanetOptions = {}): Planet {
+/** Options of the execution planet. */
+export interface ExecutionPlanetOptions extends BuiltinPlanetOptions {
+  rules?: Partial<ExecutionRules>;
+}
+
+/** The execution planet: order type, timing and slicing from volume and range. */
+export function executionPlanet(opts: ExecutionPlanetOptions = {}): Planet {
+  const rules = { ...DEFAULT_RULES, ...opts.rules };
   return definePlanet({
     name: 'execution',
+    role: 'execution',
     weight: opts.weight ?? 0.5,
     moons: MOONS,
     task: opts.task ?? 'planet_analysis',
     gateway: opts.gateway,
-    assess: assessExecution,
+    assess: (input) => assessExecution(input, rules),
     prompt: (input, base) => ({
-      messages: planetMessages('execution trader (liquidity, slippage, timing, sizing)', input, base, MOONS),
+      messages: planetMessages(
+        'execution trader (liquidity, slippage, timing); you never choose a direction: answer signal 0 and explain the execution conditions',
+        input,
+        base,
+        MOONS,
+      ),
+      // The plan stays deterministic; the LLM's reasons are kept.
+      read: (answer, b) => ({ ...b, reasons: [...(answer as { reasons: string[] }).reasons] }),
     }),
   });
 }

@@ -11,9 +11,20 @@ export interface PlanetInput {
   portfolio?: PortfolioView | undefined;
 }
 
+/**
+ * What a planet is for — one job each:
+ * - `forecast`: a directional forecast in [−1, 1] (technical, sentiment, spec planets): the only votes;
+ * - `risk`: a size multiplier in [0, 1] (`data.multiplier`), never a direction;
+ * - `execution`: how and when to trade (`data.orderType`, `data.skip`, …), never a direction.
+ */
+export type PlanetRole = 'forecast' | 'risk' | 'execution';
+
 /** A planet's view of one symbol: a signed signal, how sure it is, and why. */
 export interface PlanetAssessment {
-  /** −1 (strong sell) … +1 (strong buy); 0 is neutral. */
+  /**
+   * A forecast planet's forecast: −1 (strong sell) … +1 (strong buy); 0 is neutral. Risk and execution
+   * planets report 0: they do not vote on direction.
+   */
   signal: number;
   /** 0 (no information: the planet abstains from votes) … 1. */
   confidence: number;
@@ -48,6 +59,8 @@ export interface PlanetReport extends PlanetAssessment {
   source: 'deterministic' | 'llm';
   /** The planet's vote weight. */
   weight: number;
+  /** The planet's job (absent: `forecast`). */
+  role?: PlanetRole;
   llm?: PlanetLlmOutcome;
   /** The error, when status is not `ok`. */
   error?: string;
@@ -72,8 +85,10 @@ export interface AnalyzeOptions {
  */
 export interface Planet {
   readonly name: string;
-  /** Vote weight in the consensus (≥ 0). */
+  /** Vote weight in the consensus (≥ 0); only `forecast` planets vote. */
   readonly weight: number;
+  /** Its one job (absent: `forecast`). */
+  readonly role?: PlanetRole;
   /** The moons whose readings it uses. */
   readonly moons: readonly string[];
   /** The deterministic analysis. Throws only on a bug. */

@@ -8,7 +8,8 @@ import type { SupervisionEscalatedError } from '../errors.ts';
 import type { SunTuning } from '../learning/sun-tuning.ts';
 import type { LLMCaller } from '../llm-caller.ts';
 import type { MoonFactory } from '../moons/moon.ts';
-import type { Planet } from '../planets/planet.ts';
+import type { Planet, PlanetRole } from '../planets/planet.ts';
+import type { EdgeCalibrator } from '../sizing.ts';
 import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
 import type { moonActor, PlanetEvent, planetActor } from './actors.ts';
 import type { CycleInput, CycleWork } from './cycle-work.ts';
@@ -36,6 +37,8 @@ export interface SunDeps {
   log: (msg: string) => void;
   /** Learned planet weights and regime playbook, read at every cycle (null: the configured ones). */
   tuning: SunTuning | null;
+  /** Each planet's job, by name (only `forecast` planets vote). */
+  roles: Readonly<Record<string, PlanetRole>>;
 }
 
 /** A moon child actor. */
@@ -70,6 +73,13 @@ export interface SunContext {
   stopPrice: number | undefined;
   /** Bars seen by this sun, the current one included. */
   barsSeen: number;
+  /**
+   * The sun's last adjustment of the planets' forecast (its forecast − theirs), held by the cycles that
+   * follow until the sun reasons again; 0 when it never did or its last attempt failed.
+   */
+  tilt: number;
+  /** How well this symbol's past forecasts predicted the next bar (for Kelly sizing). */
+  edge: EdgeCalibrator;
   work: CycleWork | null;
   /** Faults raised between cycles, reported with the next one. */
   faults: CycleFault[];

@@ -4,11 +4,22 @@ import type { SolarSystemConfig } from '../config.ts';
 import type { CycleFault } from '../cycle-record.ts';
 import type { Decision } from '../decision.ts';
 import { ReasoningFailedError } from '../errors.ts';
+import { fmt } from '../planets/planet.ts';
 import { clampDecision } from '../risk-clamp.ts';
 import type { SunContext } from './context.ts';
 import { type CycleWork, lap } from './cycle-work.ts';
 import type { ReasoningResult } from './reasoning.ts';
-import { clampContext, consensusToDecision, errorCode, errorText, faultyReport, vote } from './stages.ts';
+import {
+  clampContext,
+  consensusToDecision,
+  errorCode,
+  errorText,
+  faultyReport,
+  type SizingExtras,
+  sizedDecision,
+  sizingExtras,
+  vote,
+} from './stages.ts';
 
 /** The scratch state with a fresh LLM permit for `who` (also counted in the cycle's usage). */
 export function withPermit(context: SunContext, who: 'sun' | 'backup-sun' | 'critic'): CycleWork {
@@ -46,27 +57,56 @@ export function addFault(c: SunContext, fault: CycleFault): Partial<SunContext> 
     : { work: { ...c.work, faults: [...c.work.faults, fault] } };
 }
 
+/** The sizing inputs of the cycle in progress (the reports consulted, else the deterministic pass). */
+export function extrasOf(context: SunContext, tilt: number): SizingExtras {
+  const w = context.work!;
+  return {
+    ...sizingExtras(Object.values(w.reports), w.preReports, context.deps.roles, w.snapshot!.bar.close),
+    beta: context.edge.beta,
+    tilt,
+  };
+}
+
 /**
  * The planets decide: their consensus (LIGHT_REASONING, or FULL_AGENT when both suns failed, recorded
- * as the `consensus` fallback); without a quorum, a monitor hold (the `monitor` fallback).
+ * as the `consensus` fallback) plus the sun's held tilt (none after a failed sun), sized; without a
+ * quorum, a monitor hold (the `monitor` fallback).
  */
-export function consensusOutcome(w: CycleWork, config: SolarSystemConfig): CycleWork {
-  const c = vote(Object.values(w.reports), config);
+export function consensusOutcome(context: SunContext): CycleWork {
+  const w = context.work!;
+  const config = context.deps.config;
+  const c = vote(Object.values(w.reports), config, context.deps.roles);
   const full = w.mode?.mode === ExecutionMode.FULL_AGENT;
   const decision = c.reached
-    ? consensusToDecision(c, w.snapshot!, w.pos!, config)
+    ? consensusToDecision(c, w.snapshot!, w.pos!, config, extrasOf(context, full ? 0 : context.tilt))
     : holdDecision(w, `no planet quorum (${c.present} of ${c.quorum} needed): monitor only`);
   const fallback: CycleWork['fallback'] = c.reached ? (full ? 'consensus' : undefined) : 'monitor';
   return { ...w, decision, used: c, fallback };
 }
 
-/** The sun (or its backup) decided. */
-export function sunOutcome(w: CycleWork, out: ReasoningResult): CycleWork {
-  const stage = out.decision.source === 'backup-sun' ? 'backup-sun' : 'sun';
+/** The sun (or its backup) decided: its forecast, sized like any other. */
+export function sunOutcome(context: SunContext, out: ReasoningResult): CycleWork {
+  const w = context.work!;
+  const stage = out.source;
+  const planets = w.pre?.reached ? w.pre.signal : 0;
+  const rationale =
+    out.answered === out.forecast
+      ? out.rationale
+      : `${out.rationale} [forecast ${fmt(out.answered)} limited to ${fmt(out.forecast)}: at most ${fmt(context.deps.config.sun.maxTilt)} from the planets' ${fmt(planets)}]`;
+  const decision = sizedDecision(
+    out.forecast,
+    out.confidence,
+    w.snapshot!,
+    w.pos!,
+    context.deps.config,
+    extrasOf(context, 0),
+    stage,
+    rationale,
+  );
   return {
     ...w,
     ...lap(w, 'reasoning'),
-    decision: out.decision,
+    decision,
     fallback: stage === 'backup-sun' ? 'backup-sun' : undefined,
     reasoning: {
       stage,

@@ -6,6 +6,7 @@ import { SupervisionEscalatedError } from '../errors.ts';
 import { withPlaybook } from '../learning/sun-tuning.ts';
 import type { Planet } from '../planets/planet.ts';
 import { clampDecision } from '../risk-clamp.ts';
+import { EdgeCalibrator } from '../sizing.ts';
 import { Supervisor } from '../supervision.ts';
 import { type AnalyzeCommand, moonActor, type PlanetEvent, planetActor } from './actors.ts';
 import {
@@ -23,6 +24,7 @@ import {
   addFault,
   codeOf,
   consensusOutcome,
+  extrasOf,
   failPending,
   finalDecision,
   holdDecision,
@@ -41,6 +43,7 @@ import {
   errorText,
   faultyReport,
   positionView,
+  sizingExtras,
   vote,
 } from './stages.ts';
 
@@ -82,19 +85,36 @@ export const sunMachine = setup({
       }
       enqueue.assign({ work: null });
     }),
+    // MONITOR_ONLY: no LLM; the planets' deterministic forecast (with the sun's held tilt) is sized and
+    // traded only past the rebalance band, so a target is held between decisions.
     decideMonitor: assign({
-      work: ({ context }) => ({
-        ...context.work!,
-        decision: holdDecision(context.work!, context.work!.mode!.reason),
-      }),
+      work: ({ context }) => {
+        const w = context.work!;
+        const c = w.pre!;
+        if (!c.reached) return { ...w, decision: holdDecision(w, `${w.mode!.reason}; no planet quorum`) };
+        const d = consensusToDecision(
+          c,
+          w.snapshot!,
+          w.pos!,
+          context.deps.config,
+          extrasOf(context, context.tilt),
+        );
+        return {
+          ...w,
+          decision: { ...d, source: 'monitor', rationale: `${w.mode!.reason}; held: ${d.rationale}` },
+        };
+      },
     }),
     lapPlanets: assign({ work: ({ context }) => ({ ...context.work!, ...lap(context.work!, 'planets') }) }),
-    decideByConsensus: assign({
-      work: ({ context }) => consensusOutcome(context.work!, context.deps.config),
+    decideByConsensus: assign(({ context }) => {
+      const work = consensusOutcome(context);
+      // A FULL_AGENT cycle that fell back to the planets drops the sun's tilt.
+      return context.work?.mode?.mode === ExecutionMode.FULL_AGENT ? { work, tilt: 0 } : { work };
     }),
-    sunDecided: assign({
-      work: ({ context, event }) =>
-        sunOutcome(context.work!, (event as unknown as { output: ReasoningResult }).output),
+    sunDecided: assign(({ context, event }) => {
+      const out = (event as unknown as { output: ReasoningResult }).output;
+      const planets = context.work?.pre?.reached ? context.work.pre.signal : 0;
+      return { work: sunOutcome(context, out), tilt: out.forecast - planets };
     }),
     sunFailed: assign({
       work: ({ context, event }) => sunFailure(context.work!, (event as { error?: unknown }).error),
@@ -118,6 +138,7 @@ export const sunMachine = setup({
       if (w.mode!.mode !== ExecutionMode.MONITOR_ONLY) {
         for (const m of context.moons) if (m.ref !== null) enqueue.sendTo(m.ref, { type: 'ANCHOR' });
       }
+      context.edge.observe(w.snapshot!.bar.close, final.forecast ?? 0);
       const timed = { ...w, ...lap(w, 'decide') };
       enqueue.assign({ stopPrice: stop, work: { ...timed, record: buildRecord(timed, final, clamps) } });
     }),
@@ -219,6 +240,8 @@ export const sunMachine = setup({
     }),
     stopPrice: undefined,
     barsSeen: 0,
+    tilt: 0,
+    edge: new EdgeCalibrator(input.config.moons.longVolSpan),
     work: null,
     faults: [],
     escalation: null,
@@ -290,8 +313,12 @@ export const sunMachine = setup({
               w.input.news,
               w.input.portfolio,
             );
-            const pre = vote(reports, config);
-            const preDecision = consensusToDecision(pre, snapshot, pos, config);
+            const pre = vote(reports, config, context.deps.roles);
+            const extras = {
+              ...sizingExtras(reports, [], context.deps.roles, snapshot.bar.close),
+              beta: context.edge.beta,
+            };
+            const preDecision = consensusToDecision(pre, snapshot, pos, config, extras);
             const consensusDecision = clampDecision(
               withPlaybook(context.deps.tuning, preDecision, regimeOf(snapshot), pos.current),
               clampContext(snapshot, pos, config.risk),

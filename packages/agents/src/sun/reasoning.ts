@@ -14,8 +14,10 @@ import { roundDeep } from '../planets/prompt.ts';
 export const SUN_TOOLS = ['ask_planet', 'recall_memory', 'read_patterns'] as const;
 
 /**
- * One reasoning turn's answer: either a tool call or the decision. `targetFraction` is deliberately
- * unbounded here: the risk clamp, not the schema, is what holds an over-eager answer to the limits.
+ * One reasoning turn's answer: either a tool call or the decision. The decision is a FORECAST in
+ * [−1, 1], not a size: it is deliberately unbounded here, because the tilt limit (`sun.maxTilt` around
+ * the planets' forecast), the sizing, the risk multiplier and the risk clamp — not the schema — are what
+ * hold an over-eager answer to the limits.
  */
 export const sunTurnSchema = z.discriminatedUnion('type', [
   z.object({
@@ -26,11 +28,9 @@ export const sunTurnSchema = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('decision'),
-    action: z.enum(['buy', 'sell', 'hold', 'flatten']),
-    targetFraction: z.number(),
+    forecast: z.number(),
     confidence: z.number().min(0).max(1),
     rationale: z.string().max(2000),
-    stopPrice: z.number().positive().optional(),
   }),
 ]);
 
@@ -47,6 +47,8 @@ export interface ReasoningInput {
   planets: readonly PlanetReport[];
   consensus: ConsensusResult;
   consensusDecision: Decision;
+  /** How far the sun may move the planets' forecast. */
+  maxTilt: number;
   /** The current position as a fraction of equity. */
   current: number;
   risk: SolarSystemConfig['risk'];
@@ -62,9 +64,15 @@ export interface ReasoningInput {
   variant?: { variant: string; text: string } | undefined;
 }
 
-/** The sun's decision and how it got there. */
+/** The sun's forecast and how it got there (the caller sizes it like any forecast). */
 export interface ReasoningResult {
-  decision: Decision;
+  /** The forecast after the tilt limit, in [−1, 1]. */
+  forecast: number;
+  /** What the model answered, before the limit. */
+  answered: number;
+  confidence: number;
+  rationale: string;
+  source: 'sun' | 'backup-sun';
   turns: number;
   tools: string[];
   /** The prompt variant the stage reasoned with, if one was under test. */
@@ -111,8 +119,16 @@ export async function runSunReasoning(input: ReasoningInput): Promise<ReasoningR
       });
     }
     if (answer.type === 'decision') {
+      const base = input.consensus.reached ? input.consensus.signal : 0;
+      const answered = Number.isFinite(answer.forecast) ? answer.forecast : base;
+      const lo = Math.max(-1, base - input.maxTilt);
+      const hi = Math.min(1, base + input.maxTilt);
       return {
-        decision: toDecision(answer, input),
+        forecast: Math.max(lo, Math.min(hi, answered)),
+        answered,
+        confidence: answer.confidence,
+        rationale: answer.rationale,
+        source: input.stage,
         turns: turn,
         tools,
         ...(input.variant === undefined ? {} : { promptVariant: input.variant.variant }),
@@ -156,19 +172,6 @@ function runTool(call: Extract<SunTurn, { type: 'tool' }>, input: ReasoningInput
   }
 }
 
-function toDecision(a: Extract<SunTurn, { type: 'decision' }>, input: ReasoningInput): Decision {
-  const target = a.action === 'hold' ? input.current : a.action === 'flatten' ? 0 : a.targetFraction;
-  return {
-    symbol: input.snapshot.symbol,
-    action: a.action,
-    targetFraction: target,
-    confidence: a.confidence,
-    rationale: a.rationale,
-    source: input.stage,
-    ...(a.stopPrice === undefined ? {} : { stopPrice: a.stopPrice }),
-  };
-}
-
 function systemPrompt(input: ReasoningInput): string {
   const r = input.risk;
   return [
@@ -177,10 +180,11 @@ function systemPrompt(input: ReasoningInput): string {
     `Tools (free, no LLM): ask_planet {"planet": name} returns that planet's full report; recall_memory returns similar past situations and what came of them; read_patterns returns what past outcomes teach.`,
     'Answer each turn with ONE JSON object and nothing else, either',
     '{"type": "tool", "tool": "ask_planet" | "recall_memory" | "read_patterns", "planet"?: name}',
-    'or {"type": "decision", "action": "buy" | "sell" | "hold" | "flatten", "targetFraction": signed position',
-    'as a fraction of equity after acting, "confidence": 0..1, "rationale": short text, "stopPrice"?: price}.',
-    `Hard limits (enforced after you answer): |position| <= ${fmt(r.maxPositionFraction)} of equity,`,
-    `loss at the stop <= ${fmt(r.maxLossFraction)} of equity, ${r.allowShort ? 'shorts allowed' : 'long only'}.`,
+    'or {"type": "decision", "forecast": -1..1 (your view of the direction: 1 strong buy, 0 no view, -1 strong sell),',
+    '"confidence": 0..1, "rationale": short text}. You give a forecast, not a size: the position is sized from it',
+    `by volatility targeting and the risk planet. Limits (enforced after you answer): your forecast is kept within`,
+    `${fmt(input.maxTilt)} of the planets' forecast; |position| <= ${fmt(r.maxPositionFraction)} of equity;`,
+    `${r.allowShort ? 'shorts allowed' : 'long only (a negative forecast means flat)'}.`,
     ...(input.variant === undefined || input.variant.text === '' ? [] : [`Guidance: ${input.variant.text}`]),
   ].join(' ');
 }
@@ -200,7 +204,7 @@ function situation(input: ReasoningInput): string {
     `Features: ${JSON.stringify(roundDeep(s.features, 4))}`,
     `Current position: ${fmt(input.current)} of equity.`,
     `Planets:\n${planets.join('\n')}`,
-    `Consensus: ${c.reached ? `signal ${fmt(c.signal)} confidence ${fmt(c.confidence)} dissent ${fmt(c.dissent)}` : 'no quorum'}; it would ${input.consensusDecision.action} to ${fmt(input.consensusDecision.targetFraction)}.`,
+    `Planets' forecast: ${c.reached ? `${fmt(c.signal)} confidence ${fmt(c.confidence)} dissent ${fmt(c.dissent)}` : 'no quorum (0)'}; sized, it would ${input.consensusDecision.action} to ${fmt(input.consensusDecision.targetFraction)} of equity.`,
     input.recalled.length > 0 ? `Similar past episodes:\n${input.recalled.join('\n')}` : '',
   ]
     .filter((line) => line !== '')

@@ -80,6 +80,7 @@ export const reasonActor = fromPromise<ReasoningResult, ReasonInput & { allowanc
       planets: Object.values(w.reports).sort((a, b) => a.planet.localeCompare(b.planet)),
       consensus: w.pre!,
       consensusDecision: w.consensusDecision!,
+      maxTilt: config.sun.maxTilt,
       current: w.pos!.current,
       risk: config.risk,
       modeReason: w.mode!.reason,
@@ -160,5 +161,9 @@ function decisionJson(d: Decision): JsonRecord {
     source: d.source,
   };
   if (d.stopPrice !== undefined) out.stopPrice = d.stopPrice;
+  if (d.forecast !== undefined) out.forecast = d.forecast;
+  if (d.riskMultiplier !== undefined) out.riskMultiplier = d.riskMultiplier;
+  if (d.sizedWeight !== undefined) out.sizedWeight = d.sizedWeight;
+  if (d.execution !== undefined) out.execution = { ...d.execution };
   return out;
 }

@@ -1,13 +1,13 @@
 import { ExecutionMode, type ModeDecision, type ModeSignals, selectMode } from '@orrery/core';
 import type { SolarSystemConfig } from '../config.ts';
 import { type ConsensusResult, consensus } from '../consensus.ts';
-import { type Decision, decisionFromSignal } from '../decision.ts';
+import { type Decision, decisionFromForecast, type ExecutionPlan } from '../decision.ts';
 import type { LLMCaller } from '../llm-caller.ts';
 import type { PortfolioView } from '../market.ts';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
-import { fmt, type Planet, type PlanetReport } from '../planets/planet.ts';
+import { fmt, type Planet, type PlanetReport, type PlanetRole } from '../planets/planet.ts';
 import { fragilityOf } from '../planets/risk.ts';
-import { type ClampContext, clampDecision } from '../risk-clamp.ts';
+import type { ClampContext } from '../risk-clamp.ts';
 
 /** The account as one symbol's cycle sees it. */
 export interface PositionView {
@@ -84,7 +84,9 @@ export function assessAll(
         status: 'ok',
         source: 'deterministic',
         weight: slot.planet.weight,
+        role: slot.planet.role ?? 'forecast',
         ...a,
+        ...(slot.planet.role === undefined || slot.planet.role === 'forecast' ? {} : { signal: 0 }),
       });
     } catch (error) {
       failures.push({ planet: slot.name, error });
@@ -99,19 +101,73 @@ export function sortReports(reports: PlanetReport[]): PlanetReport[] {
   return reports.sort((a, b) => a.planet.localeCompare(b.planet));
 }
 
-/** A decision from a consensus (source `consensus`), before the clamp. */
-export function consensusToDecision(
-  c: ConsensusResult,
+/** What sizes a forecast besides the forecast: the risk planets' multiplier, the execution plan. */
+export interface SizingExtras {
+  riskMultiplier: number;
+  execution?: ExecutionPlan | undefined;
+  /** The calibrated edge, for Kelly sizing. */
+  beta?: number | null;
+  /** The sun's held tilt, added to the planets' forecast. */
+  tilt?: number;
+}
+
+/**
+ * The multiplier of the risk planets (the smallest; a risk planet that failed this cycle is read from the
+ * deterministic pass; 1 when there is none) and the execution plan of the execution planet.
+ */
+export function sizingExtras(
+  reports: readonly PlanetReport[],
+  preReports: readonly PlanetReport[],
+  roles: Readonly<Record<string, PlanetRole>>,
+  close: number,
+): SizingExtras {
+  const roleOf = (r: PlanetReport) => r.role ?? roles[r.planet] ?? 'forecast';
+  const okOf = (role: PlanetRole): PlanetReport[] => {
+    const names = new Set([...reports, ...preReports].filter((r) => roleOf(r) === role).map((r) => r.planet));
+    const out: PlanetReport[] = [];
+    for (const name of names) {
+      const r = reports.find((x) => x.planet === name && x.status === 'ok');
+      const pre = preReports.find((x) => x.planet === name && x.status === 'ok');
+      if (r ?? pre) out.push((r ?? pre)!);
+    }
+    return out;
+  };
+  let riskMultiplier = 1;
+  for (const r of okOf('risk')) {
+    const m = r.data?.multiplier;
+    if (typeof m === 'number' && Number.isFinite(m))
+      riskMultiplier = Math.min(riskMultiplier, Math.max(0, m));
+  }
+  const ex = okOf('execution')[0]?.data;
+  const execution: ExecutionPlan | undefined =
+    ex === undefined
+      ? undefined
+      : {
+          orderType: ex.orderType === 'limit' ? 'limit' : 'market',
+          ...(ex.orderType === 'limit' ? { limitPrice: close } : {}),
+          skip: ex.skip === true,
+          maxParticipation: typeof ex.maxParticipation === 'number' ? ex.maxParticipation : 1,
+        };
+  return { riskMultiplier, execution };
+}
+
+/**
+ * Sizes a forecast into a decision (before the clamp) with the cycle's sizing inputs; a hold keeps the
+ * current position.
+ */
+export function sizedDecision(
+  forecast: number,
+  confidence: number,
   s: MoonSnapshot,
   pos: PositionView,
   config: SolarSystemConfig,
+  extras: SizingExtras,
+  source: Decision['source'],
+  rationale: string,
 ): Decision {
-  const rationale = c.reached
-    ? `planet consensus: signal ${fmt(c.signal)} (confidence ${fmt(c.confidence)}, dissent ${fmt(c.dissent)}, ${c.voters} voters)`
-    : `no quorum (${c.present} of ${c.quorum} needed): hold`;
-  return decisionFromSignal(
-    c.reached ? c.signal : 0,
-    c.confidence,
+  return decisionFromForecast(
+    forecast + (extras.tilt ?? 0),
+    confidence,
     {
       symbol: s.symbol,
       price: s.bar.close,
@@ -120,29 +176,38 @@ export function consensusToDecision(
       current: pos.current,
       risk: config.risk,
       entrySignal: config.planets.entrySignal,
+      riskMultiplier: extras.riskMultiplier,
+      beta: extras.beta ?? null,
+      execution: extras.execution,
     },
-    'consensus',
+    source,
     rationale,
   );
 }
 
-/** The `MONITOR_ONLY` decision: hold, unless a risk rule (limit, stop, loss) acts; then source `risk`. */
-export function monitorDecision(
+/** A decision from a consensus (source `consensus`), before the clamp. */
+export function consensusToDecision(
+  c: ConsensusResult,
   s: MoonSnapshot,
   pos: PositionView,
   config: SolarSystemConfig,
-  why: string,
-): { decision: Decision; clamps: string[] } {
-  const hold: Decision = {
-    symbol: s.symbol,
-    action: 'hold',
-    targetFraction: pos.current,
-    confidence: 1,
-    rationale: why,
-    source: 'monitor',
-  };
-  const { decision, clamps } = clampDecision(hold, clampContext(s, pos, config.risk));
-  return { decision: clamps.length > 0 ? { ...decision, source: 'risk' } : decision, clamps };
+  extras: SizingExtras = { riskMultiplier: 1 },
+): Decision {
+  const tilt = extras.tilt ?? 0;
+  const rationale = c.reached
+    ? `planet consensus: forecast ${fmt(c.signal)}${tilt === 0 ? '' : ` + sun tilt ${fmt(tilt)}`} (confidence ${fmt(c.confidence)}, dissent ${fmt(c.dissent)}, ${c.voters} voters), size x ${fmt(extras.riskMultiplier)}`
+    : `no quorum (${c.present} of ${c.quorum} needed): hold`;
+  if (!c.reached) {
+    return {
+      symbol: s.symbol,
+      action: 'hold',
+      targetFraction: pos.current,
+      confidence: 0,
+      rationale,
+      source: 'consensus',
+    };
+  }
+  return sizedDecision(c.signal, c.confidence, s, pos, config, extras, 'consensus', rationale);
 }
 
 /** The mode of a cycle, chosen before any LLM call, and the signals it was chosen from. */
@@ -177,9 +242,14 @@ export function chooseMode(
   return { mode, signals, fragility };
 }
 
-/** The consensus of a set of reports under the configured quorum. */
-export function vote(reports: readonly PlanetReport[], config: SolarSystemConfig): ConsensusResult {
-  return consensus(reports, { quorum: config.planets.quorum });
+/** The consensus of the forecast planets' reports under the configured quorum. */
+export function vote(
+  reports: readonly PlanetReport[],
+  config: SolarSystemConfig,
+  roles: Readonly<Record<string, PlanetRole>> = {},
+): ConsensusResult {
+  const members = reports.filter((r) => (r.role ?? roles[r.planet] ?? 'forecast') === 'forecast');
+  return consensus(members, { quorum: config.planets.quorum });
 }
 
 /** A short, stable description of an error for records. */

@@ -11,8 +11,7 @@ export const ANSWERS = {
   sentiment: { summary: 'quiet news', sentiment: 0.1, confidence: 0.2 },
   sun: {
     type: 'decision',
-    action: 'buy',
-    targetFraction: 0.05,
+    forecast: 0.8,
     confidence: 0.7,
     rationale: 'trend and momentum agree',
   },
@@ -53,5 +52,30 @@ export async function runBars(
 ): Promise<CycleRecord[]> {
   const out: CycleRecord[] = [];
   for (const bar of bars) out.push(await sys.cycle({ symbol, bar, portfolio }));
+  return out;
+}
+
+/**
+ * Runs `bars` with an account that follows the decisions (each decision's target is held from the next
+ * bar on, at that bar's close): what the paper broker would show the agents.
+ */
+export async function runFollowing(
+  sys: SolarSystem,
+  bars: readonly Bar[],
+  symbol = 'SPX',
+  equity = 100_000,
+): Promise<CycleRecord[]> {
+  const out: CycleRecord[] = [];
+  let qty = 0;
+  for (const bar of bars) {
+    const portfolio: PortfolioView = {
+      equity,
+      cash: equity - qty * bar.close,
+      positions: qty === 0 ? {} : { [symbol]: { qty, avgPrice: bar.close } },
+    };
+    const r = await sys.cycle({ symbol, bar, portfolio });
+    out.push(r);
+    qty = (r.decision.targetFraction * equity) / bar.close;
+  }
   return out;
 }

@@ -38,12 +38,14 @@ const readingsSchema = z
       efficiency: num,
     }),
     sizing: reading({
+      periodsPerYear: num,
+      sigma: num,
+      sigmaLong: num,
       stopDistance: num,
-      riskFraction: num,
-      kellyLong: num,
-      kellyShort: num,
-      longFraction: num,
-      shortFraction: num,
+    }),
+    trend: reading({
+      forecast: z.number().min(-1).max(1).nullable().default(null),
+      speeds: z.array(z.number().finite().nullable()).max(16).default([]),
     }),
     alerts: reading({
       critical: z.array(z.string().max(500)).max(64).default([]),
@@ -90,6 +92,7 @@ const _fit: _ReadingsFit = {
   var: true,
   regime: true,
   sizing: true,
+  trend: true,
   alerts: true,
   change: true,
 };
