@@ -63,7 +63,8 @@ describe('paper broker', () => {
     expect(buy!.slippage).toBeCloseTo(buy!.price - 100, 9);
     b.place(mkt('b', 'sell', 1, DAY));
     const [sell] = b.onBar('X', bar(2, 97, 100, 96.5, 98));
-    expect(sell!.price).toBeCloseTo(96.5 * 0.999, 9); // 97 − 0.875 is below the low: capped at the low
+    // 97 − 0.875, then − 10 bps, is below the low: the slipped price is capped at the low, never past it
+    expect(sell!.price).toBeCloseTo(96.5, 9);
   });
 
   it('fills limits at the limit or better and expires them after the next bar', () => {
@@ -240,5 +241,44 @@ describe('paper broker accounting (property-based)', () => {
         });
       }),
     );
+  });
+});
+
+describe('fills stay inside the bar', () => {
+  it('every slippage is applied before the cap: a market fill is inside [low, high], for any settings', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 999, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 1, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 0.2, noNaN: true }),
+        fc.double({ min: 0, max: 0.2, noNaN: true }),
+        fc.constantFrom<'buy' | 'sell'>('buy', 'sell'),
+        (slippageBps, slippageRangeFraction, open, up, down, side) => {
+          const b = new PaperBroker({
+            ...base,
+            initialCash: 1e9,
+            slippageBps,
+            slippageRangeFraction,
+            allowShort: true,
+          });
+          b.place(mkt('o', side, 1, 0));
+          const next = bar(1, open, open * (1 + up), open * (1 - down), open);
+          const [fill] = b.onBar('X', next);
+          expect(fill).toBeDefined();
+          expect(fill!.price).toBeLessThanOrEqual(next.high);
+          expect(fill!.price).toBeGreaterThanOrEqual(next.low);
+        },
+      ),
+    );
+  });
+
+  it('a bar without trades (no volume, no range) fills nothing; zero volume with a range (an index) fills', () => {
+    const b = new PaperBroker(base);
+    b.place(mkt('a', 'buy', 1, 0));
+    expect(b.onBar('X', { ...bar(1, 100), volume: 0 })).toEqual([]);
+    expect(b.openOrders()).toEqual([]); // a next-bar order expires
+    b.place(mkt('b', 'buy', 1, DAY));
+    expect(b.onBar('X', { ...bar(2, 100, 101, 99, 100.5), volume: 0 })).toHaveLength(1);
   });
 });

@@ -160,8 +160,8 @@ describe('operator control over HTTP (orrery serve), behind its bearer auth', ()
     const resumeAt = steps.findIndex((s) => s.time === last.getRun('api')!.lastTime) + 1;
     last.close();
     await trade(resumeAt + 1);
-    const approvals = (await get('/control/runs/api/approvals')).json();
-    expect(approvals[0]).toMatchObject({
+    const approvals: { id: string }[] = (await get('/control/runs/api/approvals')).json();
+    expect(approvals.find((x) => x.id === a.id)).toMatchObject({
       id: a.id,
       status: 'approved',
       decidedBy: 'carol',

@@ -27,7 +27,7 @@ function varied(req: LlmRecordedRequest) {
       sentiment: 2 * u(3) - 1,
       ...(u(4) < 0.2
         ? { type: 'tool', tool: 'read_patterns' }
-        : { type: 'decision', action: u(5) < 0.6 ? 'buy' : 'hold', targetFraction: 0.25 * u(6) }),
+        : { type: 'decision', forecast: u(5) < 0.6 ? u(6) : -u(6) }),
       rationale: `because ${h[7]}`,
       verdict: u(8) < 0.7 ? 'approve' : 'reduce',
       scale: u(9),

@@ -335,7 +335,12 @@ describe('planets over HTTP', () => {
       symbol: 'BTC',
       bar,
       barsSeen: 200,
-      readings: { rsi: { rsi: 75 }, ma: { emaFast: 110, smaSlow: 100 }, regime: { trend: 'up' } },
+      readings: {
+        rsi: { rsi: 75 },
+        ma: { emaFast: 110, smaSlow: 100 },
+        regime: { trend: 'up' },
+        trend: { forecast: 0.6, speeds: [12, 11, 13] },
+      },
     };
     const res = await post('/planets/technical/analyze', { snapshot, mode: 'MONITOR_ONLY' });
     expect(res.statusCode).toBe(200);

@@ -10,6 +10,8 @@ export const planetReportSchema = z.object({
   /** `llm` when the signal comes from the model, `deterministic` otherwise. */
   source: z.enum(['deterministic', 'llm']),
   weight: z.number().min(0),
+  /** The planet's job: only `forecast` planets vote on direction (absent: `forecast`). */
+  role: z.enum(['forecast', 'risk', 'execution']).optional(),
   /** −1 (strong sell) … +1 (strong buy). */
   signal: z.number().min(-1).max(1),
   /** 0 (abstains) … 1. */

@@ -15,8 +15,14 @@ export function assessTechnical({ snapshot }: PlanetInput): PlanetAssessment {
   const r = snapshot.readings;
   const speeds = r.trend.speeds;
   const warm = speeds.filter((x): x is number => x !== null);
+  // Context the LLM may weigh; it does not move the deterministic forecast.
+  const context: string[] = [];
+  if (r.ma.smaSlow !== null)
+    context.push(`close ${snapshot.bar.close >= r.ma.smaSlow ? 'above' : 'below'} the slow average`);
+  if (r.rsi.rsi !== null) context.push(`RSI ${fmt(r.rsi.rsi, 3)}`);
+  if (r.regime.trend !== null) context.push(`regime ${r.regime.trend}`);
   if (r.trend.forecast === null || warm.length === 0) {
-    return { signal: 0, confidence: 0, reasons: ['trend forecast still warming up'] };
+    return { signal: 0, confidence: 0, reasons: ['trend forecast still warming up', ...context] };
   }
   const forecast = r.trend.forecast;
   const sameSign = warm.filter((x) => Math.sign(x) === Math.sign(forecast)).length;
@@ -24,11 +30,8 @@ export function assessTechnical({ snapshot }: PlanetInput): PlanetAssessment {
   const confidence = clamp((warm.length / speeds.length) * (0.5 + 0.5 * agreement), 0, 1);
   const reasons = [
     `trend forecast ${fmt(forecast, 3)} (EWMA crossovers ${warm.map((x) => fmt(x, 3)).join(', ')})`,
+    ...context,
   ];
-  if (r.ma.smaSlow !== null)
-    reasons.push(`close ${snapshot.bar.close >= r.ma.smaSlow ? 'above' : 'below'} the slow average`);
-  if (r.rsi.rsi !== null) reasons.push(`RSI ${fmt(r.rsi.rsi, 3)}`);
-  if (r.regime.trend !== null) reasons.push(`regime ${r.regime.trend}`);
   return { signal: forecast, confidence, reasons, data: { forecast, agreement, speeds: warm.length } };
 }
 
