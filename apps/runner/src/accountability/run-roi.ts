@@ -1,9 +1,11 @@
 import type { LearningSettingsInput, SolarSystemConfig } from '@orrery/agents';
 import type { Ledger } from '../broker/ledger-db.ts';
+import { ControlStore } from '../control/control-store.ts';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LlmRoi, llmRoi, type RoiCycle } from './llm-roi.ts';
 import { noLlmStrategy } from './no-llm-strategy.ts';
+import { replayedControl } from './replayed-control.ts';
 import { tradeShadow } from './shadow-portfolio.ts';
 
 /** A run's LLM ROI and the counterfactual equity curve behind it. */
@@ -28,6 +30,8 @@ export async function readRunRoi(o: {
   readonly agents: SolarSystemConfig;
   /** The run's learning settings, or false when it did not learn. */
   readonly learning: LearningSettingsInput | false;
+  /** Replay the run's operator commands into the counterfactual (default true). */
+  readonly control?: boolean;
   /** The run's news source, so the counterfactual reads the same news. */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
 }): Promise<RunRoi> {
@@ -39,6 +43,12 @@ export async function readRunRoi(o: {
     settings: run.settings,
     minTradeFraction: o.agents.risk.minTradeFraction,
     maxExposure: o.agents.risk.maxExposure,
+    // the same operator commands at the same boundaries: a pause is not the LLM's P&L
+    control:
+      o.control === false
+        ? undefined
+        : (db, shadowId) =>
+            replayedControl(new ControlStore(o.ledger.db), o.runId, new ControlStore(db), shadowId),
     strategy: noLlmStrategy(o.agents, o.learning),
     news: o.news,
   });

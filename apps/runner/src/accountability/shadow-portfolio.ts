@@ -1,6 +1,7 @@
 import { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { BrokerSettings, Fill } from '../broker/types.ts';
+import type { LoopControl } from '../control/loop-control.ts';
 import type { Step } from '../loop/steps.ts';
 import type { CycleLike, Strategy } from '../loop/strategy.ts';
 import { runTradingLoop } from '../loop/trading-loop.ts';
@@ -24,6 +25,11 @@ export async function tradeShadow(o: {
   /** The run's leverage cap across symbols. */
   readonly maxExposure?: number | undefined;
   readonly strategy: Strategy<CycleLike>;
+  /**
+   * The operator control the shadow obeys, built on the shadow's own ledger database (e.g. the real run's
+   * commands replayed, {@link replayedControl}); absent: none.
+   */
+  readonly control?: ((db: Ledger['db'], runId: string) => LoopControl) | undefined;
   /** The news source of the run being shadowed. */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
 }): Promise<ShadowRun> {
@@ -39,6 +45,7 @@ export async function tradeShadow(o: {
       minTradeFraction: o.minTradeFraction,
       maxExposure: o.maxExposure,
       news: o.news,
+      ...(o.control === undefined ? {} : { control: o.control(ledger.db, 'shadow') }),
     });
     return {
       equity: ledger.equityCurve('shadow').map(({ time, equity }) => ({ time, equity })),
