@@ -191,6 +191,30 @@ export const solarSystemConfigSchema = z.strictObject({
       limitRangeAtr: z.number().gt(0).default(2.5),
     })
     .prefault({}),
+  /**
+   * Where the planets run (read by the runner that assembles the system): `local` (in-process, default),
+   * or `nats` — the sun consults the listed planets (default: every enabled built-in) through a NATS bus,
+   * each hosted by `orrery planet NAME --nats URL` workers elsewhere; workers of one planet share its load.
+   */
+  transport: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('local') }),
+      z.strictObject({
+        kind: z.literal('nats'),
+        /** NATS server URL(s), e.g. `nats://10.0.0.5:4222`. */
+        url: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+        /** Subject prefix shared with the workers (`orrery planet --prefix`). */
+        prefix: z.string().min(1).default('orrery'),
+        /** The planets consulted remotely (the others stay in-process). Absent: every enabled built-in. */
+        planets: z.array(z.enum(['technical', 'risk', 'sentiment', 'execution'])).optional(),
+        /**
+         * Time limit of one remote analysis (ms, below `planetTimeoutMs`): a planet whose workers are
+         * all gone is reported as timed out for the cycle, which goes on with the others.
+         */
+        timeoutMs: z.int().min(1).default(2_000),
+      }),
+    ])
+    .default({ kind: 'local' }),
   /** A planet that has not reported after this long has failed for the cycle. */
   planetTimeoutMs: z.int().min(1).default(10_000),
   /** Restart policy of every child actor (moons and planets). */

@@ -21,6 +21,12 @@ export interface NatsBusOptions extends BusOptions {
   reconnectBufferSize?: number;
   /** Limit on the first connection, in milliseconds (default 10 000). */
   connectTimeoutMs?: number;
+  /**
+   * A NATS queue group for this bus's direct subscriptions (mailboxes, not broadcasts): processes that
+   * subscribe the same address with the same group share its messages — each request reaches one of
+   * them (e.g. several `orrery planet technical` workers). Absent: every subscriber gets every message.
+   */
+  queue?: string;
 }
 
 interface Outgoing {
@@ -47,12 +53,14 @@ export class NatsBus extends BaseBus {
   readonly #buffer: Outgoing[] = [];
   readonly #statusLoop: Promise<void>;
   #connected = true;
+  readonly #queue: string | undefined;
 
   private constructor(nc: NatsConnection, opts: NatsBusOptions, prefix: string, bufferSize: number) {
     super(opts);
     this.#nc = nc;
     this.#prefix = prefix;
     this.#bufferSize = bufferSize;
+    this.#queue = opts.queue;
     this.#inbox = createInbox();
     nc.subscribe(`${this.#inbox}.*`, { callback: (err, msg) => this.#answer(err, msg) });
     this.#statusLoop = this.#watch();
@@ -140,11 +148,14 @@ export class NatsBus extends BaseBus {
   }
 
   protected attach(sub: Subscriber): () => void {
-    const subjects = [this.#subject(sub.matcher.pattern)];
-    if (sub.broadcasts && !sub.matcher.matches('broadcast')) subjects.push(this.#subject('broadcast'));
-    const subs = subjects.map((s) =>
-      this.#nc.subscribe(s, { callback: (err, msg) => this.#receive(sub, err, msg) }),
-    );
+    const callback = (err: Error | null, msg: Msg) => this.#receive(sub, err, msg);
+    const direct = this.#subject(sub.matcher.pattern);
+    const subs = [
+      this.#nc.subscribe(direct, this.#queue === undefined ? { callback } : { callback, queue: this.#queue }),
+    ];
+    // Broadcasts reach every process, queue group or not.
+    if (sub.broadcasts && !sub.matcher.matches('broadcast'))
+      subs.push(this.#nc.subscribe(this.#subject('broadcast'), { callback }));
     return () => {
       for (const s of subs) s.unsubscribe();
     };

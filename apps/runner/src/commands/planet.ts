@@ -11,6 +11,7 @@ import { intFlag } from './serve.ts';
 
 interface PlanetFlags {
   nats: string;
+  queue: string;
   prefix: string;
   config?: string;
   gatewayDb?: string;
@@ -28,6 +29,11 @@ export function registerPlanetCommand(program: Command, io: CliIO): void {
     .argument('<name>', 'the planet')
     .requiredOption('--nats <url>', 'NATS server URL(s), comma-separated, e.g. nats://127.0.0.1:4222')
     .option('--prefix <prefix>', 'subject prefix shared with the sun', 'orrery')
+    .option(
+      '--queue <group>',
+      'NATS queue group: processes hosting the same planet with the same group share its load',
+      'orrery-planets',
+    )
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
     .option('--gateway-db <file>', 'gateway SQLite file (default: run.gatewayDbPath; :memory: for none)')
     .option('--no-llm', 'deterministic analysis only (no gateway, no LLM call)')
@@ -50,6 +56,8 @@ export function registerPlanetCommand(program: Command, io: CliIO): void {
           servers,
           prefix: flags.prefix,
           name: `orrery-planet-${name}`,
+          // Workers hosting the same planet share its requests: each analysis reaches one of them.
+          queue: flags.queue,
           onError: (e) => io.err(`orrery planet ${name}: ${e.code}: ${e.message}`),
         }).catch((err: unknown) => {
           if (!(err instanceof BusError)) throw err;

@@ -7,7 +7,14 @@ import {
   type PlanetInput,
   type PlanetReport,
 } from '@orrery/agents';
-import { Address, type Bus, InvalidMessageError, type Json } from '@orrery/bus';
+import {
+  Address,
+  type Bus,
+  InvalidMessageError,
+  type Json,
+  NoRespondersError,
+  RequestTimeoutError,
+} from '@orrery/bus';
 import { ExecutionMode } from '@orrery/core';
 import { isPlanetKind } from './planet-catalog.ts';
 import { planetAnalysisSchema } from './planet-report.ts';
@@ -28,6 +35,12 @@ export interface RemotePlanetOptions {
    * process). Default: the built-in planet's of the same name; otherwise an abstention (confidence 0).
    */
   assess?: ((input: PlanetInput) => PlanetAssessment) | undefined;
+  /**
+   * When no worker answers in time (or none is subscribed), resolve with a report whose status is
+   * `timeout` instead of rejecting: the cycle goes on with the other planets, and the planet answers
+   * again as soon as a worker is back (no supervision restart is spent on a missing machine).
+   */
+  timeoutAsReport?: boolean | undefined;
 }
 
 /**
@@ -56,6 +69,7 @@ export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
   return {
     name: opts.name,
     weight: opts.weight ?? 1,
+    ...(local?.role === undefined ? {} : { role: local.role }),
     moons: local?.moons ?? [],
     assess,
     async analyze(snapshot: MoonSnapshot, o: AnalyzeOptions = {}): Promise<PlanetReport> {
@@ -78,14 +92,31 @@ export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
           ...(o.portfolio === undefined ? {} : { portfolio: o.portfolio }),
         }),
       ) as Json;
-      const reply = await bus.request(
-        address,
-        { sender, topic: PlanetTopic.ANALYZE, body },
-        {
-          ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
-          ...(o.signal === undefined ? {} : { signal: o.signal }),
-        },
-      );
+      let reply: Awaited<ReturnType<Bus['request']>>;
+      try {
+        reply = await bus.request(
+          address,
+          { sender, topic: PlanetTopic.ANALYZE, body },
+          {
+            ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+            ...(o.signal === undefined ? {} : { signal: o.signal }),
+          },
+        );
+      } catch (err) {
+        const gone = err instanceof RequestTimeoutError || err instanceof NoRespondersError;
+        if (!opts.timeoutAsReport || !gone) throw err;
+        return {
+          planet: opts.name,
+          status: 'timeout',
+          source: 'deterministic',
+          weight: opts.weight ?? 1,
+          ...(local?.role === undefined ? {} : { role: local.role }),
+          signal: 0,
+          confidence: 0,
+          reasons: [],
+          error: `no worker for ${address} answered: ${(err as Error).message}`,
+        };
+      }
       const parsed = planetAnalysisSchema.safeParse(reply.payload.body);
       if (!parsed.success) {
         throw new InvalidMessageError(`${address} answered something that is not a planet analysis`, {

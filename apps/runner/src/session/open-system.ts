@@ -16,6 +16,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import type { LogSink } from './log-sink.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
+import { openPlanetTransport, type PlanetTransport } from './planet-transport.ts';
 import { ReplayAwareCaller } from './replay-caller.ts';
 
 /** The whole hierarchy, assembled for a run, and what has to be closed after it. */
@@ -90,6 +91,16 @@ export async function openSystem(opts: {
     await llm.close();
     throw err;
   }
+  let transport: PlanetTransport;
+  try {
+    transport = await openPlanetTransport(opts.agents);
+  } catch (err) {
+    await memory?.close();
+    learning?.close();
+    await llm.close();
+    throw err;
+  }
+  if (transport.note !== null) opts.log(transport.note);
   const caller = gateway === null ? null : new ReplayAwareCaller(gateway, llm.warmAnswers);
   const clock = new ManualClock(0);
   const bus = new LocalBus();
@@ -104,7 +115,8 @@ export async function openSystem(opts: {
       ? caller
       : opts.audit.wrap(caller, { skip: () => caller.replaying });
   const system = createSolarSystem({
-    config: opts.agents,
+    config: transport.agents,
+    planets: transport.planets,
     gateway: audited,
     memory,
     bus: sunBus,
@@ -155,6 +167,7 @@ export async function openSystem(opts: {
     close: async () => {
       await system.stop();
       await bus.close();
+      await transport.close();
       await memory?.close();
       learning?.close();
       await llm.close();
