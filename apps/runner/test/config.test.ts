@@ -89,6 +89,28 @@ gateway:
     expect(issuesOf('surprise: 1\n')).toEqual(['surprise: unknown key']);
   });
 
+  it('a routing tree is checked against the planets that run, with key paths', () => {
+    const tree = (otherwise: string, planets: string) => `
+agents:
+  routing:
+    name: analysis
+    router: { rules: [{ when: { field: news, above: 0 }, go: both }], otherwise: ${otherwise} }
+    left: { name: technical }
+    right: { name: fundamental, planets: [${planets}] }
+`;
+    expect(issuesOf(tree('sideways', 'sentiment'))).toEqual([
+      'agents.routing.router.otherwise: Invalid option: expected one of "left"|"right"|"both"',
+    ]);
+    expect(issuesOf(tree('left', 'astrology'))).toEqual([
+      "agents.routing.analysis.fundamental.planets: unknown planet 'astrology' (planets: technical, risk, sentiment, execution)",
+    ]);
+    expect(
+      loadConfig({ file: yamlFile(tree('left', 'sentiment')).file }).config.agents.routing,
+    ).toMatchObject({
+      name: 'analysis',
+    });
+  });
+
   it("rejects a misspelt key inside the packages' sections instead of ignoring it", () => {
     expect(
       issuesOf(`

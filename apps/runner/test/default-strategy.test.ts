@@ -72,6 +72,6 @@ describe('the default strategy is worth running', () => {
       } finally {
         ledger.close();
       }
-    });
+    }, 300_000);
   }
 });

@@ -347,8 +347,13 @@ describe('news in a paper run', () => {
     .join('\n');
 
   type Report = { planet: string; confidence: number; signal: number };
-  const sentimentOf = (record: unknown) =>
-    (record as { planets: Report[] }).planets.find((p) => p.planet === 'sentiment')!;
+  // A reasoning cycle without news does not consult the sentiment planet (the default routing tree sends
+  // the query to it only with news): it is absent from the record, i.e. it had nothing to say.
+  const sentimentOf = (record: unknown): Pick<Report, 'signal' | 'confidence'> =>
+    (record as { planets: Report[] }).planets.find((p) => p.planet === 'sentiment') ?? {
+      signal: 0,
+      confidence: 0,
+    };
 
   it('run.news (relative to the config file) reaches the sentiment planet, look-ahead free', async () => {
     writeFileSync(join(dir.path, 'news.jsonl'), NEWS);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.ts';
+import { routingNodeSchema } from './routing.ts';
 
 /** Default thresholds of the material-change detector, in the units of `extractFeatures`. */
 export const DEFAULT_CHANGE_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
@@ -215,6 +216,14 @@ export const solarSystemConfigSchema = z.strictObject({
       }),
     ])
     .default({ kind: 'local' }),
+  /**
+   * The binary routing tree of the planets' query (leaves: planets or groups of planets; inner nodes: a
+   * rule on the cycle's query — regime, news, volatility, features — sending it left, right or both).
+   * Planets off the route are not consulted and make no call; planets the tree does not name (risk,
+   * execution) are always consulted. Absent: `DEFAULT_ROUTING` (sentiment only when there is news), pruned
+   * to the planets that run; `false`: every planet is consulted.
+   */
+  routing: z.union([routingNodeSchema, z.literal(false)]).optional(),
   /** A planet that has not reported after this long has failed for the cycle. */
   planetTimeoutMs: z.int().min(1).default(10_000),
   /** Restart policy of every child actor (moons and planets). */

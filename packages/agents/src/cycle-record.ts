@@ -3,6 +3,7 @@ import type { Decision } from './decision.ts';
 import type { Bar } from './market.ts';
 import type { Readings } from './moons/snapshot.ts';
 import type { PlanetReport } from './planets/planet.ts';
+import type { PlanetRoute } from './routing.ts';
 import type { SupervisionVerdict } from './supervision.ts';
 
 /** A child actor's failure during a cycle and what supervision did about it. */
@@ -57,6 +58,11 @@ export interface CycleRecord {
   decision: Decision;
   /** What the planets' deterministic consensus alone would have decided (clamped): the counterfactual for LLM ROI. */
   consensusDecision: Decision;
+  /**
+   * Where the routing tree sent the cycle's query (reasoning cycles): the leaves, each decision, the
+   * planets consulted. Planets off the route were not consulted and made no call.
+   */
+  route?: PlanetRoute;
   /** Set when the intended decider could not decide and a fallback did. */
   fallback?: 'backup-sun' | 'consensus' | 'monitor';
   /** Provider requests made this cycle (every agent). */

@@ -142,6 +142,19 @@ export { assessSentiment, sentimentAnswerSchema, sentimentPlanet } from './plane
 export { assessTechnical, type BuiltinPlanetOptions, technicalPlanet } from './planets/technical.ts';
 export { type ClampContext, type ClampResult, clampDecision } from './risk-clamp.ts';
 export {
+  compileRouting,
+  DEFAULT_ROUTING,
+  type PlanetRoute,
+  pruneRouting,
+  type Routing,
+  type RoutingBranch,
+  type RoutingLeaf,
+  type RoutingNode,
+  type RoutingQuery,
+  routingNodeSchema,
+  routingQuery,
+} from './routing.ts';
+export {
   EdgeCalibrator,
   needsRebalance,
   scaleToExposure,

@@ -11,6 +11,7 @@ import type { MoonFactory } from './moons/moon.ts';
 import { moonFactories } from './moons/registry.ts';
 import { createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
+import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
 import { type Named, type SunBus, type SunDeps, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
@@ -125,6 +126,10 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     log,
     tuning,
     roles: Object.fromEntries(planets.map((p) => [p.name, p.create().role ?? 'forecast'])),
+    routing: routingOf(
+      config,
+      planets.map((p) => p.name),
+    ),
   };
   const suns = new Map<string, SymbolSun>();
   const batching = opts.batching ?? {};
@@ -257,6 +262,14 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       }
     },
   };
+}
+
+/** The configured routing tree checked against the planets (the default one pruned to them), or null. */
+function routingOf(config: SolarSystemConfig, planets: readonly string[]): Routing | null {
+  if (config.routing === false) return null;
+  if (config.routing !== undefined) return compileRouting(config.routing, planets);
+  const pruned = pruneRouting(DEFAULT_ROUTING, planets);
+  return pruned === null ? null : compileRouting(pruned, planets);
 }
 
 function named<F extends () => { name: string }>(factories: readonly F[], kind: string): Named<F>[] {

@@ -96,7 +96,11 @@ describe('supervision of planets', () => {
         analyze: () => new Promise<never>(() => undefined), // ignores its abort signal too
       };
     };
-    const sys = createSolarSystem({ config: { ...LIGHT, planetTimeoutMs: 150 }, planets: [sloth] });
+    // every planet consulted (no routing tree), so two of the three forecast planets still make a quorum
+    const sys = createSolarSystem({
+      config: { ...LIGHT, planetTimeoutMs: 150, routing: false },
+      planets: [sloth],
+    });
     const records = await runBars(sys, bars.slice(0, 35));
     const createdBefore = created;
     const r = await sys.cycle({ symbol: 'SPX', bar: bars[35]!, portfolio: FLAT });

@@ -76,6 +76,7 @@ export {
 export type { BusMetrics, MailboxMetrics, RequestMetrics } from './metrics.ts';
 export { NatsBus, type NatsBusOptions } from './nats-bus.ts';
 export {
+  applyRule,
   type Direction,
   directionSchema,
   type RouteCondition,

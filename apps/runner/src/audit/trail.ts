@@ -137,6 +137,7 @@ export function* auditTrail(src: AuditSources, runId: string): Generator<AuditLi
       reasoning: r.reasoning ?? null,
       critic: r.critic ?? null,
       fallback: r.fallback ?? null,
+      route: r.route ?? null,
       clamps: r.clamps ?? [],
       decision: r.decision,
       usage: { calls: r.calls, tokensIn: r.tokensIn, tokensOut: r.tokensOut, costUsd: r.costUsd },

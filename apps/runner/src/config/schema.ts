@@ -1,4 +1,6 @@
 import {
+  compileRouting,
+  InvalidConfigError,
   learningSettingsShape,
   promptEvolutionSettingsSchema,
   solarSystemConfigSchema,
@@ -163,6 +165,16 @@ export const orreryConfigSchema = z
         path: ['agents', 'risk', 'maxExposure'],
         message: `must not exceed broker.maxLeverage (${c.broker.maxLeverage})`,
       });
+    // A routing tree names planets that run (the built-ins enabled).
+    if (c.agents.routing !== undefined && c.agents.routing !== false) {
+      try {
+        compileRouting(c.agents.routing, c.agents.planets.enabled);
+      } catch (err) {
+        if (!(err instanceof InvalidConfigError)) throw err;
+        for (const i of err.issues)
+          ctx.addIssue({ code: 'custom', path: ['agents', ...i.path.split('.')], message: i.message });
+      }
+    }
   });
 
 /** A validated configuration (defaults filled in; the gateway part before env overrides). */

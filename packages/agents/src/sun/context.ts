@@ -9,6 +9,7 @@ import type { SunTuning } from '../learning/sun-tuning.ts';
 import type { LLMCaller } from '../llm-caller.ts';
 import type { MoonFactory } from '../moons/moon.ts';
 import type { Planet, PlanetRole } from '../planets/planet.ts';
+import type { Routing } from '../routing.ts';
 import type { EdgeCalibrator } from '../sizing.ts';
 import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
 import type { moonActor, PlanetEvent, planetActor } from './actors.ts';
@@ -39,6 +40,8 @@ export interface SunDeps {
   tuning: SunTuning | null;
   /** Each planet's job, by name (only `forecast` planets vote). */
   roles: Readonly<Record<string, PlanetRole>>;
+  /** Who is consulted in reasoning cycles (null: every planet). */
+  routing: Routing | null;
 }
 
 /** A moon child actor. */

@@ -9,6 +9,7 @@ import { addUsage, emptyUsage } from '../llm-caller.ts';
 import type { Bar, PortfolioView } from '../market.ts';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
 import type { PlanetReport } from '../planets/planet.ts';
+import type { PlanetRoute } from '../routing.ts';
 import { regimeOf } from './memory.ts';
 import type { PositionView } from './stages.ts';
 
@@ -37,6 +38,8 @@ export interface CycleWork {
   pre: ConsensusResult | null;
   /** The clamped decision of the deterministic consensus (the counterfactual). */
   consensusDecision: Decision | null;
+  /** Where the routing tree sent this cycle's query (reasoning cycles with a tree). */
+  route: PlanetRoute | null;
   /** Reports of the planets consulted this cycle, by name. */
   reports: Record<string, PlanetReport>;
   /** Planets still to report. */
@@ -77,6 +80,7 @@ export function newWork(
     preReports: [],
     pre: null,
     consensusDecision: null,
+    route: null,
     reports: {},
     pending: [],
     allowances: [],
@@ -117,6 +121,7 @@ export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]):
     decision,
     consensusDecision: w.consensusDecision as Decision,
     ...(w.fallback === undefined ? {} : { fallback: w.fallback }),
+    ...(w.route === null ? {} : { route: w.route }),
     calls: usage.calls,
     tokensIn: usage.tokensIn,
     tokensOut: usage.tokensOut,

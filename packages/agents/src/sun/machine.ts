@@ -6,6 +6,7 @@ import { SupervisionEscalatedError } from '../errors.ts';
 import { withPlaybook } from '../learning/sun-tuning.ts';
 import type { Planet } from '../planets/planet.ts';
 import { clampDecision } from '../risk-clamp.ts';
+import { routingQuery } from '../routing.ts';
 import { EdgeCalibrator } from '../sizing.ts';
 import { Supervisor } from '../supervision.ts';
 import { type AnalyzeCommand, moonActor, type PlanetEvent, planetActor } from './actors.ts';
@@ -352,9 +353,14 @@ export const sunMachine = setup({
     },
     routing: {
       // Only LIGHT_REASONING cycles batch their planets' calls: the others tell their batch now.
-      entry: ({ context }) => {
-        if (context.work?.mode?.mode !== ExecutionMode.LIGHT_REASONING) context.work?.batch?.seal();
-      },
+      // Reasoning cycles route their query through the planets' tree: who is consulted.
+      entry: enqueueActions(({ context, enqueue }) => {
+        const w = context.work;
+        if (w?.mode?.mode !== ExecutionMode.LIGHT_REASONING) w?.batch?.seal();
+        const routing = context.deps.routing;
+        if (w === null || routing === null || w.mode?.mode === ExecutionMode.MONITOR_ONLY) return;
+        enqueue.assign({ work: { ...w, route: routing.route(routingQuery(w.snapshot!, w.input.news)) } });
+      }),
       always: [
         { guard: 'isMonitor', target: 'deciding', actions: 'decideMonitor' },
         { guard: 'isFull', target: 'recalling' },
@@ -393,7 +399,10 @@ export const sunMachine = setup({
         const allowances = [...w.allowances];
         const cycle = { symbol: w.input.symbol, time: w.input.bar.time };
         const batch = w.mode!.mode === ExecutionMode.LIGHT_REASONING ? w.batch : null;
+        const routing = context.deps.routing;
         for (const slot of context.planets) {
+          // Off the route: not consulted, no call (planets the tree does not name are always consulted).
+          if (routing?.routed.has(slot.name) && !w.route?.planets.includes(slot.name)) continue;
           if (slot.ref === null || slot.planet === null) {
             reports[slot.name] = faultyReport(slot.name, 0, 'stopped', 'stopped by supervision');
             continue;
