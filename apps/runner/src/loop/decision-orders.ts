@@ -83,10 +83,9 @@ export function scaleStep<D extends DecisionLike>(
   otherGross: number,
   maxExposure: number,
 ): D[] {
-  const gross = decisions.reduce((a, d) => a + Math.abs(d.targetFraction), 0) + otherGross;
-  if (!(gross > maxExposure) || decisions.length === 0) return [...decisions];
+  const own = decisions.reduce((a, d) => a + Math.abs(d.targetFraction), 0);
+  if (!(own + otherGross > maxExposure) || decisions.length === 0) return [...decisions];
   const room = Math.max(0, maxExposure - otherGross);
-  const own = gross - otherGross;
   const scale = own > 0 ? Math.min(1, room / own) : 1;
   return decisions.map((d) => {
     const t = d.targetFraction * scale;
