@@ -70,7 +70,8 @@ export function exposureFigures(h: HoldingsPath): ExposureFigures {
   const n = h.times.length;
   const symbols = Object.keys(h.qty);
   const share = (i: number, v: number) => (h.equity[i]! > 0 ? v / h.equity[i]! : 0);
-  const isOpen = (q: number) => Math.abs(q) > 1e-12;
+  // The broker drops a position whose size is within 1e-9 of zero; fills summed here may leave such dust.
+  const isOpen = (q: number) => Math.abs(q) > 1e-9;
   let exposure = 0;
   let inMarket = 0;
   for (let i = 0; i < n; i++) {

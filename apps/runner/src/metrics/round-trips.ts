@@ -34,6 +34,9 @@ export interface OpenTrip {
   readonly entryPrice: number;
   readonly qty: number;
   readonly entryNotional: number;
+  /** Cash the trip's fills brought in (sells) minus what they cost (buys), fees included: with the
+   * position marked at `m`, the trip's P&L is `cashFlow + held × m`. */
+  readonly cashFlow: number;
   /** Quantity reduced so far and what it sold (or bought back) for. */
   readonly exitQty: number;
   readonly exitNotional: number;
@@ -48,6 +51,7 @@ interface Building {
   addNotional: number;
   exitQty: number;
   exitNotional: number;
+  flow: number;
   entryFillId: string;
 }
 
@@ -64,6 +68,7 @@ export function splitTrips(fills: readonly Fill[]): { closed: RoundTrip[]; open:
     qty,
     openedAt: f.time,
     pnl: -fee,
+    flow: -qty * f.price - fee,
     addQty: Math.abs(qty),
     addNotional: Math.abs(qty) * f.price,
     exitQty: 0,
@@ -80,6 +85,7 @@ export function splitTrips(fills: readonly Fill[]): { closed: RoundTrip[]; open:
     if (Math.sign(delta) === Math.sign(cur.qty)) {
       cur.qty += delta;
       cur.pnl -= f.fee;
+      cur.flow -= delta * f.price + f.fee;
       cur.addQty += f.qty;
       cur.addNotional += f.qty * f.price;
       continue;
@@ -88,6 +94,7 @@ export function splitTrips(fills: readonly Fill[]): { closed: RoundTrip[]; open:
     const feeClose = (f.fee * closedQty) / f.qty;
     cur.pnl += f.realizedPnl - feeClose;
     cur.exitQty += closedQty;
+    cur.flow += Math.sign(cur.qty) * closedQty * f.price - feeClose;
     cur.exitNotional += closedQty * f.price;
     const next = cur.qty + delta;
     if (flat(next, cur.qty) || Math.sign(next) !== Math.sign(cur.qty)) {
@@ -121,6 +128,7 @@ export function splitTrips(fills: readonly Fill[]): { closed: RoundTrip[]; open:
       entryPrice: b.addNotional / b.addQty,
       qty: b.addQty,
       entryNotional: b.addNotional,
+      cashFlow: b.flow,
       exitQty: b.exitQty,
       exitNotional: b.exitNotional,
       entryFillId: b.entryFillId,

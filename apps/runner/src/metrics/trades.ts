@@ -87,7 +87,7 @@ export function tradeList(o: {
     const bars = index.get(t.symbol) ?? [];
     const last = bars[upTo(bars, o.endTime) - 1];
     const mark = last?.close ?? t.entryPrice;
-    const unrealised = t.held * (mark - t.entryPrice);
+    const pnl = t.cashFlow + t.held * mark;
     const exitQty = t.exitQty + Math.abs(t.held);
     out.push({
       symbol: t.symbol,
@@ -98,8 +98,8 @@ export function tradeList(o: {
       exitTime: o.endTime,
       exitPrice: (t.exitNotional + Math.abs(t.held) * mark) / exitQty,
       qty: t.qty,
-      pnl: t.pnl + unrealised,
-      returnFraction: t.entryNotional > 0 ? (t.pnl + unrealised) / t.entryNotional : 0,
+      pnl,
+      returnFraction: t.entryNotional > 0 ? pnl / t.entryNotional : 0,
       bars: barsBetween(t.symbol, t.openedAt, o.endTime),
       days: (o.endTime - t.openedAt) / DAY_MS,
       exitSource: 'open',
