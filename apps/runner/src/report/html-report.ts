@@ -107,7 +107,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fafaf
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:20px 0 6px}.muted{color:#666}
 .grid{display:grid;grid-template-columns:minmax(260px,420px) 1fr;gap:16px;align-items:start}
 table{border-collapse:collapse;background:#fff}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
-th{font-weight:500;color:#555}.chart{height:320px;background:#fff;margin-bottom:16px}
+th{font-weight:500;color:#555;white-space:nowrap}.chart{height:320px;background:#fff;margin-bottom:16px}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.pos{color:#1b7a32}.neg{color:#b3261e}
 .scroll{max-height:480px;overflow:auto;border:1px solid #eee}.tools{margin:0 0 4px}
 </style></head><body>
@@ -156,7 +156,7 @@ ${input.roi ? `<div id="chart-${LLM_CHART}" class="chart"></div>` : ''}
                { name: 'LIGHT_REASONING', type: 'line', stack: 'm', areaStyle: {}, showSymbol: false, encode: { x: 0, y: 2 } },
                { name: 'FULL_AGENT', type: 'line', stack: 'm', areaStyle: {}, showSymbol: false, encode: { x: 0, y: 3 } }] }),
     spend: chart('spend', { title: t('LLM spend over time (cumulative)'), legend: { top: 4, right: 10 },
-      yAxis: [{ type: 'value', name: 'USD', min: 0 }, { type: 'value', name: 'calls', min: 0, minInterval: 1, splitLine: { show: false } }],
+      yAxis: [{ type: 'value', min: 0 }, { type: 'value', min: 0, minInterval: 1, splitLine: { show: false } }],
       dataset: { source: d.spend },
       series: [{ name: 'cost (USD)', type: 'line', step: 'end', showSymbol: false, encode: { x: 0, y: 1 }, yAxisIndex: 0 },
                { name: 'calls', type: 'line', step: 'end', showSymbol: false, encode: { x: 0, y: 2 }, yAxisIndex: 1, lineStyle: { type: 'dashed' } }] }),
