@@ -45,7 +45,8 @@ export function exitReason(
   const cycle = cycleAt(order.symbol, order.placedAt);
   if (order.type === 'stop') {
     const at = order.stopPrice === undefined ? '' : ` at ${order.stopPrice.toPrecision(6)}`;
-    return { source: 'stop', text: `stop order${at} hit` };
+    const placed = new Date(order.placedAt).toISOString().slice(0, 10);
+    return { source: 'stop', text: `stop order${at} (placed ${placed}) hit` };
   }
   const head = /^([a-z][a-z-]*): ?(.*)$/s.exec(order.reason);
   const source = head?.[1] ?? cycle?.decision?.source ?? 'unknown';
