@@ -59,5 +59,7 @@ export function exitReason(
     if (cycle.fallback) parts.push(`fallback: ${cycle.fallback}`);
     if (cycle.mode) parts.push(cycle.mode);
   }
+  // The loop scales a step's targets down together at the exposure cap and says so in the rationale.
+  if (order.reason.includes('[portfolio: targets scaled')) parts.push('scaled to the exposure cap');
   return { source, text: parts.join(' · ') };
 }
