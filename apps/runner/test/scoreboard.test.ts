@@ -202,7 +202,10 @@ describe('the scoreboard, from what a run recorded', () => {
       clamps: ['stop breached: close the position'],
     };
     const at = (symbol: string, time: number) => (symbol === 'X' && time === 5 ? cycle : undefined);
-    expect(exitReason('stop', orders, at)).toEqual({ source: 'stop', text: 'stop order at 95.0000 (placed 1970-01-01) hit' });
+    expect(exitReason('stop', orders, at)).toEqual({
+      source: 'stop',
+      text: 'stop order at 95.0000 (placed 1970-01-01) hit',
+    });
     expect(exitReason('op', orders, at)).toEqual({
       source: 'operator',
       text: 'operator · flatten by ana: going home',
