@@ -20,7 +20,7 @@ export interface Performance {
   readonly trades: number;
   readonly winRate: number | null;
   readonly feesPaid: number;
-  /** Buy at the first bar's close, hold to the last bar's close. */
+  /** Buy-and-hold's return over the same bars (of the symbol, or equal-weight of several: see `buyAndHold`). */
   readonly buyAndHoldReturn: number;
   /** Bars per year the annualisation used (inferred from the bar times). */
   readonly periodsPerYear: number;
