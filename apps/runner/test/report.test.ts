@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { Fill } from '../src/broker/types.ts';
+import type { Fill, Order } from '../src/broker/types.ts';
 import { BUNDLED_DATASETS } from '../src/feeds/bundled.ts';
 import { loadCsvFile } from '../src/feeds/csv-loader.ts';
-import { computePerformance, drawdowns } from '../src/metrics/performance.ts';
-import { modeMixOverTime, summariseUsage } from '../src/metrics/usage.ts';
+import { drawdowns } from '../src/metrics/performance.ts';
+import { computeScoreboard } from '../src/metrics/scoreboard.ts';
+import { modeMixOverTime } from '../src/metrics/usage.ts';
 import { REPORT_CHARTS, writeHtmlReport } from '../src/report/html-report.ts';
-import { haveChromium, launchChromium, probeReport } from './support/chromium.ts';
+import { haveChromium, launchChromium, probePanels, probeReport } from './support/chromium.ts';
 
 describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
   const dir = tempDir('orrery-report-');
@@ -23,7 +24,7 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
     else console.log(dir.path);
   });
 
-  it('renders all four charts with their data, offline, from one self-contained file', async () => {
+  it('renders every chart and table with its data, offline, from one self-contained file', async () => {
     // Real SPY closes of 2019–2020; the broker buys on each month's first bar and sells on its tenth.
     const bars = loadCsvFile(BUNDLED_DATASETS.spy.path, BUNDLED_DATASETS.spy.load).bars.filter(
       (b) => b.time >= Date.UTC(2019, 0, 1),
@@ -38,6 +39,7 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
       lotSize: 1,
     });
     const fills: Fill[] = [];
+    const orders: Order[] = [];
     const equity = bars.map((b, i) => {
       fills.push(...broker.onBar('SPY', b));
       const day = new Date(b.time).getUTCDate();
@@ -61,17 +63,29 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
           placedAt: b.time,
           reason: 'r',
         });
+      orders.push(...broker.drainChangedOrders());
       return { time: b.time, equity: broker.equity() };
     });
     const modes = ['MONITOR_ONLY', 'MONITOR_ONLY', 'MONITOR_ONLY', 'LIGHT_REASONING', 'FULL_AGENT'];
     const cycles = bars.map((b, i) => ({
+      symbol: 'SPY',
       time: b.time,
       mode: modes[i % 5]!,
       calls: i % 5 === 0 ? 0 : 1,
       tokensIn: 0,
       tokensOut: 0,
-      costUsd: 0,
+      costUsd: i % 5 === 0 ? 0 : 0.002,
     }));
+    const scoreboard = computeScoreboard({
+      initialCash: 10_000,
+      curve: equity,
+      fills,
+      orders,
+      cycles,
+      series: [{ symbol: 'SPY', bars }],
+      llmReachable: true,
+      cacheHits: 3,
+    });
     const file = join(dir.path, 'report.html');
     writeHtmlReport(file, {
       title: 'Orrery paper run <test>',
@@ -79,16 +93,8 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
       symbol: 'SPY',
       dataSource: 'bundled SPY',
       generatedAt: Date.UTC(2024, 0, 1),
-      performance: computePerformance({
-        startEquity: 10_000,
-        curve: equity,
-        closes: bars.map((b) => b.close),
-        fills,
-      }),
-      usage: summariseUsage(cycles),
-      callsAvoided: 3,
+      scoreboard,
       equity,
-      buyAndHold: bars.map((b) => (10_000 * b.close) / bars[0]!.close),
       drawdown: drawdowns(equity.map((e) => e.equity)),
       prices: bars.map((b) => ({ time: b.time, close: b.close })),
       fills,
@@ -106,10 +112,30 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
     expect(charts.every((c) => c.canvas)).toBe(true);
     const by = Object.fromEntries(charts.map((c) => [c.id, c.points]));
     expect(by.equity).toEqual({ strategy: bars.length, 'buy & hold': bars.length });
-    expect(by.drawdown).toEqual({ drawdown: bars.length });
+    expect(by.drawdown).toEqual({ drawdown: bars.length, 'buy & hold': bars.length });
     const buys = fills.filter((f) => f.side === 'buy').length;
     expect(buys).toBeGreaterThan(10);
     expect(by.price).toEqual({ close: bars.length, buy: buys, sell: fills.length - buys });
     expect(by.modes!.MONITOR_ONLY).toBeGreaterThan(10);
+    expect(by.spend).toEqual({ 'cost (USD)': bars.length, calls: bars.length });
+
+    // The tables: one row per month-year, per round trip (and the open one), per symbol.
+    const panels = await probePanels(browser.context, file);
+    const years = new Set(bars.map((b) => new Date(b.time).getUTCFullYear()));
+    expect(panels.tables['table-monthly']).toBe(years.size);
+    expect(panels.tables['table-trades']).toBe(scoreboard.trades.length);
+    expect(scoreboard.trades.filter((t) => t.status === 'closed')).toHaveLength(scoreboard.tradeStats.closed);
+    expect(scoreboard.tradeStats.closed).toBeGreaterThan(10);
+    expect(panels.tables['table-symbols']).toBe(1);
+    expect(panels.cells['table-symbols']![0]![0]).toBe('SPY');
+    // Each trade's exit reason comes from its closing order: here the test's own market orders ("r").
+    expect(new Set(panels.cells['table-trades']!.map((r) => r.at(-1)))).toEqual(
+      new Set(scoreboard.trades.map((t) => t.exitReason)),
+    );
+    const summary = Object.fromEntries(panels.cells['table-summary']!.map(([k, v]) => [k, v]));
+    expect(summary['Calls avoided']).toMatch(
+      /^\d+ \(\d+ monitor-only cycles, 0 with a planet that had nothing to ask, 3 cache hits\)$/,
+    );
+    expect(panels.axis).toEqual({ before: 'value', log: 'log', after: 'value' });
   }, 180_000);
 });

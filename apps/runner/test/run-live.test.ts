@@ -123,12 +123,16 @@ describe('orrery run (live feed, paper broker)', () => {
     expect(before.getRun('live2')!.status).toBe('running');
     before.close();
 
-    const resumed = await orreryAsync(dir.path, [...args, '--resume', '--max-bars', '2']);
+    const resumed = await orreryAsync(dir.path, [...args, '--resume', '--max-bars', '2', '--json']);
     expect(resumed.stderr).not.toMatch(/^error/m);
     expect(resumed.status).toBe(0);
     const after = Ledger.open(ledgerPath);
     try {
       const curve = after.equityCurve('live2');
+      // `orrery run --json`: the scoreboard of the whole run, as one object on stdout.
+      const j = JSON.parse(resumed.stdout);
+      expect(j).toMatchObject({ runId: 'live2', bars: curve.length, stopped: false });
+      expect(j.returnPct).toBeCloseTo((curve.at(-1)!.equity / j.startEquity - 1) * 100, 8);
       expect(curve.slice(0, stopped.length)).toEqual(stopped);
       expect(curve.length).toBeGreaterThanOrEqual(stopped.length + 2);
       const times = curve.map((p) => p.time);

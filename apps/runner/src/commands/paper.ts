@@ -20,6 +20,8 @@ interface PaperFlags {
   progress: boolean;
   memory: boolean;
   news?: string;
+  json?: boolean;
+  exportTrades?: string;
 }
 
 /** Registers `orrery paper`: the whole hierarchy paper-trading replayed real data. */
@@ -49,6 +51,8 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
       'JSONL or CSV (time,symbol,text) news for the sentiment planet (default: run.news)',
     )
     .option('--no-memory', 'run without episodic memory (and without its Chroma server)')
+    .option('--json', 'print the summary as one JSON object on stdout (progress and notes stay on stderr)')
+    .option('--export-trades <file>', 'also write the trade list as CSV (with a header) to <file>')
     .action(async (flags: PaperFlags) => {
       const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
       const withMemory = flags.memory
@@ -73,6 +77,8 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
           replay: flags.replay,
           reportPath: flags.report,
           progress: flags.progress,
+          json: flags.json,
+          exportTrades: flags.exportTrades,
         },
         io,
       );

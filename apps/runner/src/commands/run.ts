@@ -15,6 +15,8 @@ interface RunFlags {
   report?: string;
   maxBars?: string;
   memory: boolean;
+  json?: boolean;
+  exportTrades?: string;
 }
 
 /** Registers `orrery run`: the loop on a live public feed, executed by the paper broker. */
@@ -34,6 +36,8 @@ export function registerRunCommand(program: Command, io: CliIO): void {
     .option('--report <path>', 'where to write the HTML report when the run stops')
     .option('--max-bars <n>', 'stop after this many traded bars (default: run until interrupted)')
     .option('--no-memory', 'run without episodic memory (and without its Chroma server)')
+    .option('--json', 'print the summary as one JSON object on stdout when the run stops')
+    .option('--export-trades <file>', 'also write the trade list as CSV (with a header) to <file>')
     .action(async (flags: RunFlags) => {
       const maxBars = flags.maxBars === undefined ? undefined : Number(flags.maxBars);
       if (maxBars !== undefined && !(Number.isInteger(maxBars) && maxBars > 0))
@@ -53,6 +57,8 @@ export function registerRunCommand(program: Command, io: CliIO): void {
           resume: flags.resume,
           reportPath: flags.report,
           maxBars,
+          json: flags.json,
+          exportTrades: flags.exportTrades,
         },
         io,
       );

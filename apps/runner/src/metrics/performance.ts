@@ -20,7 +20,7 @@ export interface Performance {
   readonly trades: number;
   readonly winRate: number | null;
   readonly feesPaid: number;
-  /** Buy at the first bar's close, hold to the last bar's close. */
+  /** Buy-and-hold's return over the same bars (of the symbol, or equal-weight of several: see `buyAndHold`). */
   readonly buyAndHoldReturn: number;
   /** Bars per year the annualisation used (inferred from the bar times). */
   readonly periodsPerYear: number;
@@ -48,22 +48,32 @@ export function drawdowns(equity: readonly number[]): number[] {
   });
 }
 
+/** Return and risk of an equity series. Ratios are fractions; `null` when the series is too short to say. */
+export interface RiskFigures {
+  readonly totalReturn: number;
+  readonly cagr: number | null;
+  readonly sharpe: number | null;
+  readonly sortino: number | null;
+  /** Largest peak-to-trough fall, as a positive fraction (the start counts as a peak). */
+  readonly maxDrawdown: number;
+  readonly periodsPerYear: number;
+}
+
 /**
- * Computes a run's {@link Performance}.
+ * Return, CAGR, annualised Sharpe and Sortino of per-bar returns (risk-free rate 0; the first bar's
+ * return is measured from `startEquity`) and max drawdown of an equity series. The run and its
+ * buy-and-hold benchmark are measured with this one function, so their figures compare.
  *
- * @param curve equity after each bar, in time order; `startEquity` is the equity before the first bar.
- * @param closes closes of the traded symbol on the same bars, for buy-and-hold.
+ * @param periodsPerYear bars per year; inferred from the curve's times when absent.
  */
-export function computePerformance(input: {
-  readonly startEquity: number;
-  readonly curve: readonly { time: number; equity: number }[];
-  readonly closes: readonly number[];
-  readonly fills: readonly Fill[];
-}): Performance {
-  const { startEquity, curve, closes, fills } = input;
+export function riskFigures(
+  startEquity: number,
+  curve: readonly { time: number; equity: number }[],
+  periodsPerYear?: number,
+): RiskFigures {
   const equity = curve.map((p) => p.equity);
   const endEquity = equity.at(-1) ?? startEquity;
-  const ppy = inferPeriodsPerYear(curve.map((p) => p.time));
+  const ppy = periodsPerYear ?? inferPeriodsPerYear(curve.map((p) => p.time));
   const returns = equity.map((e, i) => e / (i === 0 ? startEquity : equity[i - 1]!) - 1);
   const n = returns.length;
   const mean = n > 0 ? returns.reduce((a, b) => a + b, 0) / n : 0;
@@ -72,23 +82,47 @@ export function computePerformance(input: {
   const first = curve[0]?.time;
   const last = curve.at(-1)?.time;
   const years = first !== undefined && last !== undefined ? (last - first) / YEAR_MS : 0;
-  const trips = roundTrips(fills);
   const growth = endEquity / startEquity;
-  const firstClose = closes[0];
-  const lastClose = closes.at(-1);
   return {
-    startEquity,
-    endEquity,
     totalReturn: growth - 1,
     cagr: years > 0 && growth > 0 ? growth ** (1 / years) - 1 : null,
     sharpe: sd > 0 ? (mean / sd) * Math.sqrt(ppy) : null,
     sortino: down > 0 ? (mean / down) * Math.sqrt(ppy) : null,
     maxDrawdown: drawdowns([startEquity, ...equity]).reduce((a, d) => Math.max(a, d), 0),
+    periodsPerYear: ppy,
+  };
+}
+
+/**
+ * Computes a run's {@link Performance}.
+ *
+ * @param curve equity after each bar, in time order; `startEquity` is the equity before the first bar.
+ * @param closes the benchmark's prices (or equity) on the same bars, for buy-and-hold.
+ */
+export function computePerformance(input: {
+  readonly startEquity: number;
+  readonly curve: readonly { time: number; equity: number }[];
+  readonly closes: readonly number[];
+  readonly fills: readonly Fill[];
+}): Performance {
+  const { startEquity, curve, closes, fills } = input;
+  const risk = riskFigures(startEquity, curve);
+  const trips = roundTrips(fills);
+  const firstClose = closes[0];
+  const lastClose = closes.at(-1);
+  return {
+    startEquity,
+    endEquity: curve.at(-1)?.equity ?? startEquity,
+    totalReturn: risk.totalReturn,
+    cagr: risk.cagr,
+    sharpe: risk.sharpe,
+    sortino: risk.sortino,
+    maxDrawdown: risk.maxDrawdown,
     fills: fills.length,
     trades: trips.length,
     winRate: trips.length > 0 ? trips.filter((t) => t.pnl > 0).length / trips.length : null,
     feesPaid: fills.reduce((a, f) => a + f.fee, 0),
     buyAndHoldReturn: firstClose && lastClose ? lastClose / firstClose - 1 : 0,
-    periodsPerYear: ppy,
+    periodsPerYear: risk.periodsPerYear,
   };
 }

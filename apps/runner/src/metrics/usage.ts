@@ -8,6 +8,8 @@ export interface CycleUsage {
   readonly costUsd: number;
   /** Set when the cycle fell back (backup sun, planet vote, monitoring only). */
   readonly fallback?: unknown;
+  /** The planets' reports: whether each asked its model (`llm.outcome`) and why not. */
+  readonly planets?: readonly { readonly llm?: { readonly outcome?: string; readonly detail?: string } }[];
 }
 
 /** How the run used its LLM budget. */
@@ -82,5 +84,82 @@ export function modeMixOverTime(
     for (const c of slice) pct[c.mode] = (pct[c.mode] ?? 0) + 100 / slice.length;
     out.push({ time: slice[0]!.time, pct });
   }
+  return out;
+}
+
+/** LLM calls a run did not make although it could have, and where they come from. */
+export interface CallsAvoided {
+  /** `monitorCycles + partialCycles + cacheHits`; 0 with no LLM reachable (nothing could be called). */
+  readonly total: number;
+  /** `MONITOR_ONLY` cycles that made no call, with an LLM reachable. */
+  readonly monitorCycles: number;
+  /** Reasoning cycles in which at least one planet had nothing to ask its model, with an LLM reachable. */
+  readonly partialCycles: number;
+  /** Answers the gateway served from its cache instead of calling a provider. */
+  readonly cacheHits: number;
+  readonly llmReachable: boolean;
+}
+
+/**
+ * Counts the calls avoided: only cycles where an LLM was reachable and not needed — `MONITOR_ONLY`
+ * cycles without a call, and reasoning cycles in which a planet did not ask its model because it had
+ * nothing to ask — plus the gateway's cache hits. With no LLM reachable nothing was avoided: the planets
+ * decided deterministically because nothing else could.
+ */
+export function countCallsAvoided(
+  cycles: readonly CycleUsage[],
+  o: { readonly llmReachable: boolean; readonly cacheHits: number },
+): CallsAvoided {
+  if (!o.llmReachable)
+    return { total: 0, monitorCycles: 0, partialCycles: 0, cacheHits: 0, llmReachable: false };
+  let monitorCycles = 0;
+  let partialCycles = 0;
+  for (const c of cycles) {
+    if (c.mode === 'MONITOR_ONLY') {
+      if (c.calls === 0) monitorCycles++;
+    } else if (
+      (c.planets ?? []).some((p) => p.llm?.outcome === 'skipped' && p.llm.detail === 'nothing to ask')
+    )
+      partialCycles++;
+  }
+  return {
+    total: monitorCycles + partialCycles + o.cacheHits,
+    monitorCycles,
+    partialCycles,
+    cacheHits: o.cacheHits,
+    llmReachable: true,
+  };
+}
+
+/** Cumulative LLM spend at a point of the run. */
+export interface SpendPoint {
+  readonly time: number;
+  /** Calls, tokens (in + out) and cost summed over every cycle up to and including `time`. */
+  readonly calls: number;
+  readonly tokens: number;
+  readonly costUsd: number;
+}
+
+/**
+ * Cumulative LLM calls, tokens and cost over the run's cycles (in time order), one point per bar time,
+ * thinned to at most `points` (the last point of each window kept, so the final totals are exact).
+ */
+export function spendOverTime(cycles: readonly CycleUsage[], points = 500): SpendPoint[] {
+  const all: SpendPoint[] = [];
+  let calls = 0;
+  let tokens = 0;
+  let costUsd = 0;
+  for (const c of [...cycles].sort((a, b) => a.time - b.time)) {
+    calls += c.calls;
+    tokens += c.tokensIn + c.tokensOut;
+    costUsd += c.costUsd;
+    const p = { time: c.time, calls, tokens, costUsd };
+    if (all.at(-1)?.time === c.time) all[all.length - 1] = p;
+    else all.push(p);
+  }
+  if (all.length <= points) return all;
+  const step = all.length / points;
+  const out: SpendPoint[] = [];
+  for (let k = 1; k <= points; k++) out.push(all[Math.min(all.length, Math.round(k * step)) - 1]!);
   return out;
 }

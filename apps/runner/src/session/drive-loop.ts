@@ -43,6 +43,8 @@ export interface DriveResult extends LoopResult {
   readonly cacheHits: number;
   /** What a replay served from the recordings, and what it found missing. */
   readonly replay?: ReplayReport | undefined;
+  /** Whether an LLM could be called (a provider reachable, or a replay's recordings): calls avoided count only then. */
+  readonly llmReachable: boolean;
   /** The run's news source (`run.news`), if any: the no-LLM counterfactual reads the same. */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
 }
@@ -122,7 +124,14 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
-    return { ...result, notes, cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt), replay, news };
+    return {
+      ...result,
+      notes,
+      cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt),
+      llmReachable: system.noLlmReason === undefined,
+      replay,
+      news,
+    };
   } finally {
     await system.close();
   }

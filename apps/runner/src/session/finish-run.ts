@@ -3,36 +3,56 @@ import { dirname, resolve } from 'node:path';
 import type { RunRoi } from '../accountability/run-roi.ts';
 import type { Ledger } from '../broker/ledger-db.ts';
 import type { CliIO } from '../commands/io.ts';
-import type { Bar } from '../feeds/bar.ts';
 import type { FeedReport } from '../feeds/feed-report.ts';
 import { formatTime } from '../feeds/parse-time.ts';
+import type { SymbolCloses } from '../metrics/holdings.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
+import { scoreboardJson } from '../report/scoreboard-json.ts';
 import { formatSummary } from '../report/summary-text.ts';
+import { writeTradesCsv } from '../report/trades-csv.ts';
 import { type RunOutcome, readRunOutcome } from './run-outcome.ts';
 
+/** How the finish path prints: the text summary (default) or one JSON object (`--json`). */
+export interface FinishOutput {
+  /** Print one JSON object on stdout instead of the text summary. */
+  readonly json?: boolean | undefined;
+  /** Also write the trade list as CSV to this path (relative to the working folder). */
+  readonly exportTrades?: string | undefined;
+}
+
 /**
- * Reads the run back from its ledger, writes the HTML report to `reportPath` and prints the summary
- * (stdout) and, for a stopped run, how to resume it (stderr).
+ * Reads the run back from its ledger, writes the HTML report to `reportPath` (and the trade list CSV when
+ * asked) and prints the summary (stdout: text, or one JSON object with `json`) and, for a stopped run,
+ * how to resume it (stderr).
  */
-export function finishRun(o: {
-  readonly ledger: Ledger;
-  readonly runId: string;
-  readonly kind: 'paper' | 'run';
-  /** The main symbol's bars over the run's range, for buy-and-hold. */
-  readonly bars: readonly Bar[];
-  readonly symbols: readonly string[];
-  readonly dataSource: string;
-  readonly feedReport?: FeedReport | undefined;
-  readonly notes: readonly string[];
-  readonly cacheHits: number;
-  /** The LLM's worth against the no-LLM planet consensus, when computed. */
-  readonly roi?: RunRoi | undefined;
-  readonly reportPath: string;
-  readonly stopped: boolean;
-  readonly io: CliIO;
-}): { outcome: RunOutcome; reportPath: string } {
+export function finishRun(
+  o: {
+    readonly ledger: Ledger;
+    readonly runId: string;
+    readonly kind: 'paper' | 'run';
+    /** Every symbol's bars over the run's range, in the order of `symbols`: buy-and-hold and exposure. */
+    readonly series: readonly SymbolCloses[];
+    readonly symbols: readonly string[];
+    readonly dataSource: string;
+    readonly feedReport?: FeedReport | undefined;
+    readonly notes: readonly string[];
+    readonly cacheHits: number;
+    /** Whether an LLM could be called during the run (calls avoided count only then). */
+    readonly llmReachable: boolean;
+    /** The LLM's worth against the no-LLM planet consensus, when computed. */
+    readonly roi?: RunRoi | undefined;
+    readonly reportPath: string;
+    readonly stopped: boolean;
+    readonly io: CliIO;
+  } & FinishOutput,
+): { outcome: RunOutcome; reportPath: string } {
   const run = o.ledger.getRun(o.runId)!;
-  const outcome = readRunOutcome(o.ledger, o.runId, o.bars, run.settings.initialCash, o.cacheHits);
+  const outcome = readRunOutcome(o.ledger, o.runId, {
+    series: o.series,
+    initialCash: run.settings.initialCash,
+    cacheHits: o.cacheHits,
+    llmReachable: o.llmReachable,
+  });
   const reportPath = resolve(o.io.cwd, o.reportPath.replaceAll('{runId}', o.runId));
   mkdirSync(dirname(reportPath), { recursive: true });
   writeHtmlReport(reportPath, {
@@ -42,19 +62,35 @@ export function finishRun(o: {
     dataSource: o.dataSource,
     generatedAt: Date.now(),
     ...outcome.series,
-    performance: outcome.performance,
-    usage: outcome.usage,
-    callsAvoided: outcome.callsAvoided,
+    scoreboard: outcome.scoreboard,
     ...(o.feedReport ? { feedReport: o.feedReport } : {}),
     notes: o.notes,
     ...(o.roi ? { roi: o.roi } : {}),
   });
-  const curve = outcome.series.equity;
-  const span =
-    curve.length > 0 ? `${formatTime(curve[0]!.time)} .. ${formatTime(curve.at(-1)!.time)}` : 'no bar';
-  o.io.out(`Run ${o.runId} · ${o.symbols.join(', ')} · ${span} · ${outcome.usage.cycles} cycles`);
-  o.io.out(formatSummary(outcome.performance, outcome.usage, outcome.callsAvoided, o.roi?.roi));
-  o.io.out(`Report: ${reportPath}`);
+  if (o.exportTrades !== undefined) {
+    const csv = resolve(o.io.cwd, o.exportTrades.replaceAll('{runId}', o.runId));
+    mkdirSync(dirname(csv), { recursive: true });
+    writeTradesCsv(csv, outcome.scoreboard.trades);
+    o.io.err(`Trades: ${csv} (${outcome.scoreboard.trades.length})`);
+  }
+  if (o.json) {
+    const obj = scoreboardJson({
+      runId: o.runId,
+      scoreboard: outcome.scoreboard,
+      roi: o.roi?.roi,
+      report: reportPath,
+      stopped: o.stopped,
+      notes: o.notes,
+    });
+    o.io.out(JSON.stringify(obj));
+  } else {
+    const curve = outcome.series.equity;
+    const span =
+      curve.length > 0 ? `${formatTime(curve[0]!.time)} .. ${formatTime(curve.at(-1)!.time)}` : 'no bar';
+    o.io.out(`Run ${o.runId} · ${o.symbols.join(', ')} · ${span} · ${outcome.usage.cycles} cycles`);
+    o.io.out(formatSummary(outcome.scoreboard, o.roi?.roi));
+    o.io.out(`Report: ${reportPath}`);
+  }
   if (o.stopped && run.lastTime !== undefined)
     o.io.err(
       `stopped after ${formatTime(run.lastTime, false)}; continue with: orrery ${o.kind} --resume --run-id ${o.runId}`,

@@ -11,12 +11,12 @@ import { createCcxtSource, LiveFeed, timeframeMs } from '../feeds/live-ccxt.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { driveLoop } from './drive-loop.ts';
-import { finishRun } from './finish-run.ts';
+import { type FinishOutput, finishRun } from './finish-run.ts';
 import { agentsConfig, openPaperRun } from './paper-run.ts';
 import type { RunOutcome } from './run-outcome.ts';
 
 /** `orrery run`'s options, after the command line and the config are combined. */
-export interface LiveOptions {
+export interface LiveOptions extends FinishOutput {
   readonly loaded: LoadedConfig;
   readonly exchange?: string | undefined;
   readonly symbol?: string | undefined;
@@ -118,12 +118,15 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       ledger,
       runId,
       kind: 'run',
-      bars: traded,
+      series: [{ symbol: live.symbol, bars: traded }],
       symbols: [live.symbol],
       dataSource: `live ${live.exchange} ${live.timeframe}`,
       feedReport: feed.report(),
       notes: drive.notes,
       cacheHits: drive.cacheHits,
+      llmReachable: drive.llmReachable,
+      json: o.json,
+      exportTrades: o.exportTrades,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
       io,

@@ -17,12 +17,12 @@ import { type DataSourceSpec, loadDataSource, type ResolvedSeries } from '../fee
 import { mergeSeries } from '../loop/steps.ts';
 import { inferPeriodsPerYear } from '../metrics/performance.ts';
 import { driveLoop } from './drive-loop.ts';
-import { finishRun } from './finish-run.ts';
+import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
 import type { RunOutcome } from './run-outcome.ts';
 
 /** `orrery paper`'s options, after the command line and the config are combined. */
-export interface PaperOptions {
+export interface PaperOptions extends FinishOutput {
   readonly loaded: LoadedConfig;
   /** Overrides `run.data` (one source). */
   readonly data?: DataSourceSpec | undefined;
@@ -108,15 +108,15 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       progress.stop();
     }
     const main = series[0]!;
+    const inRange = (b: { time: number }) =>
+      (from === undefined || b.time >= from) && (to === undefined || b.time <= to);
     const learning = learningSettingsOf(config.learning);
     const roi = await readRunRoi({ ledger, runId, steps, agents, learning, news: drive.news });
     const { outcome, reportPath } = finishRun({
       ledger,
       runId,
       kind: 'paper',
-      bars: main.bars.filter(
-        (b) => (from === undefined || b.time >= from) && (to === undefined || b.time <= to),
-      ),
+      series: series.map((s) => ({ symbol: s.symbol, bars: s.bars.filter(inRange) })),
       symbols: series.map((s) => s.symbol),
       dataSource: series.map((s) => s.description).join('; '),
       feedReport: main.report,
@@ -125,13 +125,18 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
           ? drive.notes
           : [...drive.notes, ...replayNotes(o.replay, drive.replay)],
       cacheHits: drive.cacheHits,
+      llmReachable: drive.llmReachable,
+      json: o.json,
+      exportTrades: o.exportTrades,
       roi,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
       io,
     });
     const replay =
-      o.replay === undefined || drive.aborted ? undefined : reportReplay(io, ledger, o.replay, runId);
+      o.replay === undefined || drive.aborted
+        ? undefined
+        : reportReplay(o.json ? { ...io, out: io.err } : io, ledger, o.replay, runId);
     return {
       runId,
       outcome,

@@ -1,63 +1,65 @@
 import type { Ledger } from '../broker/ledger-db.ts';
-import type { Bar } from '../feeds/bar.ts';
-import { computePerformance, drawdowns, type Performance } from '../metrics/performance.ts';
-import { type CycleUsage, modeMixOverTime, summariseUsage, type UsageSummary } from '../metrics/usage.ts';
+import type { SymbolCloses } from '../metrics/holdings.ts';
+import type { Performance } from '../metrics/performance.ts';
+import { drawdowns } from '../metrics/performance.ts';
+import { computeScoreboard, type Scoreboard, type ScoreCycle } from '../metrics/scoreboard.ts';
+import { modeMixOverTime, type UsageSummary } from '../metrics/usage.ts';
 import type { ReportInput } from '../report/html-report.ts';
 
 /** A finished (or stopped) run's figures, read back from the ledger. */
 export interface RunOutcome {
   readonly performance: Performance;
   readonly usage: UsageSummary;
-  /** Cycles that needed no LLM call plus answers served from the gateway's cache. */
+  /** `scoreboard.callsAvoided.total`: calls an LLM could have answered and was not needed for. */
   readonly callsAvoided: number;
+  /** Exposure, benchmark, per-symbol rows, trades, monthly returns, LLM spend over time. */
+  readonly scoreboard: Scoreboard;
   /** The report's data (without title, notes and source lines). */
-  readonly series: Pick<ReportInput, 'equity' | 'buyAndHold' | 'drawdown' | 'prices' | 'fills' | 'modeMix'>;
+  readonly series: Pick<ReportInput, 'equity' | 'drawdown' | 'prices' | 'fills' | 'modeMix'>;
 }
 
 /**
- * Reads a run back from its ledger and computes its performance against buy-and-hold of `bars` (the
- * main symbol's bars over the run's range) and its LLM usage.
- *
- * @param cacheHits answers the gateway served from its cache during the run (0 without a gateway).
+ * Reads a run back from its ledger and computes its scoreboard against buy-and-hold of `series` (every
+ * symbol's bars over the run's range; equal-weight when there are several) and its LLM usage.
  */
 export function readRunOutcome(
   ledger: Ledger,
   runId: string,
-  bars: readonly Bar[],
-  initialCash: number,
-  cacheHits: number,
+  o: {
+    readonly series: readonly SymbolCloses[];
+    readonly initialCash: number;
+    /** Answers the gateway served from its cache during the run (0 without a gateway). */
+    readonly cacheHits: number;
+    /** Whether an LLM could be called (a provider with a key or answering on this machine). */
+    readonly llmReachable: boolean;
+  },
 ): RunOutcome {
   const curve = ledger.equityCurve(runId);
   const fills = ledger.fills(runId);
-  const cycles = ledger.cycles(runId).map((c) => c.record as CycleUsage);
-  const lastTime = curve.at(-1)?.time ?? Number.NEGATIVE_INFINITY;
-  const traded = bars.filter((b) => b.time <= lastTime);
-  const performance = computePerformance({
-    startEquity: initialCash,
+  const stored = ledger.cycles(runId);
+  const cycles = stored.map((c) => ({ ...(c.record as ScoreCycle), symbol: c.symbol, time: c.time }));
+  const scoreboard = computeScoreboard({
+    initialCash: o.initialCash,
     curve,
-    closes: traded.map((b) => b.close),
     fills,
+    orders: ledger.orders(runId),
+    cycles,
+    series: o.series,
+    llmReachable: o.llmReachable,
+    cacheHits: o.cacheHits,
   });
-  const usage = summariseUsage(cycles);
-
-  // Buy-and-hold on the equity curve's times, carrying the last close over steps without a bar.
-  const closeAt = new Map(traded.map((b) => [b.time, b.close]));
-  const firstClose = traded[0]?.close ?? 1;
-  let close = firstClose;
-  const buyAndHold = curve.map((p) => {
-    close = closeAt.get(p.time) ?? close;
-    return (initialCash * close) / firstClose;
-  });
+  const lastTime = curve.at(-1)?.time ?? Number.NEGATIVE_INFINITY;
+  const main = o.series[0]?.bars.filter((b) => b.time <= lastTime) ?? [];
   return {
-    performance,
-    usage,
-    callsAvoided: usage.cyclesWithoutCall + cacheHits,
+    performance: scoreboard.performance,
+    usage: scoreboard.usage,
+    callsAvoided: scoreboard.callsAvoided.total,
+    scoreboard,
     series: {
       equity: curve,
-      buyAndHold,
       drawdown: drawdowns(curve.map((p) => p.equity)),
-      prices: traded.map((b) => ({ time: b.time, close: b.close })),
-      fills,
+      prices: main.map((b) => ({ time: b.time, close: b.close })),
+      fills: o.series.length > 1 ? fills.filter((f) => f.symbol === o.series[0]!.symbol) : fills,
       modeMix: modeMixOverTime(cycles),
     },
   };

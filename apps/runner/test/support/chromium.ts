@@ -89,3 +89,63 @@ export async function probeReport(
   await page.close();
   return { charts, requests, errors };
 }
+
+/** What the report page shows besides its charts: its tables and the equity chart's log-scale toggle. */
+export interface PanelProbe {
+  /** Body rows per table id (`table-summary`, `table-symbols`, `table-monthly`, `table-trades`). */
+  readonly tables: Record<string, number>;
+  /** Every cell of each table's body, as text, by table id. */
+  readonly cells: Record<string, string[][]>;
+  /** The equity chart's y-axis type before and after ticking the log-scale box (and after unticking). */
+  readonly axis: { readonly before: string; readonly log: string; readonly after: string };
+  readonly logEnabled: boolean;
+}
+
+/** Opens a report file, reads its tables and flips the equity chart to log scale and back. */
+export async function probePanels(context: BrowserContext, file: string): Promise<PanelProbe> {
+  const page = await context.newPage();
+  await page.goto(`file://${file}`);
+  await page.waitForFunction(
+    () => (globalThis as unknown as { orreryCharts?: unknown }).orreryCharts !== undefined,
+    null,
+    { timeout: 60_000 },
+  );
+  const axisType = () =>
+    page.evaluate(() => {
+      const w = globalThis as unknown as {
+        orreryCharts: { equity: { getOption(): { yAxis: { type: string }[] } } };
+      };
+      return w.orreryCharts.equity.getOption().yAxis[0]!.type;
+    });
+  const tables = await page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<unknown> } })
+      .document;
+    type El = { id: string; querySelectorAll(s: string): ArrayLike<El>; textContent: string | null };
+    const out: Record<string, string[][]> = {};
+    for (const t of Array.from(doc.querySelectorAll('table[id^="table-"]') as ArrayLike<El>)) {
+      const rows = Array.from(t.querySelectorAll('tbody tr, :scope > tr'));
+      out[t.id] = rows.map((r) =>
+        Array.from(r.querySelectorAll('th, td')).map((c) => (c.textContent ?? '').trim()),
+      );
+    }
+    return out;
+  });
+  const box = page.locator('#log-equity');
+  const logEnabled = await box.isEnabled();
+  const before = await axisType();
+  let log = before;
+  let after = before;
+  if (logEnabled) {
+    await box.check();
+    log = await axisType();
+    await box.uncheck();
+    after = await axisType();
+  }
+  await page.close();
+  return {
+    tables: Object.fromEntries(Object.entries(tables).map(([k, v]) => [k, v.length])),
+    cells: tables,
+    axis: { before, log, after },
+    logEnabled,
+  };
+}
