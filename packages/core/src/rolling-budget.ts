@@ -32,6 +32,8 @@ export interface BudgetStatus {
 export interface BudgetReservation {
   readonly minute: number;
   readonly tokens: number;
+  /** What the `inTransaction` callback of {@link RollingBudget.reserve} returned (the ledger row's id). */
+  readonly ledgerId: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -53,7 +55,12 @@ export class RollingBudget {
   readonly #add: Statement<[number, number, number]>;
   readonly #adjust: Statement<[number, number, number]>;
   readonly #prune: Statement<[number]>;
-  readonly #reserve: (now: number, tokens: number, critical: boolean) => BudgetReservation;
+  readonly #reserve: (
+    now: number,
+    tokens: number,
+    critical: boolean,
+    inTransaction: (() => number) | undefined,
+  ) => BudgetReservation;
   #lastPrunedMinute = -1;
 
   constructor(db: SqliteDb, limits: RollingBudgetLimits) {
@@ -69,7 +76,13 @@ export class RollingBudget {
       'UPDATE budget_minutes SET calls = max(0, calls + ?), tokens = max(0, tokens + ?) WHERE minute = ?',
     );
     this.#prune = db.prepare('DELETE FROM budget_minutes WHERE minute < ?');
-    const reserve = db.transaction((now: number, tokens: number, critical: boolean): BudgetReservation => {
+    const reserve = db.transaction(
+      (
+        now: number,
+        tokens: number,
+        critical: boolean,
+        inTransaction: (() => number) | undefined,
+      ): BudgetReservation => {
       const minute = Math.floor(now / MINUTE_MS);
       const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
       const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
@@ -88,22 +101,31 @@ export class RollingBudget {
         );
       }
       this.#add.run(minute, 1, tokens);
-      return { minute, tokens };
-    });
-    this.#reserve = (now, tokens, critical) => reserve.immediate(now, tokens, critical);
+      return { minute, tokens, ledgerId: inTransaction === undefined ? 0 : inTransaction() };
+      },
+    );
+    this.#reserve = (now, tokens, critical, inTransaction) =>
+      reserve.immediate(now, tokens, critical, inTransaction);
   }
 
   /**
    * Reserves one call and `tokens` estimated tokens at `now`, or throws {@link LLMBudgetExceededError}
    * (`budget: 'calls' | 'tokens'`). Only `critical` requests may use the reserve. Synchronous.
+   * `inTransaction` runs inside the reservation's transaction (the gateway writes the call's ledger row
+   * there, so the reservation and the row commit together); its result is the reservation's `ledgerId`.
    */
-  reserve(now: number, tokens: number, critical: boolean): BudgetReservation {
+  reserve(
+    now: number,
+    tokens: number,
+    critical: boolean,
+    inTransaction?: () => number,
+  ): BudgetReservation {
     const minute = Math.floor(now / MINUTE_MS);
     if (minute !== this.#lastPrunedMinute) {
       this.#lastPrunedMinute = minute;
       this.#prune.run(minute - WINDOW_MINUTES);
     }
-    return this.#reserve(now, tokens, critical);
+    return this.#reserve(now, tokens, critical, inTransaction);
   }
 
   /** Replaces the reservation's estimate with the tokens actually used. */
@@ -112,7 +134,10 @@ export class RollingBudget {
     if (delta !== 0) this.#adjust.run(0, delta, reservation.minute);
   }
 
-  /** Gives the call and its tokens back (the call failed without using the provider's capacity). */
+  /**
+   * Gives the call and its tokens back. The gateway never does: every provider request counts, whatever
+   * its outcome. For callers that reserved without calling.
+   */
   refund(reservation: BudgetReservation): void {
     this.#adjust.run(-1, -reservation.tokens, reservation.minute);
   }
