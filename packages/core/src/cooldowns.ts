@@ -123,7 +123,8 @@ export class Cooldowns {
   ): { until: number; reason: BlockReason; note?: string | undefined } | undefined {
     const row = this.#get.get(provider, model);
     if (row === undefined) return undefined;
-    if (row.model === '*') return { until: Number.POSITIVE_INFINITY, reason: 'disabled', note: row.note ?? undefined };
+    if (row.model === '*')
+      return { until: Number.POSITIVE_INFINITY, reason: 'disabled', note: row.note ?? undefined };
     if (row.until_ms > now) return { until: row.until_ms, reason: row.reason as BlockReason };
     if (row.reason !== 'breaker_open' || row.opens === 0) return undefined;
     // Half-open: one probe at a time.
@@ -180,7 +181,8 @@ export class Cooldowns {
   failed(provider: string, model: string, now: number, kind: 'failure' | 'timeout'): number | undefined {
     const b = this.#breaker;
     const row = this.#getPair.get(provider, model);
-    const halfOpen = row !== undefined && row.reason === 'breaker_open' && row.opens > 0 && row.until_ms <= now;
+    const halfOpen =
+      row !== undefined && row.reason === 'breaker_open' && row.opens > 0 && row.until_ms <= now;
     let fails = row?.fails ?? 0;
     let windowMs = row?.window_ms ?? 0;
     if (halfOpen || now - windowMs > b.windowMs) {
@@ -222,7 +224,9 @@ export class Cooldowns {
    * state included). Returns how many rows were removed.
    */
   clear(provider: string, model: string): number {
-    return model === '*' ? this.#clearProvider.run(provider).changes : this.#clearPair.run(provider, model).changes;
+    return model === '*'
+      ? this.#clearProvider.run(provider).changes
+      : this.#clearPair.run(provider, model).changes;
   }
 
   /** Every pair blocked at `now` (cooling, breaker open, provider disabled), soonest first. */
@@ -230,9 +234,22 @@ export class Cooldowns {
     const out: CooldownState[] = [];
     for (const r of this.#all.all()) {
       if (r.model === '*') {
-        out.push({ provider: r.provider, model: '*', until: Number.POSITIVE_INFINITY, strikes: 0, reason: 'disabled', note: r.note ?? undefined });
+        out.push({
+          provider: r.provider,
+          model: '*',
+          until: Number.POSITIVE_INFINITY,
+          strikes: 0,
+          reason: 'disabled',
+          note: r.note ?? undefined,
+        });
       } else if (r.until_ms > now) {
-        out.push({ provider: r.provider, model: r.model, until: r.until_ms, strikes: r.strikes, reason: r.reason as BlockReason });
+        out.push({
+          provider: r.provider,
+          model: r.model,
+          until: r.until_ms,
+          strikes: r.strikes,
+          reason: r.reason as BlockReason,
+        });
       }
     }
     return out;

@@ -66,8 +66,8 @@ export {
 } from './delegation/index.ts';
 export {
   LLMBudgetExceededError,
-  type LLMCallUsage,
   LLMCallLimitError,
+  type LLMCallUsage,
   LLMConfigError,
   LLMError,
   LLMErrorCode,

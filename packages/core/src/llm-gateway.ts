@@ -6,7 +6,6 @@ import { type Clock, systemClock } from './clock.ts';
 import { isParsedGatewayConfig, parseGatewayConfig } from './config/parse.ts';
 import type { GatewayConfig, GatewayConfigInput } from './config/schema.ts';
 import { type CooldownState, Cooldowns } from './cooldowns.ts';
-import { gatewayWarnings } from './warnings.ts';
 import {
   LLMBudgetExceededError,
   LLMError,
@@ -33,6 +32,7 @@ import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
 import { type BudgetReservation, type BudgetStatus, RollingBudget } from './rolling-budget.ts';
 import { type RouteCandidate, type RoutePlan, RoutingPolicy } from './routing-policy.ts';
 import { openGatewayDb, type SqliteDb } from './sqlite.ts';
+import { gatewayWarnings } from './warnings.ts';
 import { WriteBehind } from './write-behind.ts';
 
 /** Options of {@link createGateway}. */
@@ -216,7 +216,13 @@ export class LLMGateway implements Gateway {
     const now = this.#clock.now();
     for (let i = from; i < plan.candidates.length; i++) {
       const c = plan.candidates[i] as RouteCandidate;
-      if (this.#cooldowns.blocked(c.provider, c.model, now, true) === undefined) return i;
+      let b = this.#cooldowns.blocked(c.provider, c.model, now, true);
+      if (b?.reason === 'breaker_probe') {
+        // The probe may have succeeded already, its reset still queued.
+        this.#writes.flush();
+        b = this.#cooldowns.blocked(c.provider, c.model, now, true);
+      }
+      if (b === undefined) return i;
     }
     return -1;
   }
@@ -231,7 +237,10 @@ export class LLMGateway implements Gateway {
     const now = this.#clock.now();
     let earliest: { c: RouteCandidate; b: NonNullable<ReturnType<Cooldowns['blocked']>> } | undefined;
     for (const c of plan.candidates) {
-      const b = this.#cooldowns.blocked(c.provider, c.model, now) ?? { until: now, reason: 'rate_limited' as const };
+      const b = this.#cooldowns.blocked(c.provider, c.model, now) ?? {
+        until: now,
+        reason: 'rate_limited' as const,
+      };
       if (earliest === undefined || b.until < earliest.b.until) earliest = { c, b };
     }
     const { c, b } = earliest as NonNullable<typeof earliest>;
@@ -286,7 +295,8 @@ export class LLMGateway implements Gateway {
         // call leaves a row (code ORRERY_LLM_IN_FLIGHT, the reservation's tokens) for the paid call.
         // Queued rows go first, so ids stay in the order things happened.
         this.#writes.flush();
-        reservation = this.#budget.reserve(startedAt, estimate, critical, () => this.ledger.record(
+        reservation = this.#budget.reserve(startedAt, estimate, critical, () =>
+          this.ledger.record(
             this.#entry(req, {
               at: startedAt,
               provider: c.provider,
@@ -296,7 +306,8 @@ export class LLMGateway implements Gateway {
               message: 'call in flight (if this row stays, the process ended during the call)',
               tokensIn: estIn,
               tokensOut: maxTokens,
-              costUsd: price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
+              costUsd:
+                price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
               latencyMs: 0,
             }),
           ),
@@ -385,7 +396,9 @@ export class LLMGateway implements Gateway {
         );
         err = new LLMRateLimitedError(
           `${c.provider}/${c.model} answered ${answer.status}${answer.status === 529 ? ' (overloaded)' : ''} (strike ${strikes}${
-            answer.retryAfterMs === undefined ? '' : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
+            answer.retryAfterMs === undefined
+              ? ''
+              : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
           }); cooling down until ${new Date(until).toISOString()}; no retry`,
           { ...c, retryAfterMs: answer.retryAfterMs, cooldownUntil: until },
         );

@@ -83,25 +83,25 @@ export class RollingBudget {
         critical: boolean,
         inTransaction: (() => number) | undefined,
       ): BudgetReservation => {
-      const minute = Math.floor(now / MINUTE_MS);
-      const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
-      const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
-      const tokenCap = critical ? limits.maxTokensPerHour : limits.maxTokensPerHour - limits.reserveTokens;
-      const scope = critical ? 'including the reserve' : 'excluding the reserve';
-      if (used.calls + 1 > callCap) {
-        throw new LLMBudgetExceededError(
-          `hourly call budget spent: ${used.calls} of ${callCap} calls used (${scope}); no call made`,
-          { budget: 'calls' },
-        );
-      }
-      if (used.tokens + tokens > tokenCap) {
-        throw new LLMBudgetExceededError(
-          `hourly token budget spent: ${used.tokens} used + ${tokens} estimated > ${tokenCap} (${scope}); no call made`,
-          { budget: 'tokens' },
-        );
-      }
-      this.#add.run(minute, 1, tokens);
-      return { minute, tokens, ledgerId: inTransaction === undefined ? 0 : inTransaction() };
+        const minute = Math.floor(now / MINUTE_MS);
+        const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
+        const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
+        const tokenCap = critical ? limits.maxTokensPerHour : limits.maxTokensPerHour - limits.reserveTokens;
+        const scope = critical ? 'including the reserve' : 'excluding the reserve';
+        if (used.calls + 1 > callCap) {
+          throw new LLMBudgetExceededError(
+            `hourly call budget spent: ${used.calls} of ${callCap} calls used (${scope}); no call made`,
+            { budget: 'calls' },
+          );
+        }
+        if (used.tokens + tokens > tokenCap) {
+          throw new LLMBudgetExceededError(
+            `hourly token budget spent: ${used.tokens} used + ${tokens} estimated > ${tokenCap} (${scope}); no call made`,
+            { budget: 'tokens' },
+          );
+        }
+        this.#add.run(minute, 1, tokens);
+        return { minute, tokens, ledgerId: inTransaction === undefined ? 0 : inTransaction() };
       },
     );
     this.#reserve = (now, tokens, critical, inTransaction) =>
@@ -114,12 +114,7 @@ export class RollingBudget {
    * `inTransaction` runs inside the reservation's transaction (the gateway writes the call's ledger row
    * there, so the reservation and the row commit together); its result is the reservation's `ledgerId`.
    */
-  reserve(
-    now: number,
-    tokens: number,
-    critical: boolean,
-    inTransaction?: () => number,
-  ): BudgetReservation {
+  reserve(now: number, tokens: number, critical: boolean, inTransaction?: () => number): BudgetReservation {
     const minute = Math.floor(now / MINUTE_MS);
     if (minute !== this.#lastPrunedMinute) {
       this.#lastPrunedMinute = minute;

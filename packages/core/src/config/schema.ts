@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import {
+  DEFAULT_BACKUP_TASKS,
   DEFAULT_JUDGMENT_TASKS,
   DEFAULT_LOCAL_BASE_URL,
   DEFAULT_PROVIDERS,
   DEFAULT_TRIVIAL_TASKS,
-  DEFAULT_BACKUP_TASKS,
 } from './defaults.ts';
 
 /** One provider endpoint. */
