@@ -87,10 +87,8 @@ export class Cooldowns {
   constructor(db: SqliteDb, policy: CooldownPolicy, breaker: BreakerPolicy) {
     this.#policy = policy;
     this.#breaker = breaker;
-    this.#get = db.prepare(
-      `SELECT * FROM cooldowns WHERE provider = ? AND model IN (?, '*') ORDER BY until_ms DESC LIMIT 1`,
-    );
     this.#getPair = db.prepare('SELECT * FROM cooldowns WHERE provider = ? AND model = ?');
+    this.#get = this.#getPair;
     this.#put = db.prepare(
       `INSERT INTO cooldowns (provider, model, until_ms, strikes, struck_ms, reason, fails, window_ms, opens, probe_ms, note)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -121,10 +119,12 @@ export class Cooldowns {
     now: number,
     claim = false,
   ): { until: number; reason: BlockReason; note?: string | undefined } | undefined {
+    // Two primary-key lookups (cheaper than one `IN` query): the provider's `*` row, then the pair's.
+    const all = this.#get.get(provider, '*');
+    if (all !== undefined)
+      return { until: Number.POSITIVE_INFINITY, reason: 'disabled', note: all.note ?? undefined };
     const row = this.#get.get(provider, model);
     if (row === undefined) return undefined;
-    if (row.model === '*')
-      return { until: Number.POSITIVE_INFINITY, reason: 'disabled', note: row.note ?? undefined };
     if (row.until_ms > now) return { until: row.until_ms, reason: row.reason as BlockReason };
     if (row.reason !== 'breaker_open' || row.opens === 0) return undefined;
     // Half-open: one probe at a time.

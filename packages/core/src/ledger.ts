@@ -119,6 +119,7 @@ const DAY_MS = 86_400_000;
 export class Ledger {
   readonly #insert: Statement<unknown[]>;
   readonly #complete: Statement<unknown[]>;
+  readonly #begin: Statement<unknown[]>;
   readonly #since: Statement<[number], Row>;
   readonly #byRef: Statement<[string], Row>;
   readonly #now: () => number;
@@ -138,6 +139,11 @@ export class Ledger {
       `INSERT INTO ledger (at_ms, task, mode, agent, chain, ref, provider, model, outcome, reason, code, message,
          critical, tokens_in, tokens_out, cost_usd, latency_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#begin = db.prepare(
+      `INSERT INTO ledger (at_ms, task, mode, agent, chain, ref, provider, model, outcome, code, critical,
+         tokens_in, tokens_out, cost_usd, latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'error', 'ORRERY_LLM_IN_FLIGHT', ?, ?, ?, ?, 0)`,
     );
     this.#complete = db.prepare(
       `UPDATE ledger SET outcome = ?, code = ?, message = ?, tokens_in = ?, tokens_out = ?, cost_usd = ?,
@@ -167,6 +173,44 @@ export class Ledger {
       e.tokensOut,
       e.costUsd,
       e.latencyMs,
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  /**
+   * Appends the row of a call about to be made (`outcome: 'error'`, code `ORRERY_LLM_IN_FLIGHT`, the
+   * reservation's tokens and cost) and returns its id; {@link complete} fills in the outcome.
+   */
+  begin(
+    e: Pick<
+      LedgerEntry,
+      | 'at'
+      | 'task'
+      | 'mode'
+      | 'agent'
+      | 'chain'
+      | 'ref'
+      | 'provider'
+      | 'model'
+      | 'critical'
+      | 'tokensIn'
+      | 'tokensOut'
+      | 'costUsd'
+    >,
+  ): number {
+    const info = this.#begin.run(
+      e.at,
+      e.task,
+      e.mode ?? null,
+      e.agent ?? null,
+      e.chain ?? null,
+      e.ref ?? null,
+      e.provider ?? null,
+      e.model ?? null,
+      e.critical ? 1 : 0,
+      e.tokensIn,
+      e.tokensOut,
+      e.costUsd,
     );
     return Number(info.lastInsertRowid);
   }

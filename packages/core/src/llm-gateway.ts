@@ -81,6 +81,8 @@ export class LLMGateway implements Gateway {
   readonly #chains = new ChainRegistry();
   readonly #inflight = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
+  /** A new ledger row (not a completion) is queued in the write-behind. */
+  #queuedRows = false;
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
@@ -293,25 +295,27 @@ export class LLMGateway implements Gateway {
       try {
         // The call's ledger row is written in the reservation's transaction: a process killed during the
         // call leaves a row (code ORRERY_LLM_IN_FLIGHT, the reservation's tokens) for the paid call.
-        // Queued rows go first, so ids stay in the order things happened.
-        this.#writes.flush();
-        reservation = this.#budget.reserve(startedAt, estimate, critical, () =>
-          this.ledger.record(
-            this.#entry(req, {
-              at: startedAt,
-              provider: c.provider,
-              model: c.model,
-              outcome: 'error',
-              code: LLMErrorCode.IN_FLIGHT,
-              message: 'call in flight (if this row stays, the process ended during the call)',
-              tokensIn: estIn,
-              tokensOut: maxTokens,
-              costUsd:
-                price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
-              latencyMs: 0,
-            }),
-          ),
-        );
+        // Queued new rows (refusals, cache hits) go first, so ids stay in the order things happened;
+        // queued completions of earlier calls need not (they stay off this call's critical path).
+        if (this.#queuedRows) this.#writes.flush();
+        const inFlight = {
+          at: startedAt,
+          task: req.task,
+          mode: req.mode,
+          agent: req.agent,
+          chain: req.budget?.id,
+          ref: typeof req.ref === 'string' ? req.ref : undefined,
+          provider: c.provider,
+          model: c.model,
+          critical,
+          tokensIn: estIn,
+          tokensOut: maxTokens,
+          costUsd:
+            price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
+        };
+        reservation = this.#budget.reserve(startedAt, estimate, critical, {
+          inTransaction: () => this.ledger.begin(inFlight),
+        });
       } catch (err) {
         chainHold?.release();
         throw err;
@@ -609,7 +613,11 @@ export class LLMGateway implements Gateway {
       Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
   ): void {
     const entry = this.#entry(req, e);
-    this.#writes.push(() => this.ledger.record(entry));
+    this.#queuedRows = true;
+    this.#writes.push(() => {
+      this.#queuedRows = false;
+      this.ledger.record(entry);
+    });
   }
 
   isCoolingDown(provider: string, model: string): boolean {
