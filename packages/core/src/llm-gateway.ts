@@ -9,7 +9,6 @@ import { type CooldownState, Cooldowns } from './cooldowns.ts';
 import {
   LLMBudgetExceededError,
   LLMError,
-  LLMErrorCode,
   LLMPolicyError,
   LLMProviderError,
   LLMQuotaExhaustedError,
