@@ -351,7 +351,8 @@ export class LLMGateway implements Gateway {
         throw err;
       }
       const timedOut = err instanceof LLMTimeoutError;
-      const aborted = req.signal?.aborted === true;
+      // A caller's abort counts only when it was a deadline (the provider kept it hanging), not a cancel.
+      const aborted = req.signal?.aborted === true && !isDeadline(req.signal.reason);
       // An HTTP error status is not billed; a timeout or a lost connection may have been: the reservation.
       const billed = timedOut || (err instanceof LLMProviderError && err.status === undefined);
       const usage = billed
@@ -693,6 +694,15 @@ export class LLMGateway implements Gateway {
     })();
     return this.#closed;
   }
+}
+
+/**
+ * Whether an abort reason is a deadline: `AbortSignal.timeout()`'s `TimeoutError`, or any error whose
+ * name says timeout (e.g. the sun's `PlanetTimeoutError`). Such an abort means the provider did not
+ * answer in time, and feeds the circuit breaker like a timeout; any other abort (a cancel) does not.
+ */
+function isDeadline(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && /timeout/i.test(String((reason as Error).name));
 }
 
 /** 5xx (529 included) and no status at all (unreachable) count toward a circuit breaker; 4xx do not. */

@@ -26,6 +26,11 @@ afterEach(async () => {
 });
 
 const pin = (model: string, provider = 'openai') => ({ target: { provider, model } });
+/** Resolves once the loopback server has received `n` requests (polls; no fixed sleep). */
+async function arrived(n: number): Promise<void> {
+  while (h.server.requests.length < n) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** A breaker that never opens, to look at the budget alone. */
 const noBreaker = { breaker: { failures: 1_000_000, timeouts: 1_000_000 } };
 
@@ -409,6 +414,36 @@ describe('circuit breaker per provider+model for 5xx, 529 and timeouts', () => {
     expect(sun).toBeInstanceOf(ProviderCoolingDownError);
     expect(sun.reason).toBe('breaker_open');
     expect(h.server.requests).toHaveLength(3);
+  });
+
+  it('a caller abort on a deadline (the planet timeout) opens it too; a plain cancel does not', async () => {
+    const g = h.gateway(breaker);
+    h.server.setDefault(() => ({ delayMs: 60_000, text: 'late' }));
+    const cancel = new AbortController();
+    const cancelled = g
+      .execute({ task: 'analysis', messages: ask('c'), signal: cancel.signal })
+      .catch((e) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    cancel.abort();
+    expect(await cancelled).toBeInstanceOf(LLMTimeoutError);
+    expect(g.cooldowns()).toEqual([]);
+
+    class PlanetTimeoutError extends Error {
+      override name = 'PlanetTimeoutError';
+    }
+    const deadline = new AbortController();
+    const timedOut = g
+      .execute({ task: 'analysis', messages: ask('d'), signal: deadline.signal })
+      .catch((e) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    deadline.abort(new PlanetTimeoutError('risk did not report'));
+    expect(await timedOut).toBeInstanceOf(LLMTimeoutError);
+    expect(g.cooldowns()).toMatchObject([{ provider: 'openai', model: 'cheap', reason: 'breaker_open' }]);
+    const next = (await g
+      .execute({ task: 'analysis', messages: ask('e') })
+      .catch((e) => e)) as ProviderCoolingDownError;
+    expect(next.reason).toBe('breaker_open');
+    expect(h.server.requests).toHaveLength(2);
   });
 
   it('4xx answers do not open it', async () => {
