@@ -423,7 +423,7 @@ describe('circuit breaker per provider+model for 5xx, 529 and timeouts', () => {
     const cancelled = g
       .execute({ task: 'analysis', messages: ask('c'), signal: cancel.signal })
       .catch((e) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await arrived(1);
     cancel.abort();
     expect(await cancelled).toBeInstanceOf(LLMTimeoutError);
     expect(g.cooldowns()).toEqual([]);
@@ -435,7 +435,7 @@ describe('circuit breaker per provider+model for 5xx, 529 and timeouts', () => {
     const timedOut = g
       .execute({ task: 'analysis', messages: ask('d'), signal: deadline.signal })
       .catch((e) => e);
-    await new Promise((r) => setTimeout(r, 50));
+    await arrived(2);
     deadline.abort(new PlanetTimeoutError('risk did not report'));
     expect(await timedOut).toBeInstanceOf(LLMTimeoutError);
     expect(g.cooldowns()).toMatchObject([{ provider: 'openai', model: 'cheap', reason: 'breaker_open' }]);
