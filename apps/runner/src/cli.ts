@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommand } from './commands/control.ts';
+import { registerCooldownsCommand } from './commands/cooldowns.ts';
 import { registerDelegateCommand } from './commands/delegate.ts';
 import type { CliIO } from './commands/io.ts';
 import { registerMetricsCommand } from './commands/metrics.ts';
@@ -29,6 +30,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerDelegateCommand,
   registerProvidersCommand,
   registerMetricsCommand,
+  registerCooldownsCommand,
 ];
 
 /** Builds the `orrery` command tree. */

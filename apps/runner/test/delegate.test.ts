@@ -140,18 +140,30 @@ describe('orrery delegate', () => {
   });
 
   it('falls back on a timeout and on a 5xx, calling each model once', async () => {
-    server.script('coder', [{ delayMs: 30_000, text: 'late' }, { status: 503 }]);
+    server.script('coder', [{ delayMs: 30_000, text: 'late' }]);
     const slow = await orrery('delegate', 'diff', '--task', 'review', '--json');
     expect(slow.code).toBe(0);
     const a = JSON.parse(slow.out) as { model: string; attempts: { error?: { code: string } }[] };
     expect(a.model).toBe('gpt-test');
     expect(a.attempts[0]?.error?.code).toBe('ORRERY_LLM_TIMEOUT');
-    const down = await orrery('delegate', 'diff', '--task', 'review', '--json');
-    const b = JSON.parse(down.out) as { model: string; attempts: { error?: { code: string } }[] };
-    expect(b.attempts[0]?.error?.code).toBe('ORRERY_LLM_PROVIDER');
+    // The timeout opened coder's circuit breaker (in the shared gateway file): the next run skips it.
+    const skipped = await orrery('delegate', 'diff', '--task', 'review', '--json');
+    const b = JSON.parse(skipped.out) as {
+      model: string;
+      attempts: { called: boolean; error?: { code: string } }[];
+    };
+    expect(b.attempts[0]).toMatchObject({ called: false, error: { code: 'ORRERY_LLM_COOLING_DOWN' } });
     expect(b.model).toBe('gpt-test');
+    expect(server.requestsFor('coder')).toHaveLength(1);
+    // Once cleared, a 5xx falls back too.
+    expect((await orrery('cooldowns', '--clear', 'ollama/coder')).out).toMatch(/cleared ollama\/coder/);
+    server.script('coder', [{ status: 503 }]);
+    const down = await orrery('delegate', 'diff', '--task', 'review', '--json');
+    const c = JSON.parse(down.out) as { model: string; attempts: { error?: { code: string } }[] };
+    expect(c.attempts[0]?.error?.code).toBe('ORRERY_LLM_PROVIDER');
+    expect(c.model).toBe('gpt-test');
     expect(server.requestsFor('coder')).toHaveLength(2);
-    expect(server.requestsFor('gpt-test')).toHaveLength(2);
+    expect(server.requestsFor('gpt-test')).toHaveLength(3);
   });
 
   it('--json prints the whole result; a failed delegation exits non-zero with success false', async () => {

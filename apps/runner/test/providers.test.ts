@@ -120,4 +120,27 @@ describe('orrery providers', () => {
       /^error: ollama: not answering at http:\/\/127\.0\.0\.1:\d+\/v1 \(.+\) — start the server or fix providers\.ollama\.baseUrl$/m,
     );
   });
+
+  it('says a key is missing (apiKey: { env } unset) instead of reporting a DNS failure', async () => {
+    const file = join(dir.path, 'keyed.yaml');
+    writeFileSync(
+      file,
+      `
+gateway:
+  providers:
+    groq: { kind: openai, baseUrl: "https://no-such-host.invalid/openai/v1", apiKey: { env: GROQ_API_KEY } }
+  prices:
+    groq/llama-3.3-70b: { inputPer1k: 0.0006, outputPer1k: 0.0008 }
+  routing:
+    default: { prefer: [{ provider: groq, model: llama-3.3-70b }] }
+`,
+    );
+    const res = await providers(file, {});
+    expect(res.code).toBe(1);
+    expect(res.err).toBe(
+      'error: groq: no API key ($GROQ_API_KEY is not set — export it); not probed further',
+    );
+    expect(res.out).toMatch(/^groq\s+no API key · openai/m);
+    expect(res.out).not.toMatch(/ENOTFOUND|getaddrinfo/);
+  });
 });

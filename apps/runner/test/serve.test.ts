@@ -51,13 +51,13 @@ describe('POST /execute', () => {
     const res = await post('/execute', executeBody({ answerSchema, maxTokens: 50, temperature: 0 }));
     expect(res.statusCode).toBe(200);
     expect(res.json().parsed).toEqual({ action: 'buy', size: 0.2 });
-    const sent = h.server.requests[0]?.body as { max_tokens?: number; temperature?: number };
-    expect(sent).toMatchObject({ max_tokens: 50, temperature: 0 });
+    const sent = h.server.requests[0]?.body as { max_completion_tokens?: number; temperature?: number };
+    expect(sent).toMatchObject({ max_completion_tokens: 50, temperature: 0 });
     expect(h.server.requests[0]?.jsonMode).toBe(true);
   });
 
   it('an answer breaking the schema is 422 ORRERY_LLM_RESPONSE_FORMAT naming the path', async () => {
-    h.server.script(SERVE_MODELS.execute, [{ json: { action: 'maybe' } }]);
+    h.server.script(SERVE_MODELS.execute, [{ json: { action: 'maybe' }, usage: { input: 40, output: 7 } }]);
     const answerSchema = {
       type: 'object',
       properties: { action: { enum: ['buy', 'sell'] } },
@@ -67,6 +67,9 @@ describe('POST /execute', () => {
     expect(res.statusCode).toBe(422);
     const body = res.json();
     expect(body.success).toBe(false);
+    // The bad answer was paid for: its tokens and cost are in the body, not 0 / $0.
+    expect(body).toMatchObject({ tokensIn: 40, tokensOut: 7 });
+    expect(body.costUsd).toBeGreaterThan(0);
     expect(body.error.code).toBe('ORRERY_LLM_RESPONSE_FORMAT');
     expect(body.error.issues[0].path).toBe('action');
   });
@@ -238,8 +241,8 @@ describe('budget chains over HTTP', () => {
     expect(id).toEqual(expect.any(String));
 
     h.server.script(SERVE_MODELS.execute, [
-      { text: 'one', usage: { input: 50, output: 100 } },
-      { text: 'two', usage: { input: 50, output: 100 } },
+      { text: 'one', usage: { input: 4, output: 100 } },
+      { text: 'two', usage: { input: 4, output: 100 } },
     ]);
     const call = () => post('/execute', executeBody({ chainId: id, maxTokens: 100 }));
     expect((await call()).statusCode).toBe(200);
@@ -254,7 +257,7 @@ describe('budget chains over HTTP', () => {
 
     const usage = await h.app.inject({ method: 'GET', url: `/chains/${id}` });
     expect(usage.statusCode).toBe(200);
-    expect(usage.json()).toMatchObject({ id, name: 'delegation', maxTokens: 300, used: { tokens: 300 } });
+    expect(usage.json()).toMatchObject({ id, name: 'delegation', maxTokens: 300, used: { tokens: 208 } });
 
     const closed = await h.app.inject({ method: 'DELETE', url: `/chains/${id}` });
     expect(closed.statusCode).toBe(200);

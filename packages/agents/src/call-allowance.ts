@@ -13,7 +13,7 @@ export interface CallAllowance {
   readonly limit: number;
   /** Calls attempted through this allowance (refused ones excluded). */
   readonly used: number;
-  /** What the calls cost. */
+  /** What the calls cost, failed ones included (their `LLMError.usage`). */
   readonly usage: Readonly<LlmUsage>;
   /**
    * Sends one request through the gateway (the request's `agent` is set to the holder).
@@ -34,6 +34,8 @@ const PROVIDER_REACHED: ReadonlySet<string> = new Set([
   LLMErrorCode.TIMEOUT,
   LLMErrorCode.PROVIDER,
   LLMErrorCode.RESPONSE_FORMAT,
+  LLMErrorCode.TRUNCATED,
+  LLMErrorCode.QUOTA_EXHAUSTED,
 ]);
 
 /**
@@ -79,7 +81,13 @@ export function createCallAllowance(
         usage.costUsd += res.costUsd;
         return res;
       } catch (err) {
-        if (err instanceof LLMError && PROVIDER_REACHED.has(err.code)) usage.calls += 1;
+        if (err instanceof LLMError && (err.usage !== undefined || PROVIDER_REACHED.has(err.code))) {
+          // A failed call is paid too (a badly formatted answer used its tokens): what the gateway says it used.
+          usage.calls += 1;
+          usage.tokensIn += err.usage?.tokensIn ?? 0;
+          usage.tokensOut += err.usage?.tokensOut ?? 0;
+          usage.costUsd += err.usage?.costUsd ?? 0;
+        }
         throw err;
       }
     },

@@ -21,8 +21,12 @@ export interface BudgetUsage {
 
 /** An estimate held on every level of a chain until the call ends. */
 export interface ChainReservation {
-  /** Replaces the estimate with the actual usage, on every level. Idempotent with {@link release}. */
-  settle(tokens: number, costUsd: number): void;
+  /**
+   * Replaces the estimate with the actual usage, on every level — never more than was reserved: a
+   * provider reporting more is charged the reservation and the overshoot is counted as an anomaly
+   * (returns `true`). Idempotent with {@link release}.
+   */
+  settle(tokens: number, costUsd: number): boolean;
   /** Drops the estimate (the call failed or was not made). */
   release(): void;
 }
@@ -33,8 +37,9 @@ export interface ChainReservation {
  * to a child counts against the child and every ancestor, and is refused when it would exceed any of them.
  *
  * The gateway reserves the call's estimate on every level before calling the provider (throwing
- * `LLMBudgetExceededError` with `budget: 'chain'` and no call made), then settles it with the actual usage.
- * Actual usage may overshoot an estimate; the overshoot is recorded and later calls are refused.
+ * `LLMBudgetExceededError` with `budget: 'chain'` and no call made) — every message the provider will
+ * receive plus the answer cap — then settles it with the actual usage, capped at the reservation (a
+ * provider reporting more is an anomaly, see {@link anomalies}). So `used() ≤ maxTokens` always holds.
  * In memory; one process.
  */
 export class BudgetTracker {
@@ -48,6 +53,7 @@ export class BudgetTracker {
   #usedCost = 0;
   #heldTokens = 0;
   #heldCost = 0;
+  #anomalies = 0;
 
   constructor(options: BudgetTrackerOptions, parent?: BudgetTracker) {
     if (!(options.maxTokens >= 0))
@@ -88,6 +94,11 @@ export class BudgetTracker {
   /** Settled usage charged to this level (its descendants' calls included). */
   used(): BudgetUsage {
     return { tokens: this.#usedTokens, costUsd: this.#usedCost };
+  }
+
+  /** Settlements where the provider reported more than was reserved (charged the reservation instead). */
+  anomalies(): number {
+    return this.#anomalies;
   }
 
   /** Estimates held by calls in flight at this level. */
@@ -143,13 +154,18 @@ export class BudgetTracker {
     };
     return {
       settle: (actualTokens, actualCost) => {
-        if (!open) return;
+        if (!open) return false;
         open = false;
         drop();
+        const over = actualTokens > tokens || actualCost > costUsd;
+        const chargedTokens = Math.min(actualTokens, tokens);
+        const chargedCost = Math.min(actualCost, costUsd);
         for (const t of levels) {
-          t.#usedTokens += actualTokens;
-          t.#usedCost += actualCost;
+          t.#usedTokens += chargedTokens;
+          t.#usedCost += chargedCost;
+          if (over) t.#anomalies += 1;
         }
+        return over;
       },
       release: () => {
         if (!open) return;
@@ -177,6 +193,7 @@ export class BudgetTracker {
     used: BudgetUsage;
     held: BudgetUsage;
     remaining: { tokens: number; costUsd: number | null };
+    anomalies: number;
   } {
     const r = this.remaining();
     return {
@@ -188,6 +205,7 @@ export class BudgetTracker {
       used: this.used(),
       held: this.held(),
       remaining: { tokens: r.tokens, costUsd: Number.isFinite(r.costUsd) ? r.costUsd : null },
+      anomalies: this.#anomalies,
     };
   }
 }

@@ -14,7 +14,20 @@ export const LLMErrorCode = {
   CALL_LIMIT: 'ORRERY_LLM_CALL_LIMIT',
   INVALID_REQUEST: 'ORRERY_LLM_INVALID_REQUEST',
   RECORDING_MISSING: 'ORRERY_LLM_RECORDING_MISSING',
+  /** The answer hit its token cap (`finish_reason: "length"`, `stop_reason: "max_tokens"`). */
+  TRUNCATED: 'ORRERY_LLM_TRUNCATED',
+  /** The provider said its quota or billing is exhausted; it is disabled until an operator clears it. */
+  QUOTA_EXHAUSTED: 'ORRERY_LLM_QUOTA_EXHAUSTED',
+  /** A ledger row of a call that never finished (the process died during it). */
+  IN_FLIGHT: 'ORRERY_LLM_IN_FLIGHT',
 } as const;
+
+/** Tokens and USD a failed provider call still used (the provider's usage, or the reservation). */
+export interface LLMCallUsage {
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
 
 /** One of {@link LLMErrorCode}'s values. */
 export type LLMErrorCode = (typeof LLMErrorCode)[keyof typeof LLMErrorCode];
@@ -28,6 +41,11 @@ export class LLMError extends Error {
   readonly provider: string | undefined;
   /** Model name, when the failure concerns one. */
   readonly model: string | undefined;
+  /**
+   * Set by the gateway when a provider call was made: what it used (a failed or badly formatted answer
+   * is paid for too). `undefined` when no call was made.
+   */
+  usage: LLMCallUsage | undefined;
 
   constructor(
     code: LLMErrorCode,
@@ -39,6 +57,7 @@ export class LLMError extends Error {
     this.code = code;
     this.provider = options.provider;
     this.model = options.model;
+    this.usage = undefined;
   }
 
   get [kLLMError](): true {
@@ -83,15 +102,55 @@ export class LLMRateLimitedError extends LLMError {
   }
 }
 
-/** The provider+model pair is in cooldown after a 429; no call was made. */
+/**
+ * The provider+model pair is not called now — cooling after a 429/529, its circuit breaker open, or its
+ * provider disabled (quota exhausted) — and no call was made.
+ */
 export class ProviderCoolingDownError extends LLMError {
-  /** When the pair may be called again (epoch ms). */
+  /** When the pair may be called again (epoch ms; `Infinity` until an operator clears it). */
   readonly until: number;
+  /** What blocks it (default `rate_limited`). */
+  readonly reason: 'rate_limited' | 'overloaded' | 'breaker_open' | 'breaker_probe' | 'disabled';
 
-  constructor(message: string, opts: Target & ErrorOptions & { until: number }) {
+  constructor(
+    message: string,
+    opts: Target &
+      ErrorOptions & {
+        until: number;
+        reason?: 'rate_limited' | 'overloaded' | 'breaker_open' | 'breaker_probe' | 'disabled';
+      },
+  ) {
     super(LLMErrorCode.COOLING_DOWN, message, opts);
     this.name = 'ProviderCoolingDownError';
     this.until = opts.until;
+    this.reason = opts.reason ?? 'rate_limited';
+  }
+}
+
+/** The answer stopped at its token cap (`finish_reason: "length"` / `stop_reason: "max_tokens"`). */
+export class LLMTruncatedError extends LLMError {
+  /** The cut answer (truncated to 2,000 characters). */
+  readonly raw: string;
+  /** The answer cap that was hit. */
+  readonly maxTokens: number;
+
+  constructor(message: string, opts: Target & ErrorOptions & { raw: string; maxTokens: number }) {
+    super(LLMErrorCode.TRUNCATED, message, opts);
+    this.name = 'LLMTruncatedError';
+    this.raw = opts.raw.slice(0, 2000);
+    this.maxTokens = opts.maxTokens;
+  }
+}
+
+/** The provider's quota or billing is exhausted (OpenAI `insufficient_quota`); it is now disabled. */
+export class LLMQuotaExhaustedError extends LLMError {
+  /** The provider's error code or type (e.g. `insufficient_quota`). */
+  readonly providerCode: string;
+
+  constructor(message: string, opts: Target & ErrorOptions & { providerCode: string }) {
+    super(LLMErrorCode.QUOTA_EXHAUSTED, message, opts);
+    this.name = 'LLMQuotaExhaustedError';
+    this.providerCode = opts.providerCode;
   }
 }
 
@@ -152,11 +211,25 @@ export class LLMPolicyError extends LLMError {
 export class LLMProviderError extends LLMError {
   /** The HTTP status, when there was one. */
   readonly status: number | undefined;
+  /** The provider's error type from its error body (`error.type`, e.g. `invalid_request_error`). */
+  readonly providerType: string | undefined;
+  /** The provider's error code from its error body (`error.code`, e.g. `model_not_found`). */
+  readonly providerCode: string | undefined;
 
-  constructor(message: string, opts: Target & ErrorOptions & { status?: number | undefined } = {}) {
+  constructor(
+    message: string,
+    opts: Target &
+      ErrorOptions & {
+        status?: number | undefined;
+        providerType?: string | undefined;
+        providerCode?: string | undefined;
+      } = {},
+  ) {
     super(LLMErrorCode.PROVIDER, message, opts);
     this.name = 'LLMProviderError';
     this.status = opts.status;
+    this.providerType = opts.providerType;
+    this.providerCode = opts.providerCode;
   }
 }
 

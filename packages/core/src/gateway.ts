@@ -8,7 +8,7 @@ import type { BudgetStatus } from './rolling-budget.ts';
 
 /** A snapshot for `orrery serve`'s Prometheus endpoint and for dashboards. */
 export interface GatewayMetrics extends CounterSnapshot {
-  /** Pairs cooling down now. */
+  /** Pairs not called now (cooling, breaker open, provider disabled). */
   cooldownsActive: CooldownState[];
   /** The global rolling-hour budget now. */
   budget: BudgetStatus;
@@ -25,6 +25,8 @@ export interface Gateway {
   readonly config: GatewayConfig;
   /** Every call, refusal and cache hit. */
   readonly ledger: Ledger;
+  /** What the configuration gets silently wrong (unpriced models, a backup left off, an unset key env): log at startup. */
+  readonly warnings: readonly string[];
 
   /**
    * Answers a request, or throws a typed `LLMError`: `LLMRequestError` (bad request), `LLMPolicyError`
@@ -34,14 +36,17 @@ export interface Gateway {
    * `LLMResponseFormatError` (answer not JSON or not matching `schema`). Every outcome is in the ledger.
    *
    * No retries: a request makes at most one provider call per candidate, and a non-critical request at
-   * most one call in total. Routing skips candidates already cooling before any call; only a critical
-   * request moves on to the next candidate after a 429 (its rule allowing fallback, the budget permitting).
+   * most one call in total. Routing skips candidates cooling, with an open breaker or a disabled provider
+   * before any call; only a critical request moves on to the next candidate after a 429 (its rule
+   * allowing fallback, the budget permitting). Every provider request counts against the budgets,
+   * whatever its outcome; a failed call's `LLMError.usage` says what it used. `LLMTruncatedError` and
+   * `LLMQuotaExhaustedError` are failures too.
    */
   execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
   /** Like {@link execute}, but an `LLMError` becomes `{ success: false, error: { code, message } }`. */
   tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
 
-  /** True while the pair is cooling down after a 429. */
+  /** True while the pair is not called (cooling after a 429/529, breaker open, provider disabled). */
   isCoolingDown(provider: string, model: string): boolean;
   /** When the pair's cooldown ends (epoch ms), or `undefined` when it is not cooling. */
   cooldownUntil(provider: string, model: string): number | undefined;
@@ -50,6 +55,13 @@ export interface Gateway {
    * `RoutingPolicy`) minus pairs cooling down. Empty when nothing can serve it. Never throws.
    */
   candidatesFor(task: string): ModelTarget[];
+  /** Every pair not called now (cooling, breaker open, provider disabled), soonest first. */
+  cooldowns(): CooldownState[];
+  /**
+   * Clears a pair's cooldown and circuit breaker (`model: '*'`: everything of the provider, a quota
+   * disablement included). Returns how many entries were cleared.
+   */
+  clearCooldown(provider: string, model: string): number;
   /**
    * Whether a request for `task` could be served now: a candidate is not cooling and the global budget
    * allows one more call (non-critical requests cannot use the reserve). Agents ask before thinking.

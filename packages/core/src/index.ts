@@ -32,7 +32,13 @@ export {
   routingRuleSchema,
   targetSchema,
 } from './config/index.ts';
-export { type CooldownPolicy, type CooldownState, Cooldowns } from './cooldowns.ts';
+export {
+  type BlockReason,
+  type BreakerPolicy,
+  type CooldownPolicy,
+  type CooldownState,
+  Cooldowns,
+} from './cooldowns.ts';
 export {
   DEFAULT_TASK_TYPES,
   type DelegateOptions,
@@ -61,15 +67,18 @@ export {
 export {
   LLMBudgetExceededError,
   LLMCallLimitError,
+  type LLMCallUsage,
   LLMConfigError,
   LLMError,
   LLMErrorCode,
   LLMPolicyError,
   LLMProviderError,
+  LLMQuotaExhaustedError,
   LLMRateLimitedError,
   LLMRequestError,
   LLMResponseFormatError,
   LLMTimeoutError,
+  LLMTruncatedError,
   ProviderCoolingDownError,
 } from './errors.ts';
 export { CHARS_PER_TOKEN, estimateTokens } from './estimate.ts';
@@ -106,6 +115,10 @@ export {
   type ProviderAnswer,
   type ProviderCall,
   parseRetryAfter,
+  retryAfterFromHeaders,
+  type WireSchema,
+  wireSchemaOf,
+  withJsonHint,
 } from './providers/index.ts';
 export {
   BUDGET_STATUS_KEY,
@@ -151,3 +164,4 @@ export {
   selectMode,
 } from './select-mode.ts';
 export { GATEWAY_SCHEMA_VERSION, openGatewayDb, type SqliteDb } from './sqlite.ts';
+export { gatewayWarnings } from './warnings.ts';

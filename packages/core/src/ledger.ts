@@ -6,7 +6,11 @@ import type { SqliteDb } from './sqlite.ts';
 export type LedgerOutcome =
   /** A provider call that answered usably. */
   | 'ok'
-  /** A provider call that failed (rate limited, timeout, HTTP error, bad answer format). */
+  /**
+   * A provider call that failed (rate limited, timeout, HTTP error, bad or truncated answer) — or, with code
+   * `ORRERY_LLM_IN_FLIGHT`, one still in flight or whose process died during it (its tokens and cost are
+   * then the reservation's).
+   */
   | 'error'
   /** No call was made: budget, chain budget, cooldown or policy said no. */
   | 'refused'
@@ -114,6 +118,8 @@ const DAY_MS = 86_400_000;
 /** Every call, refusal and cache hit, in SQLite; exportable as JSONL; summarised with savings. */
 export class Ledger {
   readonly #insert: Statement<unknown[]>;
+  readonly #complete: Statement<unknown[]>;
+  readonly #begin: Statement<unknown[]>;
   readonly #since: Statement<[number], Row>;
   readonly #byRef: Statement<[string], Row>;
   readonly #now: () => number;
@@ -133,6 +139,15 @@ export class Ledger {
       `INSERT INTO ledger (at_ms, task, mode, agent, chain, ref, provider, model, outcome, reason, code, message,
          critical, tokens_in, tokens_out, cost_usd, latency_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#begin = db.prepare(
+      `INSERT INTO ledger (at_ms, task, mode, agent, chain, ref, provider, model, outcome, code, critical,
+         tokens_in, tokens_out, cost_usd, latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'error', 'ORRERY_LLM_IN_FLIGHT', ?, ?, ?, ?, 0)`,
+    );
+    this.#complete = db.prepare(
+      `UPDATE ledger SET outcome = ?, code = ?, message = ?, tokens_in = ?, tokens_out = ?, cost_usd = ?,
+         latency_ms = ? WHERE id = ?`,
     );
     this.#since = db.prepare('SELECT * FROM ledger WHERE at_ms >= ? ORDER BY id');
     this.#byRef = db.prepare('SELECT * FROM ledger WHERE ref = ? ORDER BY id');
@@ -160,6 +175,64 @@ export class Ledger {
       e.latencyMs,
     );
     return Number(info.lastInsertRowid);
+  }
+
+  /**
+   * Appends the row of a call about to be made (`outcome: 'error'`, code `ORRERY_LLM_IN_FLIGHT`, the
+   * reservation's tokens and cost) and returns its id; {@link complete} fills in the outcome.
+   */
+  begin(
+    e: Pick<
+      LedgerEntry,
+      | 'at'
+      | 'task'
+      | 'mode'
+      | 'agent'
+      | 'chain'
+      | 'ref'
+      | 'provider'
+      | 'model'
+      | 'critical'
+      | 'tokensIn'
+      | 'tokensOut'
+      | 'costUsd'
+    >,
+  ): number {
+    const info = this.#begin.run(
+      e.at,
+      e.task,
+      e.mode ?? null,
+      e.agent ?? null,
+      e.chain ?? null,
+      e.ref ?? null,
+      e.provider ?? null,
+      e.model ?? null,
+      e.critical ? 1 : 0,
+      e.tokensIn,
+      e.tokensOut,
+      e.costUsd,
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  /**
+   * Completes a row written when its call started (`outcome: 'error'`, code `ORRERY_LLM_IN_FLIGHT`,
+   * the reservation's tokens): the call's outcome, error, usage and latency.
+   */
+  complete(
+    id: number,
+    e: Pick<LedgerEntry, 'outcome' | 'code' | 'message' | 'tokensIn' | 'tokensOut' | 'costUsd' | 'latencyMs'>,
+  ): void {
+    this.#complete.run(
+      e.outcome,
+      e.code ?? null,
+      e.message ?? null,
+      e.tokensIn,
+      e.tokensOut,
+      e.costUsd,
+      e.latencyMs,
+      id,
+    );
   }
 
   /** Entries at or after `sinceMs` (epoch ms, default: all), oldest first. */

@@ -5,13 +5,17 @@ import { ChainRegistry } from './chain-registry.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { isParsedGatewayConfig, parseGatewayConfig } from './config/parse.ts';
 import type { GatewayConfig, GatewayConfigInput } from './config/schema.ts';
-import { Cooldowns } from './cooldowns.ts';
+import { type CooldownState, Cooldowns } from './cooldowns.ts';
 import {
   LLMBudgetExceededError,
   LLMError,
   LLMPolicyError,
+  LLMProviderError,
+  LLMQuotaExhaustedError,
   LLMRateLimitedError,
   LLMRequestError,
+  LLMTimeoutError,
+  LLMTruncatedError,
   ProviderCoolingDownError,
 } from './errors.ts';
 import { estimateTokens } from './estimate.ts';
@@ -21,11 +25,13 @@ import { Ledger, type LedgerEntry, type RefusalReason } from './ledger.ts';
 import { GatewayCounters } from './metrics.ts';
 import { providersFromConfig } from './providers/from-config.ts';
 import { HttpPools } from './providers/http-pool.ts';
-import type { ChatProvider } from './providers/provider.ts';
+import { type ChatProvider, type ProviderAnswer, withJsonHint } from './providers/provider.ts';
+import { wireSchemaOf } from './providers/wire-schema.ts';
 import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
-import { type BudgetStatus, RollingBudget } from './rolling-budget.ts';
+import { type BudgetReservation, type BudgetStatus, RollingBudget } from './rolling-budget.ts';
 import { type RouteCandidate, type RoutePlan, RoutingPolicy } from './routing-policy.ts';
 import { openGatewayDb, type SqliteDb } from './sqlite.ts';
+import { gatewayWarnings } from './warnings.ts';
 import { WriteBehind } from './write-behind.ts';
 
 /** Options of {@link createGateway}. */
@@ -54,12 +60,13 @@ export function createGateway(
   return new LLMGateway(parsed, options);
 }
 
-type Attempt<T> = { response: LLMResponse<T> } | { rateLimited: LLMRateLimitedError };
+type Attempt<T> = { response: LLMResponse<T> } | { rateLimited: LLMError };
 
 /** The {@link Gateway} implementation. Use {@link createGateway}. */
 export class LLMGateway implements Gateway {
   readonly config: GatewayConfig;
   readonly ledger: Ledger;
+  readonly warnings: readonly string[];
   readonly #db: SqliteDb;
   readonly #clock: Clock;
   readonly #pools: HttpPools;
@@ -73,6 +80,8 @@ export class LLMGateway implements Gateway {
   readonly #chains = new ChainRegistry();
   readonly #inflight = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
+  /** A new ledger row (not a completion) is queued in the write-behind. */
+  #queuedRows = false;
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
@@ -87,7 +96,8 @@ export class LLMGateway implements Gateway {
     });
     this.#providers = providersFromConfig(config, this.#pools, now);
     this.#policy = new RoutingPolicy(config);
-    this.#cooldowns = new Cooldowns(this.#db, config.cooldown);
+    this.#cooldowns = new Cooldowns(this.#db, config.cooldown, config.breaker);
+    this.warnings = gatewayWarnings(config);
     this.#budget = new RollingBudget(this.#db, config.budget);
     this.#cache = new ResponseCache(this.#db);
     this.ledger = new Ledger(this.#db, config.ledger.referenceModel, now, () => this.#writes.flush());
@@ -113,9 +123,9 @@ export class LLMGateway implements Gateway {
         provider: err.provider ?? '',
         model: err.model ?? '',
         latencyMs: performance.now() - started,
-        tokensIn: 0,
-        tokensOut: 0,
-        costUsd: 0,
+        tokensIn: err.usage?.tokensIn ?? 0,
+        tokensOut: err.usage?.tokensOut ?? 0,
+        costUsd: err.usage?.costUsd ?? 0,
         cached: false,
         success: false,
         error: { code: err.code, message: err.message },
@@ -199,40 +209,54 @@ export class LLMGateway implements Gateway {
     }
   }
 
-  /** Index of the first candidate at or after `from` not cooling down, or -1. */
+  /**
+   * Index of the first candidate at or after `from` that may be called (not cooling, breaker not open,
+   * provider not disabled), or -1. The chosen one claims a half-open breaker's probe.
+   */
   #nextAvailable(plan: RoutePlan, from: number): number {
     const now = this.#clock.now();
     for (let i = from; i < plan.candidates.length; i++) {
       const c = plan.candidates[i] as RouteCandidate;
-      if (this.#cooldowns.until(c.provider, c.model, now) === undefined) return i;
+      let b = this.#cooldowns.blocked(c.provider, c.model, now, true);
+      if (b?.reason === 'breaker_probe') {
+        // The probe may have succeeded already, its reset still queued.
+        this.#writes.flush();
+        b = this.#cooldowns.blocked(c.provider, c.model, now, true);
+      }
+      if (b === undefined) return i;
     }
     return -1;
   }
 
   /**
-   * Index of the first candidate not cooling down. When every one is, records the refusal and throws
-   * `ProviderCoolingDownError` naming the one that frees up first.
+   * Index of the first candidate that may be called. When none may, records the refusal and throws
+   * `ProviderCoolingDownError` naming the one that frees up first (and why it is blocked).
    */
   #firstAvailable<T>(req: LLMRequest<T>, plan: RoutePlan): number {
     const i = this.#nextAvailable(plan, 0);
     if (i >= 0) return i;
     const now = this.#clock.now();
-    let earliest: { c: RouteCandidate; until: number } | undefined;
+    let earliest: { c: RouteCandidate; b: NonNullable<ReturnType<Cooldowns['blocked']>> } | undefined;
     for (const c of plan.candidates) {
-      const until = this.#cooldowns.until(c.provider, c.model, now) ?? now;
-      if (earliest === undefined || until < earliest.until) earliest = { c, until };
+      const b = this.#cooldowns.blocked(c.provider, c.model, now) ?? {
+        until: now,
+        reason: 'rate_limited' as const,
+      };
+      if (earliest === undefined || b.until < earliest.b.until) earliest = { c, b };
     }
-    const { c, until } = earliest as { c: RouteCandidate; until: number };
+    const { c, b } = earliest as NonNullable<typeof earliest>;
     const others = plan.candidates.length > 1 ? ' (and every other candidate too)' : '';
-    const err = new ProviderCoolingDownError(
-      `${c.provider}/${c.model} is cooling down until ${new Date(until).toISOString()}${others}; no call made`,
-      { provider: c.provider, model: c.model, until },
-    );
+    const err = new ProviderCoolingDownError(`${blockedText(c, b)}${others}; no call made`, {
+      provider: c.provider,
+      model: c.model,
+      until: b.until,
+      reason: b.reason,
+    });
     this.#refuse(req, err, 'cooldown', c);
     throw err;
   }
 
-  /** One provider call for one candidate: reserve, call, settle, record. */
+  /** One provider call for one candidate: reserve (with its ledger row), call, settle, record. */
   async #attempt<T>(
     req: LLMRequest<T>,
     c: RouteCandidate,
@@ -252,18 +276,45 @@ export class LLMGateway implements Gateway {
       ? trivial.temperature
       : (req.temperature ?? this.config.request.temperature);
     const timeoutMs = req.timeoutMs ?? (c.trivial ? trivial.timeoutMs : providerCfg.timeoutMs);
-    const estimate = estimateTokens(req.messages, maxTokens);
+    const json = req.schema !== undefined;
+    // The messages exactly as the provider receives them, so the estimate counts the JSON hint too.
+    const messages = json && provider.jsonHint ? withJsonHint(req.messages) : req.messages;
+    const estimate = estimateTokens(messages, maxTokens);
     const price = this.#policy.priceOf(c.provider, c.model);
+    const estIn = estimate - maxTokens;
     const estCost =
       price === undefined ? 0 : (estimate * Math.max(price.inputPer1k, price.outputPer1k)) / 1000;
     const critical = req.critical === true;
+    const startedAt = this.#clock.now();
 
     let chainHold: ChainReservation | undefined;
-    let reservation: ReturnType<RollingBudget['reserve']>;
+    let reservation: BudgetReservation;
     try {
       chainHold = req.budget?.reserve(estimate, estCost);
       try {
-        reservation = this.#budget.reserve(this.#clock.now(), estimate, critical);
+        // The call's ledger row is written in the reservation's transaction: a process killed during the
+        // call leaves a row (code ORRERY_LLM_IN_FLIGHT, the reservation's tokens) for the paid call.
+        // Queued new rows (refusals, cache hits) go first, so ids stay in the order things happened;
+        // queued completions of earlier calls need not (they stay off this call's critical path).
+        if (this.#queuedRows) this.#writes.flush();
+        const inFlight = {
+          at: startedAt,
+          task: req.task,
+          mode: req.mode,
+          agent: req.agent,
+          chain: req.budget?.id,
+          ref: typeof req.ref === 'string' ? req.ref : undefined,
+          provider: c.provider,
+          model: c.model,
+          critical,
+          tokensIn: estIn,
+          tokensOut: maxTokens,
+          costUsd:
+            price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
+        };
+        reservation = this.#budget.reserve(startedAt, estimate, critical, {
+          inTransaction: () => this.ledger.begin(inFlight),
+        });
       } catch (err) {
         chainHold?.release();
         throw err;
@@ -278,49 +329,112 @@ export class LLMGateway implements Gateway {
     }
 
     const callStart = performance.now();
-    let answer: Awaited<ReturnType<ChatProvider['complete']>>;
+    let answer: ProviderAnswer;
     try {
       answer = await provider.complete({
         model: c.model,
-        messages: req.messages,
+        messages,
         maxTokens,
         temperature,
-        json: req.schema !== undefined,
+        json,
+        schema: json && provider.jsonHint ? wireSchemaOf(req.schema, req.task) : undefined,
         timeoutMs,
         signal: req.signal,
       });
     } catch (err) {
-      this.#budget.refund(reservation);
-      chainHold?.release();
       const latencyMs = performance.now() - callStart;
       this.#counters.observeLatency(latencyMs);
-      if (err instanceof LLMError) this.#callFailed(req, err, c, latencyMs, 0, 0, 0);
+      // Every request counts: the budgets keep the reservation (no usage was reported).
+      chainHold?.settle(estimate, estCost);
+      if (!(err instanceof LLMError)) {
+        this.#callFailed(reservation, new LLMProviderError(String(err), c), latencyMs, 0, 0, 0);
+        throw err;
+      }
+      const timedOut = err instanceof LLMTimeoutError;
+      // A caller's abort counts only when it was a deadline (the provider kept it hanging), not a cancel.
+      const aborted = req.signal?.aborted === true && !isDeadline(req.signal.reason);
+      // An HTTP error status is not billed; a timeout or a lost connection may have been: the reservation.
+      const billed = timedOut || (err instanceof LLMProviderError && err.status === undefined);
+      const usage = billed
+        ? {
+            tokensIn: estIn,
+            tokensOut: maxTokens,
+            costUsd:
+              price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
+          }
+        : { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+      err.usage = usage;
+      if (!aborted && (timedOut || !(err instanceof LLMProviderError) || isServerFailure(err.status))) {
+        const now = this.#clock.now();
+        this.#writes.flush();
+        const openUntil = this.#cooldowns.failed(c.provider, c.model, now, timedOut ? 'timeout' : 'failure');
+        if (openUntil !== undefined) this.#counters.breakerOpened += 1;
+      }
+      this.#callFailed(reservation, err, latencyMs, usage.tokensIn, usage.tokensOut, usage.costUsd);
       throw err;
     }
     const latencyMs = performance.now() - callStart;
     this.#counters.observeLatency(latencyMs);
 
     if (answer.type === 'rate_limited') {
-      this.#budget.refund(reservation);
-      chainHold?.release();
+      chainHold?.settle(estimate, estCost);
       const now = this.#clock.now();
       this.#writes.flush(); // a success's strike reset may still be queued
-      const { until, strikes } = this.#cooldowns.rateLimited(c.provider, c.model, now, answer.retryAfterMs);
-      const err = new LLMRateLimitedError(
-        `${c.provider}/${c.model} answered 429 (strike ${strikes}${
-          answer.retryAfterMs === undefined ? '' : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
-        }); cooling down until ${new Date(until).toISOString()}; no retry`,
-        { ...c, retryAfterMs: answer.retryAfterMs, cooldownUntil: until },
-      );
-      this.#callFailed(req, err, c, latencyMs, 0, 0, 0);
+      let err: LLMError;
+      if (answer.quota !== undefined) {
+        const note = `${answer.quota}${answer.message === undefined ? '' : `: ${answer.message}`}`;
+        this.#cooldowns.disable(c.provider, note);
+        err = new LLMQuotaExhaustedError(
+          `${c.provider} answered ${answer.status} ${note} — its quota or billing is exhausted; every ${c.provider} model is disabled until an operator clears it (orrery cooldowns --clear ${c.provider}/*, or POST /control/cooldowns/clear)`,
+          { ...c, providerCode: answer.quota },
+        );
+      } else {
+        const reason = answer.status === 529 ? 'overloaded' : 'rate_limited';
+        const { until, strikes } = this.#cooldowns.rateLimited(
+          c.provider,
+          c.model,
+          now,
+          answer.retryAfterMs,
+          startedAt,
+          reason,
+        );
+        err = new LLMRateLimitedError(
+          `${c.provider}/${c.model} answered ${answer.status}${answer.status === 529 ? ' (overloaded)' : ''} (strike ${strikes}${
+            answer.retryAfterMs === undefined
+              ? ''
+              : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
+          }); cooling down until ${new Date(until).toISOString()}; no retry`,
+          { ...c, retryAfterMs: answer.retryAfterMs, cooldownUntil: until },
+        );
+      }
+      err.usage = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+      this.#callFailed(reservation, err, latencyMs, 0, 0, 0);
       return { rateLimited: err };
     }
 
-    const tokensIn = answer.tokensIn > 0 ? answer.tokensIn : estimate - maxTokens;
+    const tokensIn = answer.tokensIn > 0 ? answer.tokensIn : estIn;
     const tokensOut = answer.tokensOut > 0 ? answer.tokensOut : Math.ceil(answer.text.length / 4);
+    const cachedIn = Math.min(answer.cachedTokensIn ?? 0, tokensIn);
+    const writeIn = Math.min(answer.cacheWriteTokensIn ?? 0, tokensIn - cachedIn);
     const costUsd =
-      price === undefined ? 0 : (tokensIn * price.inputPer1k + tokensOut * price.outputPer1k) / 1000;
-    chainHold?.settle(tokensIn + tokensOut, costUsd);
+      price === undefined
+        ? 0
+        : ((tokensIn - cachedIn - writeIn) * price.inputPer1k +
+            cachedIn * (price.cachedInputPer1k ?? price.inputPer1k) +
+            writeIn * (price.cacheWritePer1k ?? price.inputPer1k) +
+            tokensOut * price.outputPer1k) /
+          1000;
+    const over = chainHold?.settle(tokensIn + tokensOut, costUsd) === true;
+    if (over) this.#counters.usageAnomalies += 1;
+    const notes: string[] = [];
+    if (over)
+      notes.push(
+        `usage anomaly: the provider reported ${tokensIn + tokensOut} tokens ($${costUsd.toFixed(6)}), more than the ${estimate} ($${estCost.toFixed(6)}) reserved; the chain was charged the reservation`,
+      );
+    if (price === undefined) {
+      this.#counters.unpricedCalls += 1;
+      notes.push(`unpriced: ${c.provider}/${c.model} has no price, its cost is unknown (set gateway.prices)`);
+    }
     // Off the critical path: the reservation already counts the call; settling only corrects its tokens.
     this.#writes.push(() => {
       this.#budget.settle(reservation, tokensIn + tokensOut);
@@ -328,28 +442,39 @@ export class LLMGateway implements Gateway {
     });
 
     let parsed: T | undefined;
-    if (req.schema !== undefined) {
-      try {
-        parsed = parseJsonAnswer(answer.text, req.schema, c);
-      } catch (err) {
-        if (err instanceof LLMError) this.#callFailed(req, err, c, latencyMs, tokensIn, tokensOut, costUsd);
-        throw err;
+    try {
+      if (answer.truncated === true) {
+        throw new LLMTruncatedError(
+          `${c.provider}/${c.model} stopped at its answer cap of ${maxTokens} tokens (truncated answer); raise maxTokens`,
+          { ...c, raw: answer.text, maxTokens },
+        );
       }
+      if (req.schema !== undefined) parsed = parseJsonAnswer(answer.text, req.schema, c);
+    } catch (err) {
+      if (err instanceof LLMError) {
+        err.usage = { tokensIn, tokensOut, costUsd };
+        this.#callFailed(reservation, err, latencyMs, tokensIn, tokensOut, costUsd);
+      }
+      throw err;
     }
 
     this.#counters.callsOk += 1;
     this.#counters.tokensIn += tokensIn;
     this.#counters.tokensOut += tokensOut;
     this.#counters.costUsd += costUsd;
-    this.#record(req, {
-      provider: c.provider,
-      model: c.model,
-      outcome: 'ok',
-      tokensIn,
-      tokensOut,
-      costUsd,
-      latencyMs,
-    });
+    const id = reservation.ledgerId;
+    const message = notes.length === 0 ? undefined : notes.join('; ');
+    this.#writes.push(() =>
+      this.ledger.complete(id, {
+        outcome: 'ok',
+        code: undefined,
+        message,
+        tokensIn,
+        tokensOut,
+        costUsd,
+        latencyMs,
+      }),
+    );
     if (req.cache !== undefined && key !== undefined) {
       this.#cache.put(
         key,
@@ -437,10 +562,9 @@ export class LLMGateway implements Gateway {
     });
   }
 
-  #callFailed<T>(
-    req: LLMRequest<T>,
+  #callFailed(
+    reservation: BudgetReservation,
     err: LLMError,
-    c: ModelTarget,
     latencyMs: number,
     tokensIn: number,
     tokensOut: number,
@@ -450,28 +574,22 @@ export class LLMGateway implements Gateway {
     this.#counters.tokensIn += tokensIn;
     this.#counters.tokensOut += tokensOut;
     this.#counters.costUsd += costUsd;
-    this.#record(req, {
-      provider: c.provider,
-      model: c.model,
-      outcome: 'error',
-      code: err.code,
-      message: err.message,
-      tokensIn,
-      tokensOut,
-      costUsd,
-      latencyMs,
-    });
+    const id = reservation.ledgerId;
+    const { code, message } = err;
+    this.#writes.push(() =>
+      this.ledger.complete(id, { outcome: 'error', code, message, tokensIn, tokensOut, costUsd, latencyMs }),
+    );
   }
 
-  #record<T>(
+  #entry<T>(
     req: LLMRequest<T>,
     e: Pick<
       LedgerEntry,
       'provider' | 'model' | 'outcome' | 'tokensIn' | 'tokensOut' | 'costUsd' | 'latencyMs'
     > &
-      Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
-  ): void {
-    const entry: Omit<LedgerEntry, 'id'> = {
+      Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message' | 'at'>>,
+  ): Omit<LedgerEntry, 'id'> {
+    return {
       at: this.#clock.now(),
       task: typeof req.task === 'string' ? req.task : '',
       mode: req.mode,
@@ -484,7 +602,22 @@ export class LLMGateway implements Gateway {
       message: undefined,
       ...e,
     };
-    this.#writes.push(() => this.ledger.record(entry));
+  }
+
+  #record<T>(
+    req: LLMRequest<T>,
+    e: Pick<
+      LedgerEntry,
+      'provider' | 'model' | 'outcome' | 'tokensIn' | 'tokensOut' | 'costUsd' | 'latencyMs'
+    > &
+      Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
+  ): void {
+    const entry = this.#entry(req, e);
+    this.#queuedRows = true;
+    this.#writes.push(() => {
+      this.#queuedRows = false;
+      this.ledger.record(entry);
+    });
   }
 
   isCoolingDown(provider: string, model: string): boolean {
@@ -493,6 +626,16 @@ export class LLMGateway implements Gateway {
 
   cooldownUntil(provider: string, model: string): number | undefined {
     return this.#cooldowns.until(provider, model, this.#clock.now());
+  }
+
+  cooldowns(): CooldownState[] {
+    this.#writes.flush();
+    return this.#cooldowns.active(this.#clock.now());
+  }
+
+  clearCooldown(provider: string, model: string): number {
+    this.#writes.flush();
+    return this.#cooldowns.clear(provider, model);
   }
 
   candidatesFor(task: string): ModelTarget[] {
@@ -504,7 +647,7 @@ export class LLMGateway implements Gateway {
     }
     const now = this.#clock.now();
     return plan.candidates
-      .filter((c) => this.#cooldowns.until(c.provider, c.model, now) === undefined)
+      .filter((c) => this.#cooldowns.blocked(c.provider, c.model, now) === undefined)
       .map((c) => ({ provider: c.provider, model: c.model }));
   }
 
@@ -550,6 +693,37 @@ export class LLMGateway implements Gateway {
       this.#db.close();
     })();
     return this.#closed;
+  }
+}
+
+/**
+ * Whether an abort reason is a deadline: `AbortSignal.timeout()`'s `TimeoutError`, or any error whose
+ * name says timeout (e.g. the sun's `PlanetTimeoutError`). Such an abort means the provider did not
+ * answer in time, and feeds the circuit breaker like a timeout; any other abort (a cancel) does not.
+ */
+function isDeadline(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && /timeout/i.test(String((reason as Error).name));
+}
+
+/** 5xx (529 included) and no status at all (unreachable) count toward a circuit breaker; 4xx do not. */
+function isServerFailure(status: number | undefined): boolean {
+  return status === undefined || status >= 500;
+}
+
+function blockedText(c: ModelTarget, b: NonNullable<ReturnType<Cooldowns['blocked']>>): string {
+  const pair = `${c.provider}/${c.model}`;
+  const at = Number.isFinite(b.until) ? new Date(b.until).toISOString() : '';
+  switch (b.reason) {
+    case 'disabled':
+      return `${c.provider} is disabled: its quota or billing is exhausted (${b.note ?? 'no detail'}); an operator must clear it (orrery cooldowns --clear ${c.provider}/*)`;
+    case 'breaker_open':
+      return `${pair}'s circuit breaker is open after repeated failures or a timeout, until ${at}`;
+    case 'breaker_probe':
+      return `${pair}'s circuit breaker is half-open and another request is probing it (until ${at} at most)`;
+    case 'overloaded':
+      return `${pair} is cooling down after an overloaded answer (529) until ${at}`;
+    default:
+      return `${pair} is cooling down until ${at}`;
   }
 }
 

@@ -35,6 +35,12 @@ export interface CounterSnapshot {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
+  /** Circuit breakers opened (or reopened). */
+  breakerOpened: number;
+  /** Calls whose reported usage exceeded their chain reservation (charged the reservation). */
+  usageAnomalies: number;
+  /** Calls to a paid model without a price (their cost is counted as 0: set `gateway.prices`). */
+  unpricedCalls: number;
   latency: LatencySnapshot;
 }
 
@@ -50,6 +56,9 @@ export class GatewayCounters {
   tokensIn = 0;
   tokensOut = 0;
   costUsd = 0;
+  breakerOpened = 0;
+  usageAnomalies = 0;
+  unpricedCalls = 0;
   readonly errorsByCode: Record<string, number> = {};
   readonly refusals: Record<string, number> = {};
   readonly #bucketCounts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
@@ -108,6 +117,9 @@ export class GatewayCounters {
       tokensIn: this.tokensIn,
       tokensOut: this.tokensOut,
       costUsd: this.costUsd,
+      breakerOpened: this.breakerOpened,
+      usageAnomalies: this.usageAnomalies,
+      unpricedCalls: this.unpricedCalls,
       latency: {
         count: this.#latencyCount,
         sumMs: this.#latencySum,

@@ -32,6 +32,14 @@ export interface BudgetStatus {
 export interface BudgetReservation {
   readonly minute: number;
   readonly tokens: number;
+  /** What the `inTransaction` callback of {@link RollingBudget.reserve} returned (the ledger row's id). */
+  readonly ledgerId: number;
+}
+
+/** Work the gateway runs inside a reservation's transaction; see {@link RollingBudget.reserve}. */
+export interface ReserveHooks {
+  before?: (() => void) | undefined;
+  inTransaction?: (() => number) | undefined;
 }
 
 const MINUTE_MS = 60_000;
@@ -53,7 +61,12 @@ export class RollingBudget {
   readonly #add: Statement<[number, number, number]>;
   readonly #adjust: Statement<[number, number, number]>;
   readonly #prune: Statement<[number]>;
-  readonly #reserve: (now: number, tokens: number, critical: boolean) => BudgetReservation;
+  readonly #reserve: (
+    now: number,
+    tokens: number,
+    critical: boolean,
+    hooks: ReserveHooks | undefined,
+  ) => BudgetReservation;
   #lastPrunedMinute = -1;
 
   constructor(db: SqliteDb, limits: RollingBudgetLimits) {
@@ -69,41 +82,58 @@ export class RollingBudget {
       'UPDATE budget_minutes SET calls = max(0, calls + ?), tokens = max(0, tokens + ?) WHERE minute = ?',
     );
     this.#prune = db.prepare('DELETE FROM budget_minutes WHERE minute < ?');
-    const reserve = db.transaction((now: number, tokens: number, critical: boolean): BudgetReservation => {
-      const minute = Math.floor(now / MINUTE_MS);
-      const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
-      const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
-      const tokenCap = critical ? limits.maxTokensPerHour : limits.maxTokensPerHour - limits.reserveTokens;
-      const scope = critical ? 'including the reserve' : 'excluding the reserve';
-      if (used.calls + 1 > callCap) {
-        throw new LLMBudgetExceededError(
-          `hourly call budget spent: ${used.calls} of ${callCap} calls used (${scope}); no call made`,
-          { budget: 'calls' },
-        );
-      }
-      if (used.tokens + tokens > tokenCap) {
-        throw new LLMBudgetExceededError(
-          `hourly token budget spent: ${used.tokens} used + ${tokens} estimated > ${tokenCap} (${scope}); no call made`,
-          { budget: 'tokens' },
-        );
-      }
-      this.#add.run(minute, 1, tokens);
-      return { minute, tokens };
-    });
-    this.#reserve = (now, tokens, critical) => reserve.immediate(now, tokens, critical);
+    // A refusal is returned, not thrown, so that the transaction commits what `before` wrote.
+    const reserve = db.transaction(
+      (
+        now: number,
+        tokens: number,
+        critical: boolean,
+        hooks: ReserveHooks | undefined,
+      ): BudgetReservation | LLMBudgetExceededError => {
+        hooks?.before?.();
+        const minute = Math.floor(now / MINUTE_MS);
+        const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
+        const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
+        const tokenCap = critical ? limits.maxTokensPerHour : limits.maxTokensPerHour - limits.reserveTokens;
+        const scope = critical ? 'including the reserve' : 'excluding the reserve';
+        if (used.calls + 1 > callCap) {
+          return new LLMBudgetExceededError(
+            `hourly call budget spent: ${used.calls} of ${callCap} calls used (${scope}); no call made`,
+            { budget: 'calls' },
+          );
+        }
+        if (used.tokens + tokens > tokenCap) {
+          return new LLMBudgetExceededError(
+            `hourly token budget spent: ${used.tokens} used + ${tokens} estimated > ${tokenCap} (${scope}); no call made`,
+            { budget: 'tokens' },
+          );
+        }
+        this.#add.run(minute, 1, tokens);
+        return { minute, tokens, ledgerId: hooks?.inTransaction === undefined ? 0 : hooks.inTransaction() };
+      },
+    );
+    this.#reserve = (now, tokens, critical, hooks) => {
+      const r = reserve.immediate(now, tokens, critical, hooks);
+      if (r instanceof LLMBudgetExceededError) throw r;
+      return r;
+    };
   }
 
   /**
    * Reserves one call and `tokens` estimated tokens at `now`, or throws {@link LLMBudgetExceededError}
    * (`budget: 'calls' | 'tokens'`). Only `critical` requests may use the reserve. Synchronous.
+   * `hooks.before` runs first inside the reservation's transaction and commits even when the budget
+   * refuses (the gateway writes its queued bookkeeping there); `hooks.inTransaction` runs once the call
+   * is reserved (the gateway writes the call's ledger row there, so the reservation and the row commit
+   * together), its result is the reservation's `ledgerId`.
    */
-  reserve(now: number, tokens: number, critical: boolean): BudgetReservation {
+  reserve(now: number, tokens: number, critical: boolean, hooks?: ReserveHooks): BudgetReservation {
     const minute = Math.floor(now / MINUTE_MS);
     if (minute !== this.#lastPrunedMinute) {
       this.#lastPrunedMinute = minute;
       this.#prune.run(minute - WINDOW_MINUTES);
     }
-    return this.#reserve(now, tokens, critical);
+    return this.#reserve(now, tokens, critical, hooks);
   }
 
   /** Replaces the reservation's estimate with the tokens actually used. */
@@ -112,7 +142,10 @@ export class RollingBudget {
     if (delta !== 0) this.#adjust.run(0, delta, reservation.minute);
   }
 
-  /** Gives the call and its tokens back (the call failed without using the provider's capacity). */
+  /**
+   * Gives the call and its tokens back. The gateway never does: every provider request counts, whatever
+   * its outcome. For callers that reserved without calling.
+   */
   refund(reservation: BudgetReservation): void {
     this.#adjust.run(-1, -reservation.tokens, reservation.minute);
   }

@@ -29,6 +29,10 @@ export interface RoutePlan {
 export interface Price {
   inputPer1k: number;
   outputPer1k: number;
+  /** Prompt tokens read from the provider's cache (default `inputPer1k`). */
+  cachedInputPer1k?: number | undefined;
+  /** Prompt tokens written to the provider's cache (default `inputPer1k`). */
+  cacheWritePer1k?: number | undefined;
 }
 
 /**
@@ -43,7 +47,9 @@ export interface Price {
  *    minus local providers for judgment tasks (`routing.judgmentTasks`, or `trust: 'judgment'`), minus
  *    candidates over `maxCostPer1k` (a candidate is over cost when its input or output price per 1k
  *    exceeds it; an unpriced paid model counts as over cost).
- * 4. With `fallback: false` only the first remaining candidate is kept.
+ * 4. A backup task (`routing.backups`, e.g. `sun_reasoning_backup` → `sun_reasoning`) drops every
+ *    candidate its primary task may use: the same model again would be a retry in disguise.
+ * 5. With `fallback: false` only the first remaining candidate is kept.
  * The gateway then skips candidates cooling down (see {@link RoutingPolicy.candidatesFor}).
  */
 export class RoutingPolicy {
@@ -107,6 +113,14 @@ export class RoutingPolicy {
       if (trust === 'judgment' && local) continue;
       if (rule.maxCostPer1k !== undefined && this.#overCost(t.provider, t.model, rule.maxCostPer1k)) continue;
       add({ provider: t.provider, model: t.model, local, trivial: false });
+    }
+    const primary = r.backups[task];
+    if (primary !== undefined && primary !== task && r.backups[primary] === undefined) {
+      const taken = this.plan(primary).candidates;
+      for (let i = candidates.length - 1; i >= 0; i--) {
+        const c = candidates[i] as RouteCandidate;
+        if (taken.some((x) => x.provider === c.provider && x.model === c.model)) candidates.splice(i, 1);
+      }
     }
     const plan: RoutePlan = {
       task,

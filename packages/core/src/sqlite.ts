@@ -3,8 +3,23 @@ import Database from 'better-sqlite3';
 /** The better-sqlite3 handle type used throughout the gateway. */
 export type SqliteDb = Database.Database;
 
-/** The schema version written by this code (in `PRAGMA user_version`). 2: the ledger's `ref` column. */
-export const GATEWAY_SCHEMA_VERSION = 2;
+/**
+ * The schema version written by this code (in `PRAGMA user_version`). 2: the ledger's `ref` column.
+ * 3: breaker and burst columns of `cooldowns`.
+ */
+export const GATEWAY_SCHEMA_VERSION = 3;
+
+/** Columns added after schema 1, with their definitions (added to older files on open). */
+const ADDED_COLUMNS: readonly [table: string, column: string, definition: string][] = [
+  ['ledger', 'ref', 'TEXT'],
+  ['cooldowns', 'struck_ms', 'INTEGER NOT NULL DEFAULT 0'],
+  ['cooldowns', 'reason', "TEXT NOT NULL DEFAULT 'rate_limited'"],
+  ['cooldowns', 'fails', 'INTEGER NOT NULL DEFAULT 0'],
+  ['cooldowns', 'window_ms', 'INTEGER NOT NULL DEFAULT 0'],
+  ['cooldowns', 'opens', 'INTEGER NOT NULL DEFAULT 0'],
+  ['cooldowns', 'probe_ms', 'INTEGER NOT NULL DEFAULT 0'],
+  ['cooldowns', 'note', 'TEXT'],
+];
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cooldowns (
@@ -12,6 +27,13 @@ CREATE TABLE IF NOT EXISTS cooldowns (
   model TEXT NOT NULL,
   until_ms INTEGER NOT NULL,
   strikes INTEGER NOT NULL,
+  struck_ms INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT 'rate_limited',
+  fails INTEGER NOT NULL DEFAULT 0,
+  window_ms INTEGER NOT NULL DEFAULT 0,
+  opens INTEGER NOT NULL DEFAULT 0,
+  probe_ms INTEGER NOT NULL DEFAULT 0,
+  note TEXT,
   PRIMARY KEY (provider, model)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budget_minutes (
@@ -71,11 +93,12 @@ export function openGatewayDb(path: string): SqliteDb {
   }
   db.pragma('synchronous = NORMAL');
   db.exec(SCHEMA);
-  // Files written by schema 1 lack the ledger's `ref` column.
-  const columns = db.prepare('PRAGMA table_info(ledger)').all() as { name: string }[];
-  if (!columns.some((c) => c.name === 'ref')) {
+  // Files written by older schemas lack some columns.
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (columns.some((c) => c.name === column)) continue;
     try {
-      db.exec('ALTER TABLE ledger ADD COLUMN ref TEXT');
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
     } catch (err) {
       // Another process sharing the file added it first.
       if (!/duplicate column/i.test((err as Error).message)) throw err;

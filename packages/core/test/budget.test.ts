@@ -76,13 +76,14 @@ describe('global rolling-hour budget', () => {
     });
   });
 
-  it('refunds the reservation when the call fails, and settles tokens to the actual usage', async () => {
+  it('counts a failed call with its reservation, and settles an answer to the actual usage', async () => {
     const g = h.gateway({ budget: { maxCallsPerHour: 10, reserveCalls: 0 } });
     h.server.script('cheap', [{ status: 500 }, { text: 'ok', usage: { input: 40, output: 2 } }]);
-    await g.execute({ task: 'analysis', messages: ask('x') }).catch(() => undefined);
-    expect(g.budgetStatus()).toMatchObject({ callsUsed: 0, tokensUsed: 0 });
+    await g.execute({ task: 'analysis', messages: ask('x'), maxTokens: 100 }).catch(() => undefined);
+    // ceil(1/4) + 4 + 100 = 105 estimated; no usage reported, so the reservation stays.
+    expect(g.budgetStatus()).toMatchObject({ callsUsed: 1, tokensUsed: 105 });
     await g.execute({ task: 'analysis', messages: ask('x'), maxTokens: 500 });
-    expect(g.budgetStatus()).toMatchObject({ callsUsed: 1, tokensUsed: 42 });
+    expect(g.budgetStatus()).toMatchObject({ callsUsed: 2, tokensUsed: 147 });
   });
 
   it('refuses by estimated tokens before the call (chars/4 + 4 per message + maxTokens)', async () => {

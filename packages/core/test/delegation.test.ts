@@ -41,9 +41,12 @@ describe('task types route through the gateway', () => {
     const r = await delegateWithFallback(g, 'diff --git a b', { task: 'review' });
     expect([q.model, r.model]).toEqual(['tiny', 'smart']);
     expect(q).toMatchObject({ success: true, task: 'quick', provider: 'ollama', text: 'echo: what is 2+2?' });
-    const body = h.server.requestsFor('smart')[0]?.body as { max_tokens: number; temperature: number };
+    const body = h.server.requestsFor('smart')[0]?.body as {
+      max_completion_tokens: number;
+      temperature: number;
+    };
     expect(messagesOf(body)[0]).toEqual({ role: 'system', content: DEFAULT_TASK_TYPES.review?.systemPrompt });
-    expect(body.max_tokens).toBe(DEFAULT_TASK_TYPES.review?.maxTokens);
+    expect(body.max_completion_tokens).toBe(DEFAULT_TASK_TYPES.review?.maxTokens);
     expect(body.temperature).toBe(DEFAULT_TASK_TYPES.review?.temperature);
     const rows = g.ledger.since();
     expect(rows.map((e) => [e.task, e.agent, e.model, e.outcome])).toEqual([
@@ -67,8 +70,11 @@ describe('task types route through the gateway', () => {
     // A pinned call to the local model still carries the trivial limits the gateway's routing would apply.
     const local = h.server.requestsFor('tiny')[0]?.body as { max_tokens: number; temperature: number };
     expect(local).toMatchObject({ max_tokens: 64, temperature: 0 });
-    const paid = h.server.requestsFor('cheap')[0]?.body as { max_tokens: number; temperature: number };
-    expect(paid).toMatchObject({ max_tokens: 900, temperature: 0.7 });
+    const paid = h.server.requestsFor('cheap')[0]?.body as {
+      max_completion_tokens: number;
+      temperature: number;
+    };
+    expect(paid).toMatchObject({ max_completion_tokens: 900, temperature: 0.7 });
   });
 
   it('helpers name their task and shape the prompt', async () => {

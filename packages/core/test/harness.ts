@@ -47,6 +47,7 @@ export function loopbackConfig(
       ...extra.budget,
     },
     cooldown: { baseMs: 1_000, maxMs: 8_000, ...extra.cooldown },
+    ...(extra.breaker === undefined ? {} : { breaker: extra.breaker }),
     ...(extra.cache === undefined ? {} : { cache: extra.cache }),
     ...(extra.ledger === undefined ? {} : { ledger: extra.ledger }),
     ...(extra.request === undefined ? {} : { request: extra.request }),

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 describe('ledger rows carry the request’s correlation id (LLMRequest.ref)', () => {
   it('records ref on answers, cache hits, errors and refusals, and finds rows by it', async () => {
-    const g = h.gateway({ budget: { maxCallsPerHour: 2, reserveCalls: 0 } });
+    const g = h.gateway({ budget: { maxCallsPerHour: 3, reserveCalls: 0 } });
     h.server.setDefault(() => ({ text: 'ok' }));
     await g.execute({
       task: 'analysis',
@@ -30,7 +30,7 @@ describe('ledger rows carry the request’s correlation id (LLMRequest.ref)', ()
     });
     h.server.script('cheap', [{ status: 500 }]);
     await g.execute({ task: 'analysis', messages: ask('b'), ref: 'cycle-2/sun/1' }).catch(() => undefined);
-    await g.execute({ task: 'analysis', messages: ask('c') }); // the second (and last) call of the hour
+    await g.execute({ task: 'analysis', messages: ask('c') }); // the third (and last) call of the hour: the 500 counted
     await g.execute({ task: 'analysis', messages: ask('d'), ref: 'cycle-3/sun/1' }).catch(() => undefined);
 
     expect(g.ledger.byRef('cycle-1/planet:risk/1').map((e) => e.outcome)).toEqual(['ok']);

@@ -87,6 +87,8 @@ interface LlmReplyCommon {
   delayMs?: number;
   /** Token counts to report instead of the estimate. */
   usage?: { input: number; output: number };
+  /** Extra response headers (e.g. `retry-after-ms`). */
+  headers?: Record<string, string>;
 }
 
 /** Answers a request when its model has no scripted reply left. May be async. */
@@ -223,6 +225,7 @@ function jsonModeOf(wire: LlmWire, body: unknown): boolean {
 }
 
 function answer(res: ServerResponse, rec: LlmRecordedRequest, reply: LlmReply, n: number): void {
+  if (reply.headers !== undefined) for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
   if ('rawBody' in reply) {
     send(res, reply.status ?? 200, reply.rawBody);
   } else if ('malformed' in reply) {

@@ -1,3 +1,4 @@
+import { gatewayWarnings } from '@orrery/core';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { orreryJsonSchema } from '../config/schema.ts';
@@ -26,6 +27,7 @@ export function registerConfigCommands(program: Command, io: CliIO): void {
           `  broker: cash ${c.broker.initialCash}, fee ${c.broker.feeBps} bps, slippage ${c.broker.slippageBps} bps`,
         ].join('\n'),
       );
+      for (const w of gatewayWarnings(gateway)) io.err(`warning: ${w}`);
     });
 
   config

@@ -1,4 +1,4 @@
-import { fallbackChain } from '@orrery/core';
+import { fallbackChain, type GatewayConfig } from '@orrery/core';
 import type { Command } from 'commander';
 import { positiveInt } from '../delegation/cli-options.ts';
 import { failCommand } from '../delegation/fail.ts';
@@ -24,7 +24,7 @@ export function registerProvidersCommand(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'YAML configuration file (default: ./orrery.yaml when present)')
     .action(async (flags: { json?: boolean; timeout: number; config?: string }) => {
       const { loaded, delegation } = loadDelegationSetup({ file: flags.config, env: io.env, cwd: io.cwd });
-      const providers = await probeProviders(loaded.gateway, flags.timeout);
+      const providers = withKeyProblems(loaded.gateway, await probeProviders(loaded.gateway, flags.timeout));
       const byName = new Map(providers.map((p) => [p.name, p]));
       const routes: Route[] = Object.keys(delegation.tasks).map((task) => ({
         task,
@@ -48,14 +48,54 @@ export function registerProvidersCommand(program: Command, io: CliIO): void {
     });
 }
 
+/** Environment variables the gateway reads keys from by default (see `GATEWAY_ENV_KEYS`). */
+const DEFAULT_KEY_ENV: Readonly<Record<string, string>> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+};
+
+/** Public endpoints that answer nothing useful without a key. */
+const KEYED_HOSTS = new Set(['api.openai.com', 'api.anthropic.com']);
+
+/**
+ * A provider whose key is missing — its `apiKey: { env }` variable unset, or a public API without a key —
+ * is reported as such, instead of the connection failure or 401 the probe saw.
+ */
+function withKeyProblems(config: GatewayConfig, statuses: ProviderStatus[]): ProviderStatus[] {
+  return statuses.map((st) => {
+    const p = config.providers[st.name];
+    if (p === undefined || p.apiKey !== undefined || st.local) return st;
+    const env = p.apiKeyEnv ?? DEFAULT_KEY_ENV[st.name];
+    const host = safeHost(p.baseUrl);
+    if (p.apiKeyEnv === undefined && !KEYED_HOSTS.has(host)) return st;
+    const how =
+      env === undefined
+        ? `set providers.${st.name}.apiKey: { env: NAME } and export NAME`
+        : p.apiKeyEnv !== undefined
+          ? `$${env} is not set — export it`
+          : `set $${env}, or providers.${st.name}.apiKey: { env: NAME }`;
+    return { ...st, ok: false, problems: [`${st.name}: no API key (${how}); not probed further`] };
+  });
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
 function formatProviders(providers: readonly ProviderStatus[], routes: readonly Route[]): string {
   const w = Math.max(...providers.map((p) => p.name.length), 4);
   const lines = providers.map((p) => {
     const state = p.ok
       ? `ok (${Math.round(p.latencyMs)} ms)`
-      : p.status !== undefined
-        ? `HTTP ${p.status}`
-        : 'not answering';
+      : p.problems.some((x) => x.includes('no API key'))
+        ? 'no API key'
+        : p.status !== undefined
+          ? `HTTP ${p.status}`
+          : 'not answering';
     const kind = p.server === 'ollama' ? 'ollama' : `${p.kind}${p.local ? ', local' : ''}`;
     const models =
       p.models === undefined

@@ -63,6 +63,7 @@ export function registerServeCommand(program: Command, io: CliIO): void {
       }
       const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
       const gateway = openGateway(loaded, flags.gatewayDb, io.cwd);
+      for (const w of gateway.warnings) io.err(`warning: ${w}`);
       try {
         const server = await startServe({
           host: flags.host,

@@ -11,6 +11,7 @@ import type { ServeContext } from './context.ts';
 import { builtinPlanetCatalog, type PlanetCatalog } from './planet-catalog.ts';
 import { type BodyIssue, invalidBody, problem, ServeErrorCode } from './problem.ts';
 import { chainRoutes } from './routes/chains.ts';
+import { cooldownRoutes } from './routes/cooldowns.ts';
 import { executeRoute } from './routes/execute.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { planetRoutes } from './routes/planets.ts';
@@ -164,6 +165,7 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
   opsRoutes(app, ctx);
   executeRoute(app, ctx);
   chainRoutes(app, ctx);
+  cooldownRoutes(app, ctx);
   planetRoutes(app, ctx);
   if (opts.control !== undefined) app.register(controlRoutes, opts.control);
   return app;

@@ -25,7 +25,10 @@ export interface LlmFailureStatus {
  * | code | status | Retry-After |
  * |---|---|---|
  * | `ORRERY_LLM_RATE_LIMITED` (the provider said 429; the pair now cools) | 429 | until the cooldown ends |
- * | `ORRERY_LLM_COOLING_DOWN` (no call made) | 429 | until the cooldown ends |
+ * | `ORRERY_LLM_COOLING_DOWN` (no call made: cooling, breaker open) | 429 | until the cooldown ends |
+ * | `ORRERY_LLM_COOLING_DOWN`, provider disabled (quota exhausted) | 503 | — (an operator clears it) |
+ * | `ORRERY_LLM_QUOTA_EXHAUSTED` (the provider said so; it is now disabled) | 503 | — |
+ * | `ORRERY_LLM_TRUNCATED` (the answer hit its token cap) | 422 | — |
  * | `ORRERY_LLM_BUDGET_EXCEEDED`, global hour (`calls`/`tokens`) | 429 | 60 s |
  * | `ORRERY_LLM_BUDGET_EXCEEDED`, chain (`chain`/`cost`) | 402 | — (the chain's cap is final) |
  * | `ORRERY_LLM_RESPONSE_FORMAT` (answer not JSON / not matching `answerSchema`) | 422 | — |
@@ -48,8 +51,18 @@ export function llmFailureStatus(err: LLMError, now: number): LlmFailureStatus {
     }
     case LLMErrorCode.COOLING_DOWN: {
       const t = err instanceof ProviderCoolingDownError ? err.until : now;
-      return { status: 429, retryAfterS: until(t), details: { cooldownUntil: t } };
+      const reason = err instanceof ProviderCoolingDownError ? err.reason : 'rate_limited';
+      // A disabled provider (quota exhausted) waits for an operator: no Retry-After.
+      return Number.isFinite(t)
+        ? { status: 429, retryAfterS: until(t), details: { cooldownUntil: t, reason } }
+        : { status: 503, retryAfterS: undefined, details: { cooldownUntil: null, reason } };
     }
+    case LLMErrorCode.QUOTA_EXHAUSTED:
+      return { status: 503, retryAfterS: undefined, details: {} };
+    case LLMErrorCode.TRUNCATED:
+      return { status: 422, retryAfterS: undefined, details: {} };
+    case LLMErrorCode.IN_FLIGHT:
+      return { status: 500, retryAfterS: undefined, details: {} };
     case LLMErrorCode.BUDGET_EXCEEDED: {
       const budget = err instanceof LLMBudgetExceededError ? err.budget : 'calls';
       return budget === 'chain' || budget === 'cost'

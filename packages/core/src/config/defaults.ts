@@ -37,8 +37,14 @@ export const DEFAULT_JUDGMENT_TASKS = [
   'synthesis',
   'critic',
   'sun_reasoning',
+  'sun_reasoning_backup',
   'planet_analysis',
 ] as const;
+
+/** Backup tasks and the task each stands in for (see `routing.backups`). */
+export const DEFAULT_BACKUP_TASKS: Readonly<Record<string, string>> = {
+  sun_reasoning_backup: 'sun_reasoning',
+};
 
 /** The local model server Orrery expects by default (Ollama's OpenAI-compatible API). */
 export const DEFAULT_LOCAL_BASE_URL = 'http://127.0.0.1:11434/v1';

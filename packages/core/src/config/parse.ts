@@ -52,7 +52,17 @@ export function parseGatewayConfig(
   const raw = withDefaultRule(withEnv(copy, env));
   const result = gatewayConfigSchema.safeParse(raw);
   if (!result.success) throw toConfigError(result.error);
-  const config = result.data;
+  const config = result.data as unknown as GatewayConfig;
+  for (const p of Object.values(config.providers)) {
+    const key = p.apiKey as unknown;
+    if (typeof key === 'object' && key !== null) {
+      const name = (key as { env: string }).env;
+      const value = env[name]?.trim();
+      p.apiKeyEnv = name;
+      if (value === undefined || value === '') delete p.apiKey;
+      else p.apiKey = value;
+    }
+  }
   const r = config.routing;
   if (!(r.trivialTaskProvider in config.providers)) {
     config.providers[r.trivialTaskProvider] = {
@@ -60,6 +70,7 @@ export function parseGatewayConfig(
       baseUrl: r.localBaseUrl,
       timeoutMs: r.trivial.timeoutMs,
       local: true,
+      jsonMode: 'json_schema',
     };
   }
   config.prices = { ...DEFAULT_PRICES, ...config.prices };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  DEFAULT_BACKUP_TASKS,
   DEFAULT_JUDGMENT_TASKS,
   DEFAULT_LOCAL_BASE_URL,
   DEFAULT_PROVIDERS,
@@ -12,8 +13,36 @@ export const providerConfigSchema = z.strictObject({
   kind: z.enum(['openai', 'anthropic']).default('openai'),
   /** For `openai`, including the API prefix (`…/v1`); for `anthropic`, without it. */
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  /** Secret; never logged, never in errors or the ledger. */
-  apiKey: z.string().min(1).optional(),
+  /**
+   * Secret; never logged, never in errors or the ledger. Either the key itself or `{ env: NAME }`: read
+   * from the environment variable `NAME` when the configuration is parsed, so no key is written in a file.
+   */
+  apiKey: z
+    .union([
+      z.string().min(1),
+      z.strictObject({
+        env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+      }),
+    ])
+    .optional(),
+  /**
+   * How an answer schema is sent (OpenAI wire only): `json_schema` (default: structured outputs,
+   * `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`; llama.cpp, vLLM and
+   * Ollama constrain decoding with it) or `json_object` (plain JSON mode, for servers without it).
+   */
+  jsonMode: z.enum(['json_schema', 'json_object']).default('json_schema'),
+  /**
+   * The answer-cap field (OpenAI wire only): `max_completion_tokens` (OpenAI's current field; default for
+   * non-local providers) or `max_tokens` (default for local ones, for servers that only know it).
+   */
+  maxTokensField: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
+  /**
+   * Models that reject `temperature` (none is sent for them): exact names, or prefixes ending in `*`.
+   * Default for the OpenAI wire: the reasoning models `o1*`, `o3*`, `o4*`, `gpt-5*`.
+   */
+  noTemperature: z.array(z.string().min(1)).optional(),
+  /** Highest temperature the provider accepts; higher ones are lowered to it (default: 2, Anthropic 1). */
+  maxTemperature: z.number().min(0).max(2).optional(),
   /** Time limit of one call (connection, headers and body), in ms (default 30,000). */
   timeoutMs: z.number().int().positive().default(30_000),
   /** A local model: cost 0, never used for judgment tasks (default false). */
@@ -27,6 +56,10 @@ export const targetSchema = z.strictObject({ provider: z.string().min(1), model:
 export const priceSchema = z.strictObject({
   inputPer1k: z.number().nonnegative(),
   outputPer1k: z.number().nonnegative(),
+  /** USD per 1,000 prompt tokens read from the provider's prompt cache (default: `inputPer1k`). */
+  cachedInputPer1k: z.number().nonnegative().optional(),
+  /** USD per 1,000 prompt tokens written to the prompt cache (Anthropic; default: `inputPer1k`). */
+  cacheWritePer1k: z.number().nonnegative().optional(),
 });
 
 /** How one task type is routed. */
@@ -68,11 +101,28 @@ export const gatewayConfigSchema = z
         reserveTokens: z.number().int().nonnegative().default(100_000),
       })
       .prefault({}),
-    /** Cooldown after a 429: `baseMs × 2^(k-1)` for the k-th consecutive 429, at most `maxMs`; `Retry-After` is a floor. */
+    /**
+     * Cooldown after a 429 or a 529: `baseMs × 2^(k-1)` for the k-th strike, or the provider's
+     * `Retry-After` when longer — never more than `maxMs`. 429s of requests in flight together are one strike.
+     */
     cooldown: z
       .strictObject({
         baseMs: z.number().int().positive().default(30_000),
         maxMs: z.number().int().positive().default(900_000),
+      })
+      .prefault({}),
+    /**
+     * Circuit breaker per provider+model for 5xx answers, unreachable servers and timeouts: opens after
+     * `failures` failures (or `timeouts` timeouts) within `windowMs`, for `openMs × 2^(k-1)` (at most
+     * `maxOpenMs`); then one request probes — success closes it, failure reopens it.
+     */
+    breaker: z
+      .strictObject({
+        failures: z.number().int().positive().default(3),
+        timeouts: z.number().int().positive().default(1),
+        windowMs: z.number().int().positive().default(60_000),
+        openMs: z.number().int().positive().default(30_000),
+        maxOpenMs: z.number().int().positive().default(900_000),
       })
       .prefault({}),
     /** Request defaults. */
@@ -92,6 +142,12 @@ export const gatewayConfigSchema = z
         default: routingRuleSchema.prefault({ prefer: [{ provider: 'openai', model: 'gpt-4o-mini' }] }),
         trivialTasks: taskList.default([...DEFAULT_TRIVIAL_TASKS]),
         judgmentTasks: taskList.default([...DEFAULT_JUDGMENT_TASKS]),
+        /**
+         * Backup tasks and the task they stand in for (default: `sun_reasoning_backup` for `sun_reasoning`).
+         * A backup never uses a provider+model its primary may use — that would be a retry in disguise: a
+         * rule that leaves it none is refused; without a rule of its own the backup is off (a warning).
+         */
+        backups: z.record(z.string().min(1), z.string().min(1)).default({ ...DEFAULT_BACKUP_TASKS }),
         /** The provider name of the local model (created from `localBaseUrl` when not in `providers`). */
         trivialTaskProvider: z.string().min(1).default('ollama'),
         trivialTaskModel: z.string().min(1).default('llama3.2:3b'),
@@ -150,6 +206,8 @@ export const gatewayConfigSchema = z
         ['budget', 'reserveTokens'],
         `must not exceed budget.maxTokensPerHour (${c.budget.maxTokensPerHour})`,
       );
+    if (c.breaker.openMs > c.breaker.maxOpenMs)
+      issue(['breaker', 'openMs'], `must not exceed breaker.maxOpenMs (${c.breaker.maxOpenMs})`);
     if (c.cooldown.baseMs > c.cooldown.maxMs)
       issue(['cooldown', 'baseMs'], `must not exceed cooldown.maxMs (${c.cooldown.maxMs})`);
     for (const key of Object.keys(c.prices)) {
@@ -178,16 +236,39 @@ export const gatewayConfigSchema = z
       checkRule(rule, ['routing', 'rules', task], judgment);
     }
     checkRule(r.default, ['routing', 'default'], false);
+    for (const [backup, primary] of Object.entries(r.backups)) {
+      if (backup === primary) {
+        issue(['routing', 'backups', backup], 'a task cannot be its own backup');
+        continue;
+      }
+      const rule = r.rules[backup];
+      if (rule === undefined) continue;
+      const taken = new Set((r.rules[primary] ?? r.default).prefer.map((t) => `${t.provider}/${t.model}`));
+      if (rule.prefer.length > 0 && rule.prefer.every((t) => taken.has(`${t.provider}/${t.model}`)))
+        issue(
+          ['routing', 'rules', backup, 'prefer'],
+          `the backup task ${backup} must prefer a provider/model that ${primary} does not use (the same model again is a retry in disguise)`,
+        );
+    }
   });
 
 /** The gateway configuration as written (every field optional). */
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 
-/** The parsed gateway configuration (defaults applied, env overrides merged, prices merged). */
-export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+/**
+ * One provider's parsed configuration: `apiKey` resolved to the key (an `{ env }` key whose variable is
+ * unset becomes `undefined`, its name kept in `apiKeyEnv`).
+ */
+export type ProviderConfig = Omit<z.output<typeof providerConfigSchema>, 'apiKey'> & {
+  apiKey?: string | undefined;
+  /** The environment variable the key was read from (`apiKey: { env }`), set or not. */
+  apiKeyEnv?: string | undefined;
+};
 
-/** One provider's parsed configuration. */
-export type ProviderConfig = z.output<typeof providerConfigSchema>;
+/** The parsed gateway configuration (defaults applied, env overrides merged, prices merged, keys resolved). */
+export type GatewayConfig = Omit<z.output<typeof gatewayConfigSchema>, 'providers'> & {
+  providers: Record<string, ProviderConfig>;
+};
 
 /** One routing rule, parsed. */
 export type RoutingRule = z.output<typeof routingRuleSchema>;

@@ -1,6 +1,6 @@
 import { LLMProviderError } from '../errors.ts';
 import { type HttpPools, type JsonResponse, postJson, rateLimitedOrFailed } from './http-pool.ts';
-import type { ChatProvider, ProviderAnswer, ProviderCall } from './provider.ts';
+import { type ChatProvider, matchesModel, type ProviderAnswer, type ProviderCall } from './provider.ts';
 import { tokenCount as count } from './usage.ts';
 
 /** The Messages API version header Orrery speaks. */
@@ -14,6 +14,10 @@ export interface AnthropicOptions {
   baseUrl: string;
   /** Sent as `x-api-key`. Never logged. */
   apiKey?: string | undefined;
+  /** Models sent without `temperature`. */
+  noTemperature?: readonly string[] | undefined;
+  /** Highest temperature sent (default 1: the Messages API accepts 0–1). */
+  maxTemperature?: number | undefined;
   /** The shared connection pools. */
   pools: HttpPools;
   /** The current time for `Retry-After` dates (epoch ms). */
@@ -23,13 +27,19 @@ export interface AnthropicOptions {
 /**
  * Anthropic Messages (`POST {baseUrl}/v1/messages`, headers `x-api-key` and
  * `anthropic-version: 2023-06-01`). System messages are joined into the top-level `system` field.
- * There is no JSON mode; the request's schema is enforced on the answer by the gateway.
- * Usage is read from `usage.input_tokens` / `usage.output_tokens`.
+ * There is no JSON mode; the request's schema is enforced on the answer by the gateway. Temperatures
+ * above 1 are lowered to 1 (the API's range). Usage is read from `usage.input_tokens` /
+ * `usage.output_tokens` plus `cache_read_input_tokens` and `cache_creation_input_tokens` (Anthropic
+ * reports those apart from `input_tokens`; Orrery counts them as prompt tokens); `stop_reason:
+ * "max_tokens"` marks a truncated answer; a 529 `overloaded_error` starts a cooldown.
  */
 export class AnthropicProvider implements ChatProvider {
   readonly name: string;
   readonly local = false;
+  readonly jsonHint = false;
   readonly #url: URL;
+  readonly #noTemperature: readonly string[];
+  readonly #maxTemperature: number;
   readonly #apiKey: string | undefined;
   readonly #pools: HttpPools;
   readonly #now: () => number;
@@ -40,6 +50,8 @@ export class AnthropicProvider implements ChatProvider {
     this.#apiKey = options.apiKey;
     this.#pools = options.pools;
     this.#now = options.now;
+    this.#noTemperature = options.noTemperature ?? [];
+    this.#maxTemperature = Math.min(options.maxTemperature ?? 1, 1);
   }
 
   async complete(call: ProviderCall): Promise<ProviderAnswer> {
@@ -51,6 +63,10 @@ export class AnthropicProvider implements ChatProvider {
     const messages = call.messages
       .filter((m) => m.role !== 'system')
       .map((m) => ({ role: m.role, content: m.content }));
+    const temperature =
+      call.temperature === undefined || matchesModel(call.model, this.#noTemperature)
+        ? undefined
+        : Math.min(call.temperature, this.#maxTemperature);
     const res = await postJson(this.#pools, {
       url: this.#url,
       headers: {
@@ -62,7 +78,7 @@ export class AnthropicProvider implements ChatProvider {
         max_tokens: call.maxTokens,
         ...(system === '' ? {} : { system }),
         messages,
-        ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
+        ...(temperature === undefined ? {} : { temperature }),
       },
       timeoutMs: call.timeoutMs,
       signal: call.signal,
@@ -79,7 +95,13 @@ export class AnthropicProvider implements ChatProvider {
     const body = res.json as
       | {
           content?: { type?: unknown; text?: unknown }[];
-          usage?: { input_tokens?: unknown; output_tokens?: unknown };
+          stop_reason?: unknown;
+          usage?: {
+            input_tokens?: unknown;
+            output_tokens?: unknown;
+            cache_read_input_tokens?: unknown;
+            cache_creation_input_tokens?: unknown;
+          };
         }
       | undefined;
     if (!Array.isArray(body?.content)) {
@@ -96,11 +118,16 @@ export class AnthropicProvider implements ChatProvider {
       .filter((block) => block.type === 'text' && typeof block.text === 'string')
       .map((block) => block.text as string)
       .join('');
+    const read = count(body.usage?.cache_read_input_tokens);
+    const write = count(body.usage?.cache_creation_input_tokens);
     return {
       type: 'ok',
       text,
-      tokensIn: count(body.usage?.input_tokens),
+      tokensIn: count(body.usage?.input_tokens) + read + write,
       tokensOut: count(body.usage?.output_tokens),
+      ...(read > 0 ? { cachedTokensIn: read } : {}),
+      ...(write > 0 ? { cacheWriteTokensIn: write } : {}),
+      ...(body.stop_reason === 'max_tokens' ? { truncated: true } : {}),
     };
   }
 }

@@ -16,8 +16,27 @@ export function providersFromConfig(
     out.set(
       name,
       p.kind === 'anthropic'
-        ? new AnthropicProvider({ name, baseUrl: p.baseUrl, apiKey: p.apiKey, pools, now })
-        : new OpenAICompatibleProvider({ name, baseUrl: p.baseUrl, apiKey: p.apiKey, local, pools, now }),
+        ? new AnthropicProvider({
+            name,
+            baseUrl: p.baseUrl,
+            apiKey: p.apiKey,
+            noTemperature: p.noTemperature,
+            maxTemperature: p.maxTemperature,
+            pools,
+            now,
+          })
+        : new OpenAICompatibleProvider({
+            name,
+            baseUrl: p.baseUrl,
+            apiKey: p.apiKey,
+            local,
+            jsonMode: p.jsonMode,
+            maxTokensField: p.maxTokensField,
+            noTemperature: p.noTemperature,
+            maxTemperature: p.maxTemperature,
+            pools,
+            now,
+          }),
     );
   }
   return out;

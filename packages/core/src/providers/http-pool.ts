@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import { LLMProviderError, LLMTimeoutError } from '../errors.ts';
 import type { ProviderAnswer } from './provider.ts';
 import { redact } from './redact.ts';
-import { parseRetryAfter } from './retry-after.ts';
+import { retryAfterFromHeaders } from './retry-after.ts';
 
 /** Tuning of the pooled keep-alive connections (per origin). */
 export interface HttpPoolOptions {
@@ -148,9 +148,31 @@ function scrub(err: unknown, secrets: readonly (string | undefined)[]): unknown 
   return redact(String(err), secrets);
 }
 
+/** The `error.type`, `error.code` and `error.message` of a provider's error body (OpenAI, Anthropic, Ollama). */
+export function errorFields(json: unknown): { type?: string; code?: string; message?: string } {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  if (typeof json !== 'object' || json === null) return {};
+  const e = (json as { error?: unknown }).error;
+  if (typeof e === 'string') return { message: e };
+  if (typeof e !== 'object' || e === null) return {};
+  const o = e as { type?: unknown; code?: unknown; message?: unknown };
+  const out: { type?: string; code?: string; message?: string } = {};
+  const type = str(o.type);
+  const code = typeof o.code === 'number' ? String(o.code) : str(o.code);
+  const message = str(o.message);
+  if (type !== undefined) out.type = type;
+  if (code !== undefined) out.code = code;
+  if (message !== undefined) out.message = message;
+  return out;
+}
+
+/** Provider error codes that mean the account's quota or billing is exhausted (not a rate limit). */
+const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'billing_not_active']);
+
 /**
- * The error for a failed HTTP status (not 429): names the provider, model and status, quotes the start
- * of the body with secrets removed.
+ * The error for a failed HTTP status (not 429): names the provider, model and status, and the provider's
+ * `error.type` / `error.code` / `error.message` when its body has them (else the start of the body), with
+ * secrets removed.
  */
 export function statusError(
   res: JsonResponse,
@@ -158,20 +180,28 @@ export function statusError(
   model: string,
   secrets: readonly (string | undefined)[],
 ): LLMProviderError {
-  const excerpt = redact(res.text.slice(0, 300), secrets);
-  return new LLMProviderError(`${provider}/${model} answered HTTP ${res.status}: ${excerpt}; no retry`, {
+  const f = errorFields(res.json);
+  const kind = [f.type, f.code].filter((x) => x !== undefined).join('/');
+  const what =
+    f.message !== undefined
+      ? `${kind === '' ? '' : `${kind}: `}${redact(f.message.slice(0, 300), secrets)}`
+      : redact(res.text.slice(0, 300), secrets);
+  return new LLMProviderError(`${provider}/${model} answered HTTP ${res.status}: ${what}; no retry`, {
     provider,
     model,
     status: res.status,
+    providerType: f.type,
+    providerCode: f.code,
   });
 }
 
 /**
- * How every provider reads a status before its body: 429 → a `rate_limited` answer (its `Retry-After`
- * parsed; the gateway starts the cooldown, nothing is retried); any other non-2xx → {@link statusError};
- * 2xx → `undefined`, read the body.
+ * How every provider reads a status before its body: 429 → a `rate_limited` answer (its
+ * `retry-after-ms` / `Retry-After` parsed, `quota` set when the body says the quota or billing is
+ * exhausted); 529 (or any status whose body says `overloaded_error`) → `rate_limited` too (a cooldown);
+ * any other non-2xx → {@link statusError}; 2xx → `undefined`, read the body.
  *
- * @throws LLMProviderError for a non-2xx status other than 429.
+ * @throws LLMProviderError for a non-2xx status other than 429/529.
  */
 export function rateLimitedOrFailed(
   res: JsonResponse,
@@ -180,13 +210,18 @@ export function rateLimitedOrFailed(
   secrets: readonly (string | undefined)[],
   nowMs: number,
 ): ProviderAnswer | undefined {
-  if (res.status === 429) {
+  if (res.status >= 200 && res.status < 300) return undefined;
+  const f = res.status === 429 || res.status >= 500 ? errorFields(res.json) : {};
+  const overloaded = res.status === 529 || f.type === 'overloaded_error';
+  if (res.status === 429 || overloaded) {
+    const quota = [f.code, f.type].find((x) => x !== undefined && QUOTA_CODES.has(x));
     return {
       type: 'rate_limited',
-      status: 429,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after'], nowMs),
+      status: overloaded ? 529 : 429,
+      retryAfterMs: retryAfterFromHeaders(res.headers, nowMs),
+      ...(quota === undefined ? {} : { quota }),
+      ...(f.message === undefined ? {} : { message: redact(f.message.slice(0, 300), secrets) }),
     };
   }
-  if (res.status < 200 || res.status >= 300) throw statusError(res, provider, model, secrets);
-  return undefined;
+  throw statusError(res, provider, model, secrets);
 }

@@ -1,5 +1,13 @@
 export { ANTHROPIC_VERSION, type AnthropicOptions, AnthropicProvider } from './anthropic.ts';
 export { type HttpPoolOptions, HttpPools } from './http-pool.ts';
 export { type OpenAICompatibleOptions, OpenAICompatibleProvider } from './openai.ts';
-export type { ChatProvider, ProviderAnswer, ProviderCall } from './provider.ts';
-export { parseRetryAfter } from './retry-after.ts';
+export {
+  type ChatProvider,
+  JSON_HINT,
+  type ProviderAnswer,
+  type ProviderCall,
+  type WireSchema,
+  withJsonHint,
+} from './provider.ts';
+export { parseRetryAfter, retryAfterFromHeaders } from './retry-after.ts';
+export { wireSchemaOf } from './wire-schema.ts';

@@ -6,10 +6,12 @@ import {
   LLMErrorCode,
   LLMPolicyError,
   LLMProviderError,
+  LLMQuotaExhaustedError,
   LLMRateLimitedError,
   LLMRequestError,
   LLMResponseFormatError,
   LLMTimeoutError,
+  LLMTruncatedError,
   ProviderCoolingDownError,
 } from '../errors.ts';
 
@@ -40,6 +42,10 @@ const FIELDS = [
   'path',
   'agent',
   'limit',
+  'reason',
+  'usage',
+  'maxTokens',
+  'providerCode',
 ] as const;
 
 /** The recordable description of a thrown value. */
@@ -77,7 +83,17 @@ export function reviveError(r: RecordedError): Error {
       });
       break;
     case LLMErrorCode.COOLING_DOWN:
-      err = new ProviderCoolingDownError(r.message, { ...target, until: num(f.until) });
+      err = new ProviderCoolingDownError(r.message, {
+        ...target,
+        until: num(f.until),
+        ...(typeof f.reason === 'string'
+          ? {
+              reason: f.reason as NonNullable<
+                ConstructorParameters<typeof ProviderCoolingDownError>[1]['reason']
+              >,
+            }
+          : {}),
+      });
       break;
     case LLMErrorCode.BUDGET_EXCEEDED: {
       const b = f.budget;
@@ -109,6 +125,12 @@ export function reviveError(r: RecordedError): Error {
     case LLMErrorCode.INVALID_REQUEST:
       err = new LLMRequestError(r.message, { ...target, field: str(f.field) });
       break;
+    case LLMErrorCode.TRUNCATED:
+      err = new LLMTruncatedError(r.message, { ...target, raw: str(f.raw), maxTokens: num(f.maxTokens) });
+      break;
+    case LLMErrorCode.QUOTA_EXHAUSTED:
+      err = new LLMQuotaExhaustedError(r.message, { ...target, providerCode: str(f.providerCode) });
+      break;
     default:
       err =
         r.code !== undefined && isCode(r.code)
@@ -116,6 +138,9 @@ export function reviveError(r: RecordedError): Error {
           : new Error(r.message);
   }
   err.name = r.name;
+  const u = f.usage as { tokensIn?: unknown; tokensOut?: unknown; costUsd?: unknown } | undefined;
+  if (err instanceof LLMError && typeof u === 'object' && u !== null)
+    err.usage = { tokensIn: num(u.tokensIn), tokensOut: num(u.tokensOut), costUsd: num(u.costUsd) };
   return err;
 }
 

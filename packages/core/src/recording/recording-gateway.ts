@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { BudgetTracker, BudgetTrackerOptions } from '../budget-tracker.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { GatewayConfig } from '../config/schema.ts';
+import type { CooldownState } from '../cooldowns.ts';
 import { LLMError } from '../errors.ts';
 import type { Gateway, GatewayMetrics } from '../gateway.ts';
 import type { Ledger } from '../ledger.ts';
@@ -127,6 +128,18 @@ class RecordingGateway implements Gateway {
     return this.#inner.cooldownUntil(provider, model);
   }
 
+  get warnings(): readonly string[] {
+    return this.#inner.warnings;
+  }
+
+  cooldowns(): CooldownState[] {
+    return this.#inner.cooldowns();
+  }
+
+  clearCooldown(provider: string, model: string): number {
+    return this.#inner.clearCooldown(provider, model);
+  }
+
   candidatesFor(task: string): ModelTarget[] {
     return this.#inner.candidatesFor(task);
   }
@@ -159,9 +172,9 @@ export function failure<T>(err: LLMError, latencyMs: number): LLMResponse<T> {
     provider: err.provider ?? '',
     model: err.model ?? '',
     latencyMs,
-    tokensIn: 0,
-    tokensOut: 0,
-    costUsd: 0,
+    tokensIn: err.usage?.tokensIn ?? 0,
+    tokensOut: err.usage?.tokensOut ?? 0,
+    costUsd: err.usage?.costUsd ?? 0,
     cached: false,
     success: false,
     error: { code: err.code, message: err.message },

@@ -4,6 +4,7 @@ import { ChainRegistry } from '../chain-registry.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { parseGatewayConfig } from '../config/parse.ts';
 import type { GatewayConfig } from '../config/schema.ts';
+import type { CooldownState } from '../cooldowns.ts';
 import { LLMError } from '../errors.ts';
 import type { Gateway, GatewayMetrics } from '../gateway.ts';
 import { parseJsonAnswer } from '../json-answer.ts';
@@ -241,6 +242,18 @@ class Replay implements ReplayGateway {
 
   cooldownUntil(): number | undefined {
     return undefined;
+  }
+
+  /** Nothing: a replay's configuration is not the one that ran. */
+  readonly warnings: readonly string[] = [];
+
+  /** None: nothing is ever called. */
+  cooldowns(): CooldownState[] {
+    return [];
+  }
+
+  clearCooldown(): number {
+    return 0;
   }
 
   /** Empty: no provider can be reached from a replay. */

@@ -70,9 +70,10 @@ export function executeRoute(app: FastifyInstance, ctx: ServeContext): void {
           provider: err.provider ?? '',
           model: err.model ?? '',
           latencyMs: 0,
-          tokensIn: 0,
-          tokensOut: 0,
-          costUsd: 0,
+          // A failed call is paid too (a badly formatted answer used its tokens): what the gateway says.
+          tokensIn: err.usage?.tokensIn ?? 0,
+          tokensOut: err.usage?.tokensOut ?? 0,
+          costUsd: err.usage?.costUsd ?? 0,
           cached: false,
           success: false,
           error: { code: err.code, message: err.message, ...status.details },
