@@ -9,6 +9,10 @@ export const RunnerErrorCode = {
   FEED_BAD_ROWS: 'ORRERY_FEED_BAD_ROWS',
   FEED_EMPTY: 'ORRERY_FEED_EMPTY',
   FEED_LIVE: 'ORRERY_FEED_LIVE',
+  /** A time format is malformed, or the file's time column reads in more than one format. */
+  FEED_TIME_FORMAT: 'ORRERY_FEED_TIME_FORMAT',
+  /** `--data NAME` is neither a bundled data set nor a file. */
+  FEED_UNKNOWN: 'ORRERY_FEED_UNKNOWN',
   CONFIG_FILE: 'ORRERY_CONFIG_FILE',
   CONFIG_INVALID: 'ORRERY_CONFIG_INVALID',
   BROKER_ORDER: 'ORRERY_BROKER_ORDER',

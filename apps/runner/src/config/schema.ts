@@ -10,8 +10,14 @@ import { BAR_FIELDS } from '../feeds/csv-loader.ts';
 import { DEFAULT_NEWS_LOOKBACK_MS, DEFAULT_NEWS_MAX_ITEMS } from '../feeds/news-window.ts';
 
 const columnsSchema = z
-  .partialRecord(z.enum(BAR_FIELDS), z.string().min(1))
-  .describe('CSV header name per bar field; fields left out are detected from the header');
+  .strictObject({
+    ...Object.fromEntries(BAR_FIELDS.map((f) => [f, z.string().min(1).optional()])),
+    /** strftime-like format of the time column (`%m/%d/%Y`); default: detected. */
+    timeFormat: z.string().min(2).optional(),
+  })
+  .describe(
+    'CSV header name per bar field (`#N` for the N-th column); fields left out are detected from the header',
+  ) as z.ZodType<Partial<Record<(typeof BAR_FIELDS)[number], string>> & { timeFormat?: string }>;
 
 /** One market data source: a bundled dataset name (`spy`, `btc`, `btc-hourly`) or a CSV file. */
 export const dataSourceSchema = z.strictObject({
@@ -25,6 +31,16 @@ export const dataSourceSchema = z.strictObject({
   lastBarPartial: z.boolean().optional(),
   /** Drop zero-volume bars instead of keeping and counting them. */
   dropZeroVolume: z.boolean().optional(),
+  /** A multi-asset ("wide") file: the symbols to read, one series each (columns like `BTC:close`). */
+  symbols: z.array(z.string().min(1)).min(1).optional(),
+  /** A wide file's column names, with `{symbol}` and `{field}` (default: `{symbol}:{field}` and a few more). */
+  columnPattern: z.string().includes('{symbol}').includes('{field}').optional(),
+  /** Fraction of rows that may be bad before the file is refused (default 0.2). */
+  maxBadRowFraction: z.number().min(0).max(1).optional(),
+  /** Outliers (absurd prices, spikes that come straight back): `drop` (default) or `keep`; always reported. */
+  outliers: z.enum(['drop', 'keep']).optional(),
+  /** Jump threshold as a multiple of the recent mean absolute log return (default 10). */
+  outlierJumpMultiple: z.number().min(2).optional(),
 });
 
 /** The paper account: costs and limits. */
@@ -57,7 +73,7 @@ export const newsConfigSchema = z.strictObject({
 
 const dateSchema = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$/, 'must be a date like 2015-01-31 (UTC)');
+  .regex(/^\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$/, 'must be a date like 2015-01-31 (UTC)');
 
 /** Where runs read and write. Relative paths resolve against the config file's folder (or the cwd). */
 export const runConfigSchema = z.strictObject({

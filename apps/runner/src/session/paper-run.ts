@@ -13,7 +13,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import { LedgerError, RunnerError, RunnerErrorCode } from '../errors.ts';
 import { formatFeedReport } from '../feeds/feed-report.ts';
 import { parseTime } from '../feeds/parse-time.ts';
-import { type DataSourceSpec, loadDataSource, type ResolvedSeries } from '../feeds/resolve-source.ts';
+import { type DataSourceSpec, loadDataSources, type ResolvedSeries } from '../feeds/resolve-source.ts';
 import { mergeSeries } from '../loop/steps.ts';
 import { inferPeriodsPerYear } from '../metrics/performance.ts';
 import { driveLoop } from './drive-loop.ts';
@@ -62,7 +62,9 @@ export interface PaperResult {
  */
 export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult> {
   const { config } = o.loaded;
-  const series = (o.data ? [o.data] : config.run.data).map((s) => loadDataSource(s));
+  const series = (
+    o.data ? [o.data] : config.run.data.map((s, i) => ({ key: `run.data[${i}]`, ...s }))
+  ).flatMap((s) => loadDataSources(s));
   for (const s of series) io.err(formatFeedReport(s.report));
 
   const from = parseBound(o.from ?? config.run.from, '--from');
