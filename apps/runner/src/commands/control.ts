@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import type { ControlCommandInput } from '../control/command.ts';
 import { openControl } from '../control/open-run.ts';
 import { controlStatus, formatCommand, formatStatus } from '../control/status.ts';
+import { runIdFlag } from '../runs/run-id.ts';
 import type { CliIO } from './io.ts';
 
 interface ControlFlags {
@@ -32,7 +33,7 @@ export function registerControlCommand(program: Command, io: CliIO): void {
     .description(
       'operator control of a run: pause, resume, flatten, block/force a symbol, approve-before-trade; takes effect at the next bar the run trades',
     )
-    .option('--run <id>', 'run id (default: the latest run in the ledger)')
+    .option('--run <id>', 'run id (default: the latest run in the ledger)', runIdFlag)
     .option('--by <name>', 'who issues the command (default: $USER)')
     .option('--reason <text>', 'why (recorded with the command)')
     .option('--json', 'print JSON')

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import { newsConfigSchema } from '../config/schema.ts';
 import { addDataOptions, type DataFlags, dataSpecFromFlags } from '../feeds/data-flags.ts';
+import { runIdFlag } from '../runs/run-id.ts';
 import { runPaper } from '../session/paper-run.ts';
 import type { CliIO } from './io.ts';
 
@@ -31,11 +32,12 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
     .option('--from <date>', 'first bar (UTC date, inclusive)')
     .option('--to <date>', 'last bar (UTC date, inclusive)')
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
-    .option('--run-id <id>', 'name of the run in the ledger (default: paper-<timestamp>)')
+    .option('--run-id <id>', 'name of the run in the ledger (default: paper-<timestamp>)', runIdFlag)
     .option('--resume', 'continue --run-id (or the latest unfinished run) after its last committed bar')
     .option(
       '--replay <run>',
       'run again on the same data, answering LLM requests only from <run>’s recordings (no provider call, $0)',
+      runIdFlag,
     )
     .option('--report <path>', 'where to write the HTML report (default: run.reportPath)')
     .option('--no-progress', 'no progress bar (it is drawn only on a terminal anyway)')

@@ -92,6 +92,11 @@ export const runConfigSchema = z.strictObject({
   to: dateSchema.optional(),
   /** The paper ledger (SQLite). */
   ledgerPath: z.string().min(1).default('.orrery/ledger.db'),
+  /**
+   * How long a write to the run ledger waits for a lock held by another process before the run stops
+   * with `ORRERY_DB_BUSY` (ms). Default 30 s.
+   */
+  dbBusyTimeoutMs: z.number().int().min(0).max(600_000).default(30_000),
   /** The gateway's SQLite file (cooldowns, budget, cache, call ledger). */
   gatewayDbPath: z.string().min(1).default('.orrery/gateway.db'),
   /** The HTML report; `{runId}` is replaced. */

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FetchCache, systemClock } from '@orrery/core';
-import { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
@@ -10,6 +9,8 @@ import { CCXT_MARKETS_SOURCE, CCXT_MARKETS_TTL_MS } from '../feeds/ccxt-markets.
 import { createCcxtSource, LiveFeed, timeframeMs } from '../feeds/live-ccxt.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
+import { openRunLedger } from '../runs/open-ledger.ts';
+import { lockRun, type RunLock } from '../runs/run-lock.ts';
 import { driveLoop } from './drive-loop.ts';
 import { finishRun } from './finish-run.ts';
 import { agentsConfig, openPaperRun } from './paper-run.ts';
@@ -60,11 +61,12 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     throw err;
   });
 
-  mkdirSync(dirname(config.run.ledgerPath), { recursive: true });
-  const ledger = Ledger.open(config.run.ledgerPath);
+  const ledger = openRunLedger(config.run.ledgerPath, config.run.dbBusyTimeoutMs);
+  let lock: RunLock | undefined;
   try {
     const meta = { live: { exchange: live.exchange, symbol: live.symbol, timeframe: live.timeframe } };
     const { runId, settings, resumeAfter } = openPaperRun(ledger, o, config.broker, meta, 'live');
+    lock = lockRun(config.run.ledgerPath, runId);
     const run = ledger.getRun(runId)!;
     const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
     // Bars that closed before the run was created are history: they warm the agents, they are not traded.
@@ -130,6 +132,7 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     });
     return { runId, outcome };
   } finally {
+    lock?.release();
     ledger.close();
     await fetchCache.close();
   }
