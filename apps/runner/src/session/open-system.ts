@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type CycleRecord, createSolarSystem, type SolarSystemConfig, type SunBus } from '@orrery/agents';
+import {
+  type CycleRecord,
+  createSolarSystem,
+  type SolarSystemConfig,
+  type SunBus,
+  type SunMemory,
+} from '@orrery/agents';
 import { type BroadcastDecree, LocalBus } from '@orrery/bus';
 import { ManualClock, systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
@@ -32,6 +38,8 @@ export interface SystemSession {
   cacheHits(sinceMs: number): number;
   /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
   close(): Promise<void>;
+  /** Lines for the run's summary when the similarity index was down (periods, restarts, unindexed). */
+  memoryNotes(): string[];
 }
 
 /**
@@ -103,10 +111,21 @@ export async function openSystem(opts: {
     caller === null || opts.audit === undefined
       ? caller
       : opts.audit.wrap(caller, { skip: () => caller.replaying });
+  // Warm-up after a resume re-runs bars the ledger already holds: it must not write memory episodes
+  // (a bar recorded as MONITOR_ONLY may reason on the second pass; issue 18's "ghost" episodes).
+  let warming = false;
+  const sunMemory: SunMemory | null =
+    memory === null
+      ? null
+      : {
+          recall: (...a) => memory!.recall(...a),
+          patterns: (...a) => memory!.patterns(...a),
+          record: (e) => (warming ? Promise.resolve(undefined as never) : memory!.record(e)),
+        };
   const system = createSolarSystem({
     config: opts.agents,
     gateway: audited,
-    memory,
+    memory: sunMemory,
     bus: sunBus,
     clock,
     log: opts.log,
@@ -131,9 +150,11 @@ export async function openSystem(opts: {
       at(input.bar.time);
       if (caller) caller.replaying = true;
       opts.log.muted = true;
+      warming = true;
       try {
         await system.cycle(agentsInput(input));
       } finally {
+        warming = false;
         if (caller) caller.replaying = false;
         opts.log.muted = false;
       }
@@ -152,6 +173,7 @@ export async function openSystem(opts: {
       const days = Math.max(1e-6, (systemClock.now() - sinceMs) / 86_400_000);
       return gateway.ledger.summary({ days }).cacheHits;
     },
+    memoryNotes: () => (memory === null ? [] : memoryNotes(memory)),
     close: async () => {
       await system.stop();
       await bus.close();
@@ -166,6 +188,17 @@ export async function openSystem(opts: {
 function agentsInput(input: CycleInput) {
   const { symbol, bar, portfolio, news } = input;
   return news === undefined ? { symbol, bar, portfolio } : { symbol, bar, portfolio, news };
+}
+
+function memoryNotes(memory: EpisodicMemory): string[] {
+  const s = memory.stats();
+  if (s.degradedPeriods.length === 0 && s.index !== 'down') return [];
+  const mins = Math.round(s.degradedMs / 60_000);
+  return [
+    `memory: similarity index down ${s.degradedPeriods.length} time(s), ${mins} min in all` +
+      `${s.restarts > 0 ? `, Chroma restarted ${s.restarts} time(s)` : ''}; ` +
+      `${s.episodes - s.indexed} of ${s.episodes} episodes not indexed${s.index === 'down' ? ' (still down)' : ''}`,
+  ];
 }
 
 function memoryLogger(log: LogSink): MemoryLogger {
