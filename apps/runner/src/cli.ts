@@ -10,6 +10,7 @@ import { registerPaperCommand } from './commands/paper.ts';
 import { registerPlanetCommand } from './commands/planet.ts';
 import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerRunsCommand } from './commands/runs.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { failureText } from './runs/failure-text.ts';
 
@@ -21,6 +22,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerPaperCommand,
   registerRunCommand,
+  registerRunsCommand,
   registerConfigCommands,
   registerControlCommand,
   registerAuditCommand,

@@ -30,6 +30,8 @@ export const RunnerErrorCode = {
   DB: 'ORRERY_DB',
   /** An SQLite file stayed locked by another process for longer than the busy timeout. */
   DB_BUSY: 'ORRERY_DB_BUSY',
+  /** The run was stopped (Ctrl-C) before any bar arrived: nothing traded, the run is marked `stopped`. */
+  RUN_STOPPED: 'ORRERY_RUN_STOPPED',
   /** A file or folder cannot be read or written (permissions, read-only file system, not a folder). */
   FILE_ACCESS: 'ORRERY_FILE_ACCESS',
 } as const;

@@ -7,7 +7,7 @@ import type { BrokerSettings, Fill, Order, Position } from './types.ts';
 export interface RunRow {
   readonly id: string;
   /** `running` until it ends; a run killed mid-way stays `running` and can be resumed. */
-  readonly status: 'running' | 'completed' | 'failed';
+  readonly status: 'running' | 'completed' | 'failed' | 'stopped';
   readonly createdAt: number;
   readonly settings: BrokerSettings;
   /** What the run was started with (data sources, options): compared on resume. */
@@ -249,7 +249,7 @@ export class Ledger {
   }
 
   /** Marks the run finished. */
-  finishRun(id: string, status: 'completed' | 'failed'): void {
+  finishRun(id: string, status: 'completed' | 'failed' | 'stopped'): void {
     this.#prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id);
   }
 

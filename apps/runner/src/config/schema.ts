@@ -119,6 +119,10 @@ export const runConfigSchema = z.strictObject({
       warmupBars: z.number().int().min(0).max(5000).default(100),
       /** Wait between polls when no bar has closed, ms (default: the timeframe, at most 60 s). */
       pollMs: z.number().int().positive().optional(),
+      /** First wait after a network failure, ms; doubles per failure up to `retryMaxMs`. */
+      retryBaseMs: z.number().int().positive().default(5_000),
+      /** Longest wait between attempts while the exchange is unreachable, ms. */
+      retryMaxMs: z.number().int().positive().max(3_600_000).default(60_000),
     })
     .prefault({}),
 });
