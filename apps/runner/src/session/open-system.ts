@@ -17,6 +17,7 @@ import {
 } from '../accountability/learning-session.ts';
 import { type LlmSession, openLlmSession } from '../accountability/llm-session.ts';
 import type { AuditRecorder } from '../audit/llm-recorder.ts';
+import { Redactor } from '../audit/redact.ts';
 import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
@@ -111,6 +112,9 @@ export async function openSystem(opts: {
     caller === null || opts.audit === undefined
       ? caller
       : opts.audit.wrap(caller, { skip: () => caller.replaying });
+  // Secrets (configured keys, anything shaped like one) never reach a cycle record or an episode, even
+  // when a model echoes one in its answer.
+  const redact = opts.audit?.redactor ?? Redactor.from({}, gatewayConfig);
   // Warm-up after a resume re-runs bars the ledger already holds: it must not write memory episodes
   // (a bar recorded as MONITOR_ONLY may reason on the second pass; issue 18's "ghost" episodes).
   let warming = false;
@@ -120,7 +124,8 @@ export async function openSystem(opts: {
       : {
           recall: (...a) => memory!.recall(...a),
           patterns: (...a) => memory!.patterns(...a),
-          record: (e) => (warming ? Promise.resolve(undefined as never) : memory!.record(e)),
+          // An episode's rationale is the model's text: a key it echoed is not kept.
+          record: (e) => (warming ? Promise.resolve(undefined as never) : memory!.record(redact.value(e))),
         };
   const system = createSolarSystem({
     config: opts.agents,
@@ -137,14 +142,14 @@ export async function openSystem(opts: {
   };
 
   const plain: Strategy<CycleRecord> = {
-    cycle: (input) => {
+    cycle: async (input) => {
       at(input.bar.time);
-      return system.cycle(agentsInput(input));
+      return redact.value(await system.cycle(agentsInput(input)));
     },
     // Symbols on one bar time are decided together: their planets' LLM calls are batched.
-    cycleMany: (inputs) => {
+    cycleMany: async (inputs) => {
       for (const input of inputs) at(input.bar.time);
-      return system.cycleMany(inputs.map(agentsInput));
+      return redact.value(await system.cycleMany(inputs.map(agentsInput)));
     },
     warm: async (input) => {
       at(input.bar.time);
