@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createSolarSystem } from '@orrery/agents';
 import { tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
@@ -263,25 +264,37 @@ describe('orrery control (the CLI, in process)', () => {
   });
 
   it('refuses unknown symbols and a force beyond the risk limits, or clamps it when asked (issue 18)', async () => {
-    expect(await run('block', 'NOPE', '--run', 'traded')).toMatchObject({
+    const limits = `${dir.path}/limits.yaml`;
+    writeFileSync(limits, 'agents:\n  risk:\n    maxPositionFraction: 0.2\n');
+    expect(await run('block', 'NOPE', '--run', 'traded', '--config', limits)).toMatchObject({
       code: 1,
       err: 'error: run traded does not trade "NOPE" (it trades BTC/USDT, SPY)',
     });
-    // 500 % of equity: beyond agents.risk.maxPositionFraction (0.2 by default) and the leverage of 2.
-    expect(await run('force', 'BTC/USDT', '5', '--run', 'traded')).toMatchObject({
+    // 500 % of equity: beyond agents.risk.maxPositionFraction (0.2 in this config) and the leverage of 2.
+    expect(await run('force', 'BTC/USDT', '5', '--run', 'traded', '--config', limits)).toMatchObject({
       code: 1,
       err: expect.stringMatching(
         /force BTC\/USDT 5 refused: 500 % of equity is beyond agents\.risk\.maxPositionFraction = 0\.2/,
       ),
     });
-    expect((await run('force', 'SPY', '-0.1', '--run', 'traded')).err).toMatch(
+    expect((await run('force', 'SPY', '-0.1', '--run', 'traded', '--config', limits)).err).toMatch(
       /shorting is off for run traded/,
     );
-    const clamped = await run('force', 'BTC/USDT', '5', '--clamp', '--run', 'traded', '--json');
+    const clamped = await run(
+      'force',
+      'BTC/USDT',
+      '5',
+      '--clamp',
+      '--run',
+      'traded',
+      '--config',
+      limits,
+      '--json',
+    );
     expect(clamped.code).toBe(0);
     expect(clamped.err).toMatch(/note: force BTC\/USDT 5 clamped to 0.2: 500 % of equity is beyond/);
     expect(JSON.parse(clamped.out)).toMatchObject({ kind: 'force', symbol: 'BTC/USDT', target: 0.2 });
-    expect((await run('force', 'SPY', '0.2', '--run', 'traded')).code).toBe(0);
+    expect((await run('force', 'SPY', '0.2', '--run', 'traded', '--config', limits)).code).toBe(0);
   });
 
   it('errors name what was wrong', async () => {
