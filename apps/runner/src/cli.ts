@@ -11,8 +11,9 @@ import { registerPaperCommand } from './commands/paper.ts';
 import { registerPlanetCommand } from './commands/planet.ts';
 import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerRunsCommand } from './commands/runs.ts';
 import { registerServeCommand } from './commands/serve.ts';
-import { RunnerError } from './errors.ts';
+import { failureText } from './runs/failure-text.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -22,6 +23,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerPaperCommand,
   registerRunCommand,
+  registerRunsCommand,
   registerConfigCommands,
   registerControlCommand,
   registerAuditCommand,
@@ -39,24 +41,26 @@ export function buildProgram(io: CliIO = processIO()): Command {
     .description('Hierarchical LLM agents with budgeted LLM calls: a sun, planets and moons that trade.')
     .version(pkg.version)
     .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => io.err(text.replace(/\n$/, '')) })
     .exitOverride();
   for (const register of COMMANDS) register(program, io);
   return program;
 }
 
-/** Runs the command line; resolves to the process exit code (0 ok, 1 failure, commander's own codes). */
+/**
+ * Runs the command line; resolves to the process exit code (0 ok, 1 failure, commander's own codes).
+ * A failure prints one `error: …` line (typed: the key, path or value at fault); `--debug` anywhere on the
+ * line (or `ORRERY_DEBUG=1`) adds its stack trace.
+ */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const program = buildProgram(io);
+  const debug = argv.includes('--debug') || io.env.ORRERY_DEBUG === '1';
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(argv.filter((a) => a !== '--debug'));
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    io.err(
-      err instanceof RunnerError
-        ? `error: ${err.message}`
-        : `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    io.err(failureText(err, debug));
     return 1;
   }
 }

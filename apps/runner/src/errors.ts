@@ -9,6 +9,10 @@ export const RunnerErrorCode = {
   FEED_BAD_ROWS: 'ORRERY_FEED_BAD_ROWS',
   FEED_EMPTY: 'ORRERY_FEED_EMPTY',
   FEED_LIVE: 'ORRERY_FEED_LIVE',
+  /** A time format is malformed, or the file's time column reads in more than one format. */
+  FEED_TIME_FORMAT: 'ORRERY_FEED_TIME_FORMAT',
+  /** `--data NAME` is neither a bundled data set nor a file. */
+  FEED_UNKNOWN: 'ORRERY_FEED_UNKNOWN',
   CONFIG_FILE: 'ORRERY_CONFIG_FILE',
   CONFIG_INVALID: 'ORRERY_CONFIG_INVALID',
   BROKER_ORDER: 'ORRERY_BROKER_ORDER',
@@ -18,6 +22,18 @@ export const RunnerErrorCode = {
   CONTROL_INVALID: 'ORRERY_CONTROL_INVALID',
   /** `approve`/`reject` names an approval that does not exist or is no longer pending. */
   CONTROL_APPROVAL: 'ORRERY_CONTROL_APPROVAL',
+  /** A run id is not a safe name (letters, digits, `.`, `_`, `-`; no separators, no `..`). */
+  RUN_ID: 'ORRERY_RUN_ID',
+  /** Another live process is running (or resuming) the same run. */
+  RUN_LOCKED: 'ORRERY_RUN_LOCKED',
+  /** An SQLite file cannot be opened or used (not a database, unwritable, corrupt). */
+  DB: 'ORRERY_DB',
+  /** An SQLite file stayed locked by another process for longer than the busy timeout. */
+  DB_BUSY: 'ORRERY_DB_BUSY',
+  /** The run was stopped (Ctrl-C) before any bar arrived: nothing traded, the run is marked `stopped`. */
+  RUN_STOPPED: 'ORRERY_RUN_STOPPED',
+  /** A file or folder cannot be read or written (permissions, read-only file system, not a folder). */
+  FILE_ACCESS: 'ORRERY_FILE_ACCESS',
 } as const;
 
 /** One of {@link RunnerErrorCode}'s values. */
@@ -104,5 +120,17 @@ export class LedgerError extends RunnerError {
     super(RunnerErrorCode.LEDGER_RUN, `run ${runId}: ${message}`, options);
     this.name = 'LedgerError';
     this.runId = runId;
+  }
+}
+
+/** An SQLite file cannot be opened or used, or stayed locked too long. `file` names it. */
+export class StoreError extends RunnerError {
+  /** The database file concerned (or a description when it is not known). */
+  readonly file: string;
+
+  constructor(code: RunnerErrorCode, file: string, message: string, options: ErrorOptions = {}) {
+    super(code, `${file}: ${message}`, options);
+    this.name = 'StoreError';
+    this.file = file;
   }
 }

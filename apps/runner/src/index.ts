@@ -70,8 +70,11 @@ export {
   type CsvLoadOptions,
   type LoadedSeries,
   loadCsvFile,
+  loadWideCsvFile,
   parseColumnMapping,
   parseCsvBars,
+  parseJsonBars,
+  type WideSeries,
 } from './feeds/csv-loader.ts';
 export { type FeedReport, formatFeedReport } from './feeds/feed-report.ts';
 export { createCcxtSource, LiveFeed, type LiveFeedOptions, type OhlcvSource } from './feeds/live-ccxt.ts';
@@ -88,7 +91,13 @@ export {
 } from './feeds/news-file.ts';
 export { NewsWindow, type NewsWindowOptions } from './feeds/news-window.ts';
 export { parseTime } from './feeds/parse-time.ts';
-export { type DataSourceSpec, loadDataSource } from './feeds/resolve-source.ts';
+export { type DataSourceSpec, loadDataSource, loadDataSources } from './feeds/resolve-source.ts';
+export {
+  chooseTimeFormat,
+  compileTimeFormat,
+  TIME_FORMAT_CANDIDATES,
+  type TimeParser,
+} from './feeds/time-format.ts';
 export { mergeSeries, type Step } from './loop/steps.ts';
 export type { CycleInput, CycleLike, DecisionLike, Strategy } from './loop/strategy.ts';
 export { type LoopOptions, type LoopResult, runTradingLoop } from './loop/trading-loop.ts';

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createSolarSystem } from '@orrery/agents';
 import { tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
@@ -34,6 +35,12 @@ const ledgerPath = `${dir.path}/ledger.db`;
 let h: ServeHarness;
 beforeAll(async () => {
   const ledger = Ledger.open(ledgerPath);
+  ledger.createRun(
+    'traded',
+    { ...SETTINGS, maxLeverage: 2 },
+    { data: [{ symbol: 'BTC/USDT' }, { symbol: 'SPY' }] },
+    0,
+  );
   ledger.createRun('older', SETTINGS, {}, 1);
   ledger.createRun('api', SETTINGS, {}, 2);
   ledger.close();
@@ -232,8 +239,8 @@ describe('orrery control (the CLI, in process)', () => {
       code: 0,
       out: expect.stringMatching(/^run api: #\d+ block BTC\/USDT by dana \(halted\) — pending/),
     });
-    expect((await run('force', 'ETH/USDT', '-0.05', '--by', 'erin')).out).toMatch(
-      /force ETH\/USDT -0.05 by erin/,
+    expect((await run('force', 'ETH/USDT', '0.05', '--by', 'erin')).out).toMatch(
+      /force ETH\/USDT 0.05 by erin/,
     );
     expect((await run('unforce', 'ETH/USDT')).code).toBe(0);
     expect((await run('unblock', 'BTC/USDT', '--run', 'api')).code).toBe(0);
@@ -254,6 +261,40 @@ describe('orrery control (the CLI, in process)', () => {
     expect(text).toMatch(/^Run api \(running, last bar /);
     expect(text).toMatch(/Pending commands \(7\):/);
     expect((await run('pause', '--run', 'older')).out).toMatch(/^run older: /);
+  });
+
+  it('refuses unknown symbols and a force beyond the risk limits, or clamps it when asked (issue 18)', async () => {
+    const limits = `${dir.path}/limits.yaml`;
+    writeFileSync(limits, 'agents:\n  risk:\n    maxPositionFraction: 0.2\n');
+    expect(await run('block', 'NOPE', '--run', 'traded', '--config', limits)).toMatchObject({
+      code: 1,
+      err: 'error: run traded does not trade "NOPE" (it trades BTC/USDT, SPY)',
+    });
+    // 500 % of equity: beyond agents.risk.maxPositionFraction (0.2 in this config) and the leverage of 2.
+    expect(await run('force', 'BTC/USDT', '5', '--run', 'traded', '--config', limits)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(
+        /force BTC\/USDT 5 refused: 500 % of equity is beyond agents\.risk\.maxPositionFraction = 0\.2/,
+      ),
+    });
+    expect((await run('force', 'SPY', '-0.1', '--run', 'traded', '--config', limits)).err).toMatch(
+      /shorting is off for run traded/,
+    );
+    const clamped = await run(
+      'force',
+      'BTC/USDT',
+      '5',
+      '--clamp',
+      '--run',
+      'traded',
+      '--config',
+      limits,
+      '--json',
+    );
+    expect(clamped.code).toBe(0);
+    expect(clamped.err).toMatch(/note: force BTC\/USDT 5 clamped to 0.2: 500 % of equity is beyond/);
+    expect(JSON.parse(clamped.out)).toMatchObject({ kind: 'force', symbol: 'BTC/USDT', target: 0.2 });
+    expect((await run('force', 'SPY', '0.2', '--run', 'traded', '--config', limits)).code).toBe(0);
   });
 
   it('errors name what was wrong', async () => {

@@ -73,6 +73,10 @@ describe('orrery control from another process, against a running orrery paper', 
         `    localBaseUrl: http://127.0.0.1:${closed}/v1`,
         'agents:',
         '  mode: { minChangedForLight: 0, fullAgentStakes: 2, fullAgentFragility: 2, lowConfidence: 0 }',
+        // The model holds its answers until two more `orrery` processes have started and written; under
+        // load that took longer than the default 10 s planet timeout, the planets failed the step and the
+        // run moved on before the pause (issue 18). The hold is released by the test, never by a timer.
+        '  planetTimeoutMs: 600000',
         '',
       ].join('\n'),
     );

@@ -85,7 +85,8 @@ CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at_ms);
  * `':memory:'` gives a private, non-persistent database.
  */
 export function openGatewayDb(path: string): SqliteDb {
-  const db = new Database(path, { timeout: 5_000 });
+  // A write waits up to 30 s for a lock another process holds (a long lock delays a run, not kills it).
+  const db = new Database(path, { timeout: 30_000 });
   if (path !== ':memory:') {
     db.pragma('journal_mode = WAL');
     // Checkpoints are run by the gateway's write-behind queue, off the requests' critical path.

@@ -20,6 +20,8 @@ export const chromaConfigSchema = z.discriminatedUnion('mode', [
     port: z.number().int().min(1).max(65535).optional(),
     /** How long to wait for the server's first heartbeat, in ms. */
     startTimeoutMs: z.number().int().positive().default(60_000),
+    /** Times the server is restarted after it dies (then memory stays degraded, SQLite only). */
+    maxRestarts: z.number().int().min(0).max(100).default(5),
   }),
   z.strictObject({ mode: z.literal('external'), url: z.url({ protocol: /^https?$/ }) }),
   z.strictObject({ mode: z.literal('off') }),
@@ -69,6 +71,7 @@ export const memoryConfigSchema = z
         mode: 'embedded',
         dataDir: join(dirname(c.dbPath), 'chroma'),
         startTimeoutMs: 60_000,
+        maxRestarts: 5,
       } as ChromaConfig),
   }));
 

@@ -12,7 +12,7 @@ import {
   MemoryConfigError,
   MemoryValidationError,
 } from './errors.ts';
-import { IndexKeeper, type IndexStatus, type MemoryLogger } from './index-keeper.ts';
+import { type DegradedPeriod, IndexKeeper, type IndexStatus, type MemoryLogger } from './index-keeper.ts';
 import { type PatternOptions, type PatternSummary, summarisePatterns } from './patterns.ts';
 import {
   type Episode,
@@ -59,6 +59,12 @@ export interface MemoryStats {
   rebuilds: number;
   /** Warnings logged (one per outage). */
   warnings: number;
+  /** Restarts of the embedded Chroma server after it died (at most `chroma.maxRestarts`). */
+  restarts: number;
+  /** Time the index was down since open, ms (memory's clock). */
+  degradedMs: number;
+  /** When the index was down (`to` undefined: still down), oldest first. */
+  degradedPeriods: DegradedPeriod[];
 }
 
 const DIMENSION_KEY = 'dimension';
@@ -79,7 +85,7 @@ export class EpisodicMemory {
   readonly #store: EpisodeStore;
   readonly #keeper: IndexKeeper;
   readonly #url: string | undefined;
-  readonly #server: ChromaServer | undefined;
+  #server: ChromaServer | undefined;
   readonly #clock: Clock;
   #dimension: number | undefined;
   #closed = false;
@@ -97,7 +103,39 @@ export class EpisodicMemory {
     this.#url = index?.url;
     this.#server = server;
     this.#clock = clock;
-    this.#keeper = new IndexKeeper(store, index?.index, { clock, logger, retryMs: config.indexRetryMs });
+    const chroma = config.chroma;
+    let restarts = 0;
+    // The embedded server died: start it again on the same port and data folder, a bounded number of
+    // times; the keeper then reconnects and catches the index up from SQLite.
+    const revive =
+      chroma.mode !== 'embedded' || server === undefined
+        ? undefined
+        : async () => {
+            const dead = this.#server;
+            if (dead === undefined || dead.running || this.#closed || restarts >= chroma.maxRestarts)
+              return false;
+            restarts++;
+            try {
+              this.#server = await ChromaServer.start({
+                dataDir: chroma.dataDir,
+                port: dead.port,
+                startTimeoutMs: chroma.startTimeoutMs,
+              });
+              logger.info?.(`chroma restarted (${restarts} of at most ${chroma.maxRestarts})`);
+              return true;
+            } catch (err) {
+              logger.warn(`chroma could not be restarted (${restarts} of ${chroma.maxRestarts})`, {
+                error: err instanceof Error ? err.message : String(err),
+              });
+              return false;
+            }
+          };
+    this.#keeper = new IndexKeeper(store, index?.index, {
+      clock,
+      logger,
+      retryMs: config.indexRetryMs,
+      revive,
+    });
     const stored = store.getMeta(DIMENSION_KEY);
     this.#dimension = config.dimension ?? (stored === undefined ? undefined : Number(stored));
     if (stored !== undefined && config.dimension !== undefined && Number(stored) !== config.dimension) {
@@ -283,6 +321,11 @@ export class EpisodicMemory {
     return this.#keeper.rebuild();
   }
 
+  /** The embedded Chroma server's process id (the launcher), or `undefined` when not embedded. */
+  get chromaPid(): number | undefined {
+    return this.#server?.pid;
+  }
+
   /** Counters and sizes, for health checks and metrics. */
   stats(): MemoryStats {
     this.#assertOpen('stats');
@@ -293,6 +336,8 @@ export class EpisodicMemory {
       shortTerm: this.shortTerm.size,
       recallsDegraded: this.#recallsDegraded,
       ...this.#keeper.counters,
+      degradedMs: this.#keeper.degradedMs(),
+      degradedPeriods: this.#keeper.degradedPeriods(),
     };
   }
 

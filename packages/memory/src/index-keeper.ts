@@ -13,6 +13,15 @@ export interface MemoryLogger {
 /** Whether the similarity index is in use: `ok`, `down` (degraded, retried later) or `off` (by config). */
 export type IndexStatus = 'ok' | 'down' | 'off';
 
+/** A stretch of time the index was down (`to` undefined: still down). Times from the memory's clock. */
+export interface DegradedPeriod {
+  readonly from: number;
+  readonly to: number | undefined;
+}
+
+/** Degraded periods kept (the oldest are dropped past this; their time still counts). */
+const MAX_PERIODS = 50;
+
 const COLLECTION_KEY = 'chroma.collectionId';
 const BATCH = 2000;
 
@@ -26,8 +35,11 @@ type SyncResult = { ok: true; added: number } | { ok: false; error: unknown };
  * indexed in a collection that was dropped.
  */
 export class IndexKeeper {
-  /** Failures, rebuilds and warnings so far. */
-  readonly counters = { indexFailures: 0, rebuilds: 0, warnings: 0 };
+  /** Failures, rebuilds, warnings and restarts of the embedded server so far. */
+  readonly counters = { indexFailures: 0, rebuilds: 0, warnings: 0, restarts: 0 };
+  readonly #periods: { from: number; to: number | undefined }[] = [];
+  #droppedDownMs = 0;
+  readonly #revive: (() => Promise<boolean>) | undefined;
   readonly #store: EpisodeStore;
   readonly #index: ChromaIndex | undefined;
   readonly #clock: Clock;
@@ -43,8 +55,15 @@ export class IndexKeeper {
   constructor(
     store: EpisodeStore,
     index: ChromaIndex | undefined,
-    opts: { clock: Clock; logger: MemoryLogger; retryMs: number },
+    opts: {
+      clock: Clock;
+      logger: MemoryLogger;
+      retryMs: number;
+      /** Called before a retry: restart the server if it died; true when it was restarted. */
+      revive?: (() => Promise<boolean>) | undefined;
+    },
   ) {
+    this.#revive = opts.revive;
     this.#store = store;
     this.#index = index;
     this.#clock = opts.clock;
@@ -68,6 +87,7 @@ export class IndexKeeper {
       if (this.#status === 'ok') return this.#generation;
       if (this.#status === 'off' || this.#clock.now() < this.#retryAt || started === 2) return undefined;
       started++;
+      if (this.#revive !== undefined && (await this.#revive())) this.counters.restarts++;
       await this.#startSync(false, 'connect');
     }
   }
@@ -123,6 +143,17 @@ export class IndexKeeper {
     });
   }
 
+  /** The periods the index was down (after it had failed at least once), oldest first. */
+  degradedPeriods(): DegradedPeriod[] {
+    return this.#periods.map((p) => ({ ...p }));
+  }
+
+  /** Time spent down, ms (an open period counts up to now). */
+  degradedMs(): number {
+    const now = this.#clock.now();
+    return this.#periods.reduce((t, p) => t + ((p.to ?? now) - p.from), this.#droppedDownMs);
+  }
+
   /** Waits for every sync and operation in flight to settle (before closing the store). */
   async drain(): Promise<void> {
     await Promise.allSettled([this.#syncing, ...this.#inflight]);
@@ -146,6 +177,8 @@ export class IndexKeeper {
       try {
         const added = await this.#catchUp(force);
         if (this.#warned) this.#log.info?.('similarity index is back; recall restored');
+        const open = this.#periods.at(-1);
+        if (open !== undefined && open.to === undefined) open.to = this.#clock.now();
         this.#status = 'ok';
         this.#warned = false;
         return { ok: true, added };
@@ -187,6 +220,14 @@ export class IndexKeeper {
     const kind = indexFailure(err);
     if (kind === undefined) throw err;
     this.counters.indexFailures++;
+    const open = this.#periods.at(-1);
+    if (open === undefined || open.to !== undefined) {
+      this.#periods.push({ from: this.#clock.now(), to: undefined });
+      if (this.#periods.length > MAX_PERIODS) {
+        const old = this.#periods.shift()!;
+        this.#droppedDownMs += (old.to ?? old.from) - old.from;
+      }
+    }
     this.#status = 'down';
     // A deleted collection is recreated (and refilled) at once; anything else after a pause.
     this.#retryAt = kind === 'collection-gone' ? 0 : this.#clock.now() + this.#retryMs;

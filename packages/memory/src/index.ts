@@ -36,7 +36,7 @@ export {
   OutcomeAlreadyWrittenError,
   ZeroVectorError,
 } from './errors.ts';
-export type { IndexStatus, MemoryLogger } from './index-keeper.ts';
+export type { DegradedPeriod, IndexStatus, MemoryLogger } from './index-keeper.ts';
 export {
   type OutcomeGroup,
   type PatternGroup,

@@ -125,6 +125,16 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
  * the first offending field (prefixed with `root` when given, e.g. `outcome.alpha`).
  */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, root = ''): z.output<S> {
+  // zod drops an own `__proto__` key without a word (it would replace the prototype of what it builds):
+  // a field by that name would be lost between record() and recall, so it is refused, named.
+  const proto = protoKeyPath(input, root === '' ? [] : [root]);
+  if (proto !== undefined) {
+    const field = formatPath(proto);
+    throw new MemoryValidationError(`${field}: a key cannot be named __proto__`, {
+      field,
+      issues: [`${field}: a key cannot be named __proto__`],
+    });
+  }
   const res = schema.safeParse(input);
   if (res.success) return res.data;
   const issues = res.error.issues.map((i) => {
@@ -141,4 +151,15 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, roo
   const first = issues[0];
   const field = first?.path || '(input)';
   throw new MemoryValidationError(`${field}: ${first?.message ?? 'invalid'}`, { field, issues: lines });
+}
+
+/** The path of the first own `__proto__` key in a plain JSON-like value, or undefined. */
+function protoKeyPath(v: unknown, path: PropertyKey[], depth = 0): PropertyKey[] | undefined {
+  if (v === null || typeof v !== 'object' || depth > 8) return undefined;
+  if (!Array.isArray(v) && Object.hasOwn(v, '__proto__')) return [...path, '__proto__'];
+  for (const [k, x] of Object.entries(v)) {
+    const found = protoKeyPath(x, [...path, Array.isArray(v) ? Number(k) : k], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -7,6 +7,15 @@ import { episode, recordingLogger } from './support/episodes.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('when Chroma goes away mid-run', () => {
   const dir = tempDir('orrery-memory-degrade-');
   let chroma: ChromaServer | undefined;
@@ -86,6 +95,48 @@ describe('when Chroma goes away mid-run', () => {
     expect(memory.stats().warnings).toBe(2);
     await memory.close();
   });
+
+  it('an embedded Chroma that dies is restarted (bounded), caught up from SQLite, and the outage is a period', async () => {
+    const clock = new ManualClock(T0);
+    const logger = recordingLogger();
+    const memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/embedded.db`,
+      chroma: { mode: 'embedded', dataDir: `${dir.path}/embedded-chroma`, maxRestarts: 1 },
+      collection: 'embedded',
+      indexRetryMs: 5_000,
+      clock,
+      logger,
+    });
+    try {
+      for (let i = 0; i < 4; i++) await memory.record(episode([1, i / 10, 0], { id: `e${i}`, time: T0 + i }));
+      const first = memory.chromaPid!;
+      process.kill(first, 'SIGKILL');
+      await expect.poll(() => alive(first), { timeout: 30_000 }).toBe(false);
+      clock.advance(1_000);
+      for (let i = 4; i < 8; i++) await memory.record(episode([0, i / 10, 1], { id: `e${i}`, time: T0 + i }));
+      expect(memory.stats()).toMatchObject({ index: 'down', indexed: 4, episodes: 8, restarts: 0 });
+      expect(memory.stats().degradedPeriods).toEqual([{ from: T0 + 1_000, to: undefined }]);
+
+      clock.advance(5_000); // the retry is due: the server is started again and the index caught up
+      const found = await memory.recall({ vector: [0, 0.5, 1] }, 4);
+      expect(found.map((r) => r.episode.id).sort()).toEqual(['e4', 'e5', 'e6', 'e7']);
+      expect(memory.chromaPid).not.toBe(first);
+      expect(memory.stats()).toMatchObject({ index: 'ok', indexed: 8, restarts: 1, degradedMs: 5_000 });
+      expect(memory.stats().degradedPeriods).toEqual([{ from: T0 + 1_000, to: T0 + 6_000 }]);
+      expect(logger.infos.join('\n')).toMatch(/chroma restarted \(1 of at most 1\)/);
+
+      // The bound: after maxRestarts, a dead server stays dead and memory stays degraded (SQLite only).
+      process.kill(memory.chromaPid!, 'SIGKILL');
+      const second = memory.chromaPid!;
+      await expect.poll(() => alive(second), { timeout: 30_000 }).toBe(false);
+      await memory.record(episode([1, 1, 1], { id: 'e8', time: T0 + 8 }));
+      clock.advance(5_000);
+      expect(await memory.recall({ vector: [1, 1, 1] }, 1)).toEqual([]);
+      expect(memory.stats()).toMatchObject({ index: 'down', restarts: 1, episodes: 9 });
+    } finally {
+      await memory.close();
+    }
+  }, 180_000);
 
   it('opens degraded when Chroma is unreachable from the start, and catches up later', async () => {
     const clock = new ManualClock(T0);

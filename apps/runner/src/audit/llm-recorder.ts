@@ -75,6 +75,11 @@ export class AuditRecorder {
   readonly #now: () => number;
 
   /** On the run ledger's connection (`Ledger.db`); creates its table if missing. */
+  /** The redactor applied to what is recorded (the run's other stores use it too). */
+  get redactor(): Redactor {
+    return this.#redact;
+  }
+
   constructor(db: Database.Database, runId: string, redact: Redactor, now: () => number = Date.now) {
     db.exec(SCHEMA);
     this.#db = db;

@@ -7,7 +7,7 @@ import type { BrokerSettings, Fill, Order, Position } from './types.ts';
 export interface RunRow {
   readonly id: string;
   /** `running` until it ends; a run killed mid-way stays `running` and can be resumed. */
-  readonly status: 'running' | 'completed' | 'failed';
+  readonly status: 'running' | 'completed' | 'failed' | 'stopped';
   readonly createdAt: number;
   readonly settings: BrokerSettings;
   /** What the run was started with (data sources, options): compared on resume. */
@@ -84,14 +84,17 @@ export class Ledger {
     this.#db = db;
   }
 
-  /** Opens (creating if needed) the ledger at `path` (`:memory:` for a throwaway one). */
-  static open(path: string): Ledger {
-    const db = new Database(path);
+  /**
+   * Opens (creating if needed) the ledger at `path` (`:memory:` for a throwaway one); a write waits up to
+   * `busyTimeoutMs` for a lock another process holds.
+   */
+  static open(path: string, busyTimeoutMs = 5000): Ledger {
+    const db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     // NORMAL loses nothing on a process crash (kill -9); only an OS crash can drop the last commits.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
     db.exec(SCHEMA);
     return new Ledger(db);
   }
@@ -246,7 +249,7 @@ export class Ledger {
   }
 
   /** Marks the run finished. */
-  finishRun(id: string, status: 'completed' | 'failed'): void {
+  finishRun(id: string, status: 'completed' | 'failed' | 'stopped'): void {
     this.#prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id);
   }
 

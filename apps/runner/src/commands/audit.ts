@@ -6,6 +6,7 @@ import { exportAuditFile, writeAudit } from '../audit/export.ts';
 import { Redactor } from '../audit/redact.ts';
 import { loadConfig } from '../config/load.ts';
 import { openControl } from '../control/open-run.ts';
+import { runIdFlag } from '../runs/run-id.ts';
 import type { CliIO } from './io.ts';
 
 interface AuditFlags {
@@ -24,7 +25,7 @@ interface AuditFlags {
 export function registerAuditCommand(program: Command, io: CliIO): void {
   program
     .command('audit')
-    .argument('[run]', 'run id (default: the latest run)')
+    .argument('[run]', 'run id (default: the latest run)', runIdFlag)
     .description(
       'export a run’s audit trail as JSONL: inputs, mode, LLM requests and answers (with ledger ids), critic, risk clamps, orders and fills, operator control; secrets redacted',
     )

@@ -3,6 +3,8 @@ import { loadConfig } from '../config/load.ts';
 import type { ControlCommandInput } from '../control/command.ts';
 import { openControl } from '../control/open-run.ts';
 import { controlStatus, formatCommand, formatStatus } from '../control/status.ts';
+import { checkCommandForRun } from '../control/validate.ts';
+import { runIdFlag } from '../runs/run-id.ts';
 import type { CliIO } from './io.ts';
 
 interface ControlFlags {
@@ -13,6 +15,7 @@ interface ControlFlags {
   config?: string;
   ledger?: string;
   expireBars?: number;
+  clamp?: boolean;
 }
 
 const number = (what: string) => (value: string) => {
@@ -32,26 +35,31 @@ export function registerControlCommand(program: Command, io: CliIO): void {
     .description(
       'operator control of a run: pause, resume, flatten, block/force a symbol, approve-before-trade; takes effect at the next bar the run trades',
     )
-    .option('--run <id>', 'run id (default: the latest run in the ledger)')
+    .option('--run <id>', 'run id (default: the latest run in the ledger)', runIdFlag)
     .option('--by <name>', 'who issues the command (default: $USER)')
     .option('--reason <text>', 'why (recorded with the command)')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
     .option('--ledger <file>', 'run ledger SQLite file (default: run.ledgerPath)');
 
-  const ledgerPath = (f: ControlFlags) =>
-    f.ledger ?? loadConfig({ file: f.config, env: io.env, cwd: io.cwd }).config.run.ledgerPath;
+  const config = (f: ControlFlags) => loadConfig({ file: f.config, env: io.env, cwd: io.cwd }).config;
+  const ledgerPath = (f: ControlFlags) => f.ledger ?? config(f).run.ledgerPath;
 
   const issue = (cmd: Command, body: Record<string, unknown>) => {
     const f = cmd.optsWithGlobals<ControlFlags>();
     const h = openControl(ledgerPath(f), f.run);
     try {
-      const input = {
-        ...body,
-        by: f.by ?? io.env.USER ?? io.env.USERNAME ?? 'operator',
-        ...(f.reason === undefined ? {} : { reason: f.reason }),
-      } as ControlCommandInput;
-      const c = h.store.issue(h.run.id, input, Date.now());
+      const checked = checkCommandForRun(
+        {
+          ...body,
+          by: f.by ?? io.env.USER ?? io.env.USERNAME ?? 'operator',
+          ...(f.reason === undefined ? {} : { reason: f.reason }),
+        } as ControlCommandInput,
+        h.run,
+        { maxPositionFraction: config(f).agents.risk.maxPositionFraction, clamp: f.clamp },
+      );
+      if (checked.note !== undefined) io.err(`note: ${checked.note}`);
+      const c = h.store.issue(h.run.id, checked.input, Date.now());
       io.out(f.json === true ? JSON.stringify(c) : `run ${h.run.id}: ${formatCommand(c)}`);
       if (h.run.status !== 'running')
         io.err(`note: run ${h.run.id} is ${h.run.status}; the command applies only if the run trades again`);
@@ -106,6 +114,7 @@ export function registerControlCommand(program: Command, io: CliIO): void {
       'signed position to hold, fraction of equity (e.g. 0.1, -0.05, 0)',
       number('fraction'),
     )
+    .option('--clamp', 'hold the risk limit when FRACTION is beyond it (default: refuse)')
     .description('hold SYMBOL at FRACTION of equity instead of what the agents decide')
     .action((symbol: string, target: number, _o: unknown, cmd: Command) =>
       issue(cmd, { kind: 'force', symbol, target }),

@@ -2,14 +2,12 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import { newsConfigSchema } from '../config/schema.ts';
-import { parseColumnMapping } from '../feeds/csv-loader.ts';
+import { addDataOptions, type DataFlags, dataSpecFromFlags } from '../feeds/data-flags.ts';
+import { runIdFlag } from '../runs/run-id.ts';
 import { runPaper } from '../session/paper-run.ts';
 import type { CliIO } from './io.ts';
 
-interface PaperFlags {
-  data?: string;
-  columns?: string;
-  symbol?: string;
+interface PaperFlags extends DataFlags {
   from?: string;
   to?: string;
   config?: string;
@@ -26,23 +24,22 @@ interface PaperFlags {
 
 /** Registers `orrery paper`: the whole hierarchy paper-trading replayed real data. */
 export function registerPaperCommand(program: Command, io: CliIO): void {
-  program
-    .command('paper')
-    .description('paper-trade the sun, planets and moons on replayed real data (default: bundled SPY daily)')
-    .option(
-      '-d, --data <source>',
-      'spy | btc | btc-hourly | path to a CSV file (default: run.data, else spy)',
-    )
-    .option('--columns <map>', 'CSV column mapping, e.g. time=Date,close=Close,volume=Vol')
-    .option('--symbol <symbol>', 'symbol of a CSV file (default: its file name)')
+  addDataOptions(
+    program
+      .command('paper')
+      .description(
+        'paper-trade the sun, planets and moons on replayed real data (default: bundled SPY daily)',
+      ),
+  )
     .option('--from <date>', 'first bar (UTC date, inclusive)')
     .option('--to <date>', 'last bar (UTC date, inclusive)')
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
-    .option('--run-id <id>', 'name of the run in the ledger (default: paper-<timestamp>)')
+    .option('--run-id <id>', 'name of the run in the ledger (default: paper-<timestamp>)', runIdFlag)
     .option('--resume', 'continue --run-id (or the latest unfinished run) after its last committed bar')
     .option(
       '--replay <run>',
       'run again on the same data, answering LLM requests only from <run>’s recordings (no provider call, $0)',
+      runIdFlag,
     )
     .option('--report <path>', 'where to write the HTML report (default: run.reportPath)')
     .option('--no-progress', 'no progress bar (it is drawn only on a terminal anyway)')
@@ -62,14 +59,7 @@ export function registerPaperCommand(program: Command, io: CliIO): void {
         {
           loaded:
             flags.news === undefined ? withMemory : withNewsFile(withMemory, resolve(io.cwd, flags.news)),
-          data:
-            flags.data === undefined
-              ? undefined
-              : {
-                  source: flags.data,
-                  symbol: flags.symbol,
-                  columns: flags.columns === undefined ? undefined : parseColumnMapping(flags.columns),
-                },
+          data: dataSpecFromFlags(flags),
           from: flags.from,
           to: flags.to,
           runId: flags.runId,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
+import { runIdFlag } from '../runs/run-id.ts';
 import { runLive } from '../session/live-run.ts';
 import type { CliIO } from './io.ts';
 
@@ -31,7 +32,7 @@ export function registerRunCommand(program: Command, io: CliIO): void {
     .option('--timeframe <tf>', 'bar interval: 1m, 1h, 1d… (default: run.live.timeframe)')
     .option('--api-url <url>', "replace the exchange's public REST base URL (a proxy or mirror)")
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
-    .option('--run-id <id>', 'name of the run in the ledger (default: live-<timestamp>)')
+    .option('--run-id <id>', 'name of the run in the ledger (default: live-<timestamp>)', runIdFlag)
     .option('--resume', 'continue --run-id (or the latest unfinished run)')
     .option('--report <path>', 'where to write the HTML report when the run stops')
     .option('--max-bars <n>', 'stop after this many traded bars (default: run until interrupted)')

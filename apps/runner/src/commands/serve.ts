@@ -20,11 +20,16 @@ interface ServeFlags {
 
 const LOG_LEVELS: readonly ServeLogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
-/** Parses a non-negative integer flag for commander. */
-export function intFlag(min: number): (value: string) => number {
+/** Parses an integer flag in [min, max] for commander. */
+export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `must be an integer >= ${min}`
+          : `must be an integer from ${min} to ${max}`,
+      );
     return n;
   };
 }
@@ -37,7 +42,7 @@ export function registerServeCommand(program: Command, io: CliIO): void {
       'serve the LLM gateway and the planets over HTTP: POST /execute, /chains, /planets/:name/analyze, GET /healthz, /metrics',
     )
     .option('--host <host>', 'interface to bind; anything but loopback requires a bearer token', '127.0.0.1')
-    .option('--port <port>', 'TCP port (0: any free port)', intFlag(0), 9999)
+    .option('--port <port>', 'TCP port (0: any free port)', intFlag(0, 65535), 9999)
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
     .option('--token-env <name>', 'environment variable holding the bearer token', 'ORRERY_TOKEN')
     .option('--gateway-db <file>', 'gateway SQLite file (default: run.gatewayDbPath; :memory: for none)')

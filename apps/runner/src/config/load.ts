@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, RunnerErrorCode } from '../errors.ts';
 import { isBundledName } from '../feeds/bundled.ts';
+import { assertRunId } from '../runs/run-id.ts';
 import { type OrreryConfig, orreryConfigSchema } from './schema.ts';
 
 /** A configuration ready to run: validated, defaults filled, paths absolute, env applied to the gateway. */
@@ -55,7 +56,15 @@ export function loadConfig(
       doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: firstLine(e.message) })),
     );
   }
-  const input = (doc.toJS() as unknown) ?? {};
+  let input: unknown;
+  try {
+    // A YAML alias bomb (billion laughs) stops at the alias limit instead of exhausting memory.
+    input = (doc.toJS({ maxAliasCount: 100 }) as unknown) ?? {};
+  } catch (err) {
+    throw new ConfigError(RunnerErrorCode.CONFIG_FILE, file, 'is not usable YAML', [
+      { path: '(root)', message: firstLine((err as Error).message) },
+    ]);
+  }
   return parseConfig(input, { source: file, baseDir: dirname(file), env: opts.env ?? {} });
 }
 
@@ -94,6 +103,7 @@ export function parseConfig(
 
 /** The configuration with `{runId}` replaced in memory's paths (see `orreryConfigSchema`'s `memory`). */
 export function forRun(c: OrreryConfig, runId: string): OrreryConfig {
+  assertRunId(runId, 'run id');
   if (c.memory === false) return c;
   const sub = (p: string) => p.replaceAll('{runId}', runId);
   const chroma =

@@ -12,8 +12,14 @@ import { BAR_FIELDS } from '../feeds/csv-loader.ts';
 import { DEFAULT_NEWS_LOOKBACK_MS, DEFAULT_NEWS_MAX_ITEMS } from '../feeds/news-window.ts';
 
 const columnsSchema = z
-  .partialRecord(z.enum(BAR_FIELDS), z.string().min(1))
-  .describe('CSV header name per bar field; fields left out are detected from the header');
+  .strictObject({
+    ...Object.fromEntries(BAR_FIELDS.map((f) => [f, z.string().min(1).optional()])),
+    /** strftime-like format of the time column (`%m/%d/%Y`); default: detected. */
+    timeFormat: z.string().min(2).optional(),
+  })
+  .describe(
+    'CSV header name per bar field (`#N` for the N-th column); fields left out are detected from the header',
+  ) as z.ZodType<Partial<Record<(typeof BAR_FIELDS)[number], string>> & { timeFormat?: string }>;
 
 /** One market data source: a bundled dataset name (`spy`, `btc`, `btc-hourly`) or a CSV file. */
 export const dataSourceSchema = z.strictObject({
@@ -27,6 +33,16 @@ export const dataSourceSchema = z.strictObject({
   lastBarPartial: z.boolean().optional(),
   /** Drop zero-volume bars instead of keeping and counting them. */
   dropZeroVolume: z.boolean().optional(),
+  /** A multi-asset ("wide") file: the symbols to read, one series each (columns like `BTC:close`). */
+  symbols: z.array(z.string().min(1)).min(1).optional(),
+  /** A wide file's column names, with `{symbol}` and `{field}` (default: `{symbol}:{field}` and a few more). */
+  columnPattern: z.string().includes('{symbol}').includes('{field}').optional(),
+  /** Fraction of rows that may be bad before the file is refused (default 0.2). */
+  maxBadRowFraction: z.number().min(0).max(1).optional(),
+  /** Outliers (absurd prices, spikes that come straight back): `drop` (default) or `keep`; always reported. */
+  outliers: z.enum(['drop', 'keep']).optional(),
+  /** Jump threshold as a multiple of the recent mean absolute log return (default 10). */
+  outlierJumpMultiple: z.number().min(2).optional(),
 });
 
 /** The paper account: costs and limits. */
@@ -59,7 +75,7 @@ export const newsConfigSchema = z.strictObject({
 
 const dateSchema = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$/, 'must be a date like 2015-01-31 (UTC)');
+  .regex(/^\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$/, 'must be a date like 2015-01-31 (UTC)');
 
 /** Where runs read and write. Relative paths resolve against the config file's folder (or the cwd). */
 export const runConfigSchema = z.strictObject({
@@ -78,6 +94,11 @@ export const runConfigSchema = z.strictObject({
   to: dateSchema.optional(),
   /** The paper ledger (SQLite). */
   ledgerPath: z.string().min(1).default('.orrery/ledger.db'),
+  /**
+   * How long a write to the run ledger waits for a lock held by another process before the run stops
+   * with `ORRERY_DB_BUSY` (ms). Default 30 s.
+   */
+  dbBusyTimeoutMs: z.number().int().min(0).max(600_000).default(30_000),
   /** The gateway's SQLite file (cooldowns, budget, cache, call ledger). */
   gatewayDbPath: z.string().min(1).default('.orrery/gateway.db'),
   /** The HTML report; `{runId}` is replaced. */
@@ -100,6 +121,10 @@ export const runConfigSchema = z.strictObject({
       warmupBars: z.number().int().min(0).max(5000).default(100),
       /** Wait between polls when no bar has closed, ms (default: the timeframe, at most 60 s). */
       pollMs: z.number().int().positive().optional(),
+      /** First wait after a network failure, ms; doubles per failure up to `retryMaxMs`. */
+      retryBaseMs: z.number().int().positive().default(5_000),
+      /** Longest wait between attempts while the exchange is unreachable, ms. */
+      retryMaxMs: z.number().int().positive().max(3_600_000).default(60_000),
     })
     .prefault({}),
 });

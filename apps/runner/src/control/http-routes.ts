@@ -7,6 +7,7 @@ import { type ControlCommandInput, controlCommandSchema } from './command.ts';
 import { ControlError } from './errors.ts';
 import { type ControlHandle, openControl } from './open-run.ts';
 import { controlStatus } from './status.ts';
+import { checkCommandForRun } from './validate.ts';
 
 /** Options of {@link controlRoutes}. */
 export interface ControlRoutesOptions {
@@ -14,6 +15,8 @@ export interface ControlRoutesOptions {
   ledgerPath: string;
   /** The wall clock that stamps commands (default `Date.now`). */
   now?: (() => number) | undefined;
+  /** `agents.risk.maxPositionFraction`, to refuse a `force` beyond it (the broker's limits always apply). */
+  maxPositionFraction?: number | undefined;
 }
 
 const approvalsQuery = z.strictObject({
@@ -65,7 +68,12 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
     '/control/runs/:run/commands',
     { schema: { body: controlCommandSchema } },
     async (req, reply) =>
-      withRun(reply, req.params.run, (h) => reply.code(202).send(h.store.issue(h.run.id, req.body, now()))),
+      withRun(reply, req.params.run, (h) => {
+        const { input } = checkCommandForRun(req.body, h.run, {
+          maxPositionFraction: opts.maxPositionFraction,
+        });
+        return reply.code(202).send(h.store.issue(h.run.id, input, now()));
+      }),
   );
 
   app.get<{ Params: { run: string }; Querystring: { status?: ApprovalStatus } }>(

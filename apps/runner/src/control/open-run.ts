@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Ledger, type RunRow } from '../broker/ledger-db.ts';
 import { LedgerError } from '../errors.ts';
+import { sqliteFailure } from '../runs/open-ledger.ts';
 import { ControlStore } from './control-store.ts';
 
 /** A run's ledger opened for operator control. `close()` closes both. */
@@ -19,7 +20,12 @@ export interface ControlHandle {
 export function openControl(ledgerPath: string, runId: string | undefined): ControlHandle {
   if (ledgerPath !== ':memory:' && !existsSync(ledgerPath))
     throw new LedgerError(runId ?? '(latest)', `no run ledger at ${ledgerPath}`);
-  const ledger = Ledger.open(ledgerPath);
+  let ledger: Ledger;
+  try {
+    ledger = Ledger.open(ledgerPath);
+  } catch (err) {
+    throw sqliteFailure(err, ledgerPath) ?? err;
+  }
   try {
     const wanted = runId === undefined || runId === 'latest' ? undefined : runId;
     const run = wanted === undefined ? ledger.listRuns()[0] : ledger.getRun(wanted);

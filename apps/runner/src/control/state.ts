@@ -79,7 +79,11 @@ export function applyCommand(
       };
     case 'force':
       return {
-        state: { ...state, forced: { ...state.forced, [cmd.symbol]: { ...who, target: cmd.target } } },
+        // -0 is held as 0: the state is stored as JSON, which has no negative zero (a random seed found it).
+        state: {
+          ...state,
+          forced: { ...state.forced, [cmd.symbol]: { ...who, target: cmd.target === 0 ? 0 : cmd.target } },
+        },
         note: `${cmd.symbol} held at ${cmd.target} of equity`,
         void: false,
       };
@@ -94,7 +98,14 @@ export function applyCommand(
       return cmd.threshold === null
         ? { state: { ...state, approval: null }, note: 'approval mode off', void: false }
         : {
-            state: { ...state, approval: { ...who, threshold: cmd.threshold, expireBars: cmd.expireBars } },
+            state: {
+              ...state,
+              approval: {
+                ...who,
+                threshold: cmd.threshold === 0 ? 0 : cmd.threshold,
+                expireBars: cmd.expireBars,
+              },
+            },
             note: `decisions above ${cmd.threshold} of equity wait for approval (${cmd.expireBars} bars)`,
             void: false,
           };

@@ -11,7 +11,8 @@ import type { Bar } from './bar.ts';
  * - `duplicate-bar`: the same OHLCV as an earlier bar, relabelled with a later time;
  * - `out-of-order`: earlier than the row before it in a file whose order is otherwise monotonic;
  * - `partial-bar`: the bar had not closed when the data was taken;
- * - `zero-volume`: no trades in the bar, dropped only when asked (otherwise kept and counted).
+ * - `zero-volume`: no trades in the bar, dropped only when asked (otherwise kept and counted);
+ * - `outlier`: an absurd magnitude or a spike that comes straight back (dropped unless told to keep them).
  */
 export const DropReason = {
   BAD_TIME: 'bad-time',
@@ -26,6 +27,7 @@ export const DropReason = {
   OUT_OF_ORDER: 'out-of-order',
   PARTIAL_BAR: 'partial-bar',
   ZERO_VOLUME: 'zero-volume',
+  OUTLIER: 'outlier',
 } as const;
 
 /** One of {@link DropReason}'s values. */
@@ -71,9 +73,14 @@ export function checkBar(bar: Bar): RowProblem | undefined {
   return undefined;
 }
 
-/** Parses a numeric cell strictly: empty cells and trailing garbage (`12abc`) give NaN, not 0 or 12. */
-export function parseNumber(cell: string | undefined): number {
+/**
+ * Parses a numeric cell strictly: empty cells and trailing garbage (`12abc`) give NaN, not 0 or 12.
+ * With `decimalComma` (semicolon-delimited files), `1234,5` reads as 1234.5.
+ */
+export function parseNumber(cell: string | undefined, decimalComma = false): number {
   if (cell === undefined) return Number.NaN;
   const s = cell.trim();
-  return s === '' ? Number.NaN : Number(s);
+  if (s === '') return Number.NaN;
+  if (decimalComma && /^[+-]?\d+,\d+$/.test(s)) return Number(s.replace(',', '.'));
+  return Number(s);
 }

@@ -1,6 +1,7 @@
 import type { Bar } from './bar.ts';
 import { DropReason } from './check-bar.ts';
 import type { FeedReportBuilder } from './feed-report.ts';
+import { type OutlierOptions, reportGaps, screenOutliers } from './outliers.ts';
 import { formatTime } from './parse-time.ts';
 
 /** A bar that passed the row checks, with where it came from. */
@@ -13,7 +14,9 @@ export interface SourcedBar {
 }
 
 /** How {@link cleanSeries} treats the edges of a series. */
-export interface CleanOptions {
+export interface CleanOptions extends OutlierOptions {
+  /** A hole longer than this many typical intervals is reported as a gap. Default 5. */
+  readonly gapBars?: number;
   /** The last bar was taken before it closed: drop it as `partial-bar`. */
   readonly lastBarPartial?: boolean;
   /** Drop zero-volume bars instead of only counting them. Default false. */
@@ -27,7 +30,9 @@ export interface CleanOptions {
  *    the later label is the copy, so the earliest is kept;
  * 3. walking in order, a row at the time of the last kept row is a `duplicate-time`, one before it is
  *    `out-of-order` (a misplaced row is refused, not moved: its time is not to be trusted);
- * 4. optionally the last bar as `partial-bar`, and zero-volume bars.
+ * 4. optionally the last bar as `partial-bar`;
+ * 5. outliers ({@link screenOutliers}): dropped or kept per `outliers`, always reported;
+ * 6. optionally zero-volume bars; then gaps longer than `gapBars` intervals are reported.
  */
 export function cleanSeries(
   rows: readonly SourcedBar[],
@@ -89,7 +94,7 @@ export function cleanSeries(
   }
 
   const out: Bar[] = [];
-  for (const r of kept) {
+  for (const r of screenOutliers(kept, report, opts)) {
     if (r.bar.volume === 0) {
       const example = { line: r.line, time: r.rawTime, detail: `volume 0 at close ${r.bar.close}` };
       report.zeroVolume(example);
@@ -100,6 +105,7 @@ export function cleanSeries(
     }
     out.push(r.bar);
   }
+  reportGaps(out, report, opts.gapBars);
   return out;
 }
 

@@ -71,6 +71,13 @@ export function timeframeMs(timeframe: string): number {
 }
 
 /** Settings of a {@link LiveFeed}. */
+/** When a failed fetch is tried again: the attempt that failed (1, 2, …), the wait, and the time (epoch ms). */
+export interface NetworkRetry {
+  readonly attempt: number;
+  readonly waitMs: number;
+  readonly at: number;
+}
+
 export interface LiveFeedOptions {
   readonly source: OhlcvSource;
   readonly symbol: string;
@@ -89,7 +96,11 @@ export interface LiveFeedOptions {
   /** How to wait; tests advance a manual clock here. Default: a real timer. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Told once per outage when a poll fails on the network; polling goes on. */
-  readonly onNetworkError?: (err: Error) => void;
+  readonly onNetworkError?: (err: Error, retry: NetworkRetry) => void;
+  /** First wait after a network failure, ms; it doubles per failure up to `retryMaxMs`. Default 5 s. */
+  readonly retryBaseMs?: number;
+  /** Longest wait between attempts while the network is down, ms. Default 60 s. */
+  readonly retryMaxMs?: number;
 }
 
 /**
@@ -139,8 +150,10 @@ export class LiveFeed {
             cause: err,
           });
         }
-        if (failures++ === 0) o.onNetworkError?.(err as Error);
-        await sleep(Math.min(pollMs * 2 ** failures, 300_000), signal);
+        failures++;
+        const waitMs = Math.min(o.retryMaxMs ?? 60_000, (o.retryBaseMs ?? 5_000) * 2 ** (failures - 1));
+        o.onNetworkError?.(err as Error, { attempt: failures, waitMs, at: o.clock.now() + waitMs });
+        await sleep(waitMs, signal);
         continue;
       }
       let yielded = 0;

@@ -122,6 +122,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     });
     if (!result.aborted) ledger.finishRun(runId, 'completed');
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
+    notes.push(...system.memoryNotes());
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
     return {

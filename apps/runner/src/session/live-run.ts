@@ -1,15 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FetchCache, systemClock } from '@orrery/core';
-import { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
+import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import type { Bar } from '../feeds/bar.ts';
 import { CCXT_MARKETS_SOURCE, CCXT_MARKETS_TTL_MS } from '../feeds/ccxt-markets.ts';
 import { createCcxtSource, LiveFeed, timeframeMs } from '../feeds/live-ccxt.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
+import { openRunLedger } from '../runs/open-ledger.ts';
+import { lockRun, type RunLock } from '../runs/run-lock.ts';
 import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { agentsConfig, openPaperRun } from './paper-run.ts';
@@ -60,11 +62,12 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     throw err;
   });
 
-  mkdirSync(dirname(config.run.ledgerPath), { recursive: true });
-  const ledger = Ledger.open(config.run.ledgerPath);
+  const ledger = openRunLedger(config.run.ledgerPath, config.run.dbBusyTimeoutMs);
+  let lock: RunLock | undefined;
   try {
     const meta = { live: { exchange: live.exchange, symbol: live.symbol, timeframe: live.timeframe } };
     const { runId, settings, resumeAfter } = openPaperRun(ledger, o, config.broker, meta, 'live');
+    lock = lockRun(config.run.ledgerPath, runId);
     const run = ledger.getRun(runId)!;
     const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
     // Bars that closed before the run was created are history: they warm the agents, they are not traded.
@@ -76,7 +79,13 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       clock: systemClock,
       since: run.createdAt - (live.warmupBars + 1) * tf,
       ...(live.pollMs === undefined ? {} : { pollMs: live.pollMs }),
-      onNetworkError: (err) => io.err(`live feed: ${err.message}; polling again`),
+      retryBaseMs: live.retryBaseMs,
+      retryMaxMs: Math.max(live.retryBaseMs, live.retryMaxMs),
+      onNetworkError: (err, retry) =>
+        io.err(
+          `live feed: attempt ${retry.attempt} failed (${err.message.slice(0, 160)}); next try at ` +
+            `${formatTime(retry.at, false)} UTC (in ${(retry.waitMs / 1000).toFixed(retry.waitMs < 10_000 ? 1 : 0)} s; Ctrl-C to stop)`,
+        ),
     });
     io.err(
       `live ${live.exchange} ${live.symbol} ${live.timeframe}: paper broker only (no API key, no order leaves this process)`,
@@ -85,8 +94,10 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     const stopFeed = new AbortController();
     io.signal.addEventListener('abort', () => stopFeed.abort(), { once: true });
     const traded: Bar[] = [];
+    let arrived = 0;
     async function* steps(): AsyncGenerator<Step> {
       for await (const bar of feed.bars(stopFeed.signal)) {
+        arrived++;
         if (bar.time > warmUntil) traded.push(bar);
         yield { time: bar.time, bars: [{ symbol: live.symbol, bar }] };
         if (o.maxBars !== undefined && traded.filter((b) => b.time > (resumeAfter ?? -1)).length >= o.maxBars)
@@ -114,6 +125,14 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       },
     });
     stopFeed.abort();
+    if (drive.aborted && arrived === 0) {
+      // Nothing came in (offline): no report to write, and the run is not left `running` forever.
+      ledger.finishRun(runId, 'stopped');
+      throw new RunnerError(
+        RunnerErrorCode.RUN_STOPPED,
+        `run ${runId} stopped before any bar arrived; nothing traded (marked stopped; remove it with orrery runs rm ${runId})`,
+      );
+    }
     const { outcome } = finishRun({
       ledger,
       runId,
@@ -133,6 +152,7 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     });
     return { runId, outcome };
   } finally {
+    lock?.release();
     ledger.close();
     await fetchCache.close();
   }

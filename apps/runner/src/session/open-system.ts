@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type CycleRecord, createSolarSystem, type SolarSystemConfig, type SunBus } from '@orrery/agents';
+import {
+  type CycleRecord,
+  createSolarSystem,
+  type SolarSystemConfig,
+  type SunBus,
+  type SunMemory,
+} from '@orrery/agents';
 import { type BroadcastDecree, LocalBus } from '@orrery/bus';
 import { ManualClock, systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
@@ -11,6 +17,7 @@ import {
 } from '../accountability/learning-session.ts';
 import { type LlmSession, openLlmSession } from '../accountability/llm-session.ts';
 import type { AuditRecorder } from '../audit/llm-recorder.ts';
+import { Redactor } from '../audit/redact.ts';
 import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
@@ -33,6 +40,8 @@ export interface SystemSession {
   cacheHits(sinceMs: number): number;
   /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
   close(): Promise<void>;
+  /** Lines for the run's summary when the similarity index was down (periods, restarts, unindexed). */
+  memoryNotes(): string[];
 }
 
 /**
@@ -114,11 +123,26 @@ export async function openSystem(opts: {
     caller === null || opts.audit === undefined
       ? caller
       : opts.audit.wrap(caller, { skip: () => caller.replaying });
+  // Secrets (configured keys, anything shaped like one) never reach a cycle record or an episode, even
+  // when a model echoes one in its answer.
+  const redact = opts.audit?.redactor ?? Redactor.from({}, gatewayConfig);
+  // Warm-up after a resume re-runs bars the ledger already holds: it must not write memory episodes
+  // (a bar recorded as MONITOR_ONLY may reason on the second pass; issue 18's "ghost" episodes).
+  let warming = false;
+  const sunMemory: SunMemory | null =
+    memory === null
+      ? null
+      : {
+          recall: (...a) => memory!.recall(...a),
+          patterns: (...a) => memory!.patterns(...a),
+          // An episode's rationale is the model's text: a key it echoed is not kept.
+          record: (e) => (warming ? Promise.resolve(undefined as never) : memory!.record(redact.value(e))),
+        };
   const system = createSolarSystem({
     config: transport.agents,
     planets: transport.planets,
     gateway: audited,
-    memory,
+    memory: sunMemory,
     bus: sunBus,
     clock,
     log: opts.log,
@@ -130,22 +154,24 @@ export async function openSystem(opts: {
   };
 
   const plain: Strategy<CycleRecord> = {
-    cycle: (input) => {
+    cycle: async (input) => {
       at(input.bar.time);
-      return system.cycle(agentsInput(input));
+      return redact.value(await system.cycle(agentsInput(input)));
     },
     // Symbols on one bar time are decided together: their planets' LLM calls are batched.
-    cycleMany: (inputs) => {
+    cycleMany: async (inputs) => {
       for (const input of inputs) at(input.bar.time);
-      return system.cycleMany(inputs.map(agentsInput));
+      return redact.value(await system.cycleMany(inputs.map(agentsInput)));
     },
     warm: async (input) => {
       at(input.bar.time);
       if (caller) caller.replaying = true;
       opts.log.muted = true;
+      warming = true;
       try {
         await system.cycle(agentsInput(input));
       } finally {
+        warming = false;
         if (caller) caller.replaying = false;
         opts.log.muted = false;
       }
@@ -164,6 +190,7 @@ export async function openSystem(opts: {
       const days = Math.max(1e-6, (systemClock.now() - sinceMs) / 86_400_000);
       return gateway.ledger.summary({ days }).cacheHits;
     },
+    memoryNotes: () => (memory === null ? [] : memoryNotes(memory)),
     close: async () => {
       await system.stop();
       await bus.close();
@@ -179,6 +206,17 @@ export async function openSystem(opts: {
 function agentsInput(input: CycleInput) {
   const { symbol, bar, portfolio, news } = input;
   return news === undefined ? { symbol, bar, portfolio } : { symbol, bar, portfolio, news };
+}
+
+function memoryNotes(memory: EpisodicMemory): string[] {
+  const s = memory.stats();
+  if (s.degradedPeriods.length === 0 && s.index !== 'down') return [];
+  const mins = Math.round(s.degradedMs / 60_000);
+  return [
+    `memory: similarity index down ${s.degradedPeriods.length} time(s), ${mins} min in all` +
+      `${s.restarts > 0 ? `, Chroma restarted ${s.restarts} time(s)` : ''}; ` +
+      `${s.episodes - s.indexed} of ${s.episodes} episodes not indexed${s.index === 'down' ? ' (still down)' : ''}`,
+  ];
 }
 
 function memoryLogger(log: LogSink): MemoryLogger {

@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseSolarSystemConfig, type SolarSystemConfig } from '@orrery/agents';
 import type { RunComparison } from '../accountability/compare-runs.ts';
 import { learningSettingsOf } from '../accountability/learning-session.ts';
 import { replayedRun, replayNotes, reportReplay } from '../accountability/replay-run.ts';
 import { type RunRoi, readRunRoi } from '../accountability/run-roi.ts';
-import { Ledger } from '../broker/ledger-db.ts';
+import type { Ledger } from '../broker/ledger-db.ts';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { BrokerSettings } from '../broker/types.ts';
 import type { CliIO } from '../commands/io.ts';
@@ -13,9 +11,11 @@ import type { LoadedConfig } from '../config/load.ts';
 import { LedgerError, RunnerError, RunnerErrorCode } from '../errors.ts';
 import { formatFeedReport } from '../feeds/feed-report.ts';
 import { parseTime } from '../feeds/parse-time.ts';
-import { type DataSourceSpec, loadDataSource, type ResolvedSeries } from '../feeds/resolve-source.ts';
+import { type DataSourceSpec, loadDataSources, type ResolvedSeries } from '../feeds/resolve-source.ts';
 import { mergeSeries } from '../loop/steps.ts';
 import { inferPeriodsPerYear } from '../metrics/performance.ts';
+import { openRunLedger } from '../runs/open-ledger.ts';
+import { lockRun, type RunLock } from '../runs/run-lock.ts';
 import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
@@ -62,7 +62,9 @@ export interface PaperResult {
  */
 export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult> {
   const { config } = o.loaded;
-  const series = (o.data ? [o.data] : config.run.data).map((s) => loadDataSource(s));
+  const series = (
+    o.data ? [o.data] : config.run.data.map((s, i) => ({ key: `run.data[${i}]`, ...s }))
+  ).flatMap((s) => loadDataSources(s));
   for (const s of series) io.err(formatFeedReport(s.report));
 
   const from = parseBound(o.from ?? config.run.from, '--from');
@@ -70,8 +72,8 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
   const steps = mergeSeries(series, { from, to });
   if (steps.length === 0) throw new RunnerError(RunnerErrorCode.USAGE, 'no bar between --from and --to');
 
-  mkdirSync(dirname(config.run.ledgerPath), { recursive: true });
-  const ledger = Ledger.open(config.run.ledgerPath);
+  const ledger = openRunLedger(config.run.ledgerPath, config.run.dbBusyTimeoutMs);
+  let lock: RunLock | undefined;
   try {
     const meta = runMeta(series, from, to);
     const replayed = o.replay === undefined ? undefined : replayedRun(ledger, o.replay, meta, o.resume);
@@ -82,6 +84,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       meta,
       o.replay === undefined ? 'paper' : 'replay',
     );
+    lock = lockRun(config.run.ledgerPath, runId);
     const agents = agentsConfig(o.loaded, inferPeriodsPerYear(series[0]!.bars.map((b) => b.time)));
     const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
     const progress = createProgress({
@@ -148,6 +151,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       replay,
     };
   } finally {
+    lock?.release();
     ledger.close();
   }
 }

@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Ledger } from '../broker/ledger-db.ts';
+import { loadConfig } from '../config/load.ts';
+import { LedgerError } from '../errors.ts';
+import { formatTime } from '../feeds/parse-time.ts';
+import { openRunLedger } from '../runs/open-ledger.ts';
+import {
+  deleteRunRows,
+  formatBytes,
+  ledgerRows,
+  type RunSummary,
+  removeRunFiles,
+  runFiles,
+  runKind,
+} from '../runs/run-files.ts';
+import { runIdFlag } from '../runs/run-id.ts';
+import { lockRun } from '../runs/run-lock.ts';
+import type { CliIO } from './io.ts';
+
+interface RunsFlags {
+  config?: string;
+  ledger?: string;
+  json?: boolean;
+}
+
+/**
+ * Registers `orrery runs list|show|rm`: what is under `.orrery` per run — its ledger rows, report, memory
+ * and Chroma folders, with sizes — and removing runs (refused while a process runs them).
+ */
+export function registerRunsCommand(program: Command, io: CliIO): void {
+  const runs = program
+    .command('runs')
+    .description(
+      'list, show and remove runs: their ledger rows, reports, memory and Chroma folders, with sizes',
+    )
+    .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
+    .option('--ledger <file>', 'run ledger SQLite file (default: run.ledgerPath)')
+    .option('--json', 'print JSON');
+
+  const open = (cmd: Command) => {
+    const f = cmd.optsWithGlobals<RunsFlags>();
+    const { config } = loadConfig({ file: f.config, env: io.env, cwd: io.cwd });
+    const ledgerPath = f.ledger ?? config.run.ledgerPath;
+    if (!existsSync(ledgerPath)) throw new LedgerError('(any)', `no run ledger at ${ledgerPath}`);
+    const ledger = openRunLedger(ledgerPath, config.run.dbBusyTimeoutMs);
+    const summary = (id: string): RunSummary => {
+      const run = ledger.getRun(id);
+      if (!run) throw new LedgerError(id, `is not in the ledger at ${ledgerPath}`);
+      const files = runFiles(config, ledgerPath, id);
+      return {
+        id,
+        status: run.status,
+        kind: runKind(run),
+        createdAt: run.createdAt,
+        lastTime: run.lastTime,
+        ledgerRows: ledgerRows(ledger, id),
+        files,
+        bytes: files.reduce((n, x) => n + x.bytes, 0),
+      };
+    };
+    return { f, ledger, ledgerPath, summary };
+  };
+  const closing = <T>(ledger: Ledger, fn: () => T): T => {
+    try {
+      return fn();
+    } finally {
+      ledger.close();
+    }
+  };
+
+  runs
+    .command('list')
+    .description('every run, newest first: status, last bar, ledger rows and size on disk')
+    .action((_o: unknown, cmd: Command) => {
+      const { f, ledger, summary } = open(cmd);
+      closing(ledger, () => {
+        const all = ledger.listRuns().map((r) => summary(r.id));
+        if (f.json) return io.out(JSON.stringify(all, null, 2));
+        if (all.length === 0) return io.out('no runs');
+        for (const s of all)
+          io.out(
+            `${s.id.padEnd(28)} ${s.kind.padEnd(6)} ${s.status.padEnd(9)} ` +
+              `${s.lastTime === undefined ? 'no bar yet'.padEnd(16) : formatTime(s.lastTime, false).padEnd(16)} ` +
+              `${String(s.ledgerRows).padStart(7)} rows  ${formatBytes(s.bytes).padStart(8)}`,
+          );
+        const total = all.reduce((n, s) => n + s.bytes, 0);
+        io.out(
+          `${all.length} run(s), ${formatBytes(total)} in their own files (the shared ledger not counted)`,
+        );
+      });
+    });
+
+  runs
+    .command('show')
+    .argument('<run>', 'run id', runIdFlag)
+    .description('one run: status, dates, ledger rows and its files with sizes')
+    .action((id: string, _o: unknown, cmd: Command) => {
+      const { f, ledger, summary } = open(cmd);
+      closing(ledger, () => {
+        const s = summary(id);
+        if (f.json) return io.out(JSON.stringify(s, null, 2));
+        io.out(`Run ${s.id} (${s.kind}, ${s.status})`);
+        io.out(`  created   ${new Date(s.createdAt).toISOString()}`);
+        io.out(`  last bar  ${s.lastTime === undefined ? '(none)' : formatTime(s.lastTime, false)}`);
+        io.out(`  ledger    ${s.ledgerRows} rows`);
+        for (const x of s.files) io.out(`  ${x.kind.padEnd(9)} ${x.path} (${formatBytes(x.bytes)})`);
+      });
+    });
+
+  runs
+    .command('rm')
+    .argument('<runs...>', 'run ids')
+    .description(
+      'remove runs: their ledger rows, report, memory and Chroma folders (refused while a process runs one)',
+    )
+    .action((ids: string[], _o: unknown, cmd: Command) => {
+      for (const id of ids) runIdFlag(id);
+      const { ledger, ledgerPath, summary } = open(cmd);
+      closing(ledger, () => {
+        for (const id of ids) {
+          const s = summary(id);
+          const lock = lockRun(ledgerPath, id); // a live process holding the run refuses the removal
+          try {
+            const rows = deleteRunRows(ledger, id);
+            removeRunFiles(s.files.filter((x) => x.kind !== 'lock'));
+            io.out(
+              `removed run ${id}: ${rows} ledger rows, ${s.files.filter((x) => x.kind !== 'lock').length} file(s), ${formatBytes(s.bytes)}`,
+            );
+          } finally {
+            lock.release();
+          }
+        }
+      });
+    });
+}
