@@ -13,7 +13,6 @@ import { formatFeedReport } from '../feeds/feed-report.ts';
 import { parseTime } from '../feeds/parse-time.ts';
 import { type DataSourceSpec, loadDataSources, type ResolvedSeries } from '../feeds/resolve-source.ts';
 import { mergeSeries } from '../loop/steps.ts';
-import { inferPeriodsPerYear } from '../metrics/performance.ts';
 import { openRunLedger } from '../runs/open-ledger.ts';
 import { lockRun, type RunLock } from '../runs/run-lock.ts';
 import { driveLoop } from './drive-loop.ts';
@@ -85,7 +84,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       o.replay === undefined ? 'paper' : 'replay',
     );
     lock = lockRun(config.run.ledgerPath, runId);
-    const agents = agentsConfig(o.loaded, inferPeriodsPerYear(series[0]!.bars.map((b) => b.time)));
+    const agents = agentsConfig(o.loaded);
     const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
     const progress = createProgress({
       total: steps.length,
@@ -206,10 +205,14 @@ export function openPaperRun(
   return { runId, settings: broker, resumeAfter: undefined };
 }
 
-/** The agents' config, with `periodsPerYear` (bars per year) matched to the data unless the file set it. */
-export function agentsConfig(loaded: LoadedConfig, ppy: number): SolarSystemConfig {
+/**
+ * The agents' config, with `periodsPerYear` (bars per year) set to `ppy` unless the file set it. Without
+ * `ppy` (replayed data) the moons infer it from the bars seen so far: a whole file's span would tell a
+ * decision something about bars it has not seen.
+ */
+export function agentsConfig(loaded: LoadedConfig, ppy?: number): SolarSystemConfig {
   const input = loaded.input as { agents?: { moons?: { periodsPerYear?: unknown } } } | undefined;
-  if (input?.agents?.moons?.periodsPerYear !== undefined) return loaded.config.agents;
+  if (ppy === undefined || input?.agents?.moons?.periodsPerYear !== undefined) return loaded.config.agents;
   return parseSolarSystemConfig({
     ...loaded.config.agents,
     moons: { ...loaded.config.agents.moons, periodsPerYear: ppy },
