@@ -114,6 +114,7 @@ export {
   type PlanetSpec,
   type PlanetSpecInput,
   parsePlanetSpec,
+  specMoonIssues,
   planetFromSpec,
   planetSpecSchema,
   renderPrompt,
