@@ -114,10 +114,10 @@ export {
   type PlanetSpec,
   type PlanetSpecInput,
   parsePlanetSpec,
-  specMoonIssues,
   planetFromSpec,
   planetSpecSchema,
   renderPrompt,
+  specMoonIssues,
 } from './planet-spec.ts';
 export { type PlanetAnswer, planetAnswerSchema } from './planets/answer.ts';
 export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';
