@@ -9,6 +9,7 @@ import { formatTime } from '../feeds/parse-time.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
 import { formatSummary } from '../report/summary-text.ts';
 import { type RunOutcome, readRunOutcome } from './run-outcome.ts';
+import { stoppedChildren } from './supervision-summary.ts';
 
 /**
  * Reads the run back from its ledger, writes the HTML report to `reportPath` and prints the summary
@@ -34,6 +35,7 @@ export function finishRun(o: {
   const run = o.ledger.getRun(o.runId)!;
   const outcome = readRunOutcome(o.ledger, o.runId, o.bars, run.settings.initialCash, o.cacheHits);
   const reportPath = resolve(o.io.cwd, o.reportPath.replaceAll('{runId}', o.runId));
+  const stopped = stoppedChildren(o.ledger.cycles(o.runId));
   mkdirSync(dirname(reportPath), { recursive: true });
   writeHtmlReport(reportPath, {
     title: `Orrery ${o.kind === 'paper' ? 'paper run' : 'live paper run'} ${o.runId}`,
@@ -46,7 +48,7 @@ export function finishRun(o: {
     usage: outcome.usage,
     callsAvoided: outcome.callsAvoided,
     ...(o.feedReport ? { feedReport: o.feedReport } : {}),
-    notes: o.notes,
+    notes: [...o.notes, ...stopped],
     ...(o.roi ? { roi: o.roi } : {}),
   });
   const curve = outcome.series.equity;
@@ -54,6 +56,7 @@ export function finishRun(o: {
     curve.length > 0 ? `${formatTime(curve[0]!.time)} .. ${formatTime(curve.at(-1)!.time)}` : 'no bar';
   o.io.out(`Run ${o.runId} · ${o.symbols.join(', ')} · ${span} · ${outcome.usage.cycles} cycles`);
   o.io.out(formatSummary(outcome.performance, outcome.usage, outcome.callsAvoided, o.roi?.roi));
+  for (const line of stopped) o.io.out(line);
   o.io.out(`Report: ${reportPath}`);
   if (o.stopped && run.lastTime !== undefined)
     o.io.err(
