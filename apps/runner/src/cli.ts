@@ -11,6 +11,7 @@ import { registerPlanetCommand } from './commands/planet.ts';
 import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkflowCommand } from './commands/workflow.ts';
 import { RunnerError } from './errors.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -29,6 +30,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerDelegateCommand,
   registerProvidersCommand,
   registerMetricsCommand,
+  registerWorkflowCommand,
 ];
 
 /** Builds the `orrery` command tree. */

@@ -18,6 +18,8 @@ export const RunnerErrorCode = {
   CONTROL_INVALID: 'ORRERY_CONTROL_INVALID',
   /** `approve`/`reject` names an approval that does not exist or is no longer pending. */
   CONTROL_APPROVAL: 'ORRERY_CONTROL_APPROVAL',
+  /** A workflow could not be planned, was invalid, or failed (the message leads with the engine's code). */
+  WORKFLOW: 'ORRERY_WORKFLOW',
 } as const;
 
 /** One of {@link RunnerErrorCode}'s values. */

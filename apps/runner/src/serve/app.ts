@@ -14,6 +14,7 @@ import { chainRoutes } from './routes/chains.ts';
 import { executeRoute } from './routes/execute.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { planetRoutes } from './routes/planets.ts';
+import { workflowRoutes } from './routes/workflows.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { ServeCounters } from './serve-metrics.ts';
 
@@ -165,6 +166,7 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
   executeRoute(app, ctx);
   chainRoutes(app, ctx);
   planetRoutes(app, ctx);
+  workflowRoutes(app, ctx);
   if (opts.control !== undefined) app.register(controlRoutes, opts.control);
   return app;
 }
