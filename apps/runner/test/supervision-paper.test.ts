@@ -111,6 +111,52 @@ run:
   }, 300_000);
 });
 
+describe('supervision in wall-clock time, escalating', () => {
+  it('under onExhausted: escalate the run stops with the escalation after the configured restarts', async () => {
+    const d = tempDir('orrery-supervision-esc-');
+    dirs.push(d);
+    const config = await writeTestConfig(
+      d.path,
+      `memory: false
+agents:
+  supervision: { maxRestarts: 1, windowMs: 3600000, onExhausted: escalate }
+  planets:
+    specs:${WORDS_YAML}
+run:
+  ledgerPath: ${join(d.path, 'ledger.db')}
+  gatewayDbPath: ${join(d.path, 'gateway.db')}
+  reportPath: ${join(d.path, 'report.html')}
+`,
+    );
+    const res = orrery(d.path, [
+      'paper',
+      '--data',
+      'btc',
+      '--from',
+      '2020-01-01',
+      '--to',
+      '2020-03-31',
+      '--config',
+      config,
+      '--run-id',
+      'esc',
+    ]);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(
+      /^error: SupervisionEscalatedError: child 'planet:words' exhausted its restarts/m,
+    );
+    const ledger = Ledger.open(join(d.path, 'ledger.db'));
+    try {
+      // The restart and the escalation are in the committed cycles; the next step was not committed (a
+      // fixed config resumes from it).
+      expect(faultsOf(ledger, 'esc')).toEqual(['planet:words:restart', 'planet:words:escalate']);
+      expect(ledger.getRun('esc')?.status).toBe('running');
+    } finally {
+      ledger.close();
+    }
+  }, 300_000);
+});
+
 describe('supervision times are recorded: a replay restarts and stops what the recorded run did', () => {
   const d = tempDir('orrery-supervision-replay-');
   dirs.push(d);
