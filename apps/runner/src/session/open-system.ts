@@ -40,7 +40,8 @@ export interface SystemSession {
  * Assembles the sun, planets and moons (`createSolarSystem`) with the LLM gateway (when any provider is
  * reachable), episodic memory with its embedded Chroma (unless `memory: false`) and an in-process bus.
  * Market time (the bars) drives the agents' outcomes and learning; supervision's restart windows run on
- * `supervision` (the wall clock, read once per step and recorded so replays and warm-ups repeat it), and
+ * `supervision` (the wall clock, read when a child fails, at most once per step, and recorded so
+ * replays and warm-ups repeat it), and
  * so do the gateway's budget and cooldowns, because that is when money is spent.
  *
  * @throws LLMConfigError, MemoryError (Chroma would not start), AgentsError (bad agents config).
