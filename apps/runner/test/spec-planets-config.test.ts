@@ -42,6 +42,25 @@ describe('agents.planets.specs in orrery config check', () => {
     expect(r.code).toBe(0);
   });
 
+  it('a routing tree may route to a spec planet', async () => {
+    const routing = `  routing:
+    name: analysis
+    left: { name: technical, planets: [technical] }
+    right: { name: fading, planets: [fade] }
+    router: { rules: [{ when: { field: news, above: 0 }, go: both }], otherwise: left }
+`;
+    const ok = await check(spec('{ moon: rsi, field: rsi, op: ">", value: 70 }', routing));
+    const bad = await check(
+      spec('{ moon: rsi, field: rsi, op: ">", value: 70 }', routing.replace('[fade]', '[fad]')),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.text).toMatch(
+      /agents\.routing.*unknown planet 'fad' \(planets: technical, risk, sentiment, execution, fade\)/,
+    );
+    expect(ok.text).not.toMatch(/invalid/);
+    expect(ok.code).toBe(0);
+  });
+
   it('names the key path of every problem of a bad spec', async () => {
     const r = await check(
       spec(
