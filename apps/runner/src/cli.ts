@@ -13,6 +13,7 @@ import { registerProvidersCommand } from './commands/providers.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunsCommand } from './commands/runs.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkflowCommand } from './commands/workflow.ts';
 import { failureText } from './runs/failure-text.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -33,6 +34,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerProvidersCommand,
   registerMetricsCommand,
   registerCooldownsCommand,
+  registerWorkflowCommand,
 ];
 
 /** Builds the `orrery` command tree. */

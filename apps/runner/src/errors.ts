@@ -34,6 +34,8 @@ export const RunnerErrorCode = {
   RUN_STOPPED: 'ORRERY_RUN_STOPPED',
   /** A file or folder cannot be read or written (permissions, read-only file system, not a folder). */
   FILE_ACCESS: 'ORRERY_FILE_ACCESS',
+  /** A workflow could not be planned, was invalid, or failed (the message leads with the engine's code). */
+  WORKFLOW: 'ORRERY_WORKFLOW',
 } as const;
 
 /** One of {@link RunnerErrorCode}'s values. */

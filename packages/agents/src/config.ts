@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.ts';
+import { planetSpecSchema, specMoonIssues } from './planet-spec.ts';
 import { routingNodeSchema } from './routing.ts';
+
+const BUILT_IN_PLANETS = ['technical', 'risk', 'sentiment', 'execution'] as const;
 
 /** Default thresholds of the material-change detector, in the units of `extractFeatures`. */
 export const DEFAULT_CHANGE_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
@@ -168,9 +171,7 @@ export const solarSystemConfigSchema = z.strictObject({
   planets: z
     .strictObject({
       /** Which built-in planets run. */
-      enabled: z
-        .array(z.enum(['technical', 'risk', 'sentiment', 'execution']))
-        .default(['technical', 'risk', 'sentiment', 'execution']),
+      enabled: z.array(z.enum(BUILT_IN_PLANETS)).default([...BUILT_IN_PLANETS]),
       /** Vote weight per planet name (planets not listed weigh 1). */
       weights: z
         .record(z.string(), z.number().min(0))
@@ -179,6 +180,29 @@ export const solarSystemConfigSchema = z.strictObject({
       quorum: z.int().min(1).optional(),
       /** Forecasts with |value| below this count as 0 (a dead band; 0: none). */
       entrySignal: fraction.default(0),
+      /**
+       * Planets built from declarative specs (`planetFromSpec`), consulted with the built-in ones as
+       * forecast planets: their rules are the deterministic analysis, their prompt the one LLM call.
+       */
+      specs: z.array(planetSpecSchema).max(32).default([]),
+    })
+    .superRefine((p, ctx) => {
+      const seen = new Set<string>(BUILT_IN_PLANETS);
+      p.specs.forEach((spec, i) => {
+        if (seen.has(spec.name)) {
+          const what = (BUILT_IN_PLANETS as readonly string[]).includes(spec.name)
+            ? 'a built-in planet'
+            : 'another spec';
+          ctx.addIssue({
+            code: 'custom',
+            path: ['specs', i, 'name'],
+            message: `'${spec.name}' is already ${what}'s name`,
+          });
+        }
+        seen.add(spec.name);
+        for (const issue of specMoonIssues(spec))
+          ctx.addIssue({ code: 'custom', path: ['specs', i, ...issue.path], message: issue.message });
+      });
     })
     .prefault({}),
   /** How the execution planet turns a target into orders (it never chooses the direction). */

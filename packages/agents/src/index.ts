@@ -117,6 +117,7 @@ export {
   planetFromSpec,
   planetSpecSchema,
   renderPrompt,
+  specMoonIssues,
 } from './planet-spec.ts';
 export { type PlanetAnswer, planetAnswerSchema } from './planets/answer.ts';
 export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';

@@ -1,34 +1,34 @@
 import { z } from 'zod';
 import { InvalidPlanetSpecError } from './errors.ts';
 import type { LLMCaller } from './llm-caller.ts';
-import { CORE_MOONS } from './moons/snapshot.ts';
+import { CORE_MOONS, EMPTY_CORE_READINGS } from './moons/snapshot.ts';
 import { definePlanet } from './planets/define-planet.ts';
 import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planets/planet.ts';
 
 const fieldSchema = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.enum(['number', 'integer']),
     minimum: z.number().optional(),
     maximum: z.number().optional(),
     description: z.string().max(300).optional(),
   }),
-  z.object({
+  z.strictObject({
     type: z.literal('string'),
     enum: z.array(z.string().min(1)).min(1).optional(),
     maxLength: z.int().min(1).max(4000).optional(),
     description: z.string().max(300).optional(),
   }),
-  z.object({ type: z.literal('boolean'), description: z.string().max(300).optional() }),
-  z.object({
+  z.strictObject({ type: z.literal('boolean'), description: z.string().max(300).optional() }),
+  z.strictObject({
     type: z.literal('array'),
-    items: z.object({ type: z.enum(['string', 'number']) }),
+    items: z.strictObject({ type: z.enum(['string', 'number']) }),
     maxItems: z.int().min(1).max(50).optional(),
     description: z.string().max(300).optional(),
   }),
 ]);
 
-const ruleSchema = z.object({
-  when: z.object({
+const ruleSchema = z.strictObject({
+  when: z.strictObject({
     moon: z.string().min(1),
     field: z.string().min(1),
     op: z.enum(['<', '<=', '>', '>=']),
@@ -47,14 +47,14 @@ const ruleSchema = z.object({
  * none: neutral with zero confidence, i.e. the planet abstains without its LLM).
  */
 export const planetSpecSchema = z
-  .object({
+  .strictObject({
     name: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'lower-case letters, digits, _ or -, starting with a letter'),
     role: z.string().min(1).max(300).default('specialist analyst'),
     moons: z.array(z.string().min(1)).min(1),
     prompt: z.string().min(1).max(8000),
-    answer: z.object({
+    answer: z.strictObject({
       type: z.literal('object'),
       properties: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), fieldSchema),
       required: z.array(z.string()).default([]),
@@ -113,20 +113,46 @@ export type PlanetSpecInput = z.input<typeof planetSpecSchema>;
 export type PlanetSpec = z.output<typeof planetSpecSchema>;
 
 /**
+ * What a structurally valid spec gets wrong about the moons that run: moons not in `knownMoons`, and
+ * fields (in rules and prompt placeholders) that a built-in moon does not report (e.g. `rsi.rsii`).
+ * Fields of other moons cannot be known before they report; a rule on one that is missing, or holds
+ * something other than a number, fails the planet's analysis at run time (and supervision sees it).
+ */
+export function specMoonIssues(
+  spec: PlanetSpec,
+  knownMoons: readonly string[] = CORE_MOONS,
+): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  spec.moons.forEach((m, i) => {
+    if (!knownMoons.includes(m))
+      issues.push({ path: ['moons', i], message: `unknown moon '${m}' (known: ${knownMoons.join(', ')})` });
+  });
+  const core = EMPTY_CORE_READINGS as unknown as Record<string, Record<string, unknown>>;
+  const unknownField = (moon: string, field: string) =>
+    moon in core && !(field in core[moon]!)
+      ? `moon '${moon}' has no field '${field}' (fields: ${Object.keys(core[moon]!).join(', ')})`
+      : undefined;
+  spec.rules.forEach((r, i) => {
+    const problem = unknownField(r.when.moon, r.when.field);
+    if (problem !== undefined) issues.push({ path: ['rules', i, 'when', 'field'], message: problem });
+  });
+  for (const m of spec.prompt.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+    const [moon = '', field] = (m[1] ?? '').split('.');
+    const problem = field === undefined ? undefined : unknownField(moon, field);
+    if (problem !== undefined) issues.push({ path: ['prompt'], message: `{{${m[1]}}}: ${problem}` });
+  }
+  return issues;
+}
+
+/**
  * Validates a spec; `knownMoons` (default: the built-in moons) are the names `moons` may use.
  * @throws InvalidPlanetSpecError listing every problem with its path in the spec.
  */
 export function parsePlanetSpec(input: unknown, knownMoons: readonly string[] = CORE_MOONS): PlanetSpec {
   const r = planetSpecSchema.safeParse(input);
   const issues = r.success
-    ? []
+    ? specMoonIssues(r.data, knownMoons).map((i) => ({ path: i.path.join('.'), message: i.message }))
     : r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
-  if (r.success) {
-    r.data.moons.forEach((m, i) => {
-      if (!knownMoons.includes(m))
-        issues.push({ path: `moons.${i}`, message: `unknown moon '${m}' (known: ${knownMoons.join(', ')})` });
-    });
-  }
   if (issues.length > 0 || !r.success) {
     const name =
       typeof (input as { name?: unknown } | null)?.name === 'string'
@@ -202,9 +228,22 @@ export function renderPrompt(spec: PlanetSpec, input: PlanetInput): string {
 }
 
 function assessBySpec(spec: PlanetSpec, input: PlanetInput): PlanetAssessment {
-  for (const r of spec.rules) {
+  for (const [i, r] of spec.rules.entries()) {
     const v = valueAt(input, r.when.moon, r.when.field);
-    if (typeof v !== 'number') continue;
+    if (typeof v !== 'number') {
+      // Not reported yet (warming up, or its moon failed): the rule cannot match. Anything else is a
+      // spec that does not fit the data, which must not pass for "never matched".
+      if (v === null || v === undefined) {
+        const reading = input.snapshot.readings[r.when.moon];
+        if (v === null || reading === null || typeof reading !== 'object' || r.when.field in reading)
+          continue;
+      }
+      const what = v === undefined ? 'is not reported' : `is ${JSON.stringify(v)}, not a number`;
+      throw new InvalidPlanetSpecError(
+        `planet '${spec.name}': rule ${i} reads ${r.when.moon}.${r.when.field}, which ${what}`,
+        { issues: [{ path: `rules.${i}.when.field`, message: `${r.when.moon}.${r.when.field} ${what}` }] },
+      );
+    }
     const hit =
       r.when.op === '<'
         ? v < r.when.value

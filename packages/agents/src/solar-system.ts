@@ -9,6 +9,7 @@ import type { LLMCaller } from './llm-caller.ts';
 import { assertValidBar, assertValidPortfolio } from './market.ts';
 import type { MoonFactory } from './moons/moon.ts';
 import { moonFactories } from './moons/registry.ts';
+import { planetFromSpec } from './planet-spec.ts';
 import { createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
@@ -111,6 +112,8 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
           ...(weight === undefined ? {} : { weight }),
         });
       }),
+      // Spec planets ask the LLM only through the sun's per-cycle permit (no gateway of their own).
+      ...config.planets.specs.map((spec) => () => planetFromSpec(spec)),
       ...(opts.planets ?? []),
     ].map((create) => (tuning === null ? create : () => tunedPlanet(create(), tuning))),
     'planet',

@@ -4,20 +4,21 @@ import {
   type LearningSettingsInput,
   type SolarSystemConfig,
 } from '@orrery/agents';
-import { ManualClock } from '@orrery/core';
 import type { Strategy } from '../loop/strategy.ts';
+import { SupervisionClock } from '../session/supervision-clock.ts';
 import { openLearning } from './learning-session.ts';
 
 /**
  * The same agents without any LLM: moons, deterministic planets and their consensus, risk rules (what
  * the solar system does when no gateway is given) — learning from their own outcomes like the run did,
- * in memory, when `learning` is given. The counterfactual of an LLM run.
+ * in memory, when `learning` is given. The counterfactual of an LLM run. `supervision` (default: the
+ * wall clock) should follow the run's recorded supervision times, so children stop at the same steps.
  */
 export function noLlmStrategy(
   agents: SolarSystemConfig,
   learning: LearningSettingsInput | false,
+  supervision: SupervisionClock = SupervisionClock.unrecorded(),
 ): Strategy<CycleRecord> {
-  const clock = new ManualClock(0);
   const session =
     learning === false
       ? null
@@ -25,13 +26,13 @@ export function noLlmStrategy(
   const system = createSolarSystem({
     config: agents,
     gateway: null,
-    clock,
+    clock: supervision.clock,
     log: () => undefined,
     tuning: session?.tuning ?? null,
   });
   const plain: Strategy<CycleRecord> = {
     cycle: (input) => {
-      if (input.bar.time > clock.now()) clock.set(input.bar.time);
+      supervision.step(input.bar.time);
       const { symbol, bar, portfolio, news } = input;
       return system.cycle(news === undefined ? { symbol, bar, portfolio } : { symbol, bar, portfolio, news });
     },

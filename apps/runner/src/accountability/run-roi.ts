@@ -3,6 +3,7 @@ import type { Ledger } from '../broker/ledger-db.ts';
 import { ControlStore } from '../control/control-store.ts';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
+import { SupervisionClock } from '../session/supervision-clock.ts';
 import { type LlmRoi, llmRoi, type RoiCycle } from './llm-roi.ts';
 import { noLlmStrategy } from './no-llm-strategy.ts';
 import { replayedControl } from './replayed-control.ts';
@@ -49,7 +50,7 @@ export async function readRunRoi(o: {
         ? undefined
         : (db, shadowId) =>
             replayedControl(new ControlStore(o.ledger.db), o.runId, new ControlStore(db), shadowId),
-    strategy: noLlmStrategy(o.agents, o.learning),
+    strategy: noLlmStrategy(o.agents, o.learning, SupervisionClock.following(o.ledger.db, o.runId)),
     news: o.news,
   });
   const curve = o.ledger.equityCurve(o.runId);

@@ -190,10 +190,13 @@ export const orreryConfigSchema = z
         path: ['agents', 'risk', 'maxExposure'],
         message: `must not exceed broker.maxLeverage (${c.broker.maxLeverage})`,
       });
-    // A routing tree names planets that run (the built-ins enabled).
+    // A routing tree names planets that run (the built-ins enabled and the spec planets).
     if (c.agents.routing !== undefined && c.agents.routing !== false) {
       try {
-        compileRouting(c.agents.routing, c.agents.planets.enabled);
+        compileRouting(c.agents.routing, [
+          ...c.agents.planets.enabled,
+          ...c.agents.planets.specs.map((s) => s.name),
+        ]);
       } catch (err) {
         if (!(err instanceof InvalidConfigError)) throw err;
         for (const i of err.issues)

@@ -15,6 +15,7 @@ import { cooldownRoutes } from './routes/cooldowns.ts';
 import { executeRoute } from './routes/execute.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { planetRoutes } from './routes/planets.ts';
+import { workflowRoutes } from './routes/workflows.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { ServeCounters } from './serve-metrics.ts';
 
@@ -167,6 +168,7 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
   chainRoutes(app, ctx);
   cooldownRoutes(app, ctx);
   planetRoutes(app, ctx);
+  workflowRoutes(app, ctx);
   if (opts.control !== undefined) app.register(controlRoutes, opts.control);
   return app;
 }

@@ -1,5 +1,5 @@
 import type { CycleRecord, SolarSystemConfig } from '@orrery/agents';
-import type { ReplayReport } from '@orrery/core';
+import type { Clock, ReplayReport } from '@orrery/core';
 import { AuditRecorder } from '../audit/llm-recorder.ts';
 import { Redactor } from '../audit/redact.ts';
 import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
@@ -16,6 +16,7 @@ import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
 import { createLogSink } from './log-sink.ts';
 import { openSystem } from './open-system.ts';
+import { SupervisionClock } from './supervision-clock.ts';
 
 /** What {@link driveLoop} needs: a run opened in the ledger, its broker and its bars. */
 export interface DriveOptions {
@@ -31,6 +32,8 @@ export interface DriveOptions {
   readonly io: CliIO;
   /** Answer the LLM requests from this run's recordings only (`--replay`). */
   readonly replayOf?: string | undefined;
+  /** The wall clock of supervision's restart windows (default: the system clock); tests inject one. */
+  readonly supervisionClock?: Clock | undefined;
   /** Called after every step (progress display). */
   readonly onStep?: (info: StepInfo<CycleRecord>) => void;
 }
@@ -68,6 +71,14 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     stored: o.resumeAfter === undefined ? [] : ledger.cycles(runId),
     // Every LLM request and answer of the run, for `orrery audit`, secrets redacted before storage.
     audit: new AuditRecorder(ledger.db, runId, Redactor.from(io.env, o.loaded.gateway)),
+    // A replay restarts and stops children at the recorded run's supervision times, not its own speed.
+    supervision: SupervisionClock.forRun(
+      ledger.db,
+      runId,
+      o.replayOf === undefined
+        ? { kind: 'wall', clock: o.supervisionClock }
+        : { kind: 'recorded', runId: o.replayOf },
+    ),
   });
   const notes: string[] = [];
   const news = openNews(loaded.config.run.news, io, notes);

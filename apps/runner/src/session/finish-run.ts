@@ -11,6 +11,7 @@ import { scoreboardJson } from '../report/scoreboard-json.ts';
 import { formatSummary } from '../report/summary-text.ts';
 import { writeTradesCsv } from '../report/trades-csv.ts';
 import { type RunOutcome, readRunOutcome } from './run-outcome.ts';
+import { stoppedChildren } from './supervision-summary.ts';
 
 /** How the finish path prints: the text summary (default) or one JSON object (`--json`). */
 export interface FinishOutput {
@@ -54,6 +55,7 @@ export function finishRun(
     llmReachable: o.llmReachable,
   });
   const reportPath = resolve(o.io.cwd, o.reportPath.replaceAll('{runId}', o.runId));
+  const stopped = stoppedChildren(o.ledger.cycles(o.runId));
   mkdirSync(dirname(reportPath), { recursive: true });
   writeHtmlReport(reportPath, {
     title: `Orrery ${o.kind === 'paper' ? 'paper run' : 'live paper run'} ${o.runId}`,
@@ -64,7 +66,7 @@ export function finishRun(
     ...outcome.series,
     scoreboard: outcome.scoreboard,
     ...(o.feedReport ? { feedReport: o.feedReport } : {}),
-    notes: o.notes,
+    notes: [...o.notes, ...stopped],
     ...(o.roi ? { roi: o.roi } : {}),
   });
   if (o.exportTrades !== undefined) {
@@ -89,6 +91,7 @@ export function finishRun(
       curve.length > 0 ? `${formatTime(curve[0]!.time)} .. ${formatTime(curve.at(-1)!.time)}` : 'no bar';
     o.io.out(`Run ${o.runId} · ${o.symbols.join(', ')} · ${span} · ${outcome.usage.cycles} cycles`);
     o.io.out(formatSummary(outcome.scoreboard, o.roi?.roi));
+    for (const line of stopped) o.io.out(line);
     o.io.out(`Report: ${reportPath}`);
   }
   if (o.stopped && run.lastTime !== undefined)

@@ -8,7 +8,7 @@ import {
   type SunMemory,
 } from '@orrery/agents';
 import { type BroadcastDecree, LocalBus } from '@orrery/bus';
-import { ManualClock, systemClock } from '@orrery/core';
+import { systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
 import {
   type LearningSession,
@@ -25,6 +25,7 @@ import type { LogSink } from './log-sink.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { openPlanetTransport, type PlanetTransport } from './planet-transport.ts';
 import { ReplayAwareCaller } from './replay-caller.ts';
+import { SupervisionClock } from './supervision-clock.ts';
 
 /** The whole hierarchy, assembled for a run, and what has to be closed after it. */
 export interface SystemSession {
@@ -47,8 +48,10 @@ export interface SystemSession {
 /**
  * Assembles the sun, planets and moons (`createSolarSystem`) with the LLM gateway (when any provider is
  * reachable), episodic memory with its embedded Chroma (unless `memory: false`) and an in-process bus.
- * The agents run on a clock that follows the bars (market time); the gateway's budget and cooldowns run
- * on the wall clock, because that is when money is spent.
+ * Market time (the bars) drives the agents' outcomes and learning; supervision's restart windows run on
+ * `supervision` (the wall clock, read when a child fails, at most once per step, and recorded so
+ * replays and warm-ups repeat it), and
+ * so do the gateway's budget and cooldowns, because that is when money is spent.
  *
  * @throws LLMConfigError, MemoryError (Chroma would not start), AgentsError (bad agents config).
  */
@@ -66,6 +69,8 @@ export async function openSystem(opts: {
   readonly stored?: readonly StoredCycle[] | undefined;
   /** Records every LLM request the agents make and its answer, for the run's audit trail. */
   readonly audit?: AuditRecorder | undefined;
+  /** The clock of supervision's restart windows (default: the wall clock, unrecorded). */
+  readonly supervision?: SupervisionClock | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
   const llm = await openLlmSession({
@@ -111,7 +116,7 @@ export async function openSystem(opts: {
   }
   if (transport.note !== null) opts.log(transport.note);
   const caller = gateway === null ? null : new ReplayAwareCaller(gateway, llm.warmAnswers);
-  const clock = new ManualClock(0);
+  const supervision = opts.supervision ?? SupervisionClock.unrecorded();
   const bus = new LocalBus();
   // The agents' SunBus types the decree as Record<string, unknown>; the bus wants JSON. A decision is JSON.
   const sunBus = {
@@ -144,27 +149,23 @@ export async function openSystem(opts: {
     gateway: audited,
     memory: sunMemory,
     bus: sunBus,
-    clock,
+    clock: supervision.clock,
     log: opts.log,
     tuning: learning?.tuning ?? null,
   });
   opts.log.muted = false;
-  const at = (time: number) => {
-    if (time > clock.now()) clock.set(time);
-  };
-
   const plain: Strategy<CycleRecord> = {
     cycle: async (input) => {
-      at(input.bar.time);
+      supervision.step(input.bar.time);
       return redact.value(await system.cycle(agentsInput(input)));
     },
     // Symbols on one bar time are decided together: their planets' LLM calls are batched.
     cycleMany: async (inputs) => {
-      for (const input of inputs) at(input.bar.time);
+      for (const input of inputs) supervision.step(input.bar.time);
       return redact.value(await system.cycleMany(inputs.map(agentsInput)));
     },
     warm: async (input) => {
-      at(input.bar.time);
+      supervision.step(input.bar.time, true);
       if (caller) caller.replaying = true;
       opts.log.muted = true;
       warming = true;

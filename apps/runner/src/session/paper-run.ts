@@ -1,4 +1,5 @@
 import { parseSolarSystemConfig, type SolarSystemConfig } from '@orrery/agents';
+import type { Clock } from '@orrery/core';
 import type { RunComparison } from '../accountability/compare-runs.ts';
 import { learningSettingsOf } from '../accountability/learning-session.ts';
 import { replayedRun, replayNotes, reportReplay } from '../accountability/replay-run.ts';
@@ -34,6 +35,8 @@ export interface PaperOptions extends FinishOutput {
   /** Overrides `run.reportPath`. */
   readonly reportPath?: string | undefined;
   readonly progress: boolean;
+  /** The wall clock of supervision's restart windows (default: the system clock); tests inject one. */
+  readonly supervisionClock?: Clock | undefined;
 }
 
 /** What a paper run did. */
@@ -102,6 +105,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
         steps,
         resumeAfter,
         replayOf: o.replay,
+        supervisionClock: o.supervisionClock,
         io,
         onStep: ({ time, warm, records, equity }) =>
           progress.tick({ time, warm, equity, modes: records.map((r) => r.mode) }),
