@@ -5,6 +5,7 @@ import { registerConfigCommands } from './commands/config.ts';
 import { registerControlCommand } from './commands/control.ts';
 import { registerDelegateCommand } from './commands/delegate.ts';
 import type { CliIO } from './commands/io.ts';
+import { registerKeysCommand } from './commands/keys.ts';
 import { registerMetricsCommand } from './commands/metrics.ts';
 import { registerPaperCommand } from './commands/paper.ts';
 import { registerPlanetCommand } from './commands/planet.ts';
@@ -25,6 +26,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerControlCommand,
   registerAuditCommand,
   registerServeCommand,
+  registerKeysCommand,
   registerPlanetCommand,
   registerDelegateCommand,
   registerProvidersCommand,
