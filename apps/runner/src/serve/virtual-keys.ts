@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS serve_keys (
 CREATE UNIQUE INDEX IF NOT EXISTS serve_keys_active_name ON serve_keys (name) WHERE revoked_ms IS NULL;
 `;
 
+/** How long a key's usage may wait in memory before it is written. */
+export const USAGE_FLUSH_MS = 250;
+
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const TASK_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -107,8 +110,14 @@ export class VirtualKeyStore {
   readonly #db: Database.Database;
   readonly #now: () => number;
   readonly #byHash: Database.Statement<[string], Row>;
+  readonly #dataVersion: Database.Statement<[], number>;
+  /** Records of presented keys, valid while no other connection has written the file. */
+  readonly #seen = new Map<string, VirtualKeyRecord>();
+  #version = -1;
+  /** The file's version was read during this event-loop turn (reset on the next turn). */
+  #checked = false;
   readonly #pending = new Map<string, { tokens: number; calls: number; usd: number }>();
-  #flushScheduled = false;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   /** @throws RunnerError `ORRERY_USAGE` naming the file when it cannot be opened. */
   constructor(path: string, now: () => number = Date.now) {
@@ -126,6 +135,7 @@ export class VirtualKeyStore {
     }
     this.#now = now;
     this.#byHash = this.#db.prepare('SELECT * FROM serve_keys WHERE hash = ?');
+    this.#dataVersion = this.#db.prepare<[], number>('PRAGMA data_version').pluck();
   }
 
   /**
@@ -202,10 +212,31 @@ export class VirtualKeyStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  /** The record of a presented key (revoked ones included: the caller says why it refuses), by its hash. */
+  /**
+   * The record of a presented key (revoked ones included: the caller says why it refuses), by its hash.
+   * Answers from memory while no other connection has committed to the file (`PRAGMA data_version`, read
+   * once per event-loop turn), so a revocation by another process is seen from the next turn on.
+   */
   lookup(key: string): VirtualKeyRecord | undefined {
+    if (!this.#checked) {
+      this.#checked = true;
+      setImmediate(() => {
+        this.#checked = false;
+      });
+      const version = this.#dataVersion.get() as number;
+      if (version !== this.#version) {
+        this.#seen.clear();
+        this.#version = version;
+      }
+    }
+    const hit = this.#seen.get(key);
+    if (hit !== undefined) return hit;
     const row = this.#byHash.get(hashVirtualKey(key));
-    return row === undefined ? undefined : fromRow(row);
+    if (row === undefined) return undefined;
+    const record = fromRow(row);
+    if (this.#seen.size >= 10_000) this.#seen.clear();
+    this.#seen.set(key, record);
+    return record;
   }
 
   /** Every key, oldest first; revoked ones only with `all`. */
@@ -229,10 +260,15 @@ export class VirtualKeyStore {
       .get(nameOrId, nameOrId) as Row | undefined;
     if (row === undefined) return undefined;
     this.#db.prepare('UPDATE serve_keys SET revoked_ms = ? WHERE id = ?').run(this.#now(), row.id);
+    this.#seen.clear();
     return this.get(row.id);
   }
 
-  /** Adds usage to a key; written in one transaction on the next event-loop turn (every read flushes first). */
+  /**
+   * Adds usage to a key; written in one transaction at most {@link USAGE_FLUSH_MS} later (every read, and
+   * `close`, flushes first), so a crash loses at most that much of a key's usage — its cap is enforced in
+   * memory meanwhile.
+   */
   addUsage(id: string, tokens: number, calls: number, usd: number): void {
     if (tokens === 0 && calls === 0 && usd === 0) return;
     const p = this.#pending.get(id) ?? { tokens: 0, calls: 0, usd: 0 };
@@ -240,15 +276,16 @@ export class VirtualKeyStore {
     p.calls += calls;
     p.usd += usd;
     this.#pending.set(id, p);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.flush());
+    if (this.#flushTimer === undefined) {
+      this.#flushTimer = setTimeout(() => this.flush(), USAGE_FLUSH_MS);
+      this.#flushTimer.unref();
     }
   }
 
   /** Writes pending usage now. */
   flush(): void {
-    this.#flushScheduled = false;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     if (this.#pending.size === 0 || !this.#db.open) return;
     const update = this.#db.prepare(
       'UPDATE serve_keys SET used_tokens = used_tokens + ?, used_calls = used_calls + ?, used_usd = used_usd + ? WHERE id = ?',

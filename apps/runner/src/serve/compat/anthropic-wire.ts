@@ -52,9 +52,13 @@ export function anthropicMessages(body: MessagesBody): ChatMessage[] {
   return out;
 }
 
-/** A fresh message id (`msg_…`). */
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let idCounter = 0;
+
+/** A fresh message id (`msg_…`), unique per process start and request. */
 export function messageId(): string {
-  return `msg_${randomBytes(12).toString('base64url')}`;
+  idCounter += 1;
+  return `msg_${ID_PREFIX}${idCounter.toString(36)}`;
 }
 
 /** The `message` object of an answer. */

@@ -99,9 +99,13 @@ export function chatMessages(body: ChatCompletionsBody): ChatMessage[] {
   }));
 }
 
-/** A fresh completion id (`chatcmpl-…`). */
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let idCounter = 0;
+
+/** A fresh completion id (`chatcmpl-…`): unique per process start and request, without a random draw each. */
 export function completionId(): string {
-  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+  idCounter += 1;
+  return `chatcmpl-${ID_PREFIX}${idCounter.toString(36)}`;
 }
 
 /** The `model` an answer reports: the pair that answered, `provider/model`. */
