@@ -167,6 +167,37 @@ describe('POST /v1/chat/completions with the openai SDK', () => {
   });
 });
 
+describe('the answer cache, opt-in per request', () => {
+  it('x-orrery-cache-ttl-ms caches an answer; market features that moved past their thresholds miss it', async () => {
+    const ask = (extra: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      client()
+        .chat.completions.create(
+          { model: 'orrery/chat', messages: [{ role: 'user', content: 'BTC view, cached?' }], ...extra },
+          { headers },
+        )
+        .withResponse();
+    h.server.script(SERVE_MODELS.execute, [{ text: 'first' }, { text: 'second' }, { text: 'third' }]);
+    const a = await ask({}, { 'x-orrery-cache-ttl-ms': '60000' });
+    const b = await ask({}, { 'x-orrery-cache-ttl-ms': '60000' });
+    expect(b.data.choices[0]?.message.content).toBe('first');
+    expect(a.response.headers.get('x-orrery-cached')).toBe('false');
+    expect(b.response.headers.get('x-orrery-cached')).toBe('true');
+    expect(h.server.requests).toHaveLength(1);
+
+    const material = { features: { price: 100 }, thresholds: { price: 1 } };
+    const q = (price: number) =>
+      ask({
+        messages: [{ role: 'user', content: 'with features' }],
+        orrery: { cache: { ttlMs: 60_000, material }, currentFeatures: { price } },
+      });
+    expect((await q(100)).data.choices[0]?.message.content).toBe('second');
+    expect((await q(100.5)).data.choices[0]?.message.content).toBe('second');
+    expect((await q(102)).data.choices[0]?.message.content).toBe('third');
+    expect(h.server.requests).toHaveLength(3);
+    h.clock.advance(60_001);
+  });
+});
+
 describe('streaming (stream: true)', () => {
   it('streams chunks in OpenAI format ending with usage; the first arrives before the model has answered', async () => {
     const held = gate();
