@@ -97,6 +97,14 @@ describe('POST /v1/chat/completions with the openai SDK', () => {
     expect(err.code).toBe('model_not_found');
     expect(err.param).toBe('model');
     expect(h.server.requestsFor('gpt-9')).toHaveLength(0);
+    const badTask = await rejection(
+      client().chat.completions.create(
+        { model: SERVE_MODELS.planet, messages: [{ role: 'user', content: 'd' }] },
+        { headers: { 'x-orrery-task': 'no spaces allowed' } },
+      ),
+    );
+    expect(badTask.status).toBe(400);
+    expect(badTask.param).toBe('x-orrery-task');
   });
 
   it('a bad body is a 400 naming the offending field, OpenAI-shaped', async () => {
@@ -232,6 +240,14 @@ describe('streaming (stream: true)', () => {
   });
 
   it('the raw stream ends with data: [DONE]', async () => {
+    const answered = async () =>
+      parsePrometheus(await (await fetch(`${h.url}/metrics`)).text()).find(
+        (x) =>
+          x.name === 'orrery_http_requests_total' &&
+          x.labels.route === '/v1/chat/completions' &&
+          x.labels.status === '200',
+      )?.value ?? 0;
+    const before = await answered();
     const res = await fetch(`${h.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -245,6 +261,7 @@ describe('streaming (stream: true)', () => {
     const body = await res.text();
     expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(body).toContain('"object":"chat.completion.chunk"');
+    expect((await answered()) - before).toBe(1); // a stream is counted once, like any answer
   });
 });
 

@@ -22,8 +22,6 @@ export type Parsed =
 
 /** What differs between the OpenAI and the Anthropic wire. */
 export interface Wire<B> {
-  /** The route's name in metrics. */
-  route: string;
   body: ZodType<B>;
   /** Turns a valid body into the gateway request (model resolution, answer schema). */
   parse(body: B, req: FastifyRequest, caller: CompatCaller): Parsed;
@@ -85,6 +83,18 @@ export async function serveCompat<B>(
     return fail(invalid(checked.error));
   }
   const body = checked.data;
+  const task = req.headers['x-orrery-task'];
+  if (task !== undefined && (typeof task !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(task))) {
+    ctx.counters.rejected('invalid_body');
+    return fail(
+      requestFailure(
+        400,
+        ServeErrorCode.INVALID_BODY,
+        'x-orrery-task: must be a task type of 1-128 characters of A-Z a-z 0-9 _ . : -',
+        'x-orrery-task',
+      ),
+    );
+  }
   const parsed = wire.parse(body, req, caller);
   if (!parsed.ok) {
     if (parsed.failure.status === 400) ctx.counters.rejected('invalid_body');
@@ -137,7 +147,6 @@ export async function serveCompat<B>(
       events.finish(s, res);
     }
     s.end();
-    ctx.counters.http(wire.route, 200);
     return reply;
   } finally {
     gone.done();

@@ -16,7 +16,6 @@ import { answerSchemaFor, cacheHeader, callerTasks, taskHeader } from './openai.
 
 function anthropicWire(ctx: ServeContext): Wire<MessagesBody> {
   return {
-    route: '/v1/messages',
     body: messagesBodySchema as unknown as ZodType<MessagesBody>,
     parse(body, req, caller): Parsed {
       const resolved = ctx.models.resolve(body.model, taskHeader(req), callerTasks(caller));

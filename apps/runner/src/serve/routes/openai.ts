@@ -57,7 +57,6 @@ export function answerSchemaFor(
 
 function openaiWire(ctx: ServeContext): Wire<ChatCompletionsBody> {
   return {
-    route: '/v1/chat/completions',
     body: chatCompletionsBodySchema as unknown as ZodType<ChatCompletionsBody>,
     parse(body, req, caller): Parsed {
       const resolved = ctx.models.resolve(body.model, taskHeader(req), callerTasks(caller));
