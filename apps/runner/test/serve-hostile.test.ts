@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AnswerSchemas, LINEAR_REGEX } from '../src/serve/answer-schema.ts';
+import { isLoopbackHost } from '../src/serve/bind-policy.ts';
 import { type CompatHarness, compatHarness } from './support/compat-harness.ts';
 import {
   executeBody,
@@ -182,6 +183,36 @@ describe('a tokenless server answers only requests addressed to this machine (DN
     });
     expect(local.statusCode).toBe(200);
     expect(h.server.requests).toHaveLength(0);
+  });
+
+  it('property: only loopback names and allowed names pass, whatever the Host', async () => {
+    const host = fc.oneof(
+      fc.domain(),
+      fc.ipV4(),
+      fc.ipV6().map((a) => `[${a}]`),
+      fc.constantFrom(
+        'localhost',
+        '127.0.0.1',
+        '127.255.0.9',
+        '[::1]',
+        '[::ffff:127.0.0.1]',
+        '[0:0:0:0:0:0:0:1]',
+        'orrery.internal',
+        '0.0.0.0',
+        '[::]',
+        '[::ffff:10.0.0.1]',
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(host, fc.option(fc.integer({ min: 1, max: 65535 })), async (name, port) => {
+        const value = port === null ? name : `${name}:${port}`;
+        const res = await h.app.inject({ method: 'GET', url: '/metrics', headers: { host: value } });
+        const bare = name.replace(/^\[|\]$/g, '').toLowerCase();
+        const expected = isLoopbackHost(bare) || bare === 'orrery.internal' ? 200 : 403;
+        expect(res.statusCode, value).toBe(expected);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('with a token the Host check is off (the token is the protection)', async () => {

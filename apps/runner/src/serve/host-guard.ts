@@ -6,7 +6,13 @@ import { problem, ServeErrorCode } from './problem.ts';
 export function hostnameOf(value: string, isOrigin: boolean): string | undefined {
   try {
     const url = new URL(isOrigin ? value : `http://${value}`);
-    return url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    // URL writes an IPv4-mapped address in hex (`::ffff:7f00:1`); give it back its dotted form.
+    const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(name);
+    if (m === null) return name;
+    const hi = Number.parseInt(m[1] ?? '0', 16);
+    const lo = Number.parseInt(m[2] ?? '0', 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   } catch {
     return undefined;
   }
@@ -31,13 +37,25 @@ export function hostGuard(
     ),
   );
   const ok = (name: string | undefined) => name !== undefined && (isLoopbackHost(name) || allowed.has(name));
+  // Verdicts per header value (a client repeats its Host), bounded.
+  const verdicts = new Map<string, boolean>();
+  const judged = (value: string, isOrigin: boolean): boolean => {
+    const key = `${isOrigin ? 'o' : 'h'}${value}`;
+    let v = verdicts.get(key);
+    if (v === undefined) {
+      v = ok(hostnameOf(value, isOrigin));
+      if (verdicts.size >= 1024) verdicts.clear();
+      verdicts.set(key, v);
+    }
+    return v;
+  };
   return async (req, reply) => {
     const host = req.headers.host;
     const origin = req.headers.origin;
     let why: string | undefined;
-    if (typeof host !== 'string' || !ok(hostnameOf(host, false))) {
+    if (typeof host !== 'string' || !judged(host, false)) {
       why = `Host ${JSON.stringify(host ?? '')} is not this machine`;
-    } else if (typeof origin === 'string' && origin !== 'null' && !ok(hostnameOf(origin, true))) {
+    } else if (typeof origin === 'string' && origin !== 'null' && !judged(origin, true)) {
       why = `Origin ${JSON.stringify(origin)} is another site`;
     } else if (origin === 'null') {
       why = 'Origin "null" (a sandboxed page or a file) is another site';
