@@ -118,6 +118,21 @@ describe('POST /v1/chat/completions with the openai SDK', () => {
     expect(err.status).toBe(400);
     expect(err.type).toBe('invalid_request_error');
     expect(err.message).toMatch(/tools: unknown key/);
+    const toolCall = await rejection(
+      client().chat.completions.create({
+        model: 'orrery/chat',
+        messages: [
+          { role: 'user', content: 'x' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+          },
+        ],
+      }),
+    );
+    expect(toolCall.status).toBe(400);
+    expect(toolCall.message).toMatch(/messages\[1\]\.tool_calls: unknown key/);
     expect(h.server.requests).toHaveLength(0);
   });
 

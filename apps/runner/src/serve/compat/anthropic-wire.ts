@@ -21,7 +21,7 @@ export const messagesBodySchema = z.strictObject({
   model: z.string().min(1).max(256),
   max_tokens: z.int().min(1).max(1_000_000),
   messages: z
-    .array(z.object({ role: z.enum(['user', 'assistant']), content }))
+    .array(z.strictObject({ role: z.enum(['user', 'assistant']), content }))
     .min(1)
     .max(256),
   system: content.optional(),

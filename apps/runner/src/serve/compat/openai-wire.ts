@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { ChatMessage, LLMResponse } from '@orrery/core';
 import { z } from 'zod';
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 
 const content = z.union([z.string(), z.array(textPart).min(1).max(256)]);
 
+// Strict: a tool call or an audio part in a message is refused by name, never dropped.
 const message = z.union([
-  z.object({ role: z.enum(['system', 'developer']), content, name: z.string().optional() }),
-  z.object({ role: z.literal('user'), content, name: z.string().optional() }),
-  z.object({
+  z.strictObject({ role: z.enum(['system', 'developer']), content, name: z.string().optional() }),
+  z.strictObject({ role: z.literal('user'), content, name: z.string().optional() }),
+  z.strictObject({
     role: z.literal('assistant'),
     content: content.nullable().optional(),
     name: z.string().optional(),
