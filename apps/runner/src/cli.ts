@@ -6,6 +6,7 @@ import { registerControlCommand } from './commands/control.ts';
 import { registerCooldownsCommand } from './commands/cooldowns.ts';
 import { registerDelegateCommand } from './commands/delegate.ts';
 import type { CliIO } from './commands/io.ts';
+import { registerKeysCommand } from './commands/keys.ts';
 import { registerMetricsCommand } from './commands/metrics.ts';
 import { registerPaperCommand } from './commands/paper.ts';
 import { registerPlanetCommand } from './commands/planet.ts';
@@ -29,6 +30,7 @@ const COMMANDS: readonly ((program: Command, io: CliIO) => void)[] = [
   registerControlCommand,
   registerAuditCommand,
   registerServeCommand,
+  registerKeysCommand,
   registerPlanetCommand,
   registerDelegateCommand,
   registerProvidersCommand,

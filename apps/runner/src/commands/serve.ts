@@ -2,9 +2,10 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONCURRENT, type ServeLogLevel } from '../serve/app.ts';
-import { openGateway, untilAborted } from '../serve/open-gateway.ts';
+import { gatewayDbPath, openGateway, untilAborted } from '../serve/open-gateway.ts';
 import { builtinPlanetCatalog } from '../serve/planet-catalog.ts';
 import { startServe } from '../serve/start.ts';
+import { VirtualKeyStore } from '../serve/virtual-keys.ts';
 import type { CliIO } from './io.ts';
 
 interface ServeFlags {
@@ -16,6 +17,8 @@ interface ServeFlags {
   maxConcurrent: number;
   bodyLimit: number;
   logLevel: ServeLogLevel;
+  requireKey?: boolean;
+  allowHost: string[];
 }
 
 const LOG_LEVELS: readonly ServeLogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -39,7 +42,7 @@ export function registerServeCommand(program: Command, io: CliIO): void {
   program
     .command('serve')
     .description(
-      'serve the LLM gateway and the planets over HTTP: POST /execute, /chains, /planets/:name/analyze, GET /healthz, /metrics',
+      'serve the LLM gateway and the planets over HTTP: POST /execute, /chains, /planets/:name/analyze, the OpenAI-compatible /v1/chat/completions and /v1/models, the Anthropic-compatible /v1/messages, GET /healthz, /metrics',
     )
     .option('--host <host>', 'interface to bind; anything but loopback requires a bearer token', '127.0.0.1')
     .option('--port <port>', 'TCP port (0: any free port)', intFlag(0, 65535), 9999)
@@ -54,6 +57,13 @@ export function registerServeCommand(program: Command, io: CliIO): void {
     )
     .option('--body-limit <bytes>', 'largest request body; larger get 413', intFlag(1), DEFAULT_BODY_LIMIT)
     .option('--log-level <level>', `JSON log on stderr: ${LOG_LEVELS.join(' | ')}`, 'info')
+    .option('--require-key', 'the /v1 routes need a virtual key (orrery keys create), even without a token')
+    .option(
+      '--allow-host <name>',
+      'without a token, also answer requests whose Host/Origin is this name (repeatable); default: localhost, 127.0.0.0/8, ::1',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .action(async (flags: ServeFlags, cmd: Command) => {
       if (!LOG_LEVELS.includes(flags.logLevel)) {
         throw new RunnerError(RunnerErrorCode.USAGE, `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
@@ -69,6 +79,9 @@ export function registerServeCommand(program: Command, io: CliIO): void {
       const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
       const gateway = openGateway(loaded, flags.gatewayDb, io.cwd);
       for (const w of gateway.warnings) io.err(`warning: ${w}`);
+      const dbPath = gatewayDbPath(loaded, flags.gatewayDb, io.cwd);
+      // Virtual keys live in the gateway's file; with `:memory:` there are none (the keys command cannot reach it).
+      const keys = dbPath === ':memory:' ? undefined : new VirtualKeyStore(dbPath);
       try {
         const server = await startServe({
           host: flags.host,
@@ -86,6 +99,9 @@ export function registerServeCommand(program: Command, io: CliIO): void {
           log: io.err,
           logLevel: flags.logLevel,
           control: { ledgerPath: loaded.config.run.ledgerPath },
+          keys,
+          requireKey: flags.requireKey === true,
+          allowedHosts: flags.allowHost,
         }).catch((err: unknown) => {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -104,6 +120,7 @@ export function registerServeCommand(program: Command, io: CliIO): void {
         io.err('orrery serve: stopping (requests in flight finish first)');
         await server.close();
       } finally {
+        keys?.close();
         await gateway.close();
       }
     });

@@ -6,18 +6,30 @@ import { toIssues } from '../config/load.ts';
 import { type ControlRoutesOptions, controlRoutes } from '../control/http-routes.ts';
 import { AnswerSchemas } from './answer-schema.ts';
 import { bearerAuth } from './auth.ts';
+import { KeyRing } from './compat/key-ring.ts';
+import { ModelCatalog } from './compat/models.ts';
+import {
+  anthropicErrorBody,
+  openaiErrorBody,
+  requestFailure,
+  type WireFailure,
+} from './compat/wire-error.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
 import type { ServeContext } from './context.ts';
+import { hostGuard } from './host-guard.ts';
 import { builtinPlanetCatalog, type PlanetCatalog } from './planet-catalog.ts';
 import { type BodyIssue, invalidBody, problem, ServeErrorCode } from './problem.ts';
+import { anthropicRoutes } from './routes/anthropic.ts';
 import { chainRoutes } from './routes/chains.ts';
 import { cooldownRoutes } from './routes/cooldowns.ts';
 import { executeRoute } from './routes/execute.ts';
+import { openaiRoutes } from './routes/openai.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { planetRoutes } from './routes/planets.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { ServeCounters } from './serve-metrics.ts';
+import { VIRTUAL_KEY_PREFIX, type VirtualKeyStore } from './virtual-keys.ts';
 
 /** Default request body limit: 256 KiB. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -54,6 +66,29 @@ export interface ServeAppOptions {
   secrets?: readonly string[] | undefined;
   /** Operator control of runs under `/control/runs/:run` (see `controlRoutes`); absent: no such routes. */
   control?: ControlRoutesOptions | undefined;
+  /**
+   * Virtual keys (`orrery keys create`) accepted by the OpenAI/Anthropic-compatible routes and `/chains`;
+   * the app does not close the store. Absent: those routes take the token or, without one, anybody.
+   */
+  keys?: VirtualKeyStore | undefined;
+  /** The compatible routes refuse callers without a virtual key, even on a tokenless server. */
+  requireKey?: boolean | undefined;
+  /**
+   * Host names a tokenless server answers besides `localhost`, `127.0.0.0/8` and `::1` (anything else in
+   * `Host` or `Origin` is a 403). Ignored with a token.
+   */
+  allowedHosts?: readonly string[] | undefined;
+}
+
+/** The wire a path speaks: the Anthropic Messages route, the OpenAI routes, or Orrery's own. */
+function wireOf(url: string): 'anthropic' | 'openai' | undefined {
+  if (url.startsWith('/v1/messages')) return 'anthropic';
+  if (url.startsWith('/v1/')) return 'openai';
+  return undefined;
+}
+
+function wireBody(wire: 'anthropic' | 'openai', f: WireFailure): Record<string, unknown> {
+  return wire === 'anthropic' ? anthropicErrorBody(f) : openaiErrorBody(f);
 }
 
 /** A zod failure of a request part, carried through Fastify's validation path to the error handler. */
@@ -71,8 +106,9 @@ class BodySchemaError extends Error {
 /**
  * Builds the HTTP app of `orrery serve` (Fastify; not listening yet — `startServe` listens, tests use
  * `app.inject`): `POST /execute`, `POST /chains`, `GET|DELETE /chains/:id`, `GET /planets`,
- * `POST /planets/:name/analyze`, `GET /healthz`, `GET /metrics`, and with `control` the operator routes
- * under `/control/runs/:run`. Bodies are JSON validated with zod (400 naming the path), limited in size
+ * `POST /planets/:name/analyze`, `GET /healthz`, `GET /metrics`, the OpenAI-compatible
+ * `POST /v1/chat/completions` and `GET /v1/models`, the Anthropic-compatible `POST /v1/messages`, and with
+ * `control` the operator routes under `/control/runs/:run`. Bodies are JSON validated with zod (400 naming the path), limited in size
  * (413), and the heavy routes share a concurrency limit (429).
  * @throws RangeError for a non-positive limit.
  */
@@ -104,7 +140,14 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
     chains: new Set(),
     maxChains: positive('maxChains', opts.maxChains ?? 1000),
     overloadRetryAfterS: positive('overloadRetryAfterS', opts.overloadRetryAfterS ?? 1),
+    token: opts.token,
+    requireKey: opts.requireKey === true,
+    keys: opts.keys === undefined ? undefined : new KeyRing(opts.keys, opts.gateway),
+    models: new ModelCatalog(opts.gateway.config),
+    scrubber,
   };
+  const ring = ctx.keys;
+  if (ring !== undefined) app.addHook('onClose', async () => ring.flush());
 
   // Only JSON bodies: anything else is a 415 rather than a string that fails validation.
   app.removeContentTypeParser('text/plain');
@@ -113,23 +156,77 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
     return r.success ? { value: r.data } : { error: new BodySchemaError(toIssues(r.error.issues)) };
   });
 
-  if (opts.token !== undefined)
+  if (opts.token === undefined) {
     app.addHook(
       'onRequest',
-      bearerAuth(opts.token, () => counters.rejected('unauthorized')),
+      hostGuard(opts.allowedHosts ?? [], () => counters.rejected('forbidden_host')),
     );
+  } else {
+    app.addHook(
+      'onRequest',
+      bearerAuth(opts.token, () => counters.rejected('unauthorized'), {
+        selfAuthenticated: (route) => wireOf(route) !== undefined,
+        alsoAccepts: (route, credential) =>
+          route.startsWith('/chains') &&
+          credential.startsWith(VIRTUAL_KEY_PREFIX) &&
+          ctx.keys?.authenticate(credential).ok === true,
+      }),
+    );
+  }
   app.addHook('onResponse', async (req, reply) => {
     counters.http(req.routeOptions.url ?? 'unmatched', reply.statusCode);
   });
 
   app.setNotFoundHandler(async (req, reply) => {
     counters.rejected('not_found');
+    const wire = wireOf(req.url);
+    if (wire !== undefined) {
+      const f = requestFailure(
+        404,
+        ServeErrorCode.NOT_FOUND,
+        `no route ${req.method} ${req.url.split('?')[0]}`,
+      );
+      f.openai = { type: 'invalid_request_error', code: 'unknown_url' };
+      return reply.code(404).header('x-should-retry', 'false').send(wireBody(wire, f));
+    }
     return reply
       .code(404)
       .send(problem(ServeErrorCode.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 
   app.setErrorHandler(async (err: FastifyError | BodySchemaError, req, reply) => {
+    const wire = wireOf(req.url);
+    if (wire !== undefined && !(err instanceof BodySchemaError)) {
+      const status = err.statusCode ?? 500;
+      if (status >= 500) {
+        req.log.error(
+          { err: { name: err.name, message: scrubber.scrub(err.message) } },
+          'unexpected failure',
+        );
+      } else if (status === 413) counters.rejected('body_too_large');
+      else counters.rejected('invalid_body');
+      const f =
+        status >= 500
+          ? requestFailure(500, ServeErrorCode.INTERNAL, 'internal error; see the server log')
+          : status === 413
+            ? requestFailure(
+                413,
+                ServeErrorCode.BODY_TOO_LARGE,
+                `the body is larger than ${app.initialConfig.bodyLimit} bytes`,
+              )
+            : status === 415
+              ? requestFailure(
+                  415,
+                  ServeErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                  'send the body as Content-Type: application/json',
+                )
+              : requestFailure(
+                  status,
+                  ServeErrorCode.INVALID_BODY,
+                  `invalid request: ${scrubber.scrub(err.message)}`,
+                );
+      return reply.code(f.status).header('x-should-retry', 'false').send(wireBody(wire, f));
+    }
     if (err instanceof BodySchemaError) {
       counters.rejected('invalid_body');
       return reply.code(400).send(invalidBody(err.issues));
@@ -169,6 +266,8 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
   cooldownRoutes(app, ctx);
   planetRoutes(app, ctx);
   workflowRoutes(app, ctx);
+  openaiRoutes(app, ctx);
+  anthropicRoutes(app, ctx);
   if (opts.control !== undefined) app.register(controlRoutes, opts.control);
   return app;
 }

@@ -15,13 +15,22 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export function bearerAuth(
   token: string,
   onReject: () => void,
+  options: {
+    /** Routes that authenticate their callers themselves (answering in their own wire format). */
+    selfAuthenticated?: (route: string) => boolean;
+    /** Another credential this route accepts (a virtual key on `/chains`). */
+    alsoAccepts?: (route: string, credential: string) => boolean;
+  } = {},
 ): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const expected = digest(token);
   return async (req, reply) => {
-    if (req.routeOptions.url !== undefined && PUBLIC_ROUTES.has(req.routeOptions.url)) return;
+    const route = req.routeOptions.url;
+    if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
+    if (route !== undefined && options.selfAuthenticated?.(route) === true) return;
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (m?.[1] !== undefined && timingSafeEqual(digest(m[1]), expected)) return;
+    if (m?.[1] !== undefined && route !== undefined && options.alsoAccepts?.(route, m[1]) === true) return;
     onReject();
     await reply
       .code(401)

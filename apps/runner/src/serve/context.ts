@@ -2,9 +2,12 @@ import type { SolarSystemConfigInput } from '@orrery/agents';
 import type { Clock, Gateway } from '@orrery/core';
 import type { FastifyReply } from 'fastify';
 import type { AnswerSchemas } from './answer-schema.ts';
+import type { KeyRing } from './compat/key-ring.ts';
+import type { ModelCatalog } from './compat/models.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
 import type { PlanetCatalog } from './planet-catalog.ts';
 import { problem, ServeErrorCode } from './problem.ts';
+import type { SecretScrubber } from './secret-scrubber.ts';
 import type { ServeCounters } from './serve-metrics.ts';
 
 /** What every route of one server shares. */
@@ -23,6 +26,16 @@ export interface ServeContext {
   readonly maxChains: number;
   /** `Retry-After` of an overload answer, seconds. */
   readonly overloadRetryAfterS: number;
+  /** The server's bearer token, if any (it also opens the compatible routes). */
+  readonly token: string | undefined;
+  /** Compatible routes refuse callers without a virtual key (even on a tokenless server). */
+  readonly requireKey: boolean;
+  /** The virtual keys (`undefined`: the server has no key store). */
+  readonly keys: KeyRing | undefined;
+  /** What `model` may name on the compatible routes. */
+  readonly models: ModelCatalog;
+  /** Removes secrets from logs, errors and answers. */
+  readonly scrubber: SecretScrubber;
 }
 
 /** Answers 429 `ORRERY_HTTP_OVERLOADED` with `Retry-After`. */

@@ -9,14 +9,15 @@ import type { LoadedConfig } from '../config/load.ts';
  * the rolling budget and the cooldowns.
  */
 export function openGateway(loaded: LoadedConfig, dbPath: string | undefined, cwd: string): Gateway {
-  const path =
-    dbPath === undefined
-      ? loaded.config.run.gatewayDbPath
-      : dbPath === ':memory:'
-        ? dbPath
-        : resolve(cwd, dbPath);
+  const path = gatewayDbPath(loaded, dbPath, cwd);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   return createGateway(loaded.gateway, { dbPath: path });
+}
+
+/** The gateway database a command uses: `dbPath` (`--gateway-db`, relative to `cwd`) or `run.gatewayDbPath`. */
+export function gatewayDbPath(loaded: LoadedConfig, dbPath: string | undefined, cwd: string): string {
+  if (dbPath === undefined) return loaded.config.run.gatewayDbPath;
+  return dbPath === ':memory:' ? dbPath : resolve(cwd, dbPath);
 }
 
 /** Resolves when `signal` aborts (at once if it already has). */

@@ -22,6 +22,12 @@ export const ServeErrorCode = {
   CHAIN_LIMIT: 'ORRERY_HTTP_CHAIN_LIMIT',
   /** 400 (bus: error envelope): a request on the bus asked a topic the planet does not answer. */
   UNKNOWN_TOPIC: 'ORRERY_HTTP_UNKNOWN_TOPIC',
+  /** 404 (`/v1/*`): the `model` names nothing the routing policy serves (`GET /v1/models` lists what it does). */
+  UNKNOWN_MODEL: 'ORRERY_HTTP_UNKNOWN_MODEL',
+  /** 403 (`/v1/*`): the virtual key is bound to task types that do not include the request's. */
+  FORBIDDEN_TASK: 'ORRERY_HTTP_FORBIDDEN_TASK',
+  /** 403: the `Host` or `Origin` of a request to a tokenless server is not this machine (DNS rebinding, a web page). */
+  FORBIDDEN_HOST: 'ORRERY_HTTP_FORBIDDEN_HOST',
   /** 500: a bug; the message says nothing more (details are in the server log). */
   INTERNAL: 'ORRERY_HTTP_INTERNAL',
 } as const;

@@ -2,11 +2,18 @@ import { EXECUTION_MODES, type GatewayMetrics } from '@orrery/core';
 import type { PromText } from './prometheus.ts';
 
 /** Why the server turned a request away before it reached a route's work. */
-export type Rejection = 'overload' | 'unauthorized' | 'body_too_large' | 'invalid_body' | 'not_found';
+export type Rejection =
+  | 'overload'
+  | 'unauthorized'
+  | 'forbidden_host'
+  | 'body_too_large'
+  | 'invalid_body'
+  | 'not_found';
 
 const REJECTIONS: readonly Rejection[] = [
   'overload',
   'unauthorized',
+  'forbidden_host',
   'body_too_large',
   'invalid_body',
   'not_found',
@@ -19,6 +26,18 @@ export class ServeCounters {
   readonly #modes = new Map<string, number>();
   readonly #planets = new Map<string, { planet: string; source: string; n: number }>();
   readonly #rejections = new Map<Rejection, number>();
+  readonly #keys = new Map<
+    string,
+    {
+      key: string;
+      model: string;
+      outcome: string;
+      n: number;
+      tokensIn: number;
+      tokensOut: number;
+      usd: number;
+    }
+  >();
 
   /** Counts one answered request by route template (`/planets/:name/analyze`) and status. */
   http(route: string, status: number): void {
@@ -39,6 +58,31 @@ export class ServeCounters {
     const e = this.#planets.get(key) ?? { planet, source, n: 0 };
     e.n += 1;
     this.#planets.set(key, e);
+  }
+
+  /**
+   * Counts one call of a compatible route (`/v1/*`) by virtual key name (`anonymous` without one), the
+   * model that served it (`provider/model`, or the alias asked for when nothing did) and its outcome
+   * (`ok`, `cache_hit`, `error`, `refused`), with its tokens and cost.
+   */
+  keyCall(
+    key: string,
+    model: string,
+    outcome: string,
+    tokensIn: number,
+    tokensOut: number,
+    usd: number,
+  ): void {
+    const id = `${key}\u0000${model}\u0000${outcome}`;
+    let e = this.#keys.get(id);
+    if (e === undefined) {
+      e = { key, model, outcome, n: 0, tokensIn: 0, tokensOut: 0, usd: 0 };
+      this.#keys.set(id, e);
+    }
+    e.n += 1;
+    e.tokensIn += tokensIn;
+    e.tokensOut += tokensOut;
+    e.usd += usd;
   }
 
   /** Counts one rejection. */
@@ -72,6 +116,42 @@ export class ServeCounters {
     );
     for (const m of [...EXECUTION_MODES, 'unspecified'])
       out.sample('orrery_mode_total', this.#modes.get(m) ?? 0, { mode: m });
+    out.family(
+      'orrery_key_requests_total',
+      'counter',
+      'Calls of the OpenAI/Anthropic-compatible routes, by virtual key name, model and outcome.',
+    );
+    for (const e of this.#keys.values())
+      out.sample('orrery_key_requests_total', e.n, { key: e.key, model: e.model, outcome: e.outcome });
+    const spend = new Map<
+      string,
+      { key: string; model: string; tokensIn: number; tokensOut: number; usd: number }
+    >();
+    for (const e of this.#keys.values()) {
+      const id = `${e.key}\u0000${e.model}`;
+      const a = spend.get(id) ?? { key: e.key, model: e.model, tokensIn: 0, tokensOut: 0, usd: 0 };
+      a.tokensIn += e.tokensIn;
+      a.tokensOut += e.tokensOut;
+      a.usd += e.usd;
+      spend.set(id, a);
+    }
+    out.family(
+      'orrery_key_tokens_total',
+      'counter',
+      'Tokens of those calls, by key name, model and direction.',
+    );
+    for (const a of spend.values()) {
+      out
+        .sample('orrery_key_tokens_total', a.tokensIn, { key: a.key, model: a.model, direction: 'in' })
+        .sample('orrery_key_tokens_total', a.tokensOut, { key: a.key, model: a.model, direction: 'out' });
+    }
+    out.family(
+      'orrery_key_cost_usd_total',
+      'counter',
+      'Estimated spend of those calls, USD, by key name and model.',
+    );
+    for (const a of spend.values())
+      out.sample('orrery_key_cost_usd_total', a.usd, { key: a.key, model: a.model });
     out.family('orrery_planet_analyses_total', 'counter', 'Planet analyses, by planet and signal source.');
     for (const e of this.#planets.values())
       out.sample('orrery_planet_analyses_total', e.n, { planet: e.planet, source: e.source });

@@ -23,7 +23,9 @@ export function executeRoute(app: FastifyInstance, ctx: ServeContext): void {
         const converted = ctx.schemas.get(body.answerSchema);
         if (!converted.ok) {
           ctx.counters.rejected('invalid_body');
-          return reply.code(400).send(invalidBody([{ path: 'answerSchema', message: converted.message }]));
+          return reply
+            .code(400)
+            .send(invalidBody([{ path: converted.path ?? 'answerSchema', message: converted.message }]));
         }
         schema = converted.schema;
       }
@@ -41,7 +43,7 @@ export function executeRoute(app: FastifyInstance, ctx: ServeContext): void {
       }
       ctx.counters.mode(body.mode ?? 'unspecified');
       try {
-        return await ctx.gateway.execute({
+        const res = await ctx.gateway.execute({
           task: body.task,
           messages: body.messages,
           schema,
@@ -57,6 +59,8 @@ export function executeRoute(app: FastifyInstance, ctx: ServeContext): void {
           currentFeatures: body.currentFeatures,
           signal: gone.signal,
         });
+        // A secret the model echoed (a configured key, or anything shaped like one) never leaves.
+        return ctx.scrubber.scrubResponse(res);
       } catch (err) {
         if (!(err instanceof LLMError)) throw err;
         const status = llmFailureStatus(err, ctx.clock.now());

@@ -77,7 +77,7 @@ export function planetRoutes(app: FastifyInstance, ctx: ServeContext): void {
         const analysis = await runAnalysis(planet, checked.input, { signal: gone.signal });
         ctx.counters.mode(analysis.mode);
         ctx.counters.planet(planet.name, analysis.report.source);
-        return analysis;
+        return ctx.scrubber.scrubDeep(analysis);
       } finally {
         gone.done();
         release();
