@@ -21,6 +21,7 @@ import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './r
 import type { CycleInput } from './sun/cycle-work.ts';
 import { type Named, type SunBus, type SunDeps, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
+import { type SunThoughts, THOUGHT_AGENTS, THOUGHT_TASKS, type ThoughtKind } from './sun/thoughts.ts';
 
 /** What {@link createSolarSystem} takes. Everything is optional. */
 export interface SolarSystemOptions {
@@ -172,7 +173,12 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   const sunFor = (symbol: string): SymbolSun => {
     const existing = suns.get(symbol);
     if (existing !== undefined) return existing;
-    const actor = createActor(sunMachine, { input: { ...base, symbol } });
+    const thoughts: SunThoughts = { caches: {} };
+    for (const kind of Object.keys(THOUGHT_TASKS) as ThoughtKind[]) {
+      const cache = answerCache(THOUGHT_AGENTS[kind], THOUGHT_TASKS[kind]);
+      if (cache !== null) thoughts.caches[kind] = cache;
+    }
+    const actor = createActor(sunMachine, { input: { ...base, symbol, thoughts } });
     const sun: SymbolSun = {
       actor,
       lastTime: Number.NEGATIVE_INFINITY,

@@ -13,7 +13,7 @@ import {
   type PlanetKind,
 } from '../src/index.ts';
 import { referenceBars } from './helpers/fixtures.ts';
-import { type LlmHarness, llmHarness, MODELS } from './helpers/llm.ts';
+import { type LlmHarness, llmHarness, MODELS, promptText } from './helpers/llm.ts';
 import { answerAll, runBars } from './helpers/system.ts';
 
 const DAY = 86_400_000;
@@ -206,14 +206,46 @@ describe('through the solar system', () => {
 
     // the same cycles reasoned (the modes do not depend on the cache)
     expect(recOn.map((r) => r.mode)).toEqual(recOff.map((r) => r.mode));
-    const hits = Object.values(stats).reduce((a, s) => a + s.hits, 0);
+    const hits = Object.entries(stats)
+      .filter(([agent]) => agent.startsWith('planet:'))
+      .reduce((a, [, s]) => a + s.hits, 0);
     expect(hits).toBeGreaterThan(0);
     expect(callsOn).toBe(callsOff - hits);
-    // only the sentiment planet (task `summarise`) still has a cache
-    expect(Object.keys(off.cacheStats())).toEqual(['planet:sentiment']);
+    // only the sentiment planet (task `summarise`) and the sun's notes still have a cache
+    expect(Object.keys(off.cacheStats()).sort()).toEqual([
+      'planet:sentiment',
+      'sun:fragility',
+      'sun:summary',
+    ]);
     // every hit is in the cycle records as a planet whose answer was reused, costing no call
     const reused = recOn.flatMap((r) => r.planets).filter((p) => p.llm?.cache === 'hit').length;
     expect(reused).toBe(hits);
     expect(stats['planet:risk']!.hits).toBeGreaterThan(0);
+  });
+
+  it('FULL_AGENT reads the market summary and fragility card, regenerated only on material change or TTL', async () => {
+    const bars = referenceBars().slice(0, 400);
+    const full = {
+      mode: { fullAgentStakes: 0 },
+      moons,
+      critic: { minTradeFraction: 1, minFragility: 1, belowConfidence: 0 },
+    };
+    const sys = createSolarSystem({ config: full, gateway: h.gateway, clock: h.clock });
+    const records = await runBars(sys, bars);
+    await sys.stop();
+    const fullCycles = records.filter((r) => r.mode === ExecutionMode.FULL_AGENT).length;
+    expect(fullCycles).toBeGreaterThan(2);
+    const stats = sys.cacheStats();
+    const summary = stats['sun:summary']!;
+    const card = stats['sun:fragility']!;
+    // one lookup per note per reasoning stage; a call only on a miss
+    expect(summary.hits + cacheMisses(summary)).toBe(fullCycles);
+    expect(card.hits + cacheMisses(card)).toBe(fullCycles);
+    expect(h.server.requestsFor(MODELS.notes)).toHaveLength(cacheMisses(summary) + cacheMisses(card));
+    expect(summary.hits + card.hits).toBeGreaterThan(0);
+    // every sun prompt carries both notes, fresh or cached
+    for (const q of h.server.requestsFor(MODELS.sun).slice(0, fullCycles)) {
+      expect(promptText(q.body)).toMatch(/Market summary \(as of .*Fragility card \(as of /s);
+    }
   });
 });

@@ -180,6 +180,11 @@ export class AnswerCache {
     });
   }
 
+  /** The bar time the symbol's current entry was computed at, or undefined when there is none. */
+  entryTime(symbol: string): number | undefined {
+    return this.#entries.get(symbol)?.time;
+  }
+
   #effectiveThresholds(features: Readonly<Record<string, number>>): Record<string, number> {
     const out: Record<string, number> = {};
     for (const name of Object.keys(features)) {
