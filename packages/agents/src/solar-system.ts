@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '@orrery/core';
 import { type Actor, createActor } from 'xstate';
 import { type BatchMember, type BatchOptions, BatchWindow } from './batching/batch-window.ts';
@@ -47,6 +48,11 @@ export interface SolarSystemOptions {
    * playbook's risk multipliers. A change applies from the next cycle.
    */
   tuning?: SunTuning | null;
+  /**
+   * Scopes the answer caches' keys in the gateway's cache (e.g. the run id, so a resumed run finds its
+   * own answers and no other run's); default: random, this system's own.
+   */
+  cacheScope?: string;
 }
 
 /** The state of one symbol's sun, for health checks. */
@@ -113,6 +119,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   const moons = named(moonFactories(config, opts.moons), 'moon');
   const tuning = opts.tuning ?? null;
   const cacheBook = new Map<string, AnswerCacheStats>();
+  const cacheScope = opts.cacheScope ?? randomUUID();
   const statsOf = (agent: string): AnswerCacheStats => {
     let st = cacheBook.get(agent);
     if (st === undefined) {
@@ -131,6 +138,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       { ...CACHE_EXTRA_THRESHOLDS, ...config.materialChange.thresholds },
       config.materialChange.scaled,
       statsOf(agent),
+      cacheScope,
     );
   };
   const planets = named(

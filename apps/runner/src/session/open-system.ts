@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type CycleRecord, createSolarSystem, type SolarSystemConfig, type SunBus } from '@orrery/agents';
+import {
+  type AnswerCacheStats,
+  type CycleRecord,
+  createSolarSystem,
+  type SolarSystemConfig,
+  type SunBus,
+} from '@orrery/agents';
 import { type BroadcastDecree, LocalBus } from '@orrery/bus';
 import { ManualClock, systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
@@ -31,6 +37,8 @@ export interface SystemSession {
   readonly llm: LlmSession;
   /** Answers the gateway served from its cache since `sinceMs` (0 without a gateway). */
   cacheHits(sinceMs: number): number;
+  /** The agents' answer caches this session, by agent (hits, misses by reason, calls and USD saved). */
+  cacheStats(): Record<string, AnswerCacheStats>;
   /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
   close(): Promise<void>;
 }
@@ -123,6 +131,8 @@ export async function openSystem(opts: {
     clock,
     log: opts.log,
     tuning: learning?.tuning ?? null,
+    // the run's own answer cache keys: a resumed run finds the answers it cached before the stop
+    cacheScope: opts.runId,
   });
   opts.log.muted = false;
   const at = (time: number) => {
@@ -159,6 +169,7 @@ export async function openSystem(opts: {
     noLlmReason: llm.noLlmReason,
     llm,
     outcomes: memory === null ? null : new OutcomeWriter(memory),
+    cacheStats: () => system.cacheStats(),
     cacheHits: (sinceMs) => {
       if (gateway === null) return 0;
       const days = Math.max(1e-6, (systemClock.now() - sinceMs) / 86_400_000);

@@ -103,8 +103,8 @@ export class AnswerCache {
   readonly #thresholds: Readonly<Record<string, number>>;
   readonly #scaled: Readonly<Record<string, ScaledThreshold>>;
   readonly #entries = new Map<string, Entry>();
-  /** Keys are this instance's own: a persisted gateway cache never serves another run's answer. */
-  readonly #nonce = randomUUID();
+  /** Keys are this scope's own: a persisted gateway cache never serves another run's answer. */
+  readonly #scope: string;
   readonly settings: TaskCacheSettings;
   /** This cache's counters (shared when the constructor was given an object to count into). */
   readonly stats: AnswerCacheStats;
@@ -112,6 +112,7 @@ export class AnswerCache {
   /**
    * @param name who asks (e.g. `planet:technical`); part of every key.
    * @param thresholds feature → absolute move that makes an entry stale.
+   * @param scope part of every key (default: random, i.e. this instance's own).
    */
   constructor(
     name: string,
@@ -119,9 +120,11 @@ export class AnswerCache {
     thresholds: Readonly<Record<string, number>>,
     scaled: Readonly<Record<string, ScaledThreshold>> = {},
     stats: AnswerCacheStats = emptyCacheStats(),
+    scope: string = randomUUID(),
   ) {
     if (!(settings.ttlMs > 0)) throw new RangeError(`answer cache '${name}': ttlMs must be > 0`);
     this.stats = stats;
+    this.#scope = scope;
     this.#name = name;
     this.settings = settings;
     this.#thresholds = thresholds;
@@ -198,12 +201,15 @@ export class AnswerCache {
     return out;
   }
 
-  /** A key naming this entry's inputs exactly, unique to this instance. */
+  /**
+   * A key naming this entry's inputs exactly, within the scope (e.g. a run id: a resumed run that
+   * rebuilds its entries on the bars it already traded finds the answers it stored before the stop).
+   */
   #key(inputs: CacheInputs): string {
     return createHash('sha256')
       .update(
         JSON.stringify([
-          this.#nonce,
+          this.#scope,
           this.#name,
           inputs.symbol,
           inputs.promptVersion,
