@@ -14,6 +14,7 @@ import { NewsWindow } from '../feeds/news-window.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
+import { type CacheFigures, cacheFigures } from './cache-figures.ts';
 import { createLogSink } from './log-sink.ts';
 import { openSystem } from './open-system.ts';
 
@@ -41,6 +42,8 @@ export interface DriveResult extends LoopResult {
   readonly notes: string[];
   /** Gateway cache hits since the run was created. */
   readonly cacheHits: number;
+  /** What the agents' answer caches did in this invocation. */
+  readonly cache: CacheFigures;
   /** What a replay served from the recordings, and what it found missing. */
   readonly replay?: ReplayReport | undefined;
   /** Whether an LLM could be called (a provider reachable, or a replay's recordings): calls avoided count only then. */
@@ -124,11 +127,13 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
+    const cache = cacheFigures(system.cacheStats());
     return {
       ...result,
       notes,
       cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt),
       llmReachable: system.noLlmReason === undefined,
+      cache,
       replay,
       news,
     };

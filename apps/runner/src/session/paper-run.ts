@@ -16,6 +16,7 @@ import { parseTime } from '../feeds/parse-time.ts';
 import { type DataSourceSpec, loadDataSource, type ResolvedSeries } from '../feeds/resolve-source.ts';
 import { mergeSeries } from '../loop/steps.ts';
 import { inferPeriodsPerYear } from '../metrics/performance.ts';
+import { type CacheFigures, formatCacheFigures } from './cache-figures.ts';
 import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
@@ -51,6 +52,8 @@ export interface PaperResult {
   readonly roi: RunRoi;
   /** For `--replay`: how the replay compares with the recorded run. */
   readonly replay?: RunComparison | undefined;
+  /** What the agents' answer caches did (this invocation: a resumed run counts from its resume). */
+  readonly cache: CacheFigures;
 }
 
 /**
@@ -120,10 +123,12 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       symbols: series.map((s) => s.symbol),
       dataSource: series.map((s) => s.description).join('; '),
       feedReport: main.report,
-      notes:
-        o.replay === undefined || drive.replay === undefined
+      notes: [
+        ...(o.replay === undefined || drive.replay === undefined
           ? drive.notes
-          : [...drive.notes, ...replayNotes(o.replay, drive.replay)],
+          : [...drive.notes, ...replayNotes(o.replay, drive.replay)]),
+        ...formatCacheFigures(drive.cache),
+      ],
       cacheHits: drive.cacheHits,
       llmReachable: drive.llmReachable,
       json: o.json,
@@ -133,6 +138,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       stopped: drive.aborted,
       io,
     });
+    for (const line of formatCacheFigures(drive.cache)) io.out(line);
     const replay =
       o.replay === undefined || drive.aborted
         ? undefined
@@ -146,6 +152,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       stopped: drive.aborted,
       roi,
       replay,
+      cache: drive.cache,
     };
   } finally {
     ledger.close();
