@@ -97,7 +97,7 @@ export function formatLearningEffect(e: LearningEffect): string[] {
   const rows: [string, string, string, string][] = [
     ['', 'learning on', 'learning off', 'on − off'],
     ['Total return', pct(e.on.totalReturn), pct(e.off.totalReturn), signed(pct(e.difference.totalReturn))],
-    ['Sharpe', num(e.on.sharpe), num(e.off.sharpe), signed(num(e.difference.sharpe))],
+    ['Sharpe', num(e.on.sharpe, 3), num(e.off.sharpe, 3), signed(num(e.difference.sharpe, 3))],
     ['Max drawdown', pct(e.on.maxDrawdown), pct(e.off.maxDrawdown), signed(pct(e.difference.maxDrawdown))],
     ['Trades', String(e.on.trades), String(e.off.trades), signed(String(e.difference.trades))],
     ['LLM calls', String(e.on.llmCalls), String(e.off.llmCalls), signed(String(e.difference.llmCalls))],
