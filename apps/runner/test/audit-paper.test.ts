@@ -22,6 +22,10 @@ const ANSWER = (auth: string) => ({
   scale: 1,
   summary: 'nothing',
   sentiment: 0,
+  // the sun's fragility card
+  fragility: 0.3,
+  drivers: ['loopback'],
+  watch: 'nothing',
 });
 
 describe('orrery audit on an orrery paper run (two symbols, a reachable model)', () => {

@@ -45,6 +45,10 @@ const answer = (auth: string) => ({
   scale: 1,
   summary: 'quiet',
   sentiment: 0,
+  // the sun's fragility card
+  fragility: 0.3,
+  drivers: ['loopback'],
+  watch: 'nothing',
 });
 
 let llm: LlmServer;
@@ -137,6 +141,7 @@ type Llm = {
   agent: string;
   batchedWith?: string[];
   answer: string;
+  cached: boolean;
 };
 type Placed = { id: string; fill: { id: string } | null };
 
@@ -187,9 +192,14 @@ describe('orrery audit: every decision traceable end to end', () => {
     expect(((full?.llm ?? []) as Llm[]).map((c) => c.agent)).toEqual(
       expect.arrayContaining(['sun', 'critic']),
     );
-    // Every request the model server answered is in the trail, under some decision.
-    const ids = new Set(decisions.flatMap((d) => (d.llm as Llm[]).map((c) => c.call)));
+    // Every request the model server answered is in the trail, under some decision; so is every
+    // answer the agents' cache reused (a ledger cache hit, no request).
+    const calls = decisions.flatMap((d) => d.llm as Llm[]);
+    const ids = new Set(calls.filter((c) => !c.cached).map((c) => c.call));
     expect(ids.size).toBe(llm.requests.length);
+    const hits = new Set(calls.filter((c) => c.cached).map((c) => c.call));
+    expect(hits.size).toBe(gateway.ledger.since(0).filter((e) => e.outcome === 'cache_hit').length);
+    expect(hits.size).toBeGreaterThan(0);
     // The operator's flatten has its own lines, with who and why.
     expect(lines.find((l) => l.type === 'command')).toMatchObject({
       kind: 'flatten',

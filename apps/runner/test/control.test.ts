@@ -31,9 +31,13 @@ const SETTINGS: BrokerSettings = {
   maxLeverage: 1,
   lotSize: 0,
 };
-/** Every bar is reasoned about by the planets (no MONITOR_ONLY, no sun), so every bar may trade. */
+/**
+ * Every bar is reasoned about by the planets (no MONITOR_ONLY, no sun), so every bar may trade; the
+ * answer cache is off, since this model changes its mind with the calendar, which no planet reads.
+ */
 const AGENTS = {
   mode: { minChangedForLight: 0, fullAgentStakes: 2, fullAgentFragility: 2, lowConfidence: 0 },
+  cache: { enabled: false },
 };
 const DAY = 86_400_000;
 

@@ -23,6 +23,10 @@ const ANSWER = {
   scale: 1,
   summary: 'nothing',
   sentiment: 0,
+  // the sun's fragility card
+  fragility: 0.3,
+  drivers: ['loopback'],
+  watch: 'nothing',
 };
 
 describe('orrery paper with a reachable LLM (loopback OpenAI-compatible server)', () => {

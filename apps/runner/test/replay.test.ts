@@ -11,7 +11,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { type PaperOptions, runPaper } from '../src/session/paper-run.ts';
 
 /**
- * An answer that satisfies every schema the agents ask for (planet, sentiment, sun turn, critic) and
+ * An answer that satisfies every schema the agents ask for (planet, sentiment, sun turn, sun notes, critic) and
  * varies with the prompt, so that an answer replayed to the wrong request would change the decisions.
  */
 function varied(req: LlmRecordedRequest) {
@@ -25,6 +25,9 @@ function varied(req: LlmRecordedRequest) {
       reasons: [`r${h[2]}`],
       summary: 's',
       sentiment: 2 * u(3) - 1,
+      fragility: u(10),
+      drivers: [`d${h[11]}`],
+      watch: 'w',
       ...(u(4) < 0.2
         ? { type: 'tool', tool: 'read_patterns' }
         : { type: 'decision', forecast: u(5) < 0.6 ? u(6) : -u(6) }),

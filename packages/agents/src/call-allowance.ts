@@ -11,6 +11,11 @@ export interface CallAllowance {
   /** Who holds it (`planet:risk`, `sun`…); sent to the gateway as the request's `agent`. */
   readonly agent: string;
   readonly limit: number;
+  /**
+   * True for a batch window's permit (`cycleMany`): its call joins other symbols' in one request, so
+   * the planet does not use its answer cache (a batched answer is not stored per symbol).
+   */
+  readonly batched?: boolean;
   /** Calls attempted through this allowance (refused ones excluded). */
   readonly used: number;
   /** What the calls cost, failed ones included (their `LLMError.usage`). */

@@ -269,6 +269,29 @@ export const solarSystemConfigSchema = z.strictObject({
         .default(5 * 86_400_000),
     })
     .prefault({}),
+  /**
+   * The answer cache of what is expensive to think about: planet answers (per planet and symbol) and
+   * the sun's market summary and fragility card, reused while what they read has not moved past the
+   * material-change thresholds and the TTL (in market time) runs. Per task: `tasks.<task>` overrides.
+   */
+  cache: z
+    .strictObject({
+      /** On for every task unless `tasks.<task>.enabled` says otherwise. */
+      enabled: z.boolean().default(true),
+      /** How long an answer stays good, in market (bar) time, ms (default 30 days). */
+      ttlMs: z
+        .int()
+        .min(1)
+        .default(30 * 86_400_000),
+      /** Per gateway task (`planet_analysis`, `summarise`, `sun_summary`, `fragility_card`…). */
+      tasks: z
+        .record(
+          z.string().min(1),
+          z.strictObject({ enabled: z.boolean().optional(), ttlMs: z.int().min(1).optional() }),
+        )
+        .default({}),
+    })
+    .prefault({}),
   /** Gateway tasks and the sun's limits. */
   sun: z
     .strictObject({
@@ -305,4 +328,13 @@ export function parseSolarSystemConfig(input: SolarSystemConfigInput | undefined
     `invalid solar-system config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
     { issues, cause: r.error },
   );
+}
+
+/** The cache settings of `task` under `config.cache` (its `tasks.<task>` entry over the defaults). */
+export function cacheSettingsFor(
+  config: Pick<SolarSystemConfig, 'cache'>,
+  task: string,
+): { enabled: boolean; ttlMs: number } {
+  const t = config.cache.tasks[task];
+  return { enabled: t?.enabled ?? config.cache.enabled, ttlMs: t?.ttlMs ?? config.cache.ttlMs };
 }

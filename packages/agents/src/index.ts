@@ -8,6 +8,7 @@ export {
 export { type CallRef, formatCallRef, parseCallRef } from './batching/call-ref.ts';
 export { type CallAllowance, createCallAllowance } from './call-allowance.ts';
 export {
+  cacheSettingsFor,
   DEFAULT_CHANGE_THRESHOLDS,
   parseSolarSystemConfig,
   type SolarSystemConfig,
@@ -29,6 +30,7 @@ export {
   applyPlaybook,
   erfc,
   incompleteBeta,
+  judgeVariants,
   Learner,
   type LearnerOptions,
   type LearningChange,
@@ -42,6 +44,7 @@ export {
   learningSettingsShape,
   logGamma,
   meanVariance,
+  msprt,
   normalCdf,
   type OutcomeEvidence,
   type OutcomeEvidenceInput,
@@ -57,6 +60,8 @@ export {
   type RuleEvidence,
   ruleEvidence,
   type SunTuning,
+  sequentialMeanTest,
+  sequentialProportionTest,
   stanceOf,
   studentTTwoSided,
   type Tally,
@@ -65,6 +70,7 @@ export {
   tallyOutcome,
   tunedPlanet,
   twoProportionZTest,
+  type VariantSample,
   type VariantStats,
   welchTTest,
   withPlaybook,
@@ -120,8 +126,27 @@ export {
   specMoonIssues,
 } from './planet-spec.ts';
 export { type PlanetAnswer, planetAnswerSchema } from './planets/answer.ts';
+export {
+  AnswerCache,
+  type AnswerCacheStats,
+  addCacheStats,
+  CACHE_MISS_REASONS,
+  type CacheInputs,
+  type CacheMissReason,
+  type CacheVerdict,
+  cacheMisses,
+  emptyCacheStats,
+  promptVersionOf,
+  type TaskCacheSettings,
+} from './planets/answer-cache.ts';
 export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';
-export { definePlanet, type PlanetDefinition, type PlanetPrompt } from './planets/define-planet.ts';
+export {
+  definePlanet,
+  featuresOfMoons,
+  type PlanetDefinition,
+  type PlanetPrompt,
+  type PlanetReads,
+} from './planets/define-planet.ts';
 export {
   assessExecution,
   type ExecutionPlanetOptions,

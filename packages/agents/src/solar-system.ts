@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '@orrery/core';
 import { type Actor, createActor } from 'xstate';
 import { type BatchMember, type BatchOptions, BatchWindow } from './batching/batch-window.ts';
-import { parseSolarSystemConfig, type SolarSystemConfig, type SolarSystemConfigInput } from './config.ts';
+import {
+  cacheSettingsFor,
+  parseSolarSystemConfig,
+  type SolarSystemConfig,
+  type SolarSystemConfigInput,
+} from './config.ts';
 import type { CycleRecord } from './cycle-record.ts';
 import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from './errors.ts';
 import { type SunTuning, tunedPlanet } from './learning/sun-tuning.ts';
@@ -10,12 +16,14 @@ import { assertValidBar, assertValidPortfolio } from './market.ts';
 import type { MoonFactory } from './moons/moon.ts';
 import { moonFactories } from './moons/registry.ts';
 import { planetFromSpec } from './planet-spec.ts';
+import { AnswerCache, type AnswerCacheStats, emptyCacheStats } from './planets/answer-cache.ts';
 import { createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
 import { type Named, type SunBus, type SunDeps, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
+import { type SunThoughts, THOUGHT_AGENTS, THOUGHT_TASKS, type ThoughtKind } from './sun/thoughts.ts';
 
 /** What {@link createSolarSystem} takes. Everything is optional. */
 export interface SolarSystemOptions {
@@ -41,6 +49,11 @@ export interface SolarSystemOptions {
    * playbook's risk multipliers. A change applies from the next cycle.
    */
   tuning?: SunTuning | null;
+  /**
+   * Scopes the answer caches' keys in the gateway's cache (e.g. the run id, so a resumed run finds its
+   * own answers and no other run's); default: random, this system's own.
+   */
+  cacheScope?: string;
 }
 
 /** The state of one symbol's sun, for health checks. */
@@ -75,6 +88,11 @@ export interface SolarSystem {
    */
   cycleMany(inputs: readonly CycleInput[]): Promise<CycleRecord[]>;
   health(): SunHealth[];
+  /**
+   * The answer caches' counters by agent (`planet:technical`, `sun:summary`, …), over every symbol:
+   * hits, misses by reason, calls and dollars saved (see `agents.cache`).
+   */
+  cacheStats(): Record<string, AnswerCacheStats>;
   /** Stops every sun and its children (in-flight LLM calls are aborted). Idempotent. */
   stop(): Promise<void>;
 }
@@ -101,6 +119,29 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     log('orrery/agents: no LLM gateway: planets decide deterministically, the sun never reasons');
   const moons = named(moonFactories(config, opts.moons), 'moon');
   const tuning = opts.tuning ?? null;
+  const cacheBook = new Map<string, AnswerCacheStats>();
+  const cacheScope = opts.cacheScope ?? randomUUID();
+  const statsOf = (agent: string): AnswerCacheStats => {
+    let st = cacheBook.get(agent);
+    if (st === undefined) {
+      st = emptyCacheStats();
+      cacheBook.set(agent, st);
+    }
+    return st;
+  };
+  /** A fresh answer cache of `agent` for `task` (one per planet instance, i.e. per symbol). */
+  const answerCache = (agent: string, task: string): AnswerCache | null => {
+    const settings = cacheSettingsFor(config, task);
+    if (gateway === null || !settings.enabled) return null;
+    return new AnswerCache(
+      agent,
+      settings,
+      { ...CACHE_EXTRA_THRESHOLDS, ...config.materialChange.thresholds },
+      config.materialChange.scaled,
+      statsOf(agent),
+      cacheScope,
+    );
+  };
   const planets = named(
     [
       ...config.planets.enabled.map((kind) => () => {
@@ -108,6 +149,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
         const task = kind === 'sentiment' ? config.sun.sentimentTask : config.sun.planetTask;
         return createPlanet(kind, {
           task,
+          cache: answerCache(`planet:${kind}`, task),
           execution: config.execution,
           ...(weight === undefined ? {} : { weight }),
         });
@@ -142,7 +184,12 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   const sunFor = (symbol: string): SymbolSun => {
     const existing = suns.get(symbol);
     if (existing !== undefined) return existing;
-    const actor = createActor(sunMachine, { input: { ...base, symbol } });
+    const thoughts: SunThoughts = { caches: {} };
+    for (const kind of Object.keys(THOUGHT_TASKS) as ThoughtKind[]) {
+      const cache = answerCache(THOUGHT_AGENTS[kind], THOUGHT_TASKS[kind]);
+      if (cache !== null) thoughts.caches[kind] = cache;
+    }
+    const actor = createActor(sunMachine, { input: { ...base, symbol, thoughts } });
     const sun: SymbolSun = {
       actor,
       lastTime: Number.NEGATIVE_INFINITY,
@@ -245,6 +292,11 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       if (failed !== undefined) throw failed.reason;
       return settled.map((s) => (s as PromiseFulfilledResult<CycleRecord>).value);
     },
+    cacheStats(): Record<string, AnswerCacheStats> {
+      return Object.fromEntries(
+        [...cacheBook.entries()].map(([k, v]) => [k, { ...v, misses: { ...v.misses } }]),
+      );
+    },
     health(): SunHealth[] {
       return [...suns.entries()].map(([symbol, sun]) => {
         const snap = sun.actor.getSnapshot();
@@ -274,6 +326,12 @@ function routingOf(config: SolarSystemConfig, planets: readonly string[]): Routi
   const pruned = pruneRouting(DEFAULT_ROUTING, planets);
   return pruned === null ? null : compileRouting(pruned, planets);
 }
+
+/**
+ * Cache thresholds of figures that are not material-change features: the trend forecast (forecast
+ * units, [−1, 1]) and a breached stop (0/1).
+ */
+const CACHE_EXTRA_THRESHOLDS: Readonly<Record<string, number>> = { forecast: 0.2, critical: 0.5 };
 
 function named<F extends () => { name: string }>(factories: readonly F[], kind: string): Named<F>[] {
   const out: Named<F>[] = [];

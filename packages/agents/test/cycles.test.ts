@@ -111,7 +111,14 @@ describe('a full cycle in each mode against the loopback LLM server', () => {
     );
     expect(r.critic).toMatchObject({ verdict: 'approve', trigger: [expect.stringMatching(/^trade/)] });
     expect(h.server.requestsFor(MODELS.critic)).toHaveLength(1);
-    expect(r.calls).toBe(3 + 2 + 1);
+    // 3 planets, 2 sun turns, the critic, and the sun's two notes (market summary, fragility card)
+    expect(h.server.requestsFor(MODELS.notes)).toHaveLength(2);
+    expect(r.calls).toBe(3 + 2 + 1 + 2);
+    const sunPrompt = promptText(h.server.requestsFor(MODELS.sun)[0]?.body);
+    expect(sunPrompt).toContain(`Market summary (as of 2`);
+    expect(sunPrompt).toContain(ANSWERS.summary.summary);
+    expect(sunPrompt).toContain(`Fragility card (as of 2`);
+    expect(sunPrompt).toContain(ANSWERS.fragility.watch);
     expect(r.decision).toMatchObject({ source: 'sun', action: 'buy' });
     // the sun gives a forecast (within sun.maxTilt of the planets'), sized like any other
     const planets = r.planets.find((p) => p.planet === 'technical')!.signal;

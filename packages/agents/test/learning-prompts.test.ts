@@ -99,19 +99,36 @@ describe('prompt A/B evolution', () => {
     expect(p.assign('sun.system', 'x').adopted).toBe(false);
   });
 
-  it('corrects alpha for several challengers (p ≈ 0.034 wins 1 comparison, not 2)', () => {
-    const two = evolution({ minSamples: 100 });
+  it('fixed horizon: corrects alpha for several challengers (p ≈ 0.034 wins 1 comparison, not 2), tested once', () => {
+    const two = evolution({ minSamples: 100, monitoring: 'fixed-horizon' });
     two.define('sun.system', VARIANTS);
     feed(two, 'a', 100, 45);
     feed(two, 'b', 100, 60);
     expect(two.evaluate('sun.system')).toMatchObject({ status: 'adopted', winner: 'b' });
 
-    const three = evolution({ minSamples: 100 });
+    const three = evolution({ minSamples: 100, monitoring: 'fixed-horizon' });
     three.define('sun.system', [...VARIANTS, { id: 'c', text: 'List risks.' }]);
     feed(three, 'a', 100, 45);
     feed(three, 'b', 100, 60);
     feed(three, 'c', 100, 30);
-    expect(three.evaluate('sun.system')).toMatchObject({ status: 'undecided', alpha: 0.025 });
+    expect(three.evaluate('sun.system')).toMatchObject({ status: 'concluded', alpha: 0.025 });
+    // the one test is spent: more evidence later does not get a second look
+    feed(three, 'b', 100, 100, 1);
+    expect(three.evaluate('sun.system')).toMatchObject({ status: 'concluded' });
+    expect(three.history('sun.system').map((h) => h.event)).toEqual(['defined', 'concluded']);
+  });
+
+  it('sequential (default): the same p ≈ 0.034 is not yet enough; clear evidence later is', () => {
+    const p = evolution({ minSamples: 100 });
+    p.define('sun.system', VARIANTS);
+    feed(p, 'a', 100, 45);
+    feed(p, 'b', 100, 60);
+    const e = p.evaluate('sun.system');
+    expect(e.status).toBe('undecided');
+    expect(e.variants.find((v) => v.variant === 'a')!.test).toMatchObject({ test: 'msprt-two-proportion' });
+    feed(p, 'a', 200, 90, 1);
+    feed(p, 'b', 200, 120, 1);
+    expect(p.evaluate('sun.system')).toMatchObject({ status: 'adopted', winner: 'b' });
   });
 
   it("uses Welch's t-test on values, e.g. returns", () => {
@@ -123,7 +140,7 @@ describe('prompt A/B evolution', () => {
     }
     const e = p.evaluate('sun.system');
     expect(e).toMatchObject({ status: 'adopted', winner: 'b' });
-    expect(e.variants.find((v) => v.variant === 'a')!.test).toMatchObject({ test: 'welch-t' });
+    expect(e.variants.find((v) => v.variant === 'a')!.test).toMatchObject({ test: 'msprt-welch' });
     expect(() => p.recordOutcome('sun.system', 'a', { key: 'z', success: true })).toThrow(LearningInputError);
   });
 

@@ -101,7 +101,12 @@ describe('routing in the running system (loopback LLM)', () => {
     const sys = createSolarSystem({
       gateway: h.gateway,
       clock: h.clock,
-      config: { routing, mode: { fullAgentStakes: 2, fullAgentFragility: 2, lowConfidence: 0 } },
+      // the answer cache off: every routed cycle asks (a cache hit would be a routed cycle without a request)
+      config: {
+        routing,
+        mode: { fullAgentStakes: 2, fullAgentFragility: 2, lowConfidence: 0 },
+        cache: { enabled: false },
+      },
     });
     const records = await runFollowing(sys, referenceBars());
     await sys.stop();

@@ -141,7 +141,14 @@ export class LLMGateway implements Gateway {
     const plan = this.#admit(req);
 
     const key =
-      req.cache === undefined ? undefined : cacheKey(req.task, req.messages, req.schema, req.target);
+      req.cache === undefined
+        ? undefined
+        : cacheKey(
+            req.task,
+            req.cache.key === undefined ? req.messages : [{ role: 'user', content: `key:${req.cache.key}` }],
+            req.schema,
+            req.target,
+          );
     if (key !== undefined) {
       const hit = this.#fromCache(req, key, started);
       if (hit !== undefined) return hit;

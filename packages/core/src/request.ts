@@ -52,8 +52,13 @@ export interface LLMRequest<T = unknown> {
   timeoutMs?: number | undefined;
   /** Pins provider and model instead of the routing rule's preference list. */
   target?: ModelTarget | undefined;
-  /** Cache the answer (keyed by task + normalised request) until the TTL or a material change. */
-  cache?: { ttlMs: number; material?: MaterialFeatures | undefined } | undefined;
+  /**
+   * Cache the answer (keyed by task + normalised request) until the TTL or a material change. With
+   * `key`, the entry is keyed by task + `key` + schema + target instead of the messages: the caller
+   * vouches that `key` names everything the answer depends on (e.g. a planet's quantised inputs), so a
+   * request whose wording moved below the caller's thresholds still finds the entry.
+   */
+  cache?: { ttlMs: number; material?: MaterialFeatures | undefined; key?: string | undefined } | undefined;
   /** The current features, checked against cached entries' thresholds. */
   currentFeatures?: Readonly<Record<string, number>> | undefined;
   /** Cancels the call. */

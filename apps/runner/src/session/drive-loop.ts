@@ -14,6 +14,7 @@ import { NewsWindow } from '../feeds/news-window.ts';
 import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
+import { type CacheFigures, cacheFigures } from './cache-figures.ts';
 import { createLogSink } from './log-sink.ts';
 import { openSystem } from './open-system.ts';
 import { SupervisionClock } from './supervision-clock.ts';
@@ -44,6 +45,8 @@ export interface DriveResult extends LoopResult {
   readonly notes: string[];
   /** Gateway cache hits since the run was created. */
   readonly cacheHits: number;
+  /** What the agents' answer caches did in this invocation. */
+  readonly cache: CacheFigures;
   /** What a replay served from the recordings, and what it found missing. */
   readonly replay?: ReplayReport | undefined;
   /** Whether an LLM could be called (a provider reachable, or a replay's recordings): calls avoided count only then. */
@@ -136,11 +139,13 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     notes.push(...system.memoryNotes());
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
+    const cache = cacheFigures(system.cacheStats());
     return {
       ...result,
       notes,
       cacheHits: system.cacheHits(ledger.getRun(runId)!.createdAt),
       llmReachable: system.noLlmReason === undefined,
+      cache,
       replay,
       news,
     };

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  type AnswerCacheStats,
   type CycleRecord,
   createSolarSystem,
   type SolarSystemConfig,
@@ -39,6 +40,8 @@ export interface SystemSession {
   readonly llm: LlmSession;
   /** Answers the gateway served from its cache since `sinceMs` (0 without a gateway). */
   cacheHits(sinceMs: number): number;
+  /** The agents' answer caches this session, by agent (hits, misses by reason, calls and USD saved). */
+  cacheStats(): Record<string, AnswerCacheStats>;
   /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
   close(): Promise<void>;
   /** Lines for the run's summary when the similarity index was down (periods, restarts, unindexed). */
@@ -152,6 +155,8 @@ export async function openSystem(opts: {
     clock: supervision.clock,
     log: opts.log,
     tuning: learning?.tuning ?? null,
+    // the run's own answer cache keys: a resumed run finds the answers it cached before the stop
+    cacheScope: opts.runId,
   });
   opts.log.muted = false;
   const plain: Strategy<CycleRecord> = {
@@ -186,6 +191,7 @@ export async function openSystem(opts: {
     noLlmReason: llm.noLlmReason,
     llm,
     outcomes: memory === null ? null : new OutcomeWriter(memory),
+    cacheStats: () => system.cacheStats(),
     cacheHits: (sinceMs) => {
       if (gateway === null) return 0;
       const days = Math.max(1e-6, (systemClock.now() - sinceMs) / 86_400_000);

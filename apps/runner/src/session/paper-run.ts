@@ -16,6 +16,7 @@ import { type DataSourceSpec, loadDataSources, type ResolvedSeries } from '../fe
 import { mergeSeries } from '../loop/steps.ts';
 import { openRunLedger } from '../runs/open-ledger.ts';
 import { lockRun, type RunLock } from '../runs/run-lock.ts';
+import { type CacheFigures, formatCacheFigures } from './cache-figures.ts';
 import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
@@ -53,6 +54,8 @@ export interface PaperResult {
   readonly roi: RunRoi;
   /** For `--replay`: how the replay compares with the recorded run. */
   readonly replay?: RunComparison | undefined;
+  /** What the agents' answer caches did (this invocation: a resumed run counts from its resume). */
+  readonly cache: CacheFigures;
 }
 
 /**
@@ -126,10 +129,12 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       symbols: series.map((s) => s.symbol),
       dataSource: series.map((s) => s.description).join('; '),
       feedReport: main.report,
-      notes:
-        o.replay === undefined || drive.replay === undefined
+      notes: [
+        ...(o.replay === undefined || drive.replay === undefined
           ? drive.notes
-          : [...drive.notes, ...replayNotes(o.replay, drive.replay)],
+          : [...drive.notes, ...replayNotes(o.replay, drive.replay)]),
+        ...formatCacheFigures(drive.cache),
+      ],
       cacheHits: drive.cacheHits,
       llmReachable: drive.llmReachable,
       json: o.json,
@@ -139,6 +144,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       stopped: drive.aborted,
       io,
     });
+    for (const line of formatCacheFigures(drive.cache)) io.out(line);
     const replay =
       o.replay === undefined || drive.aborted
         ? undefined
@@ -152,6 +158,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       stopped: drive.aborted,
       roi,
       replay,
+      cache: drive.cache,
     };
   } finally {
     lock?.release();

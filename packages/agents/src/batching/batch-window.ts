@@ -131,6 +131,7 @@ export class BatchWindow {
     return {
       agent,
       limit: 1,
+      batched: true,
       get used() {
         return used;
       },

@@ -20,12 +20,14 @@ export {
 } from './learning-settings.ts';
 export type { LearningChange } from './learning-store.ts';
 export {
+  judgeVariants,
   type PromptAssignment,
   type PromptEvaluation,
   PromptEvolution,
   type PromptEvolutionSettings,
   type PromptEvolutionSettingsInput,
   promptEvolutionSettingsSchema,
+  type VariantSample,
   type VariantStats,
 } from './prompt-evolution.ts';
 export type { PromptHistoryEntry } from './prompt-store.ts';
@@ -34,7 +36,10 @@ export {
   incompleteBeta,
   logGamma,
   meanVariance,
+  msprt,
   normalCdf,
+  sequentialMeanTest,
+  sequentialProportionTest,
   studentTTwoSided,
   type TestResult,
   twoProportionZTest,

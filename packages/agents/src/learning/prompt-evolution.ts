@@ -4,19 +4,39 @@ import { z } from 'zod';
 import { LearningInputError, LearningNotFoundError } from './learning-errors.ts';
 import { parseLearning } from './parse.ts';
 import { type PromptHistoryEntry, PromptStore } from './prompt-store.ts';
-import { type TestResult, twoProportionZTest, welchTTest } from './stats.ts';
+import {
+  sequentialMeanTest,
+  sequentialProportionTest,
+  type TestResult,
+  twoProportionZTest,
+  welchTTest,
+} from './stats.ts';
 
 /**
  * When a prompt experiment may adopt a winner: every variant has `minSamples` outcomes, and the best
- * variant beats each other one at significance `alpha` (Bonferroni-corrected over the comparisons).
+ * variant beats each other one at significance `alpha` (Bonferroni-corrected over the comparisons), by a
+ * test that stays valid however often it is looked at (`monitoring`).
  */
 export const promptEvolutionSettingsSchema = z.strictObject({
   /** Outcomes every variant needs before any adoption. */
   minSamples: z.int().min(2).default(50),
   /** Significance level of the family of comparisons (two-sided). */
   alpha: z.number().gt(0).lt(1).default(0.05),
-  /** `two-proportion`: outcomes are successes/failures (z-test); `welch`: outcomes are values, e.g. returns (Welch's t). */
+  /** `two-proportion`: outcomes are successes/failures; `welch`: outcomes are values, e.g. returns. */
   test: z.enum(['two-proportion', 'welch']).default('two-proportion'),
+  /**
+   * `sequential` (default): an always-valid mSPRT p-value, so evaluating after every bar keeps the
+   * false-adoption rate at most `alpha`; `fixed-horizon`: the classical z/Welch test, run ONCE, when every
+   * variant first has `minSamples` outcomes (adopted or concluded without a winner, never tested again).
+   * A fixed test re-run after every outcome adopted one of two identical variants 26 % of the time at a
+   * nominal 5 %.
+   */
+  monitoring: z.enum(['sequential', 'fixed-horizon']).default('sequential'),
+  /**
+   * The sequential test's prior on the difference, in standard deviations of one outcome (its mixing
+   * τ): the size of effect it detects fastest (default 0.25).
+   */
+  effectSize: z.number().gt(0).max(10).default(0.25),
 });
 
 /** Prompt evolution settings, as callers pass them. */
@@ -54,9 +74,10 @@ export interface PromptEvaluation {
   promptId: string;
   /**
    * `adopted`: a winner is in use (now or before); `insufficient`: a variant has fewer than `minSamples`
-   * outcomes; `undecided`: enough outcomes, no significant winner.
+   * outcomes; `undecided`: enough outcomes, no significant winner (yet); `concluded`: the fixed-horizon
+   * test ran once and found none (it is not run again).
    */
-  status: 'adopted' | 'insufficient' | 'undecided';
+  status: 'adopted' | 'insufficient' | 'undecided' | 'concluded';
   winner?: string;
   /** The per-comparison significance level (alpha / comparisons). */
   alpha: number;
@@ -66,8 +87,9 @@ export interface PromptEvaluation {
 /**
  * Prompt A/B evolution: variants per prompt id, a deterministic assignment of keys to variants (the
  * SHA-256 of prompt id and key), outcomes per variant, and adoption of a winner only when every variant
- * has `minSamples` outcomes and the best one is significantly better than each other one (two-proportion
- * z-test on successes, or Welch's t-test on values, at `alpha` Bonferroni-corrected). Variants, outcomes
+ * has `minSamples` outcomes and the best one is significantly better than each other one, at `alpha`
+ * Bonferroni-corrected: by default with an always-valid sequential test (mSPRT on successes or on values),
+ * so evaluating after every outcome does not inflate false adoptions. Variants, outcomes
  * and every definition and adoption are kept in SQLite.
  */
 export class PromptEvolution {
@@ -198,29 +220,28 @@ export class PromptEvolution {
     const base = { promptId, alpha };
     if (adopted !== undefined)
       return { ...base, status: 'adopted', winner: adopted, variants: stats.map((s) => s.stats) };
+    const fixed = this.settings.monitoring === 'fixed-horizon';
+    if (fixed && this.#store.history(promptId).some((h) => h.event === 'concluded'))
+      return { ...base, status: 'concluded', variants: stats.map((s) => s.stats) };
     if (variants.length < 2 || stats.some((s) => s.stats.n < this.settings.minSamples)) {
       return { ...base, status: 'insufficient', variants: stats.map((s) => s.stats) };
     }
-    // The best by score (ties: definition order); it must beat every other variant significantly.
-    const best = stats.reduce((a, b) => (b.stats.score > a.stats.score ? b : a));
-    const out: VariantStats[] = stats.map((s) => {
-      if (s === best) return s.stats;
-      const test =
-        this.settings.test === 'two-proportion'
-          ? twoProportionZTest(best.stats.successes ?? 0, best.stats.n, s.stats.successes ?? 0, s.stats.n)
-          : welchTTest(best.values, s.values);
-      return { ...s.stats, test };
-    });
-    const wins = out.every((s) => s.test === undefined || (s.test.diff > 0 && s.test.p < alpha));
-    if (!wins) return { ...base, status: 'undecided', variants: out };
-    this.#store.addHistory(promptId, this.#clock.now(), 'adopted', best.stats.variant, {
+    const { winner, variants: out } = judgeVariants(this.settings, stats);
+    const evidence = {
       test: this.settings.test,
+      monitoring: this.settings.monitoring,
       alpha: this.settings.alpha,
       perComparisonAlpha: alpha,
       minSamples: this.settings.minSamples,
       variants: out,
-    });
-    return { ...base, status: 'adopted', winner: best.stats.variant, variants: out };
+    };
+    if (winner === undefined) {
+      if (!fixed) return { ...base, status: 'undecided', variants: out };
+      this.#store.addHistory(promptId, this.#clock.now(), 'concluded', undefined, evidence);
+      return { ...base, status: 'concluded', variants: out };
+    }
+    this.#store.addHistory(promptId, this.#clock.now(), 'adopted', winner, evidence);
+    return { ...base, status: 'adopted', winner, variants: out };
   }
 
   #stats(promptId: string, ids: readonly string[]): { stats: VariantStats; values: number[] }[] {
@@ -279,6 +300,46 @@ export class PromptEvolution {
   close(): void {
     this.#store.close();
   }
+}
+
+/** One variant's outcomes, as {@link judgeVariants} reads them. */
+export interface VariantSample {
+  stats: VariantStats;
+  /** The outcome values (`welch` only). */
+  values: readonly number[];
+}
+
+/**
+ * The adoption rule on one look at the data (no minimum-sample check, no history): the best variant by
+ * score (ties: definition order) must beat every other one with `diff > 0` and p < alpha / (k − 1), by the
+ * configured test. Sequential: each comparison's always-valid p-value; pairing the variants up bounds the
+ * chance that some variant EVER "beats all" of k identical ones by ⌈k/2⌉ × alpha/(k−1) ≤ alpha, so the
+ * Bonferroni over k − 1 comparisons still holds under continuous monitoring.
+ */
+export function judgeVariants(
+  settings: PromptEvolutionSettings,
+  samples: readonly VariantSample[],
+): { winner: string | undefined; alpha: number; variants: VariantStats[] } {
+  const alpha = settings.alpha / Math.max(1, samples.length - 1);
+  if (samples.length < 2) return { winner: undefined, alpha, variants: samples.map((s) => s.stats) };
+  const fixed = settings.monitoring === 'fixed-horizon';
+  const best = samples.reduce((a, b) => (b.stats.score > a.stats.score ? b : a));
+  const out: VariantStats[] = samples.map((s) => {
+    if (s === best) return s.stats;
+    const [s1, n1, s2, n2] = [best.stats.successes ?? 0, best.stats.n, s.stats.successes ?? 0, s.stats.n];
+    const e = settings.effectSize;
+    const test =
+      settings.test === 'two-proportion'
+        ? fixed
+          ? twoProportionZTest(s1, n1, s2, n2)
+          : sequentialProportionTest(s1, n1, s2, n2, e)
+        : fixed
+          ? welchTTest(best.values, s.values)
+          : sequentialMeanTest(best.values, s.values, e);
+    return { ...s.stats, test };
+  });
+  const wins = out.every((s) => s.test === undefined || (s.test.diff > 0 && s.test.p < alpha));
+  return { winner: wins ? best.stats.variant : undefined, alpha, variants: out };
 }
 
 /** A uniform bucket in [0, n) from the SHA-256 of `key`. */

@@ -6,8 +6,11 @@ export interface PromptHistoryEntry {
   promptId: string;
   /** Epoch ms. */
   at: number;
-  /** `defined`: variants registered (or added); `adopted`: a winner was adopted. */
-  event: 'defined' | 'adopted';
+  /**
+   * `defined`: variants registered (or added); `adopted`: a winner was adopted; `concluded`: a
+   * fixed-horizon test ran once and found no winner.
+   */
+  event: 'defined' | 'adopted' | 'concluded';
   /** The adopted variant (for `adopted`). */
   variant?: string;
   /** The variants defined, or the test results that decided the adoption. */

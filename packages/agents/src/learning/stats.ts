@@ -1,6 +1,6 @@
 /**
  * The few statistical functions the learning loop needs: the normal and Student-t distributions, the
- * two-proportion z-test and Welch's t-test. Accurate to about 1e-7, which is plenty for p-values
+ * two-proportion z-test and Welch's t-test, and their sequential (always-valid) versions. Accurate to about 1e-7, which is plenty for p-values
  * compared with an alpha.
  */
 
@@ -98,7 +98,7 @@ export function studentTTwoSided(t: number, df: number): number {
 
 /** The outcome of a two-sample test. `p` is two-sided; `diff` is the first sample's statistic minus the second's. */
 export interface TestResult {
-  test: 'two-proportion-z' | 'welch-t';
+  test: 'two-proportion-z' | 'welch-t' | 'msprt-two-proportion' | 'msprt-welch';
   statistic: number;
   p: number;
   diff: number;
@@ -169,4 +169,53 @@ export function welchTTest(a: readonly number[], b: readonly number[]): TestResu
   const t = diff / se;
   const df = (vx + vy) ** 2 / (vx ** 2 / (x.n - 1) + vy ** 2 / (y.n - 1));
   return { test: 'welch-t', statistic: t, p: studentTTwoSided(t, df), diff, df };
+}
+
+/**
+ * The mixture sequential probability ratio test (mSPRT) of Johari, Pekelis and Walsh ("Always valid
+ * inference", 2017) for a difference of means, on the normal approximation: with the estimate's
+ * z-statistic `z` and r = τ²/Var(estimate) (the mixing prior's variance over the estimate's), the
+ * likelihood ratio of "a difference drawn from N(0, τ²)" against "no difference" is
+ *   Λ = (1 + r)^(−1/2) · exp(z² · r / (2(1 + r))).
+ * Under no difference Λ is a martingale, so by Ville's inequality P(Λ ever ≥ 1/α) ≤ α: the test may be
+ * looked at after every outcome and stays valid. `p` = min(1, 1/Λ) is the always-valid p-value of this
+ * look (reject at the first look where p ≤ α).
+ */
+export function msprt(z: number, r: number): { lambda: number; p: number } {
+  if (!(r > 0) || !Number.isFinite(z)) return { lambda: 1, p: 1 };
+  const logLambda = -0.5 * Math.log1p(r) + (z * z * r) / (2 * (1 + r));
+  const lambda = Math.exp(logLambda);
+  return { lambda, p: Math.min(1, Math.exp(-logLambda)) };
+}
+
+/**
+ * Sequential two-proportion test (mSPRT on the pooled normal approximation): `effect` is the prior's
+ * standard deviation in standard deviations of one outcome (τ = effect · σ̂), e.g. 0.25.
+ */
+export function sequentialProportionTest(
+  s1: number,
+  n1: number,
+  s2: number,
+  n2: number,
+  effect: number,
+): TestResult {
+  const fixed = twoProportionZTest(s1, n1, s2, n2);
+  const c = 1 / n1 + 1 / n2;
+  const { p } = msprt(fixed.statistic, (effect * effect) / c);
+  return { test: 'msprt-two-proportion', statistic: fixed.statistic, p, diff: fixed.diff };
+}
+
+/** Sequential test of two means (mSPRT on Welch's statistic), `effect` as in {@link sequentialProportionTest}. */
+export function sequentialMeanTest(a: readonly number[], b: readonly number[], effect: number): TestResult {
+  const fixed = welchTTest(a, b);
+  const x = meanVariance(a);
+  const y = meanVariance(b);
+  const vx = x.variance / x.n;
+  const vy = y.variance / y.n;
+  const se2 = vx + vy;
+  if (se2 === 0) return { ...fixed, test: 'msprt-welch' };
+  // τ in units of the pooled standard deviation of one outcome.
+  const pooled = ((x.n - 1) * x.variance + (y.n - 1) * y.variance) / (x.n + y.n - 2);
+  const { p } = msprt(fixed.statistic, (effect * effect * pooled) / se2);
+  return { test: 'msprt-welch', statistic: fixed.statistic, p, diff: fixed.diff };
 }

@@ -4,6 +4,7 @@ import { type CallAllowance, createCallAllowance } from '../call-allowance.ts';
 import type { LLMCaller } from '../llm-caller.ts';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
 import { type PlanetAnswer, planetAnswerSchema } from './answer.ts';
+import { type AnswerCache, type CacheInputs, type CacheVerdict, promptVersionOf } from './answer-cache.ts';
 import {
   type AnalyzeOptions,
   clamp,
@@ -42,6 +43,39 @@ export interface PlanetDefinition {
   prompt?(input: PlanetInput, base: PlanetAssessment): PlanetPrompt<unknown> | null;
   /** The planet's own gateway, used when `analyze` gets no allowance (standalone use). */
   gateway?: LLMCaller | null | undefined;
+  /**
+   * What its LLM answer depends on, for the answer cache: material features (see `extractFeatures`),
+   * whether the news it is given, and any figures of its own (`extra`, each needing a threshold in the
+   * cache). Default: the features of its moons ({@link featuresOfMoons}), no news.
+   */
+  reads?: PlanetReads | undefined;
+  /** Reuses the planet's answers while what it reads has not moved (absent or null: every call is made). */
+  cache?: AnswerCache | null | undefined;
+}
+
+/** What a planet's answer depends on (see {@link PlanetDefinition.reads}). */
+export interface PlanetReads {
+  features: readonly string[];
+  news?: boolean | undefined;
+  extra?: ((input: PlanetInput) => Record<string, number>) | undefined;
+}
+
+const MOON_FEATURES: Readonly<Record<string, readonly string[]>> = {
+  rsi: ['rsi'],
+  macd: ['macdHist'],
+  bollinger: ['percentB'],
+  atr: ['atrPct'],
+  ma: ['maSpread'],
+  volatility: ['volatility'],
+  drawdown: ['drawdown'],
+  var: ['var'],
+  regime: ['trend', 'volLevel'],
+  trend: ['price'],
+};
+
+/** The material features (`extractFeatures` names) computed from `moons`' readings. */
+export function featuresOfMoons(moons: readonly string[]): string[] {
+  return [...new Set(moons.flatMap((m) => MOON_FEATURES[m] ?? []))];
 }
 
 /**
@@ -98,32 +132,84 @@ export function definePlanet(def: PlanetDefinition): Planet {
       const prompt = def.prompt(input, base);
       if (prompt === null)
         return report(base, 'deterministic', { outcome: 'skipped', detail: 'nothing to ask' });
+      const task = prompt.task ?? def.task;
+      // A batched permit joins other symbols' questions in one call: batching, not the cache, saves it.
+      const cache = def.cache?.settings.enabled === true && allowance.batched !== true ? def.cache : null;
+      const cacheInputs = cache === null ? null : inputsFor(def, input, prompt, task);
+      const verdict: CacheVerdict | null =
+        cache === null || cacheInputs === null ? null : cache.check(cacheInputs);
+      const settle = (answered: boolean, cached: boolean, costUsd: number): void => {
+        if (cache !== null && cacheInputs !== null && verdict !== null)
+          cache.settle(cacheInputs, verdict, { answered, cached, costUsd });
+      };
+      // On a failed call: why it was a call (a predicted hit the gateway could not serve is `evicted`).
+      const cacheNote: Pick<PlanetLlmOutcome, 'cache'> = verdict === null ? {} : { cache: missOf(verdict) };
       try {
         const res = await allowance.execute({
-          task: prompt.task ?? def.task,
+          task,
           messages: prompt.messages,
           schema: prompt.schema ?? planetAnswerSchema,
           mode,
           maxTokens: def.maxTokens ?? 400,
           temperature: 0,
+          ...(verdict === null || cache === null
+            ? {}
+            : { cache: { ttlMs: cache.settings.ttlMs, key: verdict.key } }),
           ...(opts.signal === undefined ? {} : { signal: opts.signal }),
         });
         const where = { provider: res.provider, model: res.model };
         if (!res.success || res.parsed === undefined) {
+          settle(false, false, res.costUsd);
           return report(base, 'deterministic', {
             outcome: res.error?.code === LLMErrorCode.RESPONSE_FORMAT ? 'invalid' : 'failed',
             detail: res.error?.message ?? 'no parsed answer',
             ...(res.error === undefined ? {} : { code: res.error.code }),
             ...where,
+            ...cacheNote,
           });
         }
+        settle(true, res.cached, res.costUsd);
         const read = prompt.read ?? readPlanetAnswer;
-        return report(read(res.parsed, base), 'llm', { outcome: 'answered', ...where });
+        return report(read(res.parsed, base), 'llm', {
+          outcome: 'answered',
+          ...where,
+          ...(verdict === null ? {} : { cache: verdict.hit && res.cached ? 'hit' : missOf(verdict) }),
+        });
       } catch (err) {
         if (err instanceof LLMCallLimitError || opts.signal?.aborted === true) throw err;
-        return report(base, 'deterministic', llmFailure(err));
+        settle(false, false, 0);
+        return report(base, 'deterministic', { ...llmFailure(err), ...cacheNote });
       }
     },
+  };
+}
+
+function missOf(v: CacheVerdict): NonNullable<PlanetLlmOutcome['cache']> {
+  return v.hit ? 'evicted' : v.reason;
+}
+
+/** What the planet's answer to `prompt` depends on (see {@link PlanetDefinition.reads}). */
+function inputsFor(
+  def: PlanetDefinition,
+  input: PlanetInput,
+  prompt: PlanetPrompt<unknown>,
+  task: string,
+): CacheInputs {
+  const reads = def.reads ?? { features: featuresOfMoons(def.moons) };
+  const features: Record<string, number> = {};
+  for (const name of reads.features) {
+    const v = input.snapshot.features[name];
+    if (v !== undefined) features[name] = v;
+  }
+  if (reads.extra !== undefined) Object.assign(features, reads.extra(input));
+  // The prompt's version: its fixed part (the system message), the task and the planet.
+  const system = prompt.messages.find((m) => m.role === 'system')?.content ?? '';
+  return {
+    symbol: input.snapshot.symbol,
+    time: input.snapshot.bar.time,
+    features,
+    texts: reads.news === true ? [...(input.news ?? [])] : [],
+    promptVersion: promptVersionOf(JSON.stringify([def.name, task, system])),
   };
 }
 

@@ -67,6 +67,7 @@ export function executionPlanet(opts: ExecutionPlanetOptions = {}): Planet {
     moons: MOONS,
     task: opts.task ?? 'planet_analysis',
     gateway: opts.gateway,
+    cache: opts.cache,
     assess: (input) => assessExecution(input, rules),
     prompt: (input, base) => ({
       messages: planetMessages(

@@ -48,6 +48,8 @@ export interface PlanetLlmOutcome {
   code?: string;
   provider?: string;
   model?: string;
+  /** With an answer cache: `hit` (the answer was reused, no call), or why it had to call. */
+  cache?: 'hit' | 'absent' | 'expired' | 'material_change' | 'news' | 'prompt' | 'evicted';
 }
 
 /** One planet's report for one cycle, as recorded. */

@@ -1,4 +1,4 @@
-import { definePlanet } from './define-planet.ts';
+import { definePlanet, featuresOfMoons } from './define-planet.ts';
 import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planet.ts';
 import { planetMessages } from './prompt.ts';
 import type { BuiltinPlanetOptions } from './technical.ts';
@@ -73,6 +73,12 @@ export function riskPlanet(opts: BuiltinPlanetOptions = {}): Planet {
     moons: MOONS,
     task: opts.task ?? 'planet_analysis',
     gateway: opts.gateway,
+    cache: opts.cache,
+    // Its moons' features, and whether a stop is breached (threshold `critical` in the cache).
+    reads: {
+      features: featuresOfMoons(MOONS),
+      extra: ({ snapshot }) => ({ critical: snapshot.readings.alerts.stopBreached ? 1 : 0 }),
+    },
     assess: assessRisk,
     prompt: (input, base) => ({
       messages: planetMessages(

@@ -67,6 +67,9 @@ export function sentimentPlanet(opts: BuiltinPlanetOptions = {}): Planet {
     moons: [],
     task: opts.task ?? 'summarise',
     gateway: opts.gateway,
+    cache: opts.cache,
+    // Only the news: the same headlines get the same summary.
+    reads: { features: [], news: true },
     assess: assessSentiment,
     prompt: (input, base) => {
       if (input.news === undefined || input.news.length === 0) return null;

@@ -1,5 +1,6 @@
 import type { LLMCaller } from '../llm-caller.ts';
-import { definePlanet } from './define-planet.ts';
+import type { AnswerCache } from './answer-cache.ts';
+import { definePlanet, featuresOfMoons } from './define-planet.ts';
 import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planet.ts';
 import { planetMessages } from './prompt.ts';
 
@@ -43,6 +44,8 @@ export interface BuiltinPlanetOptions {
   gateway?: LLMCaller | null;
   /** Gateway task of its call (default `planet_analysis`). */
   task?: string;
+  /** Its answer cache (see `AnswerCache`); absent or null: every call is made. */
+  cache?: AnswerCache | null;
 }
 
 /** The technical planet: the trend-following forecast from the trend moon. */
@@ -54,6 +57,13 @@ export function technicalPlanet(opts: BuiltinPlanetOptions = {}): Planet {
     moons: MOONS,
     task: opts.task ?? 'planet_analysis',
     gateway: opts.gateway,
+    cache: opts.cache,
+    // The trend forecast itself (threshold `forecast` in the cache) besides its moons' features.
+    reads: {
+      features: featuresOfMoons(MOONS),
+      extra: ({ snapshot }) =>
+        snapshot.readings.trend.forecast === null ? {} : { forecast: snapshot.readings.trend.forecast },
+    },
     assess: assessTechnical,
     prompt: (input, base) => ({
       messages: planetMessages(

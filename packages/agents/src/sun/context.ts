@@ -15,6 +15,7 @@ import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
 import type { moonActor, PlanetEvent, planetActor } from './actors.ts';
 import type { CycleInput, CycleWork } from './cycle-work.ts';
 import type { SunMemory } from './memory.ts';
+import type { SunThoughts } from './thoughts.ts';
 
 /** Where the sun broadcasts its decisions: the part of `@orrery/bus`'s `Bus` it uses. */
 export type SunBus = Pick<Bus, 'broadcast'>;
@@ -42,6 +43,8 @@ export interface SunDeps {
   roles: Readonly<Record<string, PlanetRole>>;
   /** Who is consulted in reasoning cycles (null: every planet). */
   routing: Routing | null;
+  /** This symbol's cached market summary and fragility card, read in FULL_AGENT (absent: none). */
+  thoughts?: SunThoughts | null | undefined;
 }
 
 /** A moon child actor. */

@@ -20,16 +20,24 @@ import {
   sizingExtras,
   vote,
 } from './stages.ts';
+import { THOUGHT_AGENTS, type ThoughtKind } from './thoughts.ts';
 
 /** The scratch state with a fresh LLM permit for `who` (also counted in the cycle's usage). */
 export function withPermit(context: SunContext, who: 'sun' | 'backup-sun' | 'critic'): CycleWork {
   const w = context.work!;
   const { gateway, config } = context.deps;
   if (gateway === null) return { ...w, permit: null };
-  const permit = createCallAllowance(gateway, who, who === 'critic' ? 1 : config.sun.maxTurns, {
-    cycle: { symbol: w.input.symbol, time: w.input.bar.time },
-  });
-  return { ...w, permit, allowances: [...w.allowances, permit] };
+  const cycle = { symbol: w.input.symbol, time: w.input.bar.time };
+  const permit = createCallAllowance(gateway, who, who === 'critic' ? 1 : config.sun.maxTurns, { cycle });
+  // A reasoning stage also gets one permit per cached note (market summary, fragility card); a note
+  // still good this cycle is a cache hit through it, no call.
+  const notes =
+    who === 'critic' || context.deps.thoughts == null
+      ? []
+      : (Object.keys(context.deps.thoughts.caches) as ThoughtKind[]).map((k) =>
+          createCallAllowance(gateway, THOUGHT_AGENTS[k], 1, { cycle }),
+        );
+  return { ...w, permit, allowances: [...w.allowances, permit, ...notes] };
 }
 
 /** A hold at the current position (source `monitor`): the decision of a cycle that does not reason. */

@@ -55,6 +55,8 @@ export interface ReasoningInput {
   modeReason: string;
   /** Summaries of recalled episodes (empty without memory). */
   recalled: readonly string[];
+  /** The symbol's cached notes: market summary and fragility card (see `readThoughts`). */
+  notes?: readonly string[] | undefined;
   /** Memory's learned patterns as text, on demand (null without memory). */
   patterns: (() => string) | null;
   critical: boolean;
@@ -206,6 +208,7 @@ function situation(input: ReasoningInput): string {
     `Planets:\n${planets.join('\n')}`,
     `Planets' forecast: ${c.reached ? `${fmt(c.signal)} confidence ${fmt(c.confidence)} dissent ${fmt(c.dissent)}` : 'no quorum (0)'}; sized, it would ${input.consensusDecision.action} to ${fmt(input.consensusDecision.targetFraction)} of equity.`,
     input.recalled.length > 0 ? `Similar past episodes:\n${input.recalled.join('\n')}` : '',
+    ...(input.notes ?? []),
   ]
     .filter((line) => line !== '')
     .join('\n');

@@ -13,6 +13,7 @@ import type { CycleWork } from './cycle-work.ts';
 import { describeRecall, regimeOf, situationOf } from './memory.ts';
 import { type ReasoningResult, runSunReasoning } from './reasoning.ts';
 import { errorText } from './stages.ts';
+import { readThoughts, THOUGHT_AGENTS, type ThoughtKind } from './thoughts.ts';
 
 type ReasonInput = { stage: 'sun' | 'backup-sun'; context: SunContext };
 
@@ -72,8 +73,21 @@ export const reasonActor = fromPromise<ReasoningResult, ReasonInput & { allowanc
         },
       );
     }
+    // The cached market summary and fragility card (regenerated only on material change or TTL).
+    const thoughts = context.deps.thoughts;
+    const notes =
+      thoughts == null
+        ? null
+        : await readThoughts({
+            thoughts,
+            permits: notePermits(w.allowances),
+            snapshot: s,
+            news: w.input.news,
+            signal,
+          });
     return runSunReasoning({
       stage,
+      notes: notes?.lines ?? [],
       task,
       allowance,
       snapshot: s,
@@ -93,6 +107,16 @@ export const reasonActor = fromPromise<ReasoningResult, ReasonInput & { allowanc
     });
   },
 );
+
+/** The unused note permits handed to this reasoning stage (see `withPermit`). */
+function notePermits(allowances: readonly CallAllowance[]): Partial<Record<ThoughtKind, CallAllowance>> {
+  const out: Partial<Record<ThoughtKind, CallAllowance>> = {};
+  for (const kind of Object.keys(THOUGHT_AGENTS) as ThoughtKind[]) {
+    const permit = allowances.filter((a) => a.agent === THOUGHT_AGENTS[kind] && a.used === 0).at(-1);
+    if (permit !== undefined) out[kind] = permit;
+  }
+  return out;
+}
 
 /** The critic, on a decision that passed its trigger. */
 export const criticActor = fromPromise<

@@ -8,6 +8,8 @@ export const MODELS = {
   sun: 'sun-model',
   backupSun: 'backup-sun-model',
   critic: 'critic-model',
+  /** The sun's cached notes (market summary, fragility card). */
+  notes: 'notes-model',
 } as const;
 
 /** A gateway config routing every agent task to its own model on the loopback server. */
@@ -37,6 +39,8 @@ export function agentsGatewayConfig(
           trust: 'judgment',
         },
         critic: { prefer: [{ provider: 'openai', model: MODELS.critic }] },
+        market_summary: { prefer: [{ provider: 'openai', model: MODELS.notes }] },
+        fragility_card: { prefer: [{ provider: 'openai', model: MODELS.notes }] },
       },
       trivialTaskProvider: 'ollama',
       trivialTaskModel: MODELS.local,

@@ -1,6 +1,6 @@
 import type { LlmReply, LlmServer } from '@orrery/testkit';
 import type { Bar, CycleRecord, PortfolioView, SolarSystem } from '../../src/index.ts';
-import { MODELS } from './llm.ts';
+import { MODELS, promptText } from './llm.ts';
 
 /** A flat account of 100k. */
 export const FLAT: PortfolioView = { equity: 100_000, cash: 100_000, positions: {} };
@@ -16,6 +16,8 @@ export const ANSWERS = {
     rationale: 'trend and momentum agree',
   },
   critic: { verdict: 'approve', scale: 1, reasons: ['sized sensibly'] },
+  summary: { summary: 'a steady uptrend in calm markets' },
+  fragility: { fragility: 0.2, drivers: ['low volatility'], watch: 'a break below the slow average' },
 } as const;
 
 /** Answers every model with its role's valid answer (scripted replies still come first). */
@@ -37,6 +39,10 @@ export function answerAll(
         return { json: ANSWERS.sun };
       case MODELS.critic:
         return { json: ANSWERS.critic };
+      case MODELS.notes:
+        return {
+          json: promptText(req.body).includes('fragility card') ? ANSWERS.fragility : ANSWERS.summary,
+        };
       default:
         return { status: 404, message: `unknown model ${req.model}` };
     }
