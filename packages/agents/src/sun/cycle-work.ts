@@ -38,6 +38,8 @@ export interface CycleWork {
   pre: ConsensusResult | null;
   /** The clamped decision of the deterministic consensus (the counterfactual). */
   consensusDecision: Decision | null;
+  /** The deterministic consensus sized (before the playbook and the clamp), with no tilt. */
+  preDecision: Decision | null;
   /** Where the routing tree sent this cycle's query (reasoning cycles with a tree). */
   route: PlanetRoute | null;
   /** Reports of the planets consulted this cycle, by name. */
@@ -80,6 +82,7 @@ export function newWork(
     preReports: [],
     pre: null,
     consensusDecision: null,
+    preDecision: null,
     route: null,
     reports: {},
     pending: [],

@@ -93,13 +93,17 @@ export const sunMachine = setup({
         const w = context.work!;
         const c = w.pre!;
         if (!c.reached) return { ...w, decision: holdDecision(w, `${w.mode!.reason}; no planet quorum`) };
-        const d = consensusToDecision(
-          c,
-          w.snapshot!,
-          w.pos!,
-          context.deps.config,
-          extrasOf(context, context.tilt),
-        );
+        // Without a held tilt the sensing pass already sized exactly this decision.
+        const d =
+          context.tilt === 0 && w.preDecision !== null
+            ? w.preDecision
+            : consensusToDecision(
+                c,
+                w.snapshot!,
+                w.pos!,
+                context.deps.config,
+                extrasOf(context, context.tilt),
+              );
         return {
           ...w,
           decision: { ...d, source: 'monitor', rationale: `${w.mode!.reason}; held: ${d.rationale}` },
@@ -341,6 +345,7 @@ export const sunMachine = setup({
                 preReports: reports,
                 pre,
                 consensusDecision,
+                preDecision,
                 mode,
                 fragility,
                 faults,

@@ -122,13 +122,13 @@ export function sizingExtras(
   close: number,
 ): SizingExtras {
   const roleOf = (r: PlanetReport) => r.role ?? roles[r.planet] ?? 'forecast';
+  // Each planet's report of this cycle, else its report of the deterministic pass (one pass, no Sets).
   const okOf = (role: PlanetRole): PlanetReport[] => {
-    const names = new Set([...reports, ...preReports].filter((r) => roleOf(r) === role).map((r) => r.planet));
     const out: PlanetReport[] = [];
-    for (const name of names) {
-      const r = reports.find((x) => x.planet === name && x.status === 'ok');
-      const pre = preReports.find((x) => x.planet === name && x.status === 'ok');
-      if (r ?? pre) out.push((r ?? pre)!);
+    for (const r of reports) if (r.status === 'ok' && roleOf(r) === role) out.push(r);
+    for (const r of preReports) {
+      if (r.status !== 'ok' || roleOf(r) !== role) continue;
+      if (!reports.some((x) => x.planet === r.planet && x.status === 'ok')) out.push(r);
     }
     return out;
   };
