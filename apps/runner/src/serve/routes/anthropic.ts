@@ -12,7 +12,7 @@ import { type Parsed, serveCompat, type Wire } from '../compat/serve-compat.ts';
 import { anthropicErrorBody, requestFailure } from '../compat/wire-error.ts';
 import type { ServeContext } from '../context.ts';
 import { ServeErrorCode } from '../problem.ts';
-import { answerSchemaFor, cacheHeader, callerTasks, taskHeader } from './openai.ts';
+import { answerSchemaFor, callerTasks, gatewayOptionsOf, taskHeader } from './openai.ts';
 
 function anthropicWire(ctx: ServeContext): Wire<MessagesBody> {
   return {
@@ -36,19 +36,8 @@ function anthropicWire(ctx: ServeContext): Wire<MessagesBody> {
         if (!s.ok) return s;
         schema = s.schema;
       }
-      const ttl = cacheHeader(req);
-      if (Number.isNaN(ttl)) {
-        return {
-          ok: false,
-          failure: requestFailure(
-            400,
-            ServeErrorCode.INVALID_BODY,
-            'x-orrery-cache-ttl-ms: must be an integer of milliseconds, 0 to 86400000',
-            'x-orrery-cache-ttl-ms',
-          ),
-        };
-      }
-      const ext = body.orrery;
+      const gateway = gatewayOptionsOf(req, body.orrery);
+      if (!gateway.ok) return gateway;
       return {
         ok: true,
         stream: body.stream === true,
@@ -58,9 +47,7 @@ function anthropicWire(ctx: ServeContext): Wire<MessagesBody> {
           schema,
           maxTokens: body.max_tokens,
           temperature: body.temperature,
-          critical: ext?.critical,
-          cache: ext?.cache ?? (ttl === undefined ? undefined : { ttlMs: ttl }),
-          currentFeatures: ext?.currentFeatures,
+          ...gateway.options,
         },
       };
     },

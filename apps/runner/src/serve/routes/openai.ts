@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ZodType } from 'zod';
+import type { ZodType, z } from 'zod';
 import { authenticate, type CompatCaller } from '../compat/compat-call.ts';
 import {
   answeredModel,
@@ -9,6 +9,7 @@ import {
   chatMessages,
   chunk,
   completionId,
+  type orreryExtensionSchema,
   textPieces,
   usageChunk,
 } from '../compat/openai-wire.ts';
@@ -28,12 +29,45 @@ export function taskHeader(req: FastifyRequest): string | undefined {
   return typeof h === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(h) ? h : undefined;
 }
 
-/** The `x-orrery-cache-ttl-ms` header: opts a request into the answer cache. */
-export function cacheHeader(req: FastifyRequest): number | undefined {
+/**
+ * Shared by both wires: the gateway options of a request — the body's `orrery` extension (critical,
+ * cache, current features), else the `x-orrery-cache-ttl-ms` header opting it into the cache — or the
+ * 400 naming the header when it is not an integer of milliseconds in 0 … 86 400 000.
+ */
+export function gatewayOptionsOf(
+  req: FastifyRequest,
+  ext: z.output<typeof orreryExtensionSchema> | undefined,
+):
+  | {
+      ok: true;
+      options: {
+        critical: boolean | undefined;
+        cache: NonNullable<typeof ext>['cache'];
+        currentFeatures: NonNullable<typeof ext>['currentFeatures'];
+      };
+    }
+  | { ok: false; failure: ReturnType<typeof requestFailure> } {
   const h = req.headers['x-orrery-cache-ttl-ms'];
-  if (typeof h !== 'string') return undefined;
-  const n = Number(h);
-  return Number.isInteger(n) && n >= 0 && n <= 86_400_000 ? n : Number.NaN;
+  const n = typeof h === 'string' ? Number(h) : undefined;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= 86_400_000)) {
+    return {
+      ok: false,
+      failure: requestFailure(
+        400,
+        ServeErrorCode.INVALID_BODY,
+        'x-orrery-cache-ttl-ms: must be an integer of milliseconds, 0 to 86400000',
+        'x-orrery-cache-ttl-ms',
+      ),
+    };
+  }
+  return {
+    ok: true,
+    options: {
+      critical: ext?.critical,
+      cache: ext?.cache ?? (n === undefined ? undefined : { ttlMs: n }),
+      currentFeatures: ext?.currentFeatures,
+    },
+  };
 }
 
 /** Shared by both wires: the answer schema of a request, or the 400 naming `param`. */
@@ -82,19 +116,8 @@ function openaiWire(ctx: ServeContext): Wire<ChatCompletionsBody> {
         if (!s.ok) return s;
         schema = s.schema;
       }
-      const ttl = cacheHeader(req);
-      if (Number.isNaN(ttl)) {
-        return {
-          ok: false,
-          failure: requestFailure(
-            400,
-            ServeErrorCode.INVALID_BODY,
-            'x-orrery-cache-ttl-ms: must be an integer of milliseconds, 0 to 86400000',
-            'x-orrery-cache-ttl-ms',
-          ),
-        };
-      }
-      const ext = body.orrery;
+      const gateway = gatewayOptionsOf(req, body.orrery);
+      if (!gateway.ok) return gateway;
       return {
         ok: true,
         stream: body.stream === true,
@@ -104,9 +127,7 @@ function openaiWire(ctx: ServeContext): Wire<ChatCompletionsBody> {
           schema,
           maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
           temperature: body.temperature ?? undefined,
-          critical: ext?.critical,
-          cache: ext?.cache ?? (ttl === undefined ? undefined : { ttlMs: ttl }),
-          currentFeatures: ext?.currentFeatures,
+          ...gateway.options,
         },
       };
     },
