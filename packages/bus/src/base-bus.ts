@@ -17,12 +17,14 @@ import {
   RequestCancelledError,
 } from './errors.ts';
 import { DEFAULT_OVERFLOW, type OverflowPolicy } from './mailbox.ts';
+import type { Asking } from './delivery.ts';
 import type {
   BroadcastDecree,
   Message,
   MessageType,
+  PlanetReport,
   ReplyMessage,
-  RequestMessage,
+  SunDirective,
 } from './messages/catalogue.ts';
 import { createMessage } from './messages/create.ts';
 import type { Priority } from './messages/priority.ts';
@@ -92,25 +94,56 @@ export abstract class BaseBus implements Bus, SubscriberHost {
   }
 
   request(to: Address, init: RequestInit, opts: RequestOptions = {}): Promise<ReplyMessage> {
+    return this.#ask(
+      () =>
+        createMessage(
+          'request',
+          {
+            sender: init.sender,
+            recipient: to,
+            payload: { topic: init.topic, body: init.body ?? null },
+            ...(init.priority === undefined ? {} : { priority: init.priority }),
+          },
+          { clock: this.clock },
+        ),
+      opts,
+    ) as Promise<ReplyMessage>;
+  }
+
+  direct(
+    to: `planet.${string}`,
+    payload: SunDirective['payload'],
+    opts: RequestOptions & { priority?: Priority } = {},
+  ): Promise<PlanetReport> {
+    return this.#ask(
+      () =>
+        createMessage(
+          'sun.directive',
+          {
+            sender: 'sun',
+            recipient: to,
+            payload,
+            ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+          },
+          { clock: this.clock },
+        ),
+      opts,
+    ) as Promise<PlanetReport>;
+  }
+
+  /** Builds a request or directive, registers its waiter, sends it; every failure is a rejection. */
+  #ask(build: () => Asking, opts: RequestOptions): Promise<unknown> {
     try {
       this.#assertOpen();
       const timeoutMs = positiveInt('timeoutMs', opts.timeoutMs ?? this.#timeoutMs);
-      const request = createMessage(
-        'request',
-        {
-          sender: init.sender,
-          recipient: to,
-          payload: { topic: init.topic, body: init.body ?? null },
-          ...(init.priority === undefined ? {} : { priority: init.priority }),
-        },
-        { clock: this.clock },
-      );
+      const request = build();
       if (opts.signal?.aborted === true) {
         this.counters.requests.cancelled++;
-        throw new RequestCancelledError(`request ${init.topic} to ${to} was cancelled before it was sent`, {
-          address: to,
-          cause: opts.signal.reason,
-        });
+        const label = request.type === 'request' ? request.payload.topic : request.payload.task;
+        throw new RequestCancelledError(
+          `request ${label} to ${request.recipient} was cancelled before it was sent`,
+          { address: request.recipient, cause: opts.signal.reason },
+        );
       }
       const answer = this.pending.wait(request, timeoutMs, opts.signal);
       this.sendRequest(request);
@@ -195,8 +228,8 @@ export abstract class BaseBus implements Bus, SubscriberHost {
 
   /** Moves a validated message to its recipient (and a lateral's copy to the sun). */
   protected abstract send(message: Message): void;
-  /** Moves a request to its recipient; the answer must reach `this.pending.answer`. */
-  protected abstract sendRequest(request: RequestMessage): void;
+  /** Moves a request or directive to its recipient; the answer must reach `this.pending.answer`. */
+  protected abstract sendRequest(request: Asking): void;
   /** Starts feeding `sub`; returns how to stop. */
   protected abstract attach(sub: Subscriber): () => void;
   /** Releases the transport. */

@@ -2,7 +2,14 @@ import type { Address, AddressPattern } from './address.ts';
 import type { BusClock } from './clock.ts';
 import type { BusError } from './errors.ts';
 import type { OverflowPolicy } from './mailbox.ts';
-import type { BroadcastDecree, Message, MessageType, ReplyMessage } from './messages/catalogue.ts';
+import type {
+  BroadcastDecree,
+  Message,
+  MessageType,
+  PlanetReport,
+  ReplyMessage,
+  SunDirective,
+} from './messages/catalogue.ts';
 import type { Json } from './messages/envelope.ts';
 import type { Priority } from './messages/priority.ts';
 import type { BusMetrics } from './metrics.ts';
@@ -20,6 +27,13 @@ export interface Delivery {
    * @throws InvalidMessageError when `body` is not JSON.
    */
   reply(body: Json): void;
+  /**
+   * Answers a sun directive (sent with `Bus.direct`) with a `planet.report` from the directive's
+   * recipient, correlated to it. The first answer wins.
+   * @throws NotARequestError when the message is not a directive or was already answered.
+   * @throws InvalidMessageError when the payload breaks the catalogue (e.g. a signal of 1.5).
+   */
+  report(payload: PlanetReport['payload']): void;
   /**
    * Answers the request with an `error` envelope; the requester's promise rejects with a `RemoteError`.
    * @throws NotARequestError when the message is not a request or was already answered.
@@ -104,6 +118,17 @@ export interface Bus {
    * responder's mailbox refused it), RemoteError (it answered with an error) or BusClosedError.
    */
   request(to: Address, init: RequestInit, opts?: RequestOptions): Promise<ReplyMessage>;
+  /**
+   * Sends a `sun.directive` to a planet and resolves with the `planet.report` that answers it (the
+   * planet's handler calls `delivery.report`). Request/reply with typed messages on both ends: the same
+   * time limit, cancellation and failures as {@link Bus.request}.
+   * @throws (as a rejection) what `request` rejects with; InvalidMessageError for a bad payload.
+   */
+  direct(
+    to: `planet.${string}`,
+    payload: SunDirective['payload'],
+    opts?: RequestOptions & { priority?: Priority },
+  ): Promise<PlanetReport>;
   /**
    * Sends the sun's decree to every subscription that accepts broadcasts; returns the message sent.
    * @throws InvalidMessageError, BusClosedError.

@@ -1,6 +1,12 @@
 import type { Delivery } from './bus.ts';
 import { NotARequestError } from './errors.ts';
-import type { ErrorMessage, ReplyMessage, RequestMessage } from './messages/catalogue.ts';
+import type {
+  ErrorMessage,
+  PlanetReport,
+  ReplyMessage,
+  RequestMessage,
+  SunDirective,
+} from './messages/catalogue.ts';
 import { createMessage } from './messages/create.ts';
 import type { Json } from './messages/envelope.ts';
 
@@ -13,6 +19,10 @@ export class PlainDelivery implements Delivery {
     throw new NotARequestError('reply(): this message is not a request; publish a message instead');
   }
 
+  report(): void {
+    throw new NotARequestError('report(): this message is not a directive; publish a planet.report instead');
+  }
+
   fail(): void {
     throw new NotARequestError('fail(): this message is not a request; publish an error message instead');
   }
@@ -23,15 +33,24 @@ export const DIRECT = new PlainDelivery(false);
 /** The sun's copy of a planet-to-planet message. */
 export const COPY = new PlainDelivery(true);
 
-/** The delivery of a request: answers go back through `send` (a NATS reply subject, or the local waiter). */
+/** What a request delivery answers: a `request` (with `reply`) or a `sun.directive` (with `report`). */
+export type Asking = RequestMessage | SunDirective;
+
+/** What answers an {@link Asking} message. */
+export type Answer = ReplyMessage | ErrorMessage | PlanetReport;
+
+/**
+ * The delivery of a request or directive: answers go back through `send` (a NATS reply subject, or the
+ * local waiter).
+ */
 export class RequestDelivery implements Delivery {
   readonly isRequest = true;
   readonly copy = false;
   #answered = false;
 
   constructor(
-    readonly request: RequestMessage,
-    private readonly send: (answer: ReplyMessage | ErrorMessage) => void,
+    readonly request: Asking,
+    private readonly send: (answer: Answer) => void,
     private readonly clock: { now(): number },
   ) {}
 
@@ -42,7 +61,31 @@ export class RequestDelivery implements Delivery {
 
   reply(body: Json): void {
     this.#guard('reply');
+    if (this.request.type !== 'request') {
+      throw new NotARequestError('reply(): a directive is answered with report()');
+    }
     const answer = createMessage('reply', { ...this.#route(), payload: { body } }, { clock: this.clock });
+    this.#answered = true;
+    this.send(answer);
+  }
+
+  report(payload: PlanetReport['payload']): void {
+    this.#guard('report');
+    const r = this.request;
+    if (r.type !== 'sun.directive' || !r.recipient.startsWith('planet.')) {
+      throw new NotARequestError('report(): only a directive to a planet is answered with a report');
+    }
+    const answer = createMessage(
+      'planet.report',
+      {
+        sender: r.recipient as PlanetReport['sender'],
+        recipient: r.sender,
+        correlationId: r.id,
+        priority: r.priority,
+        payload,
+      },
+      { clock: this.clock },
+    );
     this.#answered = true;
     this.send(answer);
   }

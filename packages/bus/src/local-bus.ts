@@ -1,9 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import { BaseBus } from './base-bus.ts';
 import type { BusOptions, Delivery } from './bus.ts';
-import { COPY, DIRECT, RequestDelivery } from './delivery.ts';
+import { type Asking, COPY, DIRECT, RequestDelivery } from './delivery.ts';
 import { NoRespondersError } from './errors.ts';
-import type { Message, RequestMessage } from './messages/catalogue.ts';
+import type { Message } from './messages/catalogue.ts';
 import type { Subscriber } from './subscriber.ts';
 
 type Listener = (message: Message, delivery: Delivery) => void;
@@ -46,14 +46,17 @@ export class LocalBus extends BaseBus {
     }
   }
 
-  protected sendRequest(request: RequestMessage): void {
+  protected sendRequest(request: Asking): void {
     const to = request.recipient;
     if (!this.#known.has(to)) this.#learn(to);
     if (this.#emitter.listenerCount(to) === 0) {
       this.counters.requests.noResponders++;
       this.pending.fail(
         request.id,
-        new NoRespondersError(`no subscriber for ${to} (request ${request.payload.topic})`, { address: to }),
+        new NoRespondersError(
+          `no subscriber for ${to} (${request.type === 'request' ? request.payload.topic : request.payload.task})`,
+          { address: to },
+        ),
       );
       return;
     }

@@ -1,9 +1,9 @@
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { BaseBus } from './base-bus.ts';
 import type { BusOptions, Delivery } from './bus.ts';
-import { COPY, DIRECT, RequestDelivery } from './delivery.ts';
+import { type Asking, COPY, DIRECT, RequestDelivery } from './delivery.ts';
 import { type BusError, InvalidArgumentError, NoRespondersError, TransportError } from './errors.ts';
-import type { Message, MessageType, RequestMessage } from './messages/catalogue.ts';
+import type { Message, MessageType } from './messages/catalogue.ts';
 import { decodeMessage, encodeMessage } from './messages/validate.ts';
 import type { Subscriber } from './subscriber.ts';
 
@@ -138,7 +138,7 @@ export class NatsBus extends BaseBus {
     }
   }
 
-  protected sendRequest(request: RequestMessage): void {
+  protected sendRequest(request: Asking): void {
     this.#out(
       this.#subject(request.recipient),
       encodeMessage(request),
@@ -224,7 +224,11 @@ export class NatsBus extends BaseBus {
       // The sun's copy; a subscription that also matches the target got the original already.
       if (sub.wants(message.recipient)) return;
       delivery = COPY;
-    } else if (message.type === 'request' && msg.reply !== undefined && msg.reply !== '') {
+    } else if (
+      (message.type === 'request' || message.type === 'sun.directive') &&
+      msg.reply !== undefined &&
+      msg.reply !== ''
+    ) {
       const replyTo = msg.reply;
       delivery = new RequestDelivery(
         message,
@@ -246,7 +250,8 @@ export class NatsBus extends BaseBus {
       return;
     }
     const message = this.#decode(msg);
-    if (message?.type === 'reply' || message?.type === 'error') this.pending.answer(message);
+    if (message?.type === 'reply' || message?.type === 'error' || message?.type === 'planet.report')
+      this.pending.answer(message);
   }
 
   async #watch(): Promise<void> {

@@ -7,12 +7,17 @@ import {
   RequestCancelledError,
   RequestTimeoutError,
 } from './errors.ts';
-import type { ErrorMessage, ReplyMessage, RequestMessage } from './messages/catalogue.ts';
+import type { Answer, Asking } from './delivery.ts';
 import type { BusCounters } from './metrics.ts';
+
+/** What a request is called in errors: its topic, or a directive's task. */
+const labelOf = (m: Asking): string => (m.type === 'request' ? m.payload.topic : m.payload.task);
 
 interface Waiter {
   readonly address: string;
-  resolve(reply: ReplyMessage): void;
+  /** The answer type that resolves it (`reply` or `planet.report`). */
+  readonly expects: Answer['type'];
+  resolve(reply: Answer): void;
   reject(error: BusError): void;
   cleanup(): void;
 }
@@ -40,16 +45,17 @@ export class PendingRequests {
    * Registers a request before it is sent; the promise settles on the answer, the timeout or the abort.
    * The caller must have checked `signal.aborted` first.
    */
-  wait(request: RequestMessage, timeoutMs: number, signal: AbortSignal | undefined): Promise<ReplyMessage> {
-    return new Promise<ReplyMessage>((resolve, reject) => {
+  wait(request: Asking, timeoutMs: number, signal: AbortSignal | undefined): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
       const id = request.id;
       const address = request.recipient;
+      const label = labelOf(request);
       const cancelTimer = this.clock.setTimer(timeoutMs, () => {
         this.counters.requests.timedOut++;
         this.fail(
           id,
           new RequestTimeoutError(
-            `no reply from ${address} to ${request.payload.topic} within ${timeoutMs} ms`,
+            `no reply from ${address} to ${label} within ${timeoutMs} ms`,
             {
               address,
               timeoutMs,
@@ -61,7 +67,7 @@ export class PendingRequests {
         this.counters.requests.cancelled++;
         this.fail(
           id,
-          new RequestCancelledError(`request ${request.payload.topic} to ${address} was cancelled`, {
+          new RequestCancelledError(`request ${label} to ${address} was cancelled`, {
             address,
             cause: signal?.reason,
           }),
@@ -70,6 +76,7 @@ export class PendingRequests {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiting.set(id, {
         address,
+        expects: request.type === 'request' ? 'reply' : 'planet.report',
         resolve,
         reject,
         cleanup() {
@@ -82,10 +89,12 @@ export class PendingRequests {
   }
 
   /** Settles the request an answer correlates with; answers to unknown or settled requests are ignored. */
-  answer(message: ReplyMessage | ErrorMessage): void {
-    const waiter = this.#take(message.correlationId);
+  answer(message: Answer): void {
+    const waiter = this.#waiting.get(message.correlationId);
     if (waiter === undefined) return;
-    if (message.type === 'reply') {
+    if (message.type !== 'error' && message.type !== waiter.expects) return; // not an answer to it
+    this.#take(message.correlationId);
+    if (message.type !== 'error') {
       this.counters.requests.answered++;
       waiter.resolve(message);
       return;

@@ -169,6 +169,45 @@ export function runBusContract(name: string, makeBus: MakeBus): void {
       expect(bus.metrics().requests).toMatchObject({ sent: 1, answered: 1 });
     });
 
+    it('answers a directive with a planet.report correlated to it, and refuses the wrong answer kind', async () => {
+      const bus = await make();
+      const seen: Message[] = [];
+      bus.subscribe(Address.planet('technical'), (m, d) => {
+        seen.push(m);
+        if (m.type !== 'sun.directive') return;
+        expect(() => d.reply({ no: true })).toThrow(NotARequestError);
+        if (m.payload.symbol === 'BAD') {
+          d.fail('PLANET_FAILED', 'cannot analyse BAD');
+          return;
+        }
+        d.report({ symbol: m.payload.symbol ?? '?', signal: 0.25, confidence: 0.5, reasons: ['up'] });
+        expect(() => d.report({ symbol: 'x', signal: 0, confidence: 0, reasons: [] })).toThrow(
+          NotARequestError,
+        );
+      });
+      const answer = await bus.direct(
+        Address.planet('technical'),
+        { task: 'analyse', symbol: 'ETH-USD', params: { mode: 'LIGHT_REASONING' } },
+        { timeoutMs: 5_000 },
+      );
+      expect(answer).toMatchObject({
+        type: 'planet.report',
+        sender: 'planet.technical',
+        recipient: 'sun',
+        correlationId: seen[0]?.id,
+        payload: { symbol: 'ETH-USD', signal: 0.25, confidence: 0.5, reasons: ['up'] },
+      });
+      expect(seen[0]).toMatchObject({ type: 'sun.directive', sender: 'sun', payload: { task: 'analyse' } });
+      const failed = await bus.direct(Address.planet('technical'), { task: 'analyse', symbol: 'BAD' }).catch(
+        (e: unknown) => e,
+      );
+      expect(failed).toBeInstanceOf(RemoteError);
+      expect(failed).toMatchObject({ remoteCode: 'PLANET_FAILED' });
+      const nobody = await bus.direct(Address.planet('nobody'), { task: 'analyse' }).catch((e: unknown) => e);
+      expect(nobody).toBeInstanceOf(NoRespondersError);
+      expect(bus.metrics().requests).toMatchObject({ sent: 3, answered: 1, failed: 1 });
+    });
+
     it('times a request out on the injected clock', async () => {
       const clock = new ManualBusClock();
       const bus = await make({ clock });
