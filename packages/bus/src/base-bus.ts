@@ -9,6 +9,7 @@ import type {
   Unsubscribe,
 } from './bus.ts';
 import { type BusClock, systemBusClock } from './clock.ts';
+import type { Asking } from './delivery.ts';
 import {
   BusClosedError,
   type BusError,
@@ -17,7 +18,6 @@ import {
   RequestCancelledError,
 } from './errors.ts';
 import { DEFAULT_OVERFLOW, type OverflowPolicy } from './mailbox.ts';
-import type { Asking } from './delivery.ts';
 import type {
   BroadcastDecree,
   Message,

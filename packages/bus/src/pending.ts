@@ -1,4 +1,5 @@
 import type { BusClock } from './clock.ts';
+import type { Answer, Asking } from './delivery.ts';
 import {
   type BusError,
   BusErrorCode,
@@ -7,7 +8,6 @@ import {
   RequestCancelledError,
   RequestTimeoutError,
 } from './errors.ts';
-import type { Answer, Asking } from './delivery.ts';
 import type { BusCounters } from './metrics.ts';
 
 /** What a request is called in errors: its topic, or a directive's task. */
@@ -54,13 +54,10 @@ export class PendingRequests {
         this.counters.requests.timedOut++;
         this.fail(
           id,
-          new RequestTimeoutError(
-            `no reply from ${address} to ${label} within ${timeoutMs} ms`,
-            {
-              address,
-              timeoutMs,
-            },
-          ),
+          new RequestTimeoutError(`no reply from ${address} to ${label} within ${timeoutMs} ms`, {
+            address,
+            timeoutMs,
+          }),
         );
       });
       const onAbort = (): void => {

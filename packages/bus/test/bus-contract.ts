@@ -198,9 +198,9 @@ export function runBusContract(name: string, makeBus: MakeBus): void {
         payload: { symbol: 'ETH-USD', signal: 0.25, confidence: 0.5, reasons: ['up'] },
       });
       expect(seen[0]).toMatchObject({ type: 'sun.directive', sender: 'sun', payload: { task: 'analyse' } });
-      const failed = await bus.direct(Address.planet('technical'), { task: 'analyse', symbol: 'BAD' }).catch(
-        (e: unknown) => e,
-      );
+      const failed = await bus
+        .direct(Address.planet('technical'), { task: 'analyse', symbol: 'BAD' })
+        .catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(RemoteError);
       expect(failed).toMatchObject({ remoteCode: 'PLANET_FAILED' });
       const nobody = await bus.direct(Address.planet('nobody'), { task: 'analyse' }).catch((e: unknown) => e);
