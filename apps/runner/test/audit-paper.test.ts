@@ -122,8 +122,121 @@ describe('orrery audit on an orrery paper run (two symbols, a reachable model)',
       if (line?.type === 'decision' && line.mode !== 'MONITOR_ONLY')
         expect(line.llm?.every((c) => c.ledgerIds.length > 0)).toBe(true);
     }
+    // The bus is the medium: every cycle has the moons' reading; a reasoning cycle a directive to each
+    // consulted planet and its report; a traded decision its broadcast.
+    type Msg = { type: string; sender: string; count: number };
+    type Cycle = Line & { messages: Msg[]; planets: { planet: string; status: string }[] };
+    const cycles = (lines as Cycle[]).filter((l) => l.type === 'decision');
+    const count = (l: Cycle, type: string, sender: string) =>
+      l.messages.find((m) => m.type === type && m.sender === sender)?.count ?? 0;
+    expect(cycles.length).toBeGreaterThan(50);
+    for (const l of cycles)
+      expect(count(l, 'moon.reading', 'moon.change'), JSON.stringify(l.messages)).toBe(1);
+    const light = cycles.filter((l) => l.mode === 'LIGHT_REASONING');
+    expect(light.length).toBeGreaterThan(10);
+    for (const l of light) {
+      // planets off the route are not in the record's reports: every report is a consulted planet's
+      const consulted = l.planets.filter((p) => p.status === 'ok').map((p) => p.planet);
+      expect(consulted.length).toBeGreaterThan(0);
+      expect(count(l, 'sun.directive', 'sun')).toBe(consulted.length);
+      for (const p of consulted) expect(count(l, 'planet.report', `planet.${p}`), p).toBe(1);
+    }
+    expect(cycles.some((l) => count(l, 'broadcast.decree', 'sun') === 1)).toBe(true);
     const calls = (lines as Line[]).flatMap((l) => l.llm ?? []);
     expect(calls.some((c) => c.batchedWith?.length === 2)).toBe(true);
     expect(new Set(calls.map((c) => c.ref)).size).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('orrery audit names a planet that timed out (its directive went unanswered)', () => {
+  const dir = tempDir('orrery-audit-timeout-');
+  let llm: LlmServer;
+  beforeAll(async () => {
+    // The technical analyst's model hangs far past the planet time limit; the others answer at once.
+    llm = await startLlmServer({
+      respond: (req) => {
+        const text = (req.body as { messages: { content: string }[] }).messages
+          .map((m) => m.content)
+          .join('\n');
+        return text.includes('You are the technical analyst')
+          ? { json: ANSWER('x'), delayMs: 20_000 }
+          : { json: ANSWER('x') };
+      },
+    });
+  });
+  afterAll(async () => {
+    await llm.close();
+    dir.remove();
+  });
+
+  it('the cycle goes on with the other planets; the audit lists the directive, no report, timedOut', async () => {
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `${llm.url}/v1` };
+    const io: CliIO = {
+      out: () => undefined,
+      err: () => undefined,
+      env,
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    };
+    const loaded = parseConfig(
+      {
+        memory: false,
+        gateway: { routing: { localBaseUrl: `${llm.url}/v1` } },
+        agents: { mode: { minChangedForLight: 0 }, planetTimeoutMs: 400 },
+        run: {
+          data: [{ source: 'spy' }],
+          from: '2020-01-01',
+          to: '2020-02-28',
+          ledgerPath: join(dir.path, 'l.db'),
+          gatewayDbPath: join(dir.path, 'g.db'),
+          reportPath: join(dir.path, 'r.html'),
+        },
+      },
+      { source: 'test', baseDir: dir.path, env },
+    );
+    await runPaper({ loaded, runId: 'paper-timeout', progress: false }, io);
+    const file = join(dir.path, 'audit.jsonl');
+    const code = await main(
+      [
+        'node',
+        'orrery',
+        'audit',
+        'paper-timeout',
+        '--out',
+        file,
+        '--ledger',
+        join(dir.path, 'l.db'),
+        '--gateway-db',
+        join(dir.path, 'g.db'),
+      ],
+      io,
+    );
+    expect(code).toBe(0);
+    type Msg = { type: string; sender: string; count: number };
+    type Cycle = {
+      type: string;
+      mode: string;
+      messages: Msg[];
+      timedOut: string[];
+      planets: { planet: string; status: string }[];
+    };
+    const cycles = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Cycle)
+      .filter((l) => l.type === 'decision');
+    const timedOut = cycles.filter((c) => c.timedOut.includes('technical'));
+    expect(timedOut.length).toBeGreaterThan(0);
+    for (const c of timedOut) {
+      const from = (type: string, sender: string) =>
+        c.messages.find((m) => m.type === type && m.sender === sender)?.count ?? 0;
+      expect(from('planet.report', 'planet.technical')).toBe(0);
+      const answered = c.planets.filter((p) => p.status === 'ok');
+      expect(answered.length).toBeGreaterThan(0);
+      // one directive per consulted planet: the answered ones and the one that timed out
+      expect(from('sun.directive', 'sun')).toBe(answered.length + 1);
+      for (const p of answered) expect(from('planet.report', `planet.${p.planet}`)).toBe(1);
+    }
   }, 300_000);
 });

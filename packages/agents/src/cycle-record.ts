@@ -1,4 +1,5 @@
 import type { ExecutionMode } from '@orrery/core';
+import type { MessageCount } from './consult/message-log.ts';
 import type { Decision } from './decision.ts';
 import type { Bar } from './market.ts';
 import type { Readings } from './moons/snapshot.ts';
@@ -90,6 +91,13 @@ export interface CycleRecord {
   faults: CycleFault[];
   /** Episodes recalled from memory (FULL_AGENT). */
   recalled?: number;
+  /**
+   * The messages the cycle exchanged over the bus, by type and sender: the moons' `moon.reading` (and
+   * `moon.critical`), the sun's `sun.directive` to each planet consulted and each planet's
+   * `planet.report` (or `error`), the `broadcast.decree` of a decision. A consulted planet with a directive
+   * and no report timed out or failed (its report says which).
+   */
+  messages?: MessageCount[];
   /** What the cycle decided from — the bar and every moon's reading — for the audit trail. */
   inputs?: { bar: Bar; readings: Readings };
 }

@@ -16,6 +16,7 @@ export {
   solarSystemConfigSchema,
 } from './config.ts';
 export { CONSENSUS_RULE, type ConsensusResult, consensus } from './consensus.ts';
+export type { MessageCount } from './consult/message-log.ts';
 export type { CriticRecord, CycleFault, CycleRecord, ReasoningRecord } from './cycle-record.ts';
 export {
   actionFor,
@@ -196,7 +197,6 @@ export {
 } from './solar-system.ts';
 export { criticAnswerSchema, criticTrigger } from './sun/critic.ts';
 export type { CycleInput } from './sun/cycle-work.ts';
-export type { SunBus } from './sun/machine.ts';
 export { type SunMemory, situationOf } from './sun/memory.ts';
 export { SUN_TOOLS, sunTurnSchema } from './sun/reasoning.ts';
 export { type RestartPolicy, type SupervisionVerdict, Supervisor } from './supervision.ts';

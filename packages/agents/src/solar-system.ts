@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Bus, LocalBus } from '@orrery/bus';
 import { type Clock, systemClock } from '@orrery/core';
 import { type Actor, createActor } from 'xstate';
 import { type BatchMember, type BatchOptions, BatchWindow } from './batching/batch-window.ts';
@@ -8,6 +9,8 @@ import {
   type SolarSystemConfig,
   type SolarSystemConfigInput,
 } from './config.ts';
+import { ConsultDesk } from './consult/desk.ts';
+import { hostPlanets } from './consult/host.ts';
 import type { CycleRecord } from './cycle-record.ts';
 import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from './errors.ts';
 import { type SunTuning, tunedPlanet } from './learning/sun-tuning.ts';
@@ -21,7 +24,7 @@ import { createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
-import { type Named, type SunBus, type SunDeps, sunMachine } from './sun/machine.ts';
+import { type Named, type SunDeps, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
 import { type SunThoughts, THOUGHT_AGENTS, THOUGHT_TASKS, type ThoughtKind } from './sun/thoughts.ts';
 
@@ -32,8 +35,13 @@ export interface SolarSystemOptions {
   gateway?: LLMCaller | null;
   /** Episodic memory for recall (FULL_AGENT) and for recording reasoned decisions. */
   memory?: SunMemory | null;
-  /** Where decisions are broadcast. */
-  bus?: SunBus | null;
+  /**
+   * The medium between the sun, its planets and its moons (default: an in-process `LocalBus` of its
+   * own, closed by `stop()`; a bus passed in is left open). The sun consults planets with
+   * `sun.directive`s to `planet.<name>` answered by `planet.report`s, moons publish `moon.reading` and
+   * `moon.critical` to the sun, decisions are broadcast.
+   */
+  bus?: Bus | null;
   /** Drives supervision windows (default: the system clock). */
   clock?: Clock;
   /** Receives one-line notices (no gateway, memory or bus failures). */
@@ -160,11 +168,23 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     ].map((create) => (tuning === null ? create : () => tunedPlanet(create(), tuning))),
     'planet',
   );
+  const ownBus = opts.bus == null;
+  const bus = opts.bus ?? new LocalBus();
+  const desk = new ConsultDesk();
+  // This process hosts its planets on the bus: one subscription per planet name serves every symbol.
+  const unhost = hostPlanets(
+    bus,
+    planets.map((p) => p.name),
+    desk,
+  );
+  // The sun's mailbox: what the moons tell it and the copies of the planets' laterals.
+  const unlisten = bus.subscribe('sun', () => undefined, { broadcasts: false });
   const base: Omit<SunDeps, 'symbol'> = {
     config,
     gateway,
     memory: opts.memory ?? null,
-    bus: opts.bus ?? null,
+    bus,
+    desk,
     clock: opts.clock ?? systemClock,
     moons,
     planets,
@@ -315,6 +335,9 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
         for (const w of sun.waiters.values()) w.reject(new SolarSystemStoppedError());
         sun.waiters.clear();
       }
+      unhost();
+      unlisten();
+      if (ownBus) await bus.close();
     },
   };
 }

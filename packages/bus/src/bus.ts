@@ -100,6 +100,8 @@ export interface BusOptions {
  * behavioural contract.
  */
 export interface Bus {
+  /** True after `close()`. */
+  readonly closed: boolean;
   /**
    * Sends a message to its `recipient` (a `planet.lateral` also goes to the sun as a copy).
    * Fire-and-forget: overflow is reported to the sender as an `error` envelope.

@@ -24,7 +24,10 @@ const iso = (t: number) => new Date(t).toISOString();
  * The audit trail of a run, one object per line, in this order:
  * - `run`: the run (settings, data, status);
  * - `decision` (one per cycle the agents ran, in time order): the inputs (bar, moon readings, the account),
- *   the mode and why, every planet's report, the sun's reasoning and the critic's verdict, the risk
+ *   the mode and why, every planet's report (`timedOut` names the planets that did not answer in time),
+ *   the messages the cycle exchanged over the bus by type and sender (`messages`: the moons' readings,
+ *   each consulted planet's `sun.directive` and `planet.report`, the broadcast decree), the routing
+ *   tree's route, the sun's reasoning and the critic's verdict, the risk
  *   limits that clamped the decision, the decision, each LLM request and answer of the cycle with the
  *   gateway ledger ids of its rows, what operator control did, and the orders the decision placed with
  *   their fills;
@@ -138,6 +141,10 @@ export function* auditTrail(src: AuditSources, runId: string): Generator<AuditLi
       critic: r.critic ?? null,
       fallback: r.fallback ?? null,
       route: r.route ?? null,
+      messages: r.messages ?? [],
+      timedOut: ((r.planets ?? []) as { planet: string; status: string }[])
+        .filter((p) => p.status === 'timeout')
+        .map((p) => p.planet),
       clamps: r.clamps ?? [],
       decision: r.decision,
       usage: { calls: r.calls, tokensIn: r.tokensIn, tokensOut: r.tokensOut, costUsd: r.costUsd },

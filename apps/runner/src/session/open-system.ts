@@ -5,10 +5,9 @@ import {
   type CycleRecord,
   createSolarSystem,
   type SolarSystemConfig,
-  type SunBus,
   type SunMemory,
 } from '@orrery/agents';
-import { type BroadcastDecree, LocalBus } from '@orrery/bus';
+import { LocalBus } from '@orrery/bus';
 import { systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
 import {
@@ -120,11 +119,8 @@ export async function openSystem(opts: {
   if (transport.note !== null) opts.log(transport.note);
   const caller = gateway === null ? null : new ReplayAwareCaller(gateway, llm.warmAnswers);
   const supervision = opts.supervision ?? SupervisionClock.unrecorded();
+  // The medium of the run's agents: consults, the moons' readings and decisions travel on it.
   const bus = new LocalBus();
-  // The agents' SunBus types the decree as Record<string, unknown>; the bus wants JSON. A decision is JSON.
-  const sunBus = {
-    broadcast: (p: Parameters<SunBus['broadcast']>[0]) => bus.broadcast(p as BroadcastDecree['payload']),
-  };
   // Without a gateway the runner says why itself (noLlmReason); the agents' own notice would repeat it.
   opts.log.muted = caller === null;
   const audited =
@@ -151,7 +147,7 @@ export async function openSystem(opts: {
     planets: transport.planets,
     gateway: audited,
     memory: sunMemory,
-    bus: sunBus,
+    bus,
     clock: supervision.clock,
     log: opts.log,
     tuning: learning?.tuning ?? null,

@@ -3,6 +3,7 @@ import type { Clock } from '@orrery/core';
 import type { ActorRefFrom } from 'xstate';
 import type { BatchMember } from '../batching/batch-window.ts';
 import type { SolarSystemConfig } from '../config.ts';
+import type { ConsultDesk } from '../consult/desk.ts';
 import type { CycleFault, CycleRecord } from '../cycle-record.ts';
 import type { SupervisionEscalatedError } from '../errors.ts';
 import type { SunTuning } from '../learning/sun-tuning.ts';
@@ -17,9 +18,6 @@ import type { CycleInput, CycleWork } from './cycle-work.ts';
 import type { SunMemory } from './memory.ts';
 import type { SunThoughts } from './thoughts.ts';
 
-/** Where the sun broadcasts its decisions: the part of `@orrery/bus`'s `Bus` it uses. */
-export type SunBus = Pick<Bus, 'broadcast'>;
-
 /** A moon or planet factory with the name of what it builds. */
 export interface Named<F> {
   name: string;
@@ -32,7 +30,13 @@ export interface SunDeps {
   config: SolarSystemConfig;
   gateway: LLMCaller | null;
   memory: SunMemory | null;
-  bus: SunBus | null;
+  /**
+   * The medium: consults go to `planet.<name>` as directives answered by reports, moons publish their
+   * readings and critical updates to the sun, decisions are broadcast.
+   */
+  bus: Bus;
+  /** Consults in flight (what a directive cannot carry in this process: permits, abort signals). */
+  desk: ConsultDesk;
   clock: Clock;
   moons: readonly Named<MoonFactory>[];
   planets: readonly Named<() => Planet>[];

@@ -3,6 +3,7 @@ import type { ModeDecision } from '@orrery/core';
 import type { BatchMember } from '../batching/batch-window.ts';
 import type { CallAllowance } from '../call-allowance.ts';
 import type { ConsensusResult } from '../consensus.ts';
+import { MessageLog } from '../consult/message-log.ts';
 import type { CriticRecord, CycleFault, CycleRecord, ReasoningRecord } from '../cycle-record.ts';
 import type { Decision } from '../decision.ts';
 import { addUsage, emptyUsage } from '../llm-caller.ts';
@@ -59,6 +60,8 @@ export interface CycleWork {
   fallback: CycleRecord['fallback'];
   critic: CriticRecord | null;
   faults: CycleFault[];
+  /** The messages this cycle exchanged over the bus. */
+  log: MessageLog;
   record: CycleRecord | null;
 }
 
@@ -95,6 +98,7 @@ export function newWork(
     fallback: undefined,
     critic: null,
     faults,
+    log: new MessageLog(),
     record: null,
   };
 }
@@ -140,6 +144,7 @@ export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]):
     failedMoons: s.failedMoons,
     faults: w.faults,
     ...(w.recalled === null ? {} : { recalled: w.recalled.length }),
+    messages: w.log.list(),
     inputs: { bar: s.bar, readings: s.readings },
   };
 }

@@ -9,7 +9,13 @@ import { clampDecision } from '../risk-clamp.ts';
 import { routingQuery } from '../routing.ts';
 import { EdgeCalibrator } from '../sizing.ts';
 import { Supervisor } from '../supervision.ts';
-import { type AnalyzeCommand, moonActor, type PlanetEvent, planetActor } from './actors.ts';
+import {
+  type AnalyzeCommand,
+  moonActor,
+  type PlanetActorInput,
+  type PlanetEvent,
+  planetActor,
+} from './actors.ts';
 import {
   childName,
   moonId,
@@ -48,7 +54,15 @@ import {
   vote,
 } from './stages.ts';
 
-export type { Named, SunBus, SunDeps, SunEmitted } from './context.ts';
+export type { Named, SunDeps, SunEmitted } from './context.ts';
+
+/** How a planet actor of this sun reaches its planet's host. */
+const planetInput = (deps: SunDeps, planet: Planet): PlanetActorInput => ({
+  planet,
+  symbol: deps.symbol,
+  bus: deps.bus,
+  desk: deps.desk,
+});
 
 /**
  * The sun of one symbol: an XState machine whose children are the symbol's moons (one actor each) and
@@ -149,7 +163,7 @@ export const sunMachine = setup({
     }),
     emitRecord: enqueueActions(({ context, enqueue }) => {
       const w = context.work!;
-      const record = { ...w.record!, stagesMs: lap(w, 'broadcast').stagesMs };
+      const record = { ...w.record!, stagesMs: lap(w, 'broadcast').stagesMs, messages: w.log.list() };
       enqueue.emit({ type: 'cycle.done', id: w.id, record });
       enqueue.assign({ work: null });
     }),
@@ -189,7 +203,7 @@ export const sunMachine = setup({
             ...p,
             gen,
             planet,
-            ref: spawn('planet', { id: planetId(p.name, gen), input: { planet } }),
+            ref: spawn('planet', { id: planetId(p.name, gen), input: planetInput(c.deps, planet) }),
           };
         }),
       }));
@@ -213,7 +227,7 @@ export const sunMachine = setup({
       const r = context.work?.record;
       if (r === undefined || r === null) return false;
       const { bus, memory } = context.deps;
-      const broadcast = bus !== null && !(r.decision.source === 'monitor' && r.decision.action === 'hold');
+      const broadcast = !bus.closed && !(r.decision.source === 'monitor' && r.decision.action === 'hold');
       return broadcast || (memory !== null && r.mode !== ExecutionMode.MONITOR_ONLY);
     },
     criticWarranted: ({ context }) => {
@@ -240,7 +254,7 @@ export const sunMachine = setup({
         create: p.create,
         gen: 0,
         planet,
-        ref: spawn('planet', { id: planetId(p.name, 0), input: { planet } }),
+        ref: spawn('planet', { id: planetId(p.name, 0), input: planetInput(input, planet) }),
       };
     }),
     stopPrice: undefined,
@@ -427,6 +441,7 @@ export const sunMachine = setup({
           if (allowance !== undefined) allowances.push(allowance);
           pending.push(slot.name);
           const cmd: AnalyzeCommand = {
+            log: w.log,
             type: 'ANALYZE',
             cycleId: w.id,
             snapshot: w.snapshot!,

@@ -3,6 +3,7 @@ import { ExecutionMode } from '@orrery/core';
 import { EpisodeExistsError } from '@orrery/memory';
 import { fromPromise } from 'xstate';
 import type { CallAllowance } from '../call-allowance.ts';
+import { publishSensing } from '../consult/sensing.ts';
 import type { CycleRecord } from '../cycle-record.ts';
 import type { Decision } from '../decision.ts';
 import { ReasoningFailedError } from '../errors.ts';
@@ -41,7 +42,10 @@ export const senseActor = fromPromise<MoonSnapshot, { context: SunContext }>(
       if (snap.status === 'active') readings[slot.name] = snap.context.reading;
       else failed.push(slot.name);
     }
-    return buildSnapshot(symbol, bar, context.barsSeen, readings, failed);
+    const snapshot = buildSnapshot(symbol, bar, context.barsSeen, readings, failed);
+    const err = publishSensing(context.deps.bus, snapshot, w.log);
+    if (err !== null) context.deps.log(`moon readings of ${symbol} not published: ${err.message}`);
+    return snapshot;
   },
 );
 
@@ -145,9 +149,10 @@ export const publishActor = fromPromise<void, { context: SunContext }>(async ({ 
   const w = context.work as CycleWork;
   const r = w.record as CycleRecord;
   const reasoned = r.mode !== ExecutionMode.MONITOR_ONLY;
-  if (bus !== null && !(r.decision.source === 'monitor' && r.decision.action === 'hold')) {
+  if (!bus.closed && !(r.decision.source === 'monitor' && r.decision.action === 'hold')) {
     try {
       bus.broadcast({ decision: decisionJson(r.decision), symbol, reason: r.modeReason.slice(0, 2000) });
+      w.log.add('broadcast.decree', 'sun');
     } catch (err) {
       log(`bus broadcast failed for ${symbol}: ${errorText(err)}`);
     }

@@ -1,0 +1,60 @@
+import { type Bus, createMessage } from '@orrery/bus';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
+import type { MessageLog } from './message-log.ts';
+
+/**
+ * The moons' side of a cycle on the bus: the material-change moon's `moon.reading` (metric
+ * `material-change`, value the number of features past their thresholds, the feature vector as
+ * `features`) and one `moon.critical` from the alerts moon per critical update, all to the sun. One
+ * reading per bar, not one per moon: the feature vector is what the sun's mode choice reads, and a
+ * message costs ~10 µs to build and validate. Returns the error instead of throwing (a symbol too long
+ * for the catalogue, say): sensing goes on without the bus.
+ */
+export function publishSensing(bus: Bus, s: MoonSnapshot, log: MessageLog): Error | null {
+  if (bus.closed) return null;
+  try {
+    const features: Record<string, number> = {};
+    for (const [k, v] of Object.entries(s.features)) if (Number.isFinite(v)) features[k] = v;
+    const barTime = Number.isSafeInteger(s.bar.time) && s.bar.time >= 0 ? { barTime: s.bar.time } : {};
+    bus.publish(
+      createMessage(
+        'moon.reading',
+        {
+          sender: 'moon.change',
+          recipient: 'sun',
+          payload: {
+            symbol: s.symbol,
+            metric: 'material-change',
+            value: s.changedFeatures.length,
+            ...barTime,
+            features,
+          },
+        },
+        { clock: { now: () => s.bar.time } },
+      ),
+    );
+    log.add('moon.reading', 'moon.change');
+    for (const reason of s.criticalUpdates) {
+      bus.publish(
+        createMessage(
+          'moon.critical',
+          {
+            sender: 'moon.alerts',
+            recipient: 'sun',
+            payload: {
+              symbol: s.symbol,
+              metric: 'critical',
+              value: 1,
+              reason: reason.slice(0, 2000) || 'critical',
+            },
+          },
+          { clock: { now: () => s.bar.time } },
+        ),
+      );
+      log.add('moon.critical', 'moon.alerts');
+    }
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
