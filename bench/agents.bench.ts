@@ -17,6 +17,7 @@ import {
   macdMoon,
   rsiMoon,
 } from '@orrery/agents';
+import { createMessage, LocalBus } from '@orrery/bus';
 import { Bench } from 'tinybench';
 import { ATR, BollingerBands, EMA, MACD, RSI } from 'trading-signals';
 
@@ -130,6 +131,8 @@ async function monitorCycles(symbols: number, rounds: number): Promise<void> {
   const banks = names.map(() => createMoonBank({ config }));
   const cyclePer: number[] = [];
   const bankPer: number[] = [];
+  let messagesPerCycle = 0;
+  let lastFeatures: Record<string, number> = {};
   for (let t = 0; t < 60 + rounds; t++) {
     const t0 = performance.now();
     const records = await Promise.all(
@@ -139,6 +142,9 @@ async function monitorCycles(symbols: number, rounds: number): Promise<void> {
     for (let i = 0; i < symbols; i++) banks[i]!.update(series[i]![t]!);
     const t2 = performance.now();
     if (records.some((r) => r.mode !== 'MONITOR_ONLY')) throw new Error('a cycle left MONITOR_ONLY');
+    messagesPerCycle =
+      records.reduce((n, r) => n + (r.messages ?? []).reduce((m, c) => m + c.count, 0), 0) / symbols;
+    lastFeatures = records[0]!.inputs?.readings.change.features ?? {};
     if (t >= 60) {
       cyclePer.push(((t1 - t0) * 1000) / symbols);
       bankPer.push(((t2 - t1) * 1000) / symbols);
@@ -146,11 +152,37 @@ async function monitorCycles(symbols: number, rounds: number): Promise<void> {
   }
   await sys.stop();
   const ratio = median(cyclePer) / median(bankPer);
+  const busUs = busMessageCost(lastFeatures);
+  const busShare = (messagesPerCycle * busUs) / median(cyclePer);
   console.log(
     `  ${String(symbols).padStart(3)} symbols: MONITOR_ONLY cycle p50 ${median(cyclePer).toFixed(1)} µs, ` +
       `p95 ${pct(cyclePer, 95).toFixed(1)} µs per symbol; bare moon bank ${median(bankPer).toFixed(1)} µs ` +
-      `(baseline); ratio ${ratio.toFixed(1)}x; ${((median(cyclePer) * symbols) / 1000).toFixed(2)} ms per bar for all`,
+      `(baseline); ratio ${ratio.toFixed(1)}x; ${((median(cyclePer) * symbols) / 1000).toFixed(2)} ms per bar for all; ` +
+      `bus ${messagesPerCycle.toFixed(2)} msg/cycle × ${busUs.toFixed(1)} µs = ${(busShare * 100).toFixed(1)} % of p50`,
   );
+}
+
+/** µs to build, validate and deliver one moon reading like the cycle's to a subscribed sun (median of 5). */
+function busMessageCost(features: Record<string, number>): number {
+  const bus = new LocalBus();
+  bus.subscribe('sun', () => undefined, { broadcasts: false });
+  const n = 5000;
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      bus.publish(
+        createMessage('moon.reading', {
+          sender: 'moon.change',
+          recipient: 'sun',
+          payload: { symbol: 'S0', metric: 'material-change', value: 0, barTime: i, features },
+        }),
+      );
+    }
+    runs.push(((performance.now() - t0) * 1000) / n);
+  }
+  void bus.close();
+  return median(runs);
 }
 
 export default async function run(): Promise<void> {

@@ -41,7 +41,14 @@ import {
 } from './decide.ts';
 import { regimeOf } from './memory.ts';
 import type { ReasoningResult } from './reasoning.ts';
-import { criticActor, publishActor, reasonActor, recallActor, senseActor } from './stage-actors.ts';
+import {
+  broadcastDecision,
+  criticActor,
+  publishActor,
+  reasonActor,
+  recallActor,
+  senseActor,
+} from './stage-actors.ts';
 import {
   assessAll,
   chooseMode,
@@ -222,13 +229,11 @@ export const sunMachine = setup({
     allReportedFull: ({ context }) =>
       context.work?.pending.length === 0 && context.work.mode?.mode === ExecutionMode.FULL_AGENT,
     allReported: ({ context }) => context.work?.pending.length === 0,
-    /** Something to publish: a decision other than a monitor hold with a bus, or a reasoned one with a memory. */
+    /** Something to remember: a reasoned cycle, with a memory. */
     hasAudience: ({ context }) => {
       const r = context.work?.record;
       if (r === undefined || r === null) return false;
-      const { bus, memory } = context.deps;
-      const broadcast = !bus.closed && !(r.decision.source === 'monitor' && r.decision.action === 'hold');
-      return broadcast || (memory !== null && r.mode !== ExecutionMode.MONITOR_ONLY);
+      return context.deps.memory !== null && r.mode !== ExecutionMode.MONITOR_ONLY;
     },
     criticWarranted: ({ context }) => {
       const w = context.work;
@@ -528,7 +533,7 @@ export const sunMachine = setup({
       },
     },
     deciding: {
-      entry: 'finishDecision',
+      entry: ['finishDecision', ({ context }) => broadcastDecision(context)],
       always: [
         { guard: 'hasAudience', target: 'broadcasting' },
         { target: 'idle', actions: 'emitRecord' },

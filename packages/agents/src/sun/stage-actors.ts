@@ -143,20 +143,29 @@ export const criticActor = fromPromise<
   });
 });
 
-/** Broadcasts the decision (unless a plain monitor hold) and remembers reasoned cycles. Never throws. */
+/**
+ * Broadcasts the cycle's decision (unless a plain monitor hold), synchronously: a decree costs one
+ * message and no wait. Never throws (a failure is logged).
+ */
+export function broadcastDecision(context: SunContext): void {
+  const { bus, symbol, log } = context.deps;
+  const w = context.work as CycleWork;
+  const r = w.record as CycleRecord;
+  if (bus.closed || (r.decision.source === 'monitor' && r.decision.action === 'hold')) return;
+  try {
+    bus.broadcast({ decision: decisionJson(r.decision), symbol, reason: r.modeReason.slice(0, 2000) });
+    w.log.add('broadcast.decree', 'sun');
+  } catch (err) {
+    log(`bus broadcast failed for ${symbol}: ${errorText(err)}`);
+  }
+}
+
+/** Remembers a reasoned cycle in episodic memory. Never throws. */
 export const publishActor = fromPromise<void, { context: SunContext }>(async ({ input: { context } }) => {
-  const { bus, memory, symbol, log } = context.deps;
+  const { memory, symbol, log } = context.deps;
   const w = context.work as CycleWork;
   const r = w.record as CycleRecord;
   const reasoned = r.mode !== ExecutionMode.MONITOR_ONLY;
-  if (!bus.closed && !(r.decision.source === 'monitor' && r.decision.action === 'hold')) {
-    try {
-      bus.broadcast({ decision: decisionJson(r.decision), symbol, reason: r.modeReason.slice(0, 2000) });
-      w.log.add('broadcast.decree', 'sun');
-    } catch (err) {
-      log(`bus broadcast failed for ${symbol}: ${errorText(err)}`);
-    }
-  }
   if (memory !== null && reasoned) {
     const s = w.snapshot as MoonSnapshot;
     try {
