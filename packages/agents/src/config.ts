@@ -48,6 +48,17 @@ const riskSchema = z.strictObject({
    * targets of one step add up to more, every weight is scaled down by the same factor.
    */
   maxExposure: z.number().min(0).max(10).default(1),
+  /**
+   * Largest gross exposure of positions that move together, as a multiple of equity (absent: no such
+   * limit). In a step of several symbols (`cycleMany`), the targets of symbols whose returns correlate at
+   * `correlationThreshold` or more and point the same way count as one bet; a group above the cap is
+   * scaled down so no group exceeds it.
+   */
+  maxCorrelatedExposure: z.number().gt(0).max(10).optional(),
+  /** Return correlation from which two symbols count as one bet (with `maxCorrelatedExposure`). */
+  correlationThreshold: z.number().min(0).max(1).default(0.7),
+  /** EWMA span, in bars, of the return correlations the portfolio limit reads. */
+  correlationSpan: z.int().min(2).max(10_000).default(60),
   /** Protective stops sit this many ATRs from the price (only with `stops`). */
   stopAtrMultiple: z.number().gt(0).default(3),
   /**

@@ -22,6 +22,7 @@ import { planetFromSpec } from './planet-spec.ts';
 import { AnswerCache, type AnswerCacheStats, emptyCacheStats } from './planets/answer-cache.ts';
 import { createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
+import { PortfolioView } from './portfolio/portfolio-view.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
 import { type Named, type SunDeps, sunMachine } from './sun/machine.ts';
@@ -90,7 +91,8 @@ export interface SolarSystem {
    * have each planet ask the LLM once for all of them (see `BatchOptions`): one prompt, one JSON answer
    * per symbol, each validated on its own; a symbol whose part is invalid keeps that planet's
    * deterministic analysis. A batched call counts as one call in the budget and `1/n` of a call (with a
-   * share of its tokens) in each of the n cycle records it served.
+   * share of its tokens) in each of the n cycle records it served. The step's decisions are then held to
+   * the portfolio limits together (`risk.maxCorrelatedExposure`: positions that are one bet).
    * @throws InvalidInputError when a symbol appears twice; otherwise what `cycle` throws, for the first
    *   input that failed (after every cycle has settled).
    */
@@ -198,6 +200,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   };
   const suns = new Map<string, SymbolSun>();
   const batching = opts.batching ?? {};
+  const portfolio = new PortfolioView(config.risk);
   let stopped = false;
   let nextId = 1;
 
@@ -310,7 +313,10 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       );
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      return settled.map((s) => (s as PromiseFulfilledResult<CycleRecord>).value);
+      return portfolio.step(
+        inputs,
+        settled.map((s) => (s as PromiseFulfilledResult<CycleRecord>).value),
+      );
     },
     cacheStats(): Record<string, AnswerCacheStats> {
       return Object.fromEntries(
