@@ -171,9 +171,10 @@ describe('orrery audit names a planet that timed out (its directive went unanswe
 
   it('the cycle goes on with the other planets; the audit lists the directive, no report, timedOut', async () => {
     const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `${llm.url}/v1` };
+    const said: string[] = [];
     const io: CliIO = {
-      out: () => undefined,
-      err: () => undefined,
+      out: (t) => void said.push(t),
+      err: (t) => void said.push(t),
       env,
       cwd: dir.path,
       isTTY: false,
@@ -196,6 +197,19 @@ describe('orrery audit names a planet that timed out (its directive went unanswe
       { source: 'test', baseDir: dir.path, env },
     );
     await runPaper({ loaded, runId: 'paper-timeout', progress: false }, io);
+    // the summary counts the run's bus traffic: consults answered and the one that timed out
+    const bus = said
+      .join('\n')
+      .match(
+        /bus: (\d+) messages published, (\d+) delivered; consults: (\d+) sent, (\d+) answered, (\d+) timed out/,
+      );
+    expect(bus, said.join('\n')).not.toBeNull();
+    const [published, delivered, sent, answered, late] = bus!.slice(1).map(Number) as number[];
+    expect(published).toBeGreaterThan(0);
+    expect(delivered).toBeGreaterThan(0);
+    expect(sent).toBe(answered! + late!);
+    expect(late).toBeGreaterThan(0);
+    expect(answered).toBeGreaterThan(0);
     const file = join(dir.path, 'audit.jsonl');
     const code = await main(
       [

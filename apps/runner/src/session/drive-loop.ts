@@ -136,7 +136,9 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     });
     if (!result.aborted) ledger.finishRun(runId, 'completed');
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
-    notes.push(...system.memoryNotes());
+    const busNote = system.busNote();
+    io.err(busNote);
+    notes.push(...system.memoryNotes(), busNote);
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
     const cache = cacheFigures(system.cacheStats());

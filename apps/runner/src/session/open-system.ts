@@ -45,6 +45,8 @@ export interface SystemSession {
   close(): Promise<void>;
   /** Lines for the run's summary when the similarity index was down (periods, restarts, unindexed). */
   memoryNotes(): string[];
+  /** The run's bus in one line: messages published and delivered, consults sent, answered, timed out. */
+  busNote(): string;
 }
 
 /**
@@ -194,6 +196,14 @@ export async function openSystem(opts: {
       return gateway.ledger.summary({ days }).cacheHits;
     },
     memoryNotes: () => (memory === null ? [] : memoryNotes(memory)),
+    busNote: () => {
+      const m = bus.metrics();
+      const r = m.requests;
+      return (
+        `bus: ${m.published} messages published, ${m.delivered} delivered; consults: ${r.sent} sent, ` +
+        `${r.answered} answered, ${r.timedOut} timed out, ${r.failed} failed`
+      );
+    },
     close: async () => {
       await system.stop();
       await bus.close();
