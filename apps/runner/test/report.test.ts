@@ -7,6 +7,7 @@ import type { Fill, Order } from '../src/broker/types.ts';
 import { BUNDLED_DATASETS } from '../src/feeds/bundled.ts';
 import { loadCsvFile } from '../src/feeds/csv-loader.ts';
 import { drawdowns } from '../src/metrics/performance.ts';
+import { routeSummary } from '../src/metrics/routing.ts';
 import { computeScoreboard } from '../src/metrics/scoreboard.ts';
 import { modeMixOverTime } from '../src/metrics/usage.ts';
 import { REPORT_CHARTS, writeHtmlReport } from '../src/report/html-report.ts';
@@ -99,6 +100,17 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
       prices: bars.map((b) => ({ time: b.time, close: b.close })),
       fills,
       modeMix: modeMixOverTime(cycles),
+      routing: routeSummary(
+        cycles.map((c, i) => ({
+          ...c,
+          ...(c.mode === 'MONITOR_ONLY' ? {} : { route: { leaves: ['technical'], planets: ['technical'] } }),
+          planets: [{ planet: 'technical', status: i % 5 === 3 && i % 2 === 0 ? 'timeout' : 'ok' }],
+          messages: [
+            { type: 'moon.reading', count: 1 },
+            ...(c.mode === 'MONITOR_ONLY' ? [] : [{ type: 'sun.directive', count: 1 }]),
+          ],
+        })),
+      ),
       notes: ['no reachable LLM: ran on planet consensus'],
     });
     const html = readFileSync(file, 'utf8');
@@ -136,6 +148,19 @@ describe.runIf(haveChromium)('HTML report in headless Chromium', () => {
     expect(summary['Calls avoided']).toMatch(
       /^\d+ \(\d+ monitor-only cycles, 0 with a planet that had nothing to ask, 3 cache hits\)$/,
     );
+    // The mode panel's routing table: reasoning cycles, the leaf reached, the planet and its timeouts, the bus.
+    const reasoning = cycles.filter((c) => c.mode !== 'MONITOR_ONLY').length;
+    const timeouts = cycles.filter((c, i) => c.mode === 'LIGHT_REASONING' && i % 2 === 0).length;
+    const routing = Object.fromEntries(
+      panels.cells['table-routing']!.map(([k, n, what]) => [k, `${n} ${what}`]),
+    );
+    expect(routing).toEqual({
+      'Reasoning cycles': `${reasoning} ${reasoning} routed by the tree`,
+      'leaf technical': `${reasoning} reasoning cycles routed there`,
+      'planet technical': `${reasoning} consulted, ${timeouts} timed out`,
+      'bus moon.reading': `${bars.length} messages`,
+      'bus sun.directive': `${reasoning} messages`,
+    });
     expect(panels.axis).toEqual({ before: 'value', log: 'log', after: 'value' });
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import type { Fill } from '../broker/types.ts';
 import type { FeedReport } from '../feeds/feed-report.ts';
 import { yearTable } from '../metrics/monthly.ts';
 import { drawdowns } from '../metrics/performance.ts';
+import type { RouteSummary } from '../metrics/routing.ts';
 import type { Scoreboard } from '../metrics/scoreboard.ts';
 import { profitFactorText, summaryRows, symbolTable } from './summary-text.ts';
 
@@ -27,6 +28,8 @@ export interface ReportInput {
   readonly fills: readonly Fill[];
   /** Mode percentages per time window. */
   readonly modeMix: readonly { time: number; pct: Record<string, number> }[];
+  /** How reasoning cycles were routed (leaves reached, planets consulted and timed out) and the bus traffic. */
+  readonly routing?: RouteSummary | undefined;
   readonly feedReport?: FeedReport;
   /** Lines worth saying (fell back to consensus, resumed at…). */
   readonly notes: readonly string[];
@@ -39,7 +42,7 @@ export const REPORT_CHARTS = ['equity', 'drawdown', 'price', 'modes', 'spend'] a
 /** The id of the chart added when the report has an LLM ROI: the run's equity against the no-LLM consensus's. */
 export const LLM_CHART = 'llm';
 /** The ids of the report's tables (`<table id="table-…">`). */
-export const REPORT_TABLES = ['summary', 'symbols', 'monthly', 'trades'] as const;
+export const REPORT_TABLES = ['summary', 'symbols', 'routing', 'monthly', 'trades'] as const;
 /** Trades listed in the page at most (the CSV export has them all). */
 export const REPORT_TRADE_ROWS = 2000;
 
@@ -122,6 +125,7 @@ ${feed}${notes ? `<ul>${notes}</ul>` : ''}
 <div id="chart-drawdown" class="chart"></div>
 <div id="chart-price" class="chart"></div>
 <div id="chart-modes" class="chart"></div>
+<h2>Routing and bus</h2>${routingHtml(input.routing)}
 ${spendNote}<div id="chart-spend" class="chart"></div>
 ${input.roi ? `<div id="chart-${LLM_CHART}" class="chart"></div>` : ''}
 </div></div>
@@ -255,4 +259,24 @@ function round(v: number): number {
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The mode panel's routing table: leaves reached, planets consulted and timed out, messages by type. */
+function routingHtml(r: RouteSummary | undefined): string {
+  if (r === undefined)
+    return '<table id="table-routing"><tr><td class="muted">no cycle records</td></tr></table>';
+  const rows: string[] = [
+    `<tr><th>Reasoning cycles</th><td class="n">${r.reasoningCycles}</td><td>${r.routedCycles} routed by the tree</td></tr>`,
+  ];
+  for (const [leaf, n] of Object.entries(r.leaves).sort((a, b) => b[1] - a[1]))
+    rows.push(
+      `<tr><th>leaf ${esc(leaf)}</th><td class="n">${n}</td><td>reasoning cycles routed there</td></tr>`,
+    );
+  for (const [planet, p] of Object.entries(r.planets).sort((a, b) => a[0].localeCompare(b[0])))
+    rows.push(
+      `<tr><th>planet ${esc(planet)}</th><td class="n">${p.consulted}</td><td>consulted${p.timedOut > 0 ? `, ${p.timedOut} timed out` : ''}</td></tr>`,
+    );
+  for (const [type, n] of Object.entries(r.messages).sort((a, b) => a[0].localeCompare(b[0])))
+    rows.push(`<tr><th>bus ${esc(type)}</th><td class="n">${n}</td><td>messages</td></tr>`);
+  return `<table id="table-routing">${rows.join('')}</table>`;
 }

@@ -2,6 +2,7 @@ import type { Ledger } from '../broker/ledger-db.ts';
 import type { SymbolCloses } from '../metrics/holdings.ts';
 import type { Performance } from '../metrics/performance.ts';
 import { drawdowns } from '../metrics/performance.ts';
+import { type RoutedCycle, routeSummary } from '../metrics/routing.ts';
 import { computeScoreboard, type Scoreboard, type ScoreCycle } from '../metrics/scoreboard.ts';
 import { modeMixOverTime, type UsageSummary } from '../metrics/usage.ts';
 import type { ReportInput } from '../report/html-report.ts';
@@ -15,7 +16,7 @@ export interface RunOutcome {
   /** Exposure, benchmark, per-symbol rows, trades, monthly returns, LLM spend over time. */
   readonly scoreboard: Scoreboard;
   /** The report's data (without title, notes and source lines). */
-  readonly series: Pick<ReportInput, 'equity' | 'drawdown' | 'prices' | 'fills' | 'modeMix'>;
+  readonly series: Pick<ReportInput, 'equity' | 'drawdown' | 'prices' | 'fills' | 'modeMix' | 'routing'>;
 }
 
 /**
@@ -61,6 +62,7 @@ export function readRunOutcome(
       prices: main.map((b) => ({ time: b.time, close: b.close })),
       fills: o.series.length > 1 ? fills.filter((f) => f.symbol === o.series[0]!.symbol) : fills,
       modeMix: modeMixOverTime(cycles),
+      routing: routeSummary(stored.map((c) => c.record as RoutedCycle)),
     },
   };
 }
