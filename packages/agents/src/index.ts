@@ -156,6 +156,8 @@ export {
 } from './planets/execution.ts';
 export type {
   AnalyzeOptions,
+  Lateral,
+  LateralBody,
   Planet,
   PlanetAssessment,
   PlanetInput,

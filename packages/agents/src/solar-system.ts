@@ -9,7 +9,7 @@ import {
   type SolarSystemConfig,
   type SolarSystemConfigInput,
 } from './config.ts';
-import { ConsultDesk } from './consult/desk.ts';
+import { ConsultDesk, LateralBoard } from './consult/desk.ts';
 import { hostPlanets } from './consult/host.ts';
 import type { CycleRecord } from './cycle-record.ts';
 import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from './errors.ts';
@@ -178,6 +178,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     bus,
     planets.map((p) => p.name),
     desk,
+    new LateralBoard(),
   );
   // The sun's mailbox: what the moons tell it and the copies of the planets' laterals.
   const unlisten = bus.subscribe('sun', () => undefined, { broadcasts: false });

@@ -67,10 +67,11 @@ export class LocalBus extends BaseBus {
   protected attach(sub: Subscriber): () => void {
     const wired = new Set<string>();
     this.#wired.set(sub, wired);
-    if (!sub.matcher.pattern.includes('*') && !sub.matcher.pattern.includes('>')) {
-      this.#known.add(sub.matcher.pattern);
-    }
-    if (sub.broadcasts) this.#known.add('broadcast');
+    // A new concrete address is learnt: the pattern subscriptions made before this one that want it are
+    // wired to it too (they would otherwise miss it, as its first publish finds a listener).
+    const exact = !sub.matcher.pattern.includes('*') && !sub.matcher.pattern.includes('>');
+    if (exact && !this.#known.has(sub.matcher.pattern)) this.#learn(sub.matcher.pattern);
+    if (sub.broadcasts && !this.#known.has('broadcast')) this.#learn('broadcast');
     for (const address of this.#known) {
       if (sub.wants(address)) this.#wire(address, sub, wired);
     }

@@ -61,6 +61,19 @@ export function runBusContract(name: string, makeBus: MakeBus): void {
       expect(got.exact).toHaveLength(1);
     });
 
+    it('a pattern subscribed before the first exact subscriber of an address still gets its messages', async () => {
+      const bus = await make();
+      const early: Message[] = [];
+      const late: Message[] = [];
+      bus.subscribe('>', (m) => void early.push(m), { broadcasts: false });
+      bus.subscribe(Address.sun, (m) => void late.push(m));
+      const r = report('technical', 1);
+      bus.publish(r);
+      await waitFor(() => early.length === 1 && late.length === 1, 'delivery to both');
+      expect(early[0]).toEqual(r);
+      expect(late[0]).toEqual(r);
+    });
+
     it('serves a mailbox critical > high > normal > low, FIFO within a priority', async () => {
       const bus = await make();
       const g = gate();

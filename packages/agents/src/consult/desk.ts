@@ -1,5 +1,6 @@
 import type { MoonSnapshot } from '../moons/snapshot.ts';
-import type { AnalyzeOptions, Planet } from '../planets/planet.ts';
+import type { AnalyzeOptions, Lateral, Planet } from '../planets/planet.ts';
+import type { MessageLog } from './message-log.ts';
 
 /**
  * One consult in flight: what a `sun.directive` cannot carry across the bus in this process — the
@@ -11,6 +12,8 @@ export interface Consult {
   symbol: string;
   snapshot: MoonSnapshot;
   opts: AnalyzeOptions;
+  /** Where the consult's cycle counts the laterals the planet sends. */
+  log?: MessageLog | undefined;
   /** The planet's own failure, kept so the sun supervises the original error, not the bus's copy. */
   error?: unknown;
 }
@@ -42,5 +45,36 @@ export class ConsultDesk {
   /** Consults in flight. */
   get size(): number {
     return this.#open.size;
+  }
+}
+
+/**
+ * Laterals waiting for their planet's next consult, per symbol (at most `cap` each, oldest dropped). A
+ * lateral told on one bar is heard from the next bar on, whatever order the planets of a cycle ran in, so
+ * what a planet hears does not depend on timing.
+ */
+export class LateralBoard {
+  readonly #waiting = new Map<string, { bar: number; lateral: Lateral }[]>();
+  constructor(private readonly cap = 16) {}
+
+  /** Files what was told to `to` about `symbol` during the cycle of bar `bar`. */
+  post(symbol: string, to: string, bar: number, lateral: Lateral): void {
+    const key = `${symbol}\u0000${to}`;
+    const list = this.#waiting.get(key) ?? [];
+    list.push({ bar, lateral });
+    if (list.length > this.cap) list.shift();
+    this.#waiting.set(key, list);
+  }
+
+  /** What `planet` was told about `symbol` on bars before `bar`, oldest first; those are taken. */
+  take(symbol: string, planet: string, bar: number): Lateral[] {
+    const key = `${symbol}\u0000${planet}`;
+    const list = this.#waiting.get(key);
+    if (list === undefined) return [];
+    const due = list.filter((l) => l.bar < bar);
+    const later = list.filter((l) => l.bar >= bar);
+    if (later.length === 0) this.#waiting.delete(key);
+    else this.#waiting.set(key, later);
+    return due.map((l) => l.lateral);
   }
 }

@@ -1,6 +1,15 @@
-import { Address, type Bus, type Delivery, type SunDirective, type Unsubscribe } from '@orrery/bus';
+import {
+  Address,
+  type Bus,
+  createMessage,
+  type Delivery,
+  type Json,
+  type SunDirective,
+  type Unsubscribe,
+} from '@orrery/bus';
 import { ExecutionMode } from '@orrery/core';
-import type { Consult, ConsultDesk } from './desk.ts';
+import type { LateralBody } from '../planets/planet.ts';
+import type { Consult, ConsultDesk, LateralBoard } from './desk.ts';
 import { reportPayload } from './report-wire.ts';
 
 /** The directive task a planet host answers. */
@@ -15,12 +24,37 @@ export const PLANET_FAILED = 'ORRERY_AGENTS_PLANET_FAILED';
  * consult (`params.consult`) on the `desk`; the host runs that planet's `analyze` and answers with a
  * `planet.report`, or an `error` envelope when the planet threw. Consults run concurrently (the handler
  * returns at once), so a batch of symbols waiting on one shared LLM call is never serialised.
+ *
+ * A consulted planet may `tell` another planet something about its symbol: a `planet.lateral` (body
+ * `{symbol, bar, body}`) that the bus also copies to the sun; the recipient's host files it on `board`, and the
+ * recipient hears it (`heard`) in its first consult of that symbol on a later bar.
  */
-export function hostPlanets(bus: Bus, names: readonly string[], desk: ConsultDesk): Unsubscribe {
+export function hostPlanets(
+  bus: Bus,
+  names: readonly string[],
+  desk: ConsultDesk,
+  board: LateralBoard,
+): Unsubscribe {
   const subs = names.map((name) =>
     bus.subscribe(
       Address.planet(name),
       (message, delivery) => {
+        if (message.type === 'planet.lateral') {
+          const b = message.payload.body as { symbol?: unknown; bar?: unknown; body?: Json } | null;
+          if (
+            typeof b === 'object' &&
+            b !== null &&
+            typeof b.symbol === 'string' &&
+            typeof b.bar === 'number'
+          ) {
+            board.post(b.symbol, name, b.bar, {
+              from: Address.nameOf(message.sender),
+              topic: message.payload.topic,
+              body: (b.body ?? null) as LateralBody,
+            });
+          }
+          return;
+        }
         if (message.type !== 'sun.directive' || !delivery.isRequest) return;
         const key = message.payload.params?.consult;
         const consult = typeof key === 'string' ? desk.get(key) : undefined;
@@ -31,6 +65,19 @@ export function hostPlanets(bus: Bus, names: readonly string[], desk: ConsultDes
           );
           return;
         }
+        const bar = consult.snapshot.bar.time;
+        const heard = board.take(consult.symbol, name, bar);
+        const tell = (to: string, topic: string, body: LateralBody): void => {
+          bus.publish(
+            createMessage('planet.lateral', {
+              sender: Address.planet(name),
+              recipient: Address.planet(to),
+              payload: { topic, body: { symbol: consult.symbol, bar, body } as Json },
+            }),
+          );
+          consult.log?.add('planet.lateral', Address.planet(name));
+        };
+        consult.opts = { ...consult.opts, tell, ...(heard.length > 0 ? { heard } : {}) };
         void serve(message, delivery, consult);
       },
       { broadcasts: false },

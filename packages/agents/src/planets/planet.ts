@@ -78,6 +78,24 @@ export interface AnalyzeOptions {
   signal?: AbortSignal;
   news?: readonly string[];
   portfolio?: PortfolioView;
+  /**
+   * Tells another planet something about this symbol (a `planet.lateral` on the bus, which the sun also
+   * receives and the cycle record counts). The other planet hears it in its next consult (`heard`).
+   * Present when the planet is consulted through the bus.
+   */
+  tell?: (planet: string, topic: string, body: LateralBody) => void;
+  /** What other planets told this one about this symbol since its last consult, oldest first. */
+  heard?: readonly Lateral[];
+}
+
+/** A lateral message's body: JSON. */
+export type LateralBody = string | number | boolean | null | LateralBody[] | { [k: string]: LateralBody };
+
+/** One thing a planet was told by another (see `AnalyzeOptions.tell`). */
+export interface Lateral {
+  from: string;
+  topic: string;
+  body: LateralBody;
 }
 
 /**

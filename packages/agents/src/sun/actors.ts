@@ -82,6 +82,7 @@ export const planetActor = fromCallback<AnalyzeCommand, PlanetActorInput, Planet
       const consult: Consult = {
         planet,
         symbol,
+        log: cmd.log,
         snapshot: cmd.snapshot,
         opts: {
           mode: cmd.mode,
