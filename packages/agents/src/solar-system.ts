@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Bus, LocalBus } from '@orrery/bus';
 import { type Clock, systemClock } from '@orrery/core';
-import { type Actor, createActor } from 'xstate';
+import { type ActorRefFrom, createActor } from 'xstate';
 import { type BatchMember, type BatchOptions, BatchWindow } from './batching/batch-window.ts';
 import {
   cacheSettingsFor,
@@ -22,11 +22,11 @@ import { planetFromSpec } from './planet-spec.ts';
 import { AnswerCache, type AnswerCacheStats, emptyCacheStats } from './planets/answer-cache.ts';
 import { createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
-import { PortfolioView } from './portfolio/portfolio-view.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
-import { type Named, type SunDeps, sunMachine } from './sun/machine.ts';
+import type { Named, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
+import { orchestratorMachine, symbolSunId } from './sun/orchestrator.ts';
 import { type SunThoughts, THOUGHT_AGENTS, THOUGHT_TASKS, type ThoughtKind } from './sun/thoughts.ts';
 
 /** What {@link createSolarSystem} takes. Everything is optional. */
@@ -74,7 +74,10 @@ export interface SunHealth {
   stopped: string[];
 }
 
-/** The running agents: one supervised sun per symbol, created on its first bar. */
+/**
+ * The running agents: one orchestrator over the portfolio (an XState actor), which spawns and supervises
+ * one child sun per symbol on the symbol's first bar.
+ */
 export interface SolarSystem {
   readonly config: SolarSystemConfig;
   /**
@@ -107,7 +110,7 @@ export interface SolarSystem {
   stop(): Promise<void>;
 }
 
-type SunActor = Actor<typeof sunMachine>;
+type SunActor = ActorRefFrom<typeof sunMachine>;
 
 interface SymbolSun {
   actor: SunActor;
@@ -180,28 +183,29 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     desk,
     new LateralBoard(),
   );
-  // The sun's mailbox: what the moons tell it and the copies of the planets' laterals.
-  const unlisten = bus.subscribe('sun', () => undefined, { broadcasts: false });
-  const base: Omit<SunDeps, 'symbol'> = {
-    config,
-    gateway,
-    memory: opts.memory ?? null,
-    bus,
-    desk,
-    clock: opts.clock ?? systemClock,
-    moons,
-    planets,
-    log,
-    tuning,
-    roles: Object.fromEntries(planets.map((p) => [p.name, p.create().role ?? 'forecast'])),
-    routing: routingOf(
+  const orchestrator = createActor(orchestratorMachine, {
+    input: {
       config,
-      planets.map((p) => p.name),
-    ),
-  };
+      gateway,
+      memory: opts.memory ?? null,
+      bus,
+      desk,
+      clock: opts.clock ?? systemClock,
+      moons,
+      planets,
+      log,
+      tuning,
+      roles: Object.fromEntries(planets.map((p) => [p.name, p.create().role ?? 'forecast'])),
+      routing: routingOf(
+        config,
+        planets.map((p) => p.name),
+      ),
+    },
+  });
+  orchestrator.start();
   const suns = new Map<string, SymbolSun>();
   const batching = opts.batching ?? {};
-  const portfolio = new PortfolioView(config.risk);
+  const book = orchestrator.getSnapshot().context.book;
   let stopped = false;
   let nextId = 1;
 
@@ -213,7 +217,8 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       const cache = answerCache(THOUGHT_AGENTS[kind], THOUGHT_TASKS[kind]);
       if (cache !== null) thoughts.caches[kind] = cache;
     }
-    const actor = createActor(sunMachine, { input: { ...base, symbol, thoughts } });
+    orchestrator.send({ type: 'OPEN', symbol, thoughts });
+    const actor = orchestrator.getSnapshot().children[symbolSunId(symbol)] as SunActor;
     const sun: SymbolSun = {
       actor,
       lastTime: Number.NEGATIVE_INFINITY,
@@ -234,7 +239,6 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
         sun.waiters.clear();
       },
     });
-    actor.start();
     suns.set(symbol, sun);
     return sun;
   };
@@ -314,7 +318,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       );
       const failed = settled.find((s) => s.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      return portfolio.step(
+      return book.step(
         inputs,
         settled.map((s) => (s as PromiseFulfilledResult<CycleRecord>).value),
       );
@@ -337,13 +341,12 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
+      orchestrator.stop();
       for (const sun of suns.values()) {
-        sun.actor.stop();
         for (const w of sun.waiters.values()) w.reject(new SolarSystemStoppedError());
         sun.waiters.clear();
       }
       unhost();
-      unlisten();
       if (ownBus) await bus.close();
     },
   };

@@ -10,6 +10,7 @@ import type { SunTuning } from '../learning/sun-tuning.ts';
 import type { LLMCaller } from '../llm-caller.ts';
 import type { MoonFactory } from '../moons/moon.ts';
 import type { Planet, PlanetRole } from '../planets/planet.ts';
+import type { PortfolioBook } from '../portfolio/portfolio-book.ts';
 import type { Routing } from '../routing.ts';
 import type { EdgeCalibrator } from '../sizing.ts';
 import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
@@ -49,6 +50,8 @@ export interface SunDeps {
   routing: Routing | null;
   /** This symbol's cached market summary and fragility card, read in FULL_AGENT (absent: none). */
   thoughts?: SunThoughts | null | undefined;
+  /** The orchestrator's view of the whole portfolio, briefed to the sun in FULL_AGENT (absent: none). */
+  book?: PortfolioBook | null | undefined;
 }
 
 /** A moon child actor. */

@@ -57,6 +57,8 @@ export interface ReasoningInput {
   recalled: readonly string[];
   /** The symbol's cached notes: market summary and fragility card (see `readThoughts`). */
   notes?: readonly string[] | undefined;
+  /** The rest of the portfolio as the orchestrator sees it (see `PortfolioBook.brief`). */
+  portfolio?: readonly string[] | undefined;
   /** Memory's learned patterns as text, on demand (null without memory). */
   patterns: (() => string) | null;
   critical: boolean;
@@ -205,6 +207,7 @@ function situation(input: ReasoningInput): string {
     `Changed since the last decision: ${s.changedFeatures.join(', ') || 'nothing'}.`,
     `Features: ${JSON.stringify(roundDeep(s.features, 4))}`,
     `Current position: ${fmt(input.current)} of equity.`,
+    ...(input.portfolio ?? []),
     `Planets:\n${planets.join('\n')}`,
     `Planets' forecast: ${c.reached ? `${fmt(c.signal)} confidence ${fmt(c.confidence)} dissent ${fmt(c.dissent)}` : 'no quorum (0)'}; sized, it would ${input.consensusDecision.action} to ${fmt(input.consensusDecision.targetFraction)} of equity.`,
     input.recalled.length > 0 ? `Similar past episodes:\n${input.recalled.join('\n')}` : '',

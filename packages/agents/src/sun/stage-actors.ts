@@ -92,6 +92,7 @@ export const reasonActor = fromPromise<ReasoningResult, ReasonInput & { allowanc
     return runSunReasoning({
       stage,
       notes: notes?.lines ?? [],
+      portfolio: context.deps.book?.brief(symbol, w.input.portfolio) ?? [],
       task,
       allowance,
       snapshot: s,
