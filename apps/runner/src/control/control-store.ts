@@ -52,6 +52,8 @@ interface CommandRow {
  */
 export class ControlStore {
   readonly #db: Database.Database;
+  /** Prepared once per SQL text: the loop writes and reads control state on every bar. */
+  readonly #statements = new Map<string, Database.Statement>();
   readonly #owned: boolean;
 
   /** Uses an open database (the run ledger's: `Ledger.db`); creates the control tables if missing. */
@@ -72,6 +74,15 @@ export class ControlStore {
   /** Closes the database when this store opened it. */
   close(): void {
     if (this.#owned && this.#db.open) this.#db.close();
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (st === undefined) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
   }
 
   /** Runs `fn` in one immediate transaction on the store's connection (nesting the ledger's own). */
@@ -110,19 +121,15 @@ export class ControlStore {
           `approval ${body.approval} of run ${runId} is ${a.status}, not pending`,
         );
     }
-    const info = this.#db
-      .prepare(
-        "INSERT INTO control_commands (run_id, issued_ms, kind, body, status) VALUES (?, ?, ?, ?, 'pending')",
-      )
-      .run(runId, issuedAt, body.kind, JSON.stringify(body));
+    const info = this.#prepare(
+      "INSERT INTO control_commands (run_id, issued_ms, kind, body, status) VALUES (?, ?, ?, ?, 'pending')",
+    ).run(runId, issuedAt, body.kind, JSON.stringify(body));
     return this.command(Number(info.lastInsertRowid))!;
   }
 
   /** One command by id. */
   command(id: number): ControlCommand | undefined {
-    const r = this.#db.prepare('SELECT * FROM control_commands WHERE id = ?').get(id) as
-      | CommandRow
-      | undefined;
+    const r = this.#prepare('SELECT * FROM control_commands WHERE id = ?').get(id) as CommandRow | undefined;
     return r === undefined ? undefined : fromCommandRow(r);
   }
 
@@ -130,17 +137,18 @@ export class ControlStore {
   commands(runId: string, status?: ControlCommand['status']): ControlCommand[] {
     const rows = (
       status === undefined
-        ? this.#db.prepare('SELECT * FROM control_commands WHERE run_id = ? ORDER BY id').all(runId)
-        : this.#db
-            .prepare('SELECT * FROM control_commands WHERE run_id = ? AND status = ? ORDER BY id')
-            .all(runId, status)
+        ? this.#prepare('SELECT * FROM control_commands WHERE run_id = ? ORDER BY id').all(runId)
+        : this.#prepare('SELECT * FROM control_commands WHERE run_id = ? AND status = ? ORDER BY id').all(
+            runId,
+            status,
+          )
     ) as CommandRow[];
     return rows.map(fromCommandRow);
   }
 
   /** The standing instructions as of the last committed step (none before the first command applied). */
   state(runId: string): ControlState {
-    const r = this.#db.prepare('SELECT state FROM control_state WHERE run_id = ?').get(runId) as
+    const r = this.#prepare('SELECT state FROM control_state WHERE run_id = ?').get(runId) as
       | { state: string }
       | undefined;
     return r === undefined ? emptyControlState() : controlStateSchema.parse(JSON.parse(r.state));
@@ -150,25 +158,25 @@ export class ControlStore {
   approvals(runId: string, status?: ApprovalStatus): Approval[] {
     const rows = (
       status === undefined
-        ? this.#db.prepare('SELECT * FROM control_approvals WHERE run_id = ? ORDER BY time, rowid').all(runId)
-        : this.#db
-            .prepare('SELECT * FROM control_approvals WHERE run_id = ? AND status = ? ORDER BY time, rowid')
-            .all(runId, status)
+        ? this.#prepare('SELECT * FROM control_approvals WHERE run_id = ? ORDER BY time, rowid').all(runId)
+        : this.#prepare(
+            'SELECT * FROM control_approvals WHERE run_id = ? AND status = ? ORDER BY time, rowid',
+          ).all(runId, status)
     ) as Record<string, unknown>[];
     return rows.map(fromApprovalRow);
   }
 
   /** One approval. */
   approval(runId: string, id: string): Approval | undefined {
-    const r = this.#db
-      .prepare('SELECT * FROM control_approvals WHERE run_id = ? AND id = ?')
-      .get(runId, id) as Record<string, unknown> | undefined;
+    const r = this.#prepare('SELECT * FROM control_approvals WHERE run_id = ? AND id = ?').get(runId, id) as
+      | Record<string, unknown>
+      | undefined;
     return r === undefined ? undefined : fromApprovalRow(r);
   }
 
   /** The next approval id of the run (`A1`, `A2`…). */
   nextApprovalId(runId: string): string {
-    const r = this.#db.prepare('SELECT count(*) AS n FROM control_approvals WHERE run_id = ?').get(runId) as {
+    const r = this.#prepare('SELECT count(*) AS n FROM control_approvals WHERE run_id = ?').get(runId) as {
       n: number;
     };
     return `A${r.n + 1}`;
@@ -176,9 +184,9 @@ export class ControlStore {
 
   /** What control did to the run, step by step. */
   events(runId: string): ControlEvent[] {
-    const rows = this.#db
-      .prepare('SELECT time, symbol, event, detail FROM control_events WHERE run_id = ? ORDER BY time, seq')
-      .all(runId) as { time: number; symbol: string | null; event: string; detail: string }[];
+    const rows = this.#prepare(
+      'SELECT time, symbol, event, detail FROM control_events WHERE run_id = ? ORDER BY time, seq',
+    ).all(runId) as { time: number; symbol: string | null; event: string; detail: string }[];
     return rows.map((r) => ({
       time: r.time,
       symbol: r.symbol ?? undefined,
@@ -189,15 +197,14 @@ export class ControlStore {
 
   /** Writes a step's control changes; call inside {@link ControlStore.transaction} with the step commit. */
   writeStep(runId: string, w: ControlStepWrite): void {
-    const db = this.#db;
-    db.prepare(
+    this.#prepare(
       'INSERT INTO control_state (run_id, state, time) VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET state = excluded.state, time = excluded.time',
     ).run(runId, JSON.stringify(w.state), w.time);
-    const apply = db.prepare(
+    const apply = this.#prepare(
       "UPDATE control_commands SET status = ?, applied_time = ?, note = ? WHERE id = ? AND status = 'pending'",
     );
     for (const a of w.applied) apply.run(a.status, w.time, a.note, a.id);
-    const upsert = db.prepare(
+    const upsert = this.#prepare(
       `INSERT INTO control_approvals (run_id, id, symbol, time, created_ms, decision, current, size, threshold,
          status, bars_waited, expire_bars, decided_by, decided_reason, resolved_time)
        VALUES (@runId, @id, @symbol, @time, @createdAt, @decision, @current, @size, @threshold, @status,
@@ -214,7 +221,7 @@ export class ControlStore {
         decidedReason: a.decidedReason ?? null,
         resolvedTime: a.resolvedTime ?? null,
       });
-    const event = db.prepare(
+    const event = this.#prepare(
       'INSERT INTO control_events (run_id, time, seq, symbol, event, detail) VALUES (?, ?, ?, ?, ?, ?)',
     );
     for (const [seq, e] of w.events.entries())

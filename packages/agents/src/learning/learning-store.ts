@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS learning_changes (
   id INTEGER PRIMARY KEY, scope TEXT NOT NULL, at_ms INTEGER NOT NULL, parameter TEXT NOT NULL,
   old REAL NOT NULL, new REAL NOT NULL, evidence TEXT NOT NULL, reverted_by INTEGER);
 CREATE INDEX IF NOT EXISTS learning_changes_scope ON learning_changes (scope, parameter, id);
+-- what a refresh reads on every bar: the few reverted changes, not every change of the scope
+CREATE INDEX IF NOT EXISTS learning_changes_reverted ON learning_changes (scope, id) WHERE reverted_by IS NOT NULL;
 `;
 
 interface ChangeRow {
