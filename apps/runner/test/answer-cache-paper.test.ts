@@ -37,7 +37,7 @@ describe('orrery paper reuses what is expensive to think about (agents.cache)', 
     dir.remove();
   });
 
-  const run = async (runId: string, agents: object) => {
+  const run = async (runId: string, agents: object, json = false) => {
     const out: string[] = [];
     const io: CliIO = {
       out: (t) => out.push(t),
@@ -68,7 +68,7 @@ describe('orrery paper reuses what is expensive to think about (agents.cache)', 
     );
     llm.reset();
     const res = await runPaper(
-      { loaded, data: { source: 'spy' }, from: '2006-01-01', to: '2008-12-31', runId, progress: false },
+      { loaded, data: { source: 'spy' }, from: '2006-01-01', to: '2008-12-31', runId, progress: false, json },
       io,
     );
     return { res, out: out.join('\n'), requests: llm.requests.length };
@@ -122,5 +122,17 @@ describe('orrery paper reuses what is expensive to think about (agents.cache)', 
     expect(on.out).toContain(line);
     expect(off.out).not.toContain('Answer cache:');
     expect(readFileSync(join(dir.path, 'on.html'), 'utf8')).toContain(line);
+    // --json: stdout is one JSON object, and it carries the same figures
+    const asJson = await run('json', {}, true);
+    const obj = JSON.parse(asJson.out) as { cache: Record<string, unknown> };
+    expect(obj.cache).toMatchObject({
+      lookups: c.lookups,
+      hits: c.hits,
+      misses: c.misses,
+      callsSaved: c.callsSaved,
+      invalidations: c.invalidations,
+    });
+    expect(obj.cache.hitRate).toBeCloseTo(c.hits / c.lookups, 12);
+    expect(Object.keys(obj.cache.byAgent as object).sort()).toEqual(Object.keys(c.byAgent).sort());
   }, 300_000);
 });

@@ -1,6 +1,7 @@
 import type { LlmRoi } from '../accountability/llm-roi.ts';
 import type { Scoreboard } from '../metrics/scoreboard.ts';
 import { MODE_ORDER } from '../metrics/usage.ts';
+import type { CacheFigures } from '../session/cache-figures.ts';
 
 const pct = (v: number | null) => (v === null ? null : v * 100);
 const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
@@ -18,6 +19,8 @@ export function scoreboardJson(o: {
   readonly report: string;
   readonly stopped: boolean;
   readonly notes: readonly string[];
+  /** The answer caches' figures (absent: not measured by this command). */
+  readonly cache?: CacheFigures | undefined;
 }) {
   const s = o.scoreboard;
   const p = s.performance;
@@ -105,6 +108,25 @@ export function scoreboardJson(o: {
             },
           }),
     },
+    ...(o.cache === undefined
+      ? {}
+      : {
+          cache: {
+            lookups: o.cache.lookups,
+            hits: o.cache.hits,
+            misses: o.cache.misses,
+            hitRate: o.cache.hitRate,
+            invalidations: o.cache.invalidations,
+            callsSaved: o.cache.callsSaved,
+            usdSaved: o.cache.usdSaved,
+            byAgent: Object.fromEntries(
+              Object.entries(o.cache.byAgent).map(([agent, s]) => [
+                agent,
+                { hits: s.hits, misses: { ...s.misses }, callsSaved: s.callsSaved, usdSaved: s.usdSaved },
+              ]),
+            ),
+          },
+        }),
     notes: o.notes,
     report: o.report,
   };

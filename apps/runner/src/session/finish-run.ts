@@ -10,6 +10,7 @@ import { writeHtmlReport } from '../report/html-report.ts';
 import { scoreboardJson } from '../report/scoreboard-json.ts';
 import { formatSummary } from '../report/summary-text.ts';
 import { writeTradesCsv } from '../report/trades-csv.ts';
+import { type CacheFigures, formatCacheFigures } from './cache-figures.ts';
 import { type RunOutcome, readRunOutcome } from './run-outcome.ts';
 import { stoppedChildren } from './supervision-summary.ts';
 
@@ -38,6 +39,8 @@ export function finishRun(
     readonly feedReport?: FeedReport | undefined;
     readonly notes: readonly string[];
     readonly cacheHits: number;
+    /** What the agents' answer caches did (`agents.cache`): a summary line, and `cache` in the JSON. */
+    readonly cache?: CacheFigures | undefined;
     /** Whether an LLM could be called during the run (calls avoided count only then). */
     readonly llmReachable: boolean;
     /** The LLM's worth against the no-LLM planet consensus, when computed. */
@@ -83,6 +86,7 @@ export function finishRun(
       report: reportPath,
       stopped: o.stopped,
       notes: o.notes,
+      cache: o.cache,
     });
     o.io.out(JSON.stringify(obj));
   } else {
@@ -92,6 +96,7 @@ export function finishRun(
     o.io.out(`Run ${o.runId} · ${o.symbols.join(', ')} · ${span} · ${outcome.usage.cycles} cycles`);
     o.io.out(formatSummary(outcome.scoreboard, o.roi?.roi));
     for (const line of stopped) o.io.out(line);
+    if (o.cache !== undefined) for (const line of formatCacheFigures(o.cache)) o.io.out(line);
     o.io.out(`Report: ${reportPath}`);
   }
   if (o.stopped && run.lastTime !== undefined)

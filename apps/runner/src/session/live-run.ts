@@ -12,6 +12,7 @@ import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { openRunLedger } from '../runs/open-ledger.ts';
 import { lockRun, type RunLock } from '../runs/run-lock.ts';
+import { formatCacheFigures } from './cache-figures.ts';
 import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { agentsConfig, openPaperRun } from './paper-run.ts';
@@ -141,8 +142,9 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       symbols: [live.symbol],
       dataSource: `live ${live.exchange} ${live.timeframe}`,
       feedReport: feed.report(),
-      notes: drive.notes,
+      notes: [...drive.notes, ...formatCacheFigures(drive.cache)],
       cacheHits: drive.cacheHits,
+      cache: drive.cache,
       llmReachable: drive.llmReachable,
       json: o.json,
       exportTrades: o.exportTrades,

@@ -136,6 +136,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
         ...formatCacheFigures(drive.cache),
       ],
       cacheHits: drive.cacheHits,
+      cache: drive.cache,
       llmReachable: drive.llmReachable,
       json: o.json,
       exportTrades: o.exportTrades,
@@ -144,7 +145,6 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       stopped: drive.aborted,
       io,
     });
-    for (const line of formatCacheFigures(drive.cache)) io.out(line);
     const replay =
       o.replay === undefined || drive.aborted
         ? undefined
