@@ -259,6 +259,19 @@ export const solarSystemConfigSchema = z.strictObject({
    * to the planets that run; `false`: every planet is consulted.
    */
   routing: z.union([routingNodeSchema, z.literal(false)]).optional(),
+  /**
+   * In `FULL_AGENT` cycles only, one LLM call (task `task`, through the cycle's own permit and the
+   * gateway's budget) chooses left, right or both at the tree's inner nodes, in place of their rules. A
+   * failed, refused or invalid answer leaves the rules' route (said in the cycle's faults); nodes the
+   * answer does not name keep their rule. Off by default: the rules cost nothing.
+   */
+  routingLlm: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      task: z.string().min(1).default('query_routing'),
+      maxTokens: z.int().min(16).max(4_000).default(200),
+    })
+    .prefault({}),
   /** A planet that has not reported after this long has failed for the cycle. */
   planetTimeoutMs: z.int().min(1).default(10_000),
   /** Restart policy of every child actor (moons and planets). */

@@ -82,13 +82,33 @@ export interface PlanetRoute {
   path: RouteStep[];
   /** The routed planets (those of the leaves reached). */
   planets: string[];
+  /** Inner nodes whose direction the routing LLM chose (`agents.routingLlm`), not their rule. */
+  byLlm?: string[];
+  /** Why the routing LLM's answer was not used (the rules routed): a failed, refused or invalid call. */
+  llmError?: string;
+}
+
+/** Which way the query goes at an inner node. */
+export type RouteDirection = 'left' | 'right' | 'both';
+
+/** An inner node as the routing LLM is shown it: what lies on each side. */
+export interface RoutingChoice {
+  node: string;
+  left: { name: string; planets: string[] };
+  right: { name: string; planets: string[] };
 }
 
 /** A validated routing tree, ready to route. */
 export interface Routing {
   /** Every planet named by a leaf: only these are routed; any other planet is always consulted. */
   readonly routed: ReadonlySet<string>;
-  route(query: RoutingQuery): PlanetRoute;
+  /** The inner nodes, root first, with the planets under each side. */
+  readonly choices: readonly RoutingChoice[];
+  /**
+   * Routes a query by the nodes' rules; a node named in `directions` goes that way instead (names not
+   * in the tree are ignored).
+   */
+  route(query: RoutingQuery, directions?: Readonly<Record<string, RouteDirection>>): PlanetRoute;
 }
 
 /** What the tree's rules read (dot paths in `field`): the regime, news, volatility, features. */
@@ -168,22 +188,45 @@ export function compileRouting(spec: unknown, planets: readonly string[], at = '
     }
   };
   check(tree, at);
-  const visit = (n: RoutingNode, q: RoutingQuery, out: PlanetRoute): void => {
+  const under = (n: RoutingNode): string[] =>
+    'router' in n ? [...new Set([...under(n.left), ...under(n.right)])] : leafPlanets(n);
+  const choices: RoutingChoice[] = [];
+  const collect = (n: RoutingNode): void => {
+    if (!('router' in n)) return;
+    choices.push({
+      node: n.name,
+      left: { name: n.left.name, planets: under(n.left) },
+      right: { name: n.right.name, planets: under(n.right) },
+    });
+    collect(n.left);
+    collect(n.right);
+  };
+  collect(tree);
+  const visit = (
+    n: RoutingNode,
+    q: RoutingQuery,
+    out: PlanetRoute,
+    directions: Readonly<Record<string, RouteDirection>> | undefined,
+  ): void => {
     if (!('router' in n)) {
       out.leaves.push(n.name);
       for (const p of leafPlanets(n)) if (!out.planets.includes(p)) out.planets.push(p);
       return;
     }
-    const go = applyRule(n.router, q);
+    const chosen =
+      directions !== undefined && Object.hasOwn(directions, n.name) ? directions[n.name] : undefined;
+    const go = chosen === 'left' || chosen === 'right' || chosen === 'both' ? chosen : applyRule(n.router, q);
+    if (go === chosen) out.byLlm = [...(out.byLlm ?? []), n.name];
     out.path.push({ node: n.name, direction: go });
-    if (go !== 'right') visit(n.left, q, out);
-    if (go !== 'left') visit(n.right, q, out);
+    if (go !== 'right') visit(n.left, q, out, directions);
+    if (go !== 'left') visit(n.right, q, out, directions);
   };
   return {
     routed,
-    route(q: RoutingQuery): PlanetRoute {
+    choices,
+    route(q: RoutingQuery, directions?: Readonly<Record<string, RouteDirection>>): PlanetRoute {
       const out: PlanetRoute = { leaves: [], path: [], planets: [] };
-      visit(tree, q, out);
+      visit(tree, q, out, directions);
       return out;
     },
   };

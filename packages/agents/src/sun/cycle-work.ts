@@ -51,6 +51,8 @@ export interface CycleWork {
   allowances: CallAllowance[];
   /** The permit of the sun stage or critic in progress. */
   permit: CallAllowance | null;
+  /** The routing LLM's permit (`agents.routingLlm`, FULL_AGENT), once made. */
+  routerPermit?: CallAllowance | undefined;
   recalled: string[] | null;
   reasoning: ReasoningRecord | null;
   /** The decision before the final clamp. */

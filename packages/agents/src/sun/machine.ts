@@ -39,6 +39,7 @@ import {
   sunOutcome,
   withPermit,
 } from './decide.ts';
+import { llmRouteActor } from './llm-router.ts';
 import { regimeOf } from './memory.ts';
 import type { ReasoningResult } from './reasoning.ts';
 import {
@@ -94,6 +95,7 @@ export const sunMachine = setup({
     reason: reasonActor,
     critic: criticActor,
     publish: publishActor,
+    llmRoute: llmRouteActor,
   },
   actions: {
     failCycle: enqueueActions(({ context, event, enqueue }) => {
@@ -226,6 +228,13 @@ export const sunMachine = setup({
   guards: {
     isMonitor: ({ context }) => context.work?.mode?.mode === ExecutionMode.MONITOR_ONLY,
     isFull: ({ context }) => context.work?.mode?.mode === ExecutionMode.FULL_AGENT,
+    // FULL_AGENT with `agents.routingLlm` on: one call chooses the route (the rules' stays on failure).
+    routesByLlm: ({ context }) =>
+      context.work?.mode?.mode === ExecutionMode.FULL_AGENT &&
+      context.deps.config.routingLlm.enabled &&
+      context.deps.gateway !== null &&
+      (context.deps.routing?.choices.length ?? 0) > 0 &&
+      context.work.route !== null,
     allReportedFull: ({ context }) =>
       context.work?.pending.length === 0 && context.work.mode?.mode === ExecutionMode.FULL_AGENT,
     allReported: ({ context }) => context.work?.pending.length === 0,
@@ -387,9 +396,54 @@ export const sunMachine = setup({
       }),
       always: [
         { guard: 'isMonitor', target: 'deciding', actions: 'decideMonitor' },
+        { guard: 'routesByLlm', target: 'routingByLlm' },
         { guard: 'isFull', target: 'recalling' },
         { target: 'consulting' },
       ],
+    },
+    routingByLlm: {
+      entry: assign({
+        work: ({ context }) => {
+          const w = context.work!;
+          const cycle = { symbol: w.input.symbol, time: w.input.bar.time };
+          const permit = createCallAllowance(context.deps.gateway!, 'sun:router', 1, { cycle });
+          return { ...w, routerPermit: permit, allowances: [...w.allowances, permit] };
+        },
+      }),
+      invoke: {
+        src: 'llmRoute',
+        input: ({ context }) => {
+          const w = context.work!;
+          const { config } = context.deps;
+          return {
+            routing: context.deps.routing!,
+            query: routingQuery(w.snapshot!, w.input.news),
+            rules: w.route!,
+            task: config.routingLlm.task,
+            maxTokens: config.routingLlm.maxTokens,
+            allowance: w.routerPermit!,
+          };
+        },
+        onDone: {
+          target: 'recalling',
+          actions: assign({
+            work: ({ context, event }) => ({
+              ...context.work!,
+              ...lap(context.work!, 'route'),
+              route: event.output,
+            }),
+          }),
+        },
+        onError: {
+          target: 'recalling',
+          actions: assign({
+            work: ({ context, event }) => {
+              const w = context.work!;
+              return { ...w, ...lap(w, 'route'), route: { ...w.route!, llmError: errorText(event.error) } };
+            },
+          }),
+        },
+      },
     },
     recalling: {
       invoke: {
