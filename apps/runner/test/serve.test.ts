@@ -300,7 +300,11 @@ describe('planets over HTTP', () => {
 
   it('lists the hosted planets', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/planets' });
-    expect(res.json()).toEqual({ planets: ['execution', 'risk', 'sentiment', 'technical'] });
+    expect(res.json()).toEqual({
+      planets: ['execution', 'risk', 'sentiment', 'technical'],
+      remote: [],
+      transport: 'local',
+    });
   });
 
   it('runs one planet on raw bars, with its one LLM call', async () => {

@@ -4,6 +4,7 @@ import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONCURRENT, type ServeLogLevel } from '../serve/app.ts';
 import { gatewayDbPath, openGateway, untilAborted } from '../serve/open-gateway.ts';
 import { builtinPlanetCatalog } from '../serve/planet-catalog.ts';
+import { connectRemotePlanets } from '../serve/remote-planets.ts';
 import { startServe } from '../serve/start.ts';
 import { VirtualKeyStore } from '../serve/virtual-keys.ts';
 import type { CliIO } from './io.ts';
@@ -82,7 +83,9 @@ export function registerServeCommand(program: Command, io: CliIO): void {
       const dbPath = gatewayDbPath(loaded, flags.gatewayDb, io.cwd);
       // Virtual keys live in the gateway's file; with `:memory:` there are none (the keys command cannot reach it).
       const keys = dbPath === ':memory:' ? undefined : new VirtualKeyStore(dbPath);
+      let remote: Awaited<ReturnType<typeof connectRemotePlanets>> | undefined;
       try {
+        remote = await connectRemotePlanets(loaded.config.agents);
         const server = await startServe({
           host: flags.host,
           port: flags.port,
@@ -94,6 +97,7 @@ export function registerServeCommand(program: Command, io: CliIO): void {
             loaded.config.agents.planets.weights,
           ),
           moons: loaded.config.agents,
+          remotePlanets: remote.remote,
           maxConcurrent: flags.maxConcurrent,
           bodyLimitBytes: flags.bodyLimit,
           log: io.err,
@@ -116,10 +120,16 @@ export function registerServeCommand(program: Command, io: CliIO): void {
         io.out(
           `orrery serve: listening on ${server.url} (${token === undefined ? 'no token: loopback only' : `bearer token from ${flags.tokenEnv}`}); config ${loaded.source}`,
         );
+        if (remote.remote !== undefined) {
+          io.out(
+            `orrery serve: planets ${remote.remote.names.join(', ')} asked over ${remote.remote.where} (orrery planet NAME --nats URL workers)`,
+          );
+        }
         await untilAborted(io.signal);
         io.err('orrery serve: stopping (requests in flight finish first)');
         await server.close();
       } finally {
+        await remote?.close();
         keys?.close();
         await gateway.close();
       }

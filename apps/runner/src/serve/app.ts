@@ -1,4 +1,5 @@
 import type { SolarSystemConfigInput } from '@orrery/agents';
+import { type Bus, LocalBus } from '@orrery/bus';
 import { type Clock, type Gateway, systemClock } from '@orrery/core';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { z } from 'zod';
@@ -18,6 +19,7 @@ import { ConcurrencyGate } from './concurrency-gate.ts';
 import type { ServeContext } from './context.ts';
 import { hostGuard } from './host-guard.ts';
 import { builtinPlanetCatalog, type PlanetCatalog } from './planet-catalog.ts';
+import { openPlanetDesk, type RemotePlanets } from './planet-desk.ts';
 import { type BodyIssue, invalidBody, problem, ServeErrorCode } from './problem.ts';
 import { anthropicRoutes } from './routes/anthropic.ts';
 import { chainRoutes } from './routes/chains.ts';
@@ -25,7 +27,7 @@ import { cooldownRoutes } from './routes/cooldowns.ts';
 import { executeRoute } from './routes/execute.ts';
 import { openaiRoutes } from './routes/openai.ts';
 import { opsRoutes } from './routes/ops.ts';
-import { planetRoutes } from './routes/planets.ts';
+import { chargedTo, planetRoutes } from './routes/planets.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
 import { ServeCounters } from './serve-metrics.ts';
@@ -49,6 +51,16 @@ export interface ServeAppOptions {
   token?: string | undefined;
   /** Planets served under `/planets/:name` (default: every built-in planet, weight 1). */
   planets?: PlanetCatalog | undefined;
+  /**
+   * The bus the hosted planets answer on (default: a new `LocalBus`, closed with the app; a bus given
+   * here is not closed).
+   */
+  bus?: Bus | undefined;
+  /**
+   * Planets hosted by `orrery planet` workers elsewhere (`agents.transport: nats`, see
+   * `connectRemotePlanets`): not hosted in-process, asked over their bus. The app does not close it.
+   */
+  remotePlanets?: RemotePlanets | undefined;
   /** Moon settings (the runner config's `agents`) used to turn raw bars into snapshots. */
   moons?: SolarSystemConfigInput | undefined;
   /** Largest request body, bytes (default 256 KiB); larger ones answer 413. */
@@ -108,8 +120,13 @@ class BodySchemaError extends Error {
  * `app.inject`): `POST /execute`, `POST /chains`, `GET|DELETE /chains/:id`, `GET /planets`,
  * `POST /planets/:name/analyze`, `GET /healthz`, `GET /metrics`, the OpenAI-compatible
  * `POST /v1/chat/completions` and `GET /v1/models`, the Anthropic-compatible `POST /v1/messages`, and with
- * `control` the operator routes under `/control/runs/:run`. Bodies are JSON validated with zod (400 naming the path), limited in size
- * (413), and the heavy routes share a concurrency limit (429).
+ * `control` the operator routes under `/control/runs/:run`. Bodies are JSON validated with zod (400 naming
+ * the path), limited in size (413), and the heavy routes share a concurrency limit (429).
+ *
+ * The planets are consulted over the bus, as in `orrery paper`: each hosted planet is served with
+ * `servePlanet` on `opts.bus` (a `LocalBus` by default) and the analyze route sends a request to
+ * `planet.<name>`; the planets in `opts.remotePlanets` are asked over their bus (NATS) instead, answered
+ * by `orrery planet` workers. The hosted services stop, and a default bus closes, when the app closes.
  * @throws RangeError for a non-positive limit.
  */
 export function createServeApp(opts: ServeAppOptions): FastifyInstance {
@@ -129,15 +146,36 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
     return503OnClosing: true,
   });
   const counters = new ServeCounters();
-  const ctx: ServeContext = {
-    gateway: opts.gateway,
-    clock: opts.clock ?? systemClock,
+  const gate = new ConcurrencyGate(positive('maxConcurrent', opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT));
+  const chains = new Set<string>();
+  const gateway = opts.gateway;
+  const bus = opts.bus ?? new LocalBus();
+  const desk = openPlanetDesk({
+    bus,
     planets: opts.planets ?? builtinPlanetCatalog(),
+    gateway,
     moons: opts.moons,
-    gate: new ConcurrencyGate(positive('maxConcurrent', opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT)),
+    chains: (id) => {
+      const chain = chains.has(id) ? gateway.chain(id) : undefined;
+      return chain === undefined ? undefined : chargedTo(gateway, chain);
+    },
+    // As many analyses at once as the route lets through: the bus adds no queue of its own.
+    concurrency: gate.limit,
+    remote: opts.remotePlanets,
+  });
+  app.addHook('onClose', async () => {
+    await desk.stop();
+    if (opts.bus === undefined) await bus.close();
+  });
+  const ctx: ServeContext = {
+    gateway,
+    clock: opts.clock ?? systemClock,
+    desk,
+    moons: opts.moons,
+    gate,
     counters,
     schemas: new AnswerSchemas(),
-    chains: new Set(),
+    chains,
     maxChains: positive('maxChains', opts.maxChains ?? 1000),
     overloadRetryAfterS: positive('overloadRetryAfterS', opts.overloadRetryAfterS ?? 1),
     token: opts.token,

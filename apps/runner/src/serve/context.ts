@@ -5,7 +5,7 @@ import type { AnswerSchemas } from './answer-schema.ts';
 import type { KeyRing } from './compat/key-ring.ts';
 import type { ModelCatalog } from './compat/models.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
-import type { PlanetCatalog } from './planet-catalog.ts';
+import type { PlanetDesk } from './planet-desk.ts';
 import { problem, ServeErrorCode } from './problem.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
 import type { ServeCounters } from './serve-metrics.ts';
@@ -15,7 +15,8 @@ export interface ServeContext {
   readonly gateway: Gateway;
   /** The gateway's clock (cooldown ends are on it). */
   readonly clock: Clock;
-  readonly planets: PlanetCatalog;
+  /** The planets answered here, each consulted by a request on a bus. */
+  readonly desk: PlanetDesk;
   /** Moon settings used to turn raw bars into a snapshot. */
   readonly moons: SolarSystemConfigInput | undefined;
   readonly gate: ConcurrencyGate;

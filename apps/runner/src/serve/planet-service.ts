@@ -9,7 +9,10 @@ import { invalidBody, ServeErrorCode } from './problem.ts';
 
 /** The request topics a hosted planet answers. */
 export const PlanetTopic = {
-  /** Body: an analyze body (`bars` or `snapshot`, see `analyzeBodySchema`; no `chainId`). Reply: a `PlanetAnalysis`. */
+  /**
+   * Body: an analyze body (`bars` or `snapshot`, see `analyzeBodySchema`; a `chainId` only where the
+   * service was given `chains`). Reply: a `PlanetAnalysis`.
+   */
   ANALYZE: 'analyze',
   /** No body. Reply: `{ planet, weight, moons, topics }`. */
   DESCRIBE: 'describe',
@@ -26,6 +29,12 @@ export interface PlanetServiceOptions {
   gateway: LLMCaller | null;
   /** Moon settings used to turn raw bars into a snapshot. */
   moons?: SolarSystemConfigInput | undefined;
+  /**
+   * The budget chains a request may name in `chainId` (the in-process planets of `orrery serve`, whose
+   * chains are opened over HTTP): the caller charging that chain, or `undefined` for no open chain.
+   * Absent: a `chainId` is refused (a worker in another process cannot reach serve's chains).
+   */
+  chains?: ((chainId: string) => LLMCaller | undefined) | undefined;
   /** Analyses run at once (default 8); further requests wait in the subscription's mailbox. */
   concurrency?: number | undefined;
   /** Told about every analysis answered (for logs). */
@@ -92,9 +101,21 @@ export function servePlanet(opts: PlanetServiceOptions): PlanetService {
       fail(reply, ServeErrorCode.INVALID_BODY, invalidBody(toIssues(parsed.error.issues)).error.message);
       return;
     }
-    if (parsed.data.chainId !== undefined) {
-      fail(reply, ServeErrorCode.INVALID_BODY, 'invalid body: chainId: budget chains exist over HTTP only');
-      return;
+    let bound = planet;
+    const chainId = parsed.data.chainId;
+    if (chainId !== undefined) {
+      if (opts.chains === undefined) {
+        fail(reply, ServeErrorCode.INVALID_BODY, 'invalid body: chainId: budget chains exist over HTTP only');
+        return;
+      }
+      const caller = opts.chains(chainId);
+      // Only a name the catalog hosts reaches here, so `create` finds it.
+      const charged = caller === undefined ? undefined : opts.planets.create(opts.name, caller);
+      if (charged === undefined) {
+        fail(reply, ServeErrorCode.UNKNOWN_CHAIN, `chainId: no open budget chain ${JSON.stringify(chainId)}`);
+        return;
+      }
+      bound = charged;
     }
     const checked = analysisInput(parsed.data, opts.moons);
     if (!checked.ok) {
@@ -103,7 +124,7 @@ export function servePlanet(opts: PlanetServiceOptions): PlanetService {
     }
     // Hold the mailbox while every slot is busy: that is the backpressure.
     while (inflight.size >= limit) await Promise.race(inflight);
-    const work = runAnalysis(planet, checked.input).then(
+    const work = runAnalysis(bound, checked.input).then(
       (analysis) => {
         answered += 1;
         delivery.reply(analysis as unknown as Json);

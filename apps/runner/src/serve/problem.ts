@@ -28,6 +28,15 @@ export const ServeErrorCode = {
   FORBIDDEN_TASK: 'ORRERY_HTTP_FORBIDDEN_TASK',
   /** 403: the `Host` or `Origin` of a request to a tokenless server is not this machine (DNS rebinding, a web page). */
   FORBIDDEN_HOST: 'ORRERY_HTTP_FORBIDDEN_HOST',
+  /**
+   * 503: no worker hosts the planet (`agents.transport: nats` and no `orrery planet NAME --nats URL` is
+   * subscribed), or its mailbox is full; start a worker or retry later.
+   */
+  PLANET_UNAVAILABLE: 'ORRERY_HTTP_PLANET_UNAVAILABLE',
+  /** 504: the planet's worker did not answer within `agents.transport.timeoutMs`; retry, or check the worker. */
+  PLANET_TIMEOUT: 'ORRERY_HTTP_PLANET_TIMEOUT',
+  /** 502: the planet's worker answered with a failure or with something that is not an analysis (see its log). */
+  PLANET_FAILED: 'ORRERY_HTTP_PLANET_FAILED',
   /** 500: a bug; the message says nothing more (details are in the server log). */
   INTERNAL: 'ORRERY_HTTP_INTERNAL',
 } as const;
