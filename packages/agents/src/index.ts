@@ -30,6 +30,7 @@ export * from './errors.ts';
 export {
   applyPlaybook,
   erfc,
+  forgetLearning,
   incompleteBeta,
   judgeVariants,
   Learner,

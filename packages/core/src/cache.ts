@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
-import type { ChatMessage, MaterialFeatures, ModelTarget } from './request.ts';
+import type { ChatMessage, LLMRequest, MaterialFeatures, ModelTarget } from './request.ts';
 import type { SqliteDb } from './sqlite.ts';
 
 /** A cached answer. */
@@ -77,6 +77,17 @@ export function cacheKey(
     target ? [target.provider, target.model] : null,
   ]);
   return createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * The key the gateway caches `req`'s answer under, or undefined when `req` asks for no caching: its own
+ * `cache.key` when it names one (e.g. an agent's answer cache, scoped to a run), else its messages.
+ */
+export function requestCacheKey(req: LLMRequest<unknown>): string | undefined {
+  if (req.cache === undefined) return undefined;
+  const messages =
+    req.cache.key === undefined ? req.messages : [{ role: 'user' as const, content: `key:${req.cache.key}` }];
+  return cacheKey(req.task, messages, req.schema, req.target);
 }
 
 /**

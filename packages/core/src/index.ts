@@ -156,6 +156,7 @@ export {
   RoutingPolicy,
   type TaskTrust,
 } from './routing-policy.ts';
+export { gatewaySecrets, type Redact, redactDeep, secretRedactor } from './secret-redactor.ts';
 export {
   DEFAULT_MODE_THRESHOLDS,
   type ModeDecision,

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { BudgetTracker, BudgetTrackerOptions, ChainReservation } from './budget-tracker.ts';
-import { cacheKey, ResponseCache } from './cache.ts';
+import { ResponseCache, requestCacheKey } from './cache.ts';
 import { ChainRegistry } from './chain-registry.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { isParsedGatewayConfig, parseGatewayConfig } from './config/parse.ts';
@@ -30,6 +30,7 @@ import { wireSchemaOf } from './providers/wire-schema.ts';
 import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
 import { type BudgetReservation, type BudgetStatus, RollingBudget } from './rolling-budget.ts';
 import { type RouteCandidate, type RoutePlan, RoutingPolicy } from './routing-policy.ts';
+import { gatewaySecrets, type Redact, secretRedactor } from './secret-redactor.ts';
 import { openGatewayDb, type SqliteDb } from './sqlite.ts';
 import { gatewayWarnings } from './warnings.ts';
 import { WriteBehind } from './write-behind.ts';
@@ -42,6 +43,11 @@ export interface GatewayOptions {
   clock?: Clock | undefined;
   /** Environment overrides (see `parseGatewayConfig`); only used when `config` is not parsed yet. */
   env?: Record<string, string | undefined> | undefined;
+  /**
+   * Applied to an answer's text before it is cached in `dbPath` (default: the providers' keys and
+   * anything shaped like a credential become `[redacted]`), so no secret a model echoed is stored.
+   */
+  redact?: Redact | undefined;
 }
 
 /**
@@ -75,6 +81,7 @@ export class LLMGateway implements Gateway {
   readonly #cooldowns: Cooldowns;
   readonly #budget: RollingBudget;
   readonly #cache: ResponseCache;
+  readonly #redact: Redact;
   readonly #writes: WriteBehind;
   readonly #counters = new GatewayCounters();
   readonly #chains = new ChainRegistry();
@@ -86,6 +93,7 @@ export class LLMGateway implements Gateway {
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.#clock = options.clock ?? systemClock;
+    this.#redact = options.redact ?? secretRedactor(gatewaySecrets(config));
     const dbPath = options.dbPath ?? ':memory:';
     this.#db = openGatewayDb(dbPath);
     this.#writes = new WriteBehind(this.#db, { checkpoints: dbPath !== ':memory:' });
@@ -140,15 +148,7 @@ export class LLMGateway implements Gateway {
     this.#counters.requests += 1;
     const plan = this.#admit(req);
 
-    const key =
-      req.cache === undefined
-        ? undefined
-        : cacheKey(
-            req.task,
-            req.cache.key === undefined ? req.messages : [{ role: 'user', content: `key:${req.cache.key}` }],
-            req.schema,
-            req.target,
-          );
+    const key = requestCacheKey(req);
     if (key !== undefined) {
       const hit = this.#fromCache(req, key, started);
       if (hit !== undefined) return hit;
@@ -488,7 +488,7 @@ export class LLMGateway implements Gateway {
         req.task,
         this.#clock.now(),
         req.cache.ttlMs > 0 ? req.cache.ttlMs : this.config.cache.defaultTtlMs,
-        { provider: c.provider, model: c.model, text: answer.text, tokensIn, tokensOut },
+        { provider: c.provider, model: c.model, text: this.#redact(answer.text), tokensIn, tokensOut },
         req.cache.material,
       );
     }

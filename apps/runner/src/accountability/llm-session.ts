@@ -6,6 +6,7 @@ import {
   type Gateway,
   type GatewayConfig,
   RecordingStore,
+  type Redact,
   type ReplayGateway,
   recordingGateway,
 } from '@orrery/core';
@@ -50,11 +51,14 @@ export async function openLlmSession(o: {
   readonly replayOf?: string | undefined;
   /** The last committed step of a resumed run; undefined for a new run. */
   readonly resumeAfter?: number | undefined;
+  /** Removes secrets from what is recorded, cached and answered (default: core's, from the config's keys). */
+  readonly redact?: Redact | undefined;
 }): Promise<LlmSession> {
+  const redact = o.redact;
   if (o.dbPath !== ':memory:') mkdirSync(dirname(o.dbPath), { recursive: true });
   const store = RecordingStore.open(o.dbPath);
   try {
-    if (o.replayOf !== undefined) return replaySession(store, o.replayOf, o.gatewayConfig);
+    if (o.replayOf !== undefined) return replaySession(store, o.replayOf, o.gatewayConfig, redact);
     const reach = await probeLlm(o.gatewayConfig);
     store.rollback(o.runId, o.resumeAfter);
     if (!reach.reachable) {
@@ -64,10 +68,10 @@ export async function openLlmSession(o: {
     const recorded = store.run(o.runId);
     const warmAnswers =
       o.resumeAfter !== undefined && recorded !== undefined && recorded.calls + recorded.probes > 0
-        ? createReplayGateway({ store, runId: o.runId, config: o.gatewayConfig })
+        ? createReplayGateway({ store, runId: o.runId, config: o.gatewayConfig, redact })
         : null;
-    const inner = createGateway(o.gatewayConfig, { dbPath: o.dbPath });
-    const gateway = recordingGateway(inner, { store, runId: o.runId });
+    const inner = createGateway(o.gatewayConfig, { dbPath: o.dbPath, redact });
+    const gateway = recordingGateway(inner, { store, runId: o.runId, redact });
     return session(store, gateway, warmAnswers, null, undefined, (time) => store.checkpoint(o.runId, time));
   } catch (err) {
     store.close();
@@ -75,7 +79,12 @@ export async function openLlmSession(o: {
   }
 }
 
-function replaySession(store: RecordingStore, runId: string, config: GatewayConfig): LlmSession {
+function replaySession(
+  store: RecordingStore,
+  runId: string,
+  config: GatewayConfig,
+  redact: Redact | undefined,
+): LlmSession {
   const run = store.run(runId);
   if (run === undefined) {
     throw new RunnerError(
@@ -86,7 +95,7 @@ function replaySession(store: RecordingStore, runId: string, config: GatewayConf
   if (!run.live) {
     return session(store, null, null, null, `replayed run ${runId} had no reachable LLM`, () => undefined);
   }
-  const replay = createReplayGateway({ store, runId, config });
+  const replay = createReplayGateway({ store, runId, config, redact });
   return session(store, replay, null, replay, undefined, () => undefined);
 }
 

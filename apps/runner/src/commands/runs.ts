@@ -16,6 +16,7 @@ import {
 } from '../runs/run-files.ts';
 import { runIdFlag } from '../runs/run-id.ts';
 import { lockRun } from '../runs/run-lock.ts';
+import { removeRunRows } from '../runs/run-stores.ts';
 import type { CliIO } from './io.ts';
 
 interface RunsFlags {
@@ -59,7 +60,7 @@ export function registerRunsCommand(program: Command, io: CliIO): void {
         bytes: files.reduce((n, x) => n + x.bytes, 0),
       };
     };
-    return { f, ledger, ledgerPath, summary };
+    return { f, ledger, ledgerPath, summary, config };
   };
   const closing = <T>(ledger: Ledger, fn: () => T): T => {
     try {
@@ -112,20 +113,24 @@ export function registerRunsCommand(program: Command, io: CliIO): void {
     .command('rm')
     .argument('<runs...>', 'run ids')
     .description(
-      'remove runs: their ledger rows, report, memory and Chroma folders (refused while a process runs one)',
+      'remove runs: their ledger rows, LLM recordings, answer-cache entries, learning rows, report, ' +
+        'memory and Chroma folders (refused while a process runs one)',
     )
     .action((ids: string[], _o: unknown, cmd: Command) => {
       for (const id of ids) runIdFlag(id);
-      const { ledger, ledgerPath, summary } = open(cmd);
+      const { ledger, ledgerPath, summary, config } = open(cmd);
       closing(ledger, () => {
         for (const id of ids) {
           const s = summary(id);
           const lock = lockRun(ledgerPath, id); // a live process holding the run refuses the removal
           try {
+            // The ledger goes last: while its row stands, a removal cut short can be run again.
+            const other = removeRunRows(config, id);
             const rows = deleteRunRows(ledger, id);
             removeRunFiles(s.files.filter((x) => x.kind !== 'lock'));
             io.out(
-              `removed run ${id}: ${rows} ledger rows, ${s.files.filter((x) => x.kind !== 'lock').length} file(s), ${formatBytes(s.bytes)}`,
+              `removed run ${id}: ${rows} ledger rows, ${s.files.filter((x) => x.kind !== 'lock').length} file(s), ${formatBytes(s.bytes)}; ` +
+                `${other.recordings} LLM recordings, ${other.cacheEntries} answer-cache entries, ${other.learningRows} learning rows`,
             );
           } finally {
             lock.release();

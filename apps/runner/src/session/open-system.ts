@@ -77,12 +77,16 @@ export async function openSystem(opts: {
   readonly supervision?: SupervisionClock | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
+  // Secrets (configured keys, anything shaped like one) never reach a cycle record, an episode or an LLM
+  // recording, even when a model echoes one in its answer.
+  const redact = opts.audit?.redactor ?? Redactor.from({}, gatewayConfig);
   const llm = await openLlmSession({
     gatewayConfig,
     dbPath: config.run.gatewayDbPath,
     runId: opts.runId,
     replayOf: opts.replayOf,
     resumeAfter: opts.resumeAfter,
+    redact: (text) => redact.text(text),
   });
   const gateway = llm.gateway;
   let memory: EpisodicMemory | null = null;
@@ -129,9 +133,6 @@ export async function openSystem(opts: {
     caller === null || opts.audit === undefined
       ? caller
       : opts.audit.wrap(caller, { skip: () => caller.replaying });
-  // Secrets (configured keys, anything shaped like one) never reach a cycle record or an episode, even
-  // when a model echoes one in its answer.
-  const redact = opts.audit?.redactor ?? Redactor.from({}, gatewayConfig);
   // Warm-up after a resume re-runs bars the ledger already holds: it must not write memory episodes
   // (a bar recorded as MONITOR_ONLY may reason on the second pass; issue 18's "ghost" episodes).
   let warming = false;

@@ -1,3 +1,4 @@
+export { forgetLearning } from './forget-learning.ts';
 export { Learner, type LearnerOptions, type RegimePlay } from './learner.ts';
 export { LearningInputError, LearningNotFoundError } from './learning-errors.ts';
 export {

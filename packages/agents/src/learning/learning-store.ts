@@ -170,11 +170,13 @@ export class LearningStore {
     return rows.map(fromRow);
   }
 
-  /** Forgets everything of a scope (outcomes, tallies, parameters, changes). */
-  clear(scope: string): void {
-    this.transaction(() => {
+  /** Forgets everything of a scope (outcomes, tallies, parameters, changes); returns the rows removed. */
+  clear(scope: string): number {
+    return this.transaction(() => {
+      let n = 0;
       for (const table of ['learning_evidence', 'learning_tallies', 'learning_params', 'learning_changes'])
-        this.#prepare(`DELETE FROM ${table} WHERE scope = ?`).run(scope);
+        n += this.#prepare(`DELETE FROM ${table} WHERE scope = ?`).run(scope).changes;
+      return n;
     });
   }
 

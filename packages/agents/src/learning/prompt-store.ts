@@ -176,6 +176,18 @@ export class PromptStore {
     });
   }
 
+  /** Forgets every prompt whose id starts with `prefix` (e.g. a run's `<run id>:`); returns the rows removed. */
+  clearPrefix(prefix: string): number {
+    return this.transaction(() => {
+      let n = 0;
+      for (const table of ['prompt_variants', 'prompt_outcomes', 'prompt_history'])
+        n += this.#db
+          .prepare(`DELETE FROM ${table} WHERE substr(prompt_id, 1, ?) = ?`)
+          .run(prefix.length, prefix).changes;
+      return n;
+    });
+  }
+
   /** Closes the database. Idempotent. */
   close(): void {
     if (this.#db.open) this.#db.close();

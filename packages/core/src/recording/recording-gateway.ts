@@ -1,17 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import type { BudgetTracker, BudgetTrackerOptions } from '../budget-tracker.ts';
+import { requestCacheKey } from '../cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { CooldownState } from '../cooldowns.ts';
 import { LLMError } from '../errors.ts';
 import type { Gateway, GatewayMetrics } from '../gateway.ts';
+import { parseJsonAnswer } from '../json-answer.ts';
 import type { Ledger } from '../ledger.ts';
 import type { LLMRequest, LLMResponse, ModelTarget } from '../request.ts';
 import type { BudgetStatus } from '../rolling-budget.ts';
+import { gatewaySecrets, type Redact, redactDeep, secretRedactor } from '../secret-redactor.ts';
 import { BUDGET_STATUS_KEY, canServeKey } from './probe-keys.ts';
-import { recordError } from './recorded-error.ts';
+import { recordError, reviveError } from './recorded-error.ts';
 import type { RecordingStore } from './recording-store.ts';
-import { normaliseRequest, requestHash } from './request-hash.ts';
+import { hashOf, normaliseRequest } from './request-hash.ts';
 
 /** Options of {@link recordingGateway}. */
 export interface RecordingOptions {
@@ -21,6 +24,12 @@ export interface RecordingOptions {
   runId: string;
   /** Timestamps of the recordings (default: the system clock). */
   clock?: Clock | undefined;
+  /**
+   * Removes secrets from everything recorded — prompts, answers, failures — and from the answers given
+   * back (default: the inner gateway's provider keys and anything shaped like a credential). Replay must
+   * use the same (see `ReplayOptions.redact`): the request hash is taken on the redacted prompt.
+   */
+  redact?: Redact | undefined;
 }
 
 /**
@@ -29,6 +38,12 @@ export interface RecordingOptions {
  * request, in the order the requests were made; and each `canServe`/`budgetStatus` answer, which the
  * agents' mode choice depends on. Everything else is passed through. Closing it closes the inner
  * gateway (not the store).
+ *
+ * Secrets never reach the store: prompts, answers and failures are recorded redacted, and the hash is
+ * taken on the redacted prompt. The caller gets the answer as recorded — its text redacted and, when
+ * that changed it, parsed again from the redacted text — so the recorded run and its replay see the same
+ * answers and take the same decisions. (An answer that no longer matches its schema once redacted fails
+ * with `LLMResponseFormatError` in both.)
  */
 export function recordingGateway(inner: Gateway, options: RecordingOptions): Gateway {
   return new RecordingGateway(inner, options);
@@ -39,10 +54,12 @@ class RecordingGateway implements Gateway {
   readonly #store: RecordingStore;
   readonly #runId: string;
   readonly #clock: Clock;
+  readonly #redact: Redact;
   #seq: number;
 
   constructor(inner: Gateway, o: RecordingOptions) {
     this.#inner = inner;
+    this.#redact = o.redact ?? secretRedactor(gatewaySecrets(inner.config));
     this.#store = o.store;
     this.#runId = o.runId;
     this.#clock = o.clock ?? systemClock;
@@ -63,31 +80,59 @@ class RecordingGateway implements Gateway {
     // they were asked, whatever order their answers came back in.
     const seq = this.#seq++;
     const at = this.#clock.now();
+    const redact = this.#redact;
+    const request = normaliseRequest(req, redact);
     const put = (result: Parameters<RecordingStore['putCall']>[2]['result']) =>
       this.#store.putCall(this.#runId, seq, {
-        hash: requestHash(req),
+        hash: hashOf(request),
         at,
-        task: req.task,
-        agent: req.agent,
-        request: normaliseRequest(req),
+        task: request.task,
+        agent: req.agent === undefined ? undefined : redact(String(req.agent)),
+        request,
         result,
+        // Only a request naming its own cache key (an agent's answer cache, scoped to the run) owns its
+        // entry; removing the run removes it.
+        cacheKey: req.cache?.key === undefined ? undefined : requestCacheKey(req),
       });
+    let res: LLMResponse<T>;
     try {
-      const res = await this.#inner.execute(req);
-      put({
-        ok: true,
-        text: res.text,
-        provider: res.provider,
-        model: res.model,
-        tokensIn: res.tokensIn,
-        tokensOut: res.tokensOut,
-        costUsd: res.costUsd,
-        cached: res.cached,
-        aborted: req.signal?.aborted === true,
-      });
-      return res;
+      res = this.#redacted(req, await this.#inner.execute(req));
     } catch (err) {
-      put({ ok: false, error: recordError(err), aborted: req.signal?.aborted === true });
+      const recorded = recordError(err);
+      const safe = redactDeep(recorded, redact);
+      put({ ok: false, error: safe, aborted: req.signal?.aborted === true });
+      // What a replay would throw: the same class and fields, without the secret.
+      if (JSON.stringify(safe) !== JSON.stringify(recorded)) throw reviveError(safe);
+      throw err;
+    }
+    put({
+      ok: true,
+      text: res.text,
+      provider: res.provider,
+      model: res.model,
+      tokensIn: res.tokensIn,
+      tokensOut: res.tokensOut,
+      costUsd: res.costUsd,
+      cached: res.cached,
+      aborted: req.signal?.aborted === true,
+    });
+    return res;
+  }
+
+  /**
+   * `res` with its text redacted; parsed again from that text when redaction changed it.
+   * @throws LLMResponseFormatError when the redacted text no longer matches the request's schema.
+   */
+  #redacted<T>(req: LLMRequest<T>, res: LLMResponse<T>): LLMResponse<T> {
+    const text = this.#redact(res.text);
+    if (text === res.text) return res;
+    const { parsed: _, ...rest } = res;
+    if (req.schema === undefined) return { ...rest, text };
+    try {
+      return { ...rest, text, parsed: parseJsonAnswer(text, req.schema, res) };
+    } catch (err) {
+      if (err instanceof LLMError)
+        err.usage = { tokensIn: res.tokensIn, tokensOut: res.tokensOut, costUsd: res.costUsd };
       throw err;
     }
   }

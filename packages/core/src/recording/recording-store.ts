@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS llm_recordings (
   agent TEXT,
   result TEXT NOT NULL,
   request TEXT,
+  cache_key TEXT,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS llm_checkpoints (
@@ -107,8 +108,9 @@ export class RecordingStore {
     this.#db = db;
     this.#owned = owned;
     db.exec(SCHEMA);
+    addCacheKeyColumn(db);
     this.#insert = db.prepare(
-      'INSERT INTO llm_recordings (run_id, seq, kind, key, at_ms, task, agent, result, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO llm_recordings (run_id, seq, kind, key, at_ms, task, agent, result, request, cache_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#maxSeq = db.prepare('SELECT max(seq) AS seq FROM llm_recordings WHERE run_id = ?');
     this.#rows = db.prepare(
@@ -174,6 +176,8 @@ export class RecordingStore {
       agent: string | undefined;
       request: NormalisedRequest;
       result: RecordedResult;
+      /** The gateway cache entry this call owns (see {@link removeRun}), if any. */
+      cacheKey?: string | undefined;
     },
   ): void {
     this.#insert.run(
@@ -186,12 +190,13 @@ export class RecordingStore {
       call.agent ?? null,
       JSON.stringify(call.result),
       JSON.stringify(call.request),
+      call.cacheKey ?? null,
     );
   }
 
   /** Stores the answer of a probe (`canServe`, `budgetStatus`) under sequence number `seq`. */
   putProbe(runId: string, seq: number, key: string, at: number, value: unknown): void {
-    this.#insert.run(runId, seq, 'probe', key, at, null, null, JSON.stringify(value), null);
+    this.#insert.run(runId, seq, 'probe', key, at, null, null, JSON.stringify(value), null, null);
   }
 
   /** Everything recorded for `runId`, grouped for replay; undefined when the run was never recorded. */
@@ -256,6 +261,33 @@ export class RecordingStore {
     })();
   }
 
+  /**
+   * Forgets run `runId` (`orrery runs rm`): its recordings and checkpoints, and the gateway cache entries
+   * its calls owned (those keyed by the run's own cache key; the `cache` table of the gateway sharing
+   * this file). Another run's rows are not touched.
+   * @returns how many recordings and cache entries went.
+   */
+  removeRun(runId: string): { recordings: number; cacheEntries: number } {
+    return this.#db.transaction(() => {
+      const cache = this.#db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cache'")
+        .get();
+      const cacheEntries =
+        cache === undefined
+          ? 0
+          : this.#db
+              .prepare(
+                `DELETE FROM cache WHERE key IN (SELECT cache_key FROM llm_recordings
+                   WHERE run_id = ? AND cache_key IS NOT NULL)`,
+              )
+              .run(runId).changes;
+      this.#db.prepare('DELETE FROM llm_checkpoints WHERE run_id = ?').run(runId);
+      this.#db.prepare('DELETE FROM llm_recorded_runs WHERE run_id = ?').run(runId);
+      const recordings = this.#db.prepare('DELETE FROM llm_recordings WHERE run_id = ?').run(runId).changes;
+      return { recordings, cacheEntries };
+    })();
+  }
+
   /** The normalised request recorded under `seq` (for people investigating a replay that diverged). */
   request(runId: string, seq: number): NormalisedRequest | undefined {
     const r = this.#db
@@ -267,5 +299,17 @@ export class RecordingStore {
   /** Closes the database (unless it was passed to {@link RecordingStore.on}). */
   close(): void {
     if (this.#owned && this.#db.open) this.#db.close();
+  }
+}
+
+/** Files recorded before cache keys were kept lack the column (added on open; their entries expire). */
+function addCacheKeyColumn(db: SqliteDb): void {
+  const columns = db.prepare('PRAGMA table_info(llm_recordings)').all() as { name: string }[];
+  if (columns.some((c) => c.name === 'cache_key')) return;
+  try {
+    db.exec('ALTER TABLE llm_recordings ADD COLUMN cache_key TEXT');
+  } catch (err) {
+    // Another process sharing the file added it first.
+    if (!/duplicate column/i.test((err as Error).message)) throw err;
   }
 }

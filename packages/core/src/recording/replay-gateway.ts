@@ -12,6 +12,7 @@ import { Ledger } from '../ledger.ts';
 import { GatewayCounters } from '../metrics.ts';
 import type { LLMRequest, LLMResponse, ModelTarget } from '../request.ts';
 import type { BudgetStatus } from '../rolling-budget.ts';
+import { gatewaySecrets, type Redact, secretRedactor } from '../secret-redactor.ts';
 import { openGatewayDb, type SqliteDb } from '../sqlite.ts';
 import { BUDGET_STATUS_KEY, canServeKey } from './probe-keys.ts';
 import { reviveError } from './recorded-error.ts';
@@ -30,6 +31,11 @@ export interface ReplayOptions {
   config?: GatewayConfig | undefined;
   /** Timestamps of the replay's own ledger (default: the system clock). */
   clock?: Clock | undefined;
+  /**
+   * The redaction the run was recorded with (`RecordingOptions.redact`), applied to each prompt before
+   * it is hashed (default: the keys of `config` and anything shaped like a credential).
+   */
+  redact?: Redact | undefined;
 }
 
 /** What a replay served and what it could not. */
@@ -59,7 +65,8 @@ export interface ReplayGateway extends Gateway {
  * the n-th answer recorded under that hash (the same text, so the same parsed answer; a recorded failure
  * is thrown again as the same typed error; a call that originally ended after its signal fired waits
  * for the signal again). `canServe` and `budgetStatus` give the answers recorded in the same order.
- * Replayed answers are reported as cached and cost 0.
+ * Replayed answers are reported as cached and cost 0. Answers are the recorded ones, secrets redacted
+ * (as the recorded run's agents got them too).
  *
  * A request with no recording left fails with {@link LLMRecordingMissingError} (an answer is never
  * invented); a probe with none left answers "cannot serve" / "budget exhausted". Both are counted in
@@ -96,6 +103,7 @@ class Replay implements ReplayGateway {
   readonly #db: SqliteDb;
   readonly #clock: Clock;
   readonly #runId: string;
+  readonly #redact: Redact;
   readonly #recordings: RunRecordings;
   readonly #callCursor = new Map<string, number>();
   readonly #probeCursor = new Map<string, number>();
@@ -112,6 +120,7 @@ class Replay implements ReplayGateway {
     this.#runId = o.runId;
     this.#clock = o.clock ?? systemClock;
     this.config = o.config ?? parseGatewayConfig({}, {});
+    this.#redact = o.redact ?? secretRedactor(o.config === undefined ? [] : gatewaySecrets(o.config));
     // The replay's own ledger is private: replayed answers are not new calls of the recorded run.
     this.#db = openGatewayDb(':memory:');
     this.ledger = new Ledger(this.#db, this.config.ledger.referenceModel, () => this.#clock.now());
@@ -121,7 +130,7 @@ class Replay implements ReplayGateway {
     if (this.#closed) throw new Error('Gateway is closed');
     const started = performance.now();
     this.#counters.requests += 1;
-    const hash = requestHash(req);
+    const hash = requestHash(req, this.#redact);
     const list = this.#recordings.calls.get(hash);
     const i = this.#callCursor.get(hash) ?? 0;
     const call = list?.[i];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { schemaIdentity } from '../cache.ts';
 import type { LLMRequest } from '../request.ts';
+import type { Redact } from '../secret-redactor.ts';
 
 /**
  * The part of a request that decides its answer, independent of the provider that served it: the task,
@@ -16,14 +17,19 @@ export interface NormalisedRequest {
   target: [provider: string, model: string] | null;
 }
 
-/** The normalised form of `req` (see {@link NormalisedRequest}). */
-export function normaliseRequest(req: LLMRequest<unknown>): NormalisedRequest {
+const keep: Redact = (text) => text;
+
+/**
+ * The normalised form of `req` (see {@link NormalisedRequest}), its task and messages passed through
+ * `redact` (default: kept as they are).
+ */
+export function normaliseRequest(req: LLMRequest<unknown>, redact: Redact = keep): NormalisedRequest {
   return {
-    task: String(req.task),
+    task: redact(String(req.task)),
     // Tolerant of malformed requests: the gateway refuses those, and the refusal is recorded too.
     messages: (Array.isArray(req.messages) ? req.messages : []).map((m) => [
       String(m?.role),
-      String(m?.content).replace(/\r\n?/g, '\n'),
+      redact(String(m?.content).replace(/\r\n?/g, '\n')),
     ]),
     schema: schemaIdentity(req.schema),
     temperature: req.temperature ?? null,
@@ -32,9 +38,17 @@ export function normaliseRequest(req: LLMRequest<unknown>): NormalisedRequest {
   };
 }
 
-/** SHA-256 (hex) of the normalised request's JSON: the key a recorded answer is stored and replayed under. */
-export function requestHash(req: LLMRequest<unknown>): string {
-  return createHash('sha256')
-    .update(JSON.stringify(normaliseRequest(req)))
-    .digest('hex');
+/**
+ * SHA-256 (hex) of the normalised request's JSON: the key a recorded answer is stored and replayed
+ * under. Recording and replay hash the prompt with its secrets redacted (`redact`), so a replay whose
+ * prompts hold `[redacted]` where the recorded run's held a key (a replayed answer echoed it) still finds
+ * its answers.
+ */
+export function requestHash(req: LLMRequest<unknown>, redact: Redact = keep): string {
+  return hashOf(normaliseRequest(req, redact));
+}
+
+/** SHA-256 (hex) of a normalised request (see {@link requestHash}). */
+export function hashOf(request: NormalisedRequest): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
 }
