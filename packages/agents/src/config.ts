@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { InvalidConfigError } from './errors.ts';
 import { planetSpecSchema, specMoonIssues } from './planet-spec.ts';
+import { isPlanetKind, PLANET_KINDS } from './planets/create-planet.ts';
 import { routingNodeSchema } from './routing.ts';
-
-const BUILT_IN_PLANETS = ['technical', 'risk', 'sentiment', 'execution'] as const;
 
 /** Default thresholds of the material-change detector, in the units of `extractFeatures`. */
 export const DEFAULT_CHANGE_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
@@ -182,7 +181,7 @@ export const solarSystemConfigSchema = z.strictObject({
   planets: z
     .strictObject({
       /** Which built-in planets run. */
-      enabled: z.array(z.enum(BUILT_IN_PLANETS)).default([...BUILT_IN_PLANETS]),
+      enabled: z.array(z.enum(PLANET_KINDS)).default([...PLANET_KINDS]),
       /** Vote weight per planet name (planets not listed weigh 1). */
       weights: z
         .record(z.string(), z.number().min(0))
@@ -198,12 +197,10 @@ export const solarSystemConfigSchema = z.strictObject({
       specs: z.array(planetSpecSchema).max(32).default([]),
     })
     .superRefine((p, ctx) => {
-      const seen = new Set<string>(BUILT_IN_PLANETS);
+      const seen = new Set<string>(PLANET_KINDS);
       p.specs.forEach((spec, i) => {
         if (seen.has(spec.name)) {
-          const what = (BUILT_IN_PLANETS as readonly string[]).includes(spec.name)
-            ? 'a built-in planet'
-            : 'another spec';
+          const what = isPlanetKind(spec.name) ? 'a built-in planet' : 'another spec';
           ctx.addIssue({
             code: 'custom',
             path: ['specs', i, 'name'],
@@ -242,7 +239,7 @@ export const solarSystemConfigSchema = z.strictObject({
         /** Subject prefix shared with the workers (`orrery planet --prefix`). */
         prefix: z.string().min(1).default('orrery'),
         /** The planets consulted remotely (the others stay in-process). Absent: every enabled built-in. */
-        planets: z.array(z.enum(['technical', 'risk', 'sentiment', 'execution'])).optional(),
+        planets: z.array(z.enum(PLANET_KINDS)).optional(),
         /**
          * Time limit of one remote analysis (ms, below `planetTimeoutMs`): a planet whose workers are
          * all gone is reported as timed out for the cycle, which goes on with the others.

@@ -141,7 +141,15 @@ export {
   promptVersionOf,
   type TaskCacheSettings,
 } from './planets/answer-cache.ts';
-export { createPlanet, PLANET_KINDS, type PlanetKind } from './planets/create-planet.ts';
+export {
+  BUILTIN_PLANETS,
+  type BuiltinPlanetEntry,
+  type CreatePlanetOptions,
+  createPlanet,
+  isPlanetKind,
+  PLANET_KINDS,
+  type PlanetKind,
+} from './planets/create-planet.ts';
 export {
   definePlanet,
   featuresOfMoons,

@@ -20,7 +20,7 @@ import type { MoonFactory } from './moons/moon.ts';
 import { moonFactories } from './moons/registry.ts';
 import { planetFromSpec } from './planet-spec.ts';
 import { AnswerCache, type AnswerCacheStats, emptyCacheStats } from './planets/answer-cache.ts';
-import { createPlanet } from './planets/create-planet.ts';
+import { BUILTIN_PLANETS, createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
@@ -159,7 +159,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     [
       ...config.planets.enabled.map((kind) => () => {
         const weight = config.planets.weights[kind];
-        const task = kind === 'sentiment' ? config.sun.sentimentTask : config.sun.planetTask;
+        const task = config.sun[BUILTIN_PLANETS[kind].sunTask];
         return createPlanet(kind, {
           task,
           cache: answerCache(`planet:${kind}`, task),

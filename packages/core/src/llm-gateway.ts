@@ -23,9 +23,9 @@ import type { Gateway, GatewayMetrics } from './gateway.ts';
 import { parseJsonAnswer } from './json-answer.ts';
 import { Ledger, type LedgerEntry, type RefusalReason } from './ledger.ts';
 import { GatewayCounters } from './metrics.ts';
-import { providersFromConfig } from './providers/from-config.ts';
 import { HttpPools } from './providers/http-pool.ts';
 import { type ChatProvider, type ProviderAnswer, withJsonHint } from './providers/provider.ts';
+import { buildProviders, type ProviderFactory } from './providers/registry.ts';
 import { wireSchemaOf } from './providers/wire-schema.ts';
 import type { LLMRequest, LLMResponse, ModelTarget } from './request.ts';
 import { type BudgetReservation, type BudgetStatus, RollingBudget } from './rolling-budget.ts';
@@ -48,6 +48,16 @@ export interface GatewayOptions {
    * anything shaped like a credential become `[redacted]`), so no secret a model echoed is stored.
    */
   redact?: Redact | undefined;
+  /**
+   * Provider implementations by `kind`: a `providers` entry of that kind is built by this factory (it
+   * may replace a built-in kind). The gateway holds them to the built-ins' contract: a call ends by its
+   * `timeoutMs`, an answer of the wrong shape is a provider error.
+   * @example
+   * createGateway({ providers: { mine: { kind: 'bedrock', baseUrl } }, routing }, {
+   *   providers: { bedrock: ({ name, config }) => new BedrockProvider(name, config) },
+   * });
+   */
+  providers?: Readonly<Record<string, ProviderFactory>> | undefined;
 }
 
 /**
@@ -62,7 +72,9 @@ export function createGateway(
   config: GatewayConfigInput | GatewayConfig,
   options: GatewayOptions = {},
 ): Gateway {
-  const parsed = isParsedGatewayConfig(config) ? config : parseGatewayConfig(config, options.env ?? {});
+  const parsed = isParsedGatewayConfig(config)
+    ? config
+    : parseGatewayConfig(config, options.env ?? {}, { providerKinds: Object.keys(options.providers ?? {}) });
   return new LLMGateway(parsed, options);
 }
 
@@ -102,7 +114,13 @@ export class LLMGateway implements Gateway {
       connections: config.http.connections,
       keepAliveTimeoutMs: config.http.keepAliveTimeoutMs,
     });
-    this.#providers = providersFromConfig(config, this.#pools, now);
+    this.#providers = buildProviders(
+      config.providers,
+      (name, p) => p.local || name === config.routing.trivialTaskProvider,
+      options.providers ?? {},
+      this.#pools,
+      now,
+    );
     this.#policy = new RoutingPolicy(config);
     this.#cooldowns = new Cooldowns(this.#db, config.cooldown, config.breaker);
     this.warnings = gatewayWarnings(config);

@@ -1,10 +1,10 @@
-import { PLANET_KINDS } from '@orrery/agents';
+import { isPlanetKind, PLANET_KINDS } from '@orrery/agents';
 import { BusError, NatsBus } from '@orrery/bus';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import { openGateway, untilAborted } from '../serve/open-gateway.ts';
-import { builtinPlanetCatalog, isPlanetKind } from '../serve/planet-catalog.ts';
+import { builtinPlanetCatalog } from '../serve/planet-catalog.ts';
 import { servePlanet } from '../serve/planet-service.ts';
 import type { CliIO } from './io.ts';
 import { intFlag } from './serve.ts';

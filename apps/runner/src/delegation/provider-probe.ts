@@ -51,12 +51,16 @@ export function configuredModels(config: GatewayConfig): Map<string, Set<string>
  */
 export async function probeProviders(config: GatewayConfig, timeoutMs: number): Promise<ProviderStatus[]> {
   const wanted = configuredModels(config);
+  // Only the built-in wires have a listing to probe (a runner configuration has no other kinds).
+  const wires = Object.entries(config.providers).flatMap(([name, p]) =>
+    isWire(p.kind) ? [{ name, p, kind: p.kind }] : [],
+  );
   return Promise.all(
-    Object.entries(config.providers).map(([name, p]) =>
+    wires.map(({ name, p, kind }) =>
       probeOne(
         name,
         {
-          kind: p.kind,
+          kind,
           baseUrl: p.baseUrl,
           apiKey: p.apiKey,
           local: p.local || name === config.routing.trivialTaskProvider,
@@ -66,6 +70,10 @@ export async function probeProviders(config: GatewayConfig, timeoutMs: number): 
       ),
     ),
   );
+}
+
+function isWire(kind: string): kind is 'openai' | 'anthropic' {
+  return kind === 'openai' || kind === 'anthropic';
 }
 
 interface Listing {

@@ -12,7 +12,7 @@ export { type OpenChainBody, openChainBodySchema } from './bodies/chain.ts';
 export { type ExecuteBody, executeBodySchema } from './bodies/execute.ts';
 export { barSchema, snapshotSchema } from './bodies/snapshot.ts';
 export { BUDGET_RETRY_AFTER_S, type LlmFailureStatus, llmFailureStatus } from './llm-status.ts';
-export { builtinPlanetCatalog, isPlanetKind, type PlanetCatalog } from './planet-catalog.ts';
+export { builtinPlanetCatalog, type PlanetCatalog } from './planet-catalog.ts';
 export { type PlanetAnalysis, planetAnalysisSchema, planetReportSchema } from './planet-report.ts';
 export { type PlanetService, type PlanetServiceOptions, PlanetTopic, servePlanet } from './planet-service.ts';
 export { type BodyIssue, type ProblemBody, ServeErrorCode } from './problem.ts';

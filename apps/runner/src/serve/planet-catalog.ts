@@ -1,4 +1,11 @@
-import { createPlanet, type LLMCaller, PLANET_KINDS, type Planet, type PlanetKind } from '@orrery/agents';
+import {
+  createPlanet,
+  isPlanetKind,
+  type LLMCaller,
+  PLANET_KINDS,
+  type Planet,
+  type PlanetKind,
+} from '@orrery/agents';
 
 /** The planets a server hosts, by name. */
 export interface PlanetCatalog {
@@ -9,11 +16,6 @@ export interface PlanetCatalog {
    * hosted. `caller: null` gives the deterministic planet.
    */
   create(name: string, caller: LLMCaller | null): Planet | undefined;
-}
-
-/** True when `name` is one of the agents' built-in planet kinds. */
-export function isPlanetKind(name: string): name is PlanetKind {
-  return (PLANET_KINDS as readonly string[]).includes(name);
 }
 
 /**

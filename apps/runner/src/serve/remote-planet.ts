@@ -1,6 +1,7 @@
 import {
   type AnalyzeOptions,
   createPlanet,
+  isPlanetKind,
   type MoonSnapshot,
   type Planet,
   type PlanetAssessment,
@@ -16,7 +17,6 @@ import {
   RequestTimeoutError,
 } from '@orrery/bus';
 import { ExecutionMode } from '@orrery/core';
-import { isPlanetKind } from './planet-catalog.ts';
 import { planetAnalysisSchema } from './planet-report.ts';
 import { PlanetTopic } from './planet-service.ts';
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { LLMConfigError } from '../errors.ts';
+import { BUILTIN_PROVIDER_KIND_NAMES, unknownKind } from '../providers/registry.ts';
 import { DEFAULT_PRICES, DEFAULT_PROVIDERS } from './defaults.ts';
 import { type GatewayConfig, gatewayConfigSchema } from './schema.ts';
 
@@ -27,12 +28,16 @@ const parsed = new WeakSet<object>();
  * After validation the trivial-task provider is added from `routing.localBaseUrl` (OpenAI wire, local)
  * when `providers` lacks it, and `prices` is merged over the defaults.
  *
+ * Each provider's `kind` must be built in (`openai`, `anthropic`) or one of `opts.providerKinds` (the
+ * kinds a caller registers with `createGateway(config, { providers })`).
+ *
  * @throws {LLMConfigError} naming the first offending key in `path` (e.g. `budget.maxCallsPerHour`);
  *   the message lists up to five problems. Values (and so keys) are never quoted.
  */
 export function parseGatewayConfig(
   input: unknown,
   env: Record<string, string | undefined> = {},
+  opts: { providerKinds?: readonly string[] } = {},
 ): GatewayConfig {
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     throw new LLMConfigError('invalid gateway config: expected an object', { path: '' });
@@ -53,6 +58,10 @@ export function parseGatewayConfig(
   const result = gatewayConfigSchema.safeParse(raw);
   if (!result.success) throw toConfigError(result.error);
   const config = result.data as unknown as GatewayConfig;
+  const kinds = new Set([...BUILTIN_PROVIDER_KIND_NAMES, ...(opts.providerKinds ?? [])]);
+  for (const [name, p] of Object.entries(config.providers)) {
+    if (!kinds.has(p.kind)) throw unknownKind(name, p.kind, opts.providerKinds ?? []);
+  }
   for (const p of Object.values(config.providers)) {
     const key = p.apiKey as unknown;
     if (typeof key === 'object' && key !== null) {

@@ -9,8 +9,14 @@ import {
 
 /** One provider endpoint. */
 export const providerConfigSchema = z.strictObject({
-  /** Wire format: `openai` (chat completions: OpenAI, Ollama `/v1`, vLLM, llama.cpp, OpenRouter) or `anthropic`. */
-  kind: z.enum(['openai', 'anthropic']).default('openai'),
+  /**
+   * Wire format: `openai` (chat completions: OpenAI, Ollama `/v1`, vLLM, llama.cpp, OpenRouter),
+   * `anthropic`, or a kind registered with `createGateway(config, { providers })`.
+   */
+  kind: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a provider kind: openai, anthropic, or a registered one')
+    .default('openai'),
   /** For `openai`, including the API prefix (`…/v1`); for `anthropic`, without it. */
   baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   /**

@@ -9,5 +9,10 @@ export {
   type WireSchema,
   withJsonHint,
 } from './provider.ts';
+export {
+  BUILTIN_PROVIDER_KINDS,
+  type ProviderContext,
+  type ProviderFactory,
+} from './registry.ts';
 export { parseRetryAfter, retryAfterFromHeaders } from './retry-after.ts';
 export { wireSchemaOf } from './wire-schema.ts';
