@@ -19,9 +19,9 @@ import { createGateway, type GatewayConfigInput } from '@orrery/core';
 import { startLlmServer, startNatsServer, tempDir } from '@orrery/testkit';
 import { loadCsvFile } from '../apps/runner/src/feeds/csv-loader.ts';
 import { remotePlanet } from '../apps/runner/src/serve/remote-planet.ts';
+import { orreryArgv } from '../test/support/source-node.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ORRERY = join(ROOT, 'apps/runner/bin/orrery.mjs');
 const SYMBOLS = 50;
 const MODEL_MS = 100;
 const STEPS = 4;
@@ -56,8 +56,7 @@ async function worker(
   writeFileSync(cfg, JSON.stringify({ gateway: gatewayConfig(llm.url) }));
   const child = spawn(
     process.execPath,
-    [
-      ORRERY,
+    orreryArgv([
       'planet',
       'technical',
       '--nats',
@@ -68,7 +67,7 @@ async function worker(
       ':memory:',
       '--concurrency',
       '1',
-    ],
+    ]),
     { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {

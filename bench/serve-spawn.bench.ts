@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import type { GatewayConfigInput } from '@orrery/core';
 import { startLlmServer, tempDir } from '@orrery/testkit';
 import { Pool } from 'undici';
+import { orreryArgv, SOURCE_NODE_FLAGS } from '../test/support/source-node.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ORRERY = join(ROOT, 'apps/runner/bin/orrery.mjs');
 const IN_FLIGHT = 32;
 const WARMUP = 300;
 const REQUESTS = 5_000;
@@ -74,7 +74,7 @@ async function load(count: number, inFlight: number, call: () => Promise<void>) 
 
 function spawnOnce(env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ONE_SHOT], {
+    const child = spawn(process.execPath, [...SOURCE_NODE_FLAGS, '--input-type=module', '-e', ONE_SHOT], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -89,8 +89,7 @@ async function startServeProcess(gateway: GatewayConfigInput, dir: string) {
   writeFileSync(file, JSON.stringify({ gateway, memory: false })); // JSON is YAML
   const child = spawn(
     process.execPath,
-    [
-      ORRERY,
+    orreryArgv([
       'serve',
       '--port',
       '0',
@@ -102,7 +101,7 @@ async function startServeProcess(gateway: GatewayConfigInput, dir: string) {
       'warn',
       '--max-concurrent',
       '1024',
-    ],
+    ]),
     { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

@@ -22,9 +22,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@orrery/testkit';
 import { Pool } from 'undici';
+import { orreryArgv, SOURCE_NODE_FLAGS } from '../test/support/source-node.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ORRERY = join(ROOT, 'apps/runner/bin/orrery.mjs');
 const PORTKEY = join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
 const CONCURRENCY = [1, 10, 50] as const;
 const REQUESTS: Record<number, number> = { 1: 1_500, 10: 4_000, 50: 5_000 };
@@ -170,7 +170,7 @@ export default async function run(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   try {
     const llm = await start(
-      ['--import', 'tsx', '--input-type=module', '-e', LLM_SCRIPT],
+      [...SOURCE_NODE_FLAGS, '--input-type=module', '-e', LLM_SCRIPT],
       /llm (http:\/\/\S+)/,
     );
     stops.push(llm.stop);
@@ -185,8 +185,7 @@ export default async function run(): Promise<void> {
     const db = join(dir.path, 'gateway.db');
     const created = spawnSync(
       process.execPath,
-      [
-        ORRERY,
+      orreryArgv([
         'keys',
         'create',
         '--name',
@@ -197,14 +196,13 @@ export default async function run(): Promise<void> {
         config,
         '--gateway-db',
         db,
-      ],
+      ]),
       { cwd: dir.path, encoding: 'utf8' },
     );
     if (created.status !== 0) throw new Error(`keys create failed: ${created.stderr}`);
     const key = created.stdout.trim();
     const orrery = await start(
-      [
-        ORRERY,
+      orreryArgv([
         'serve',
         '--port',
         '0',
@@ -216,7 +214,7 @@ export default async function run(): Promise<void> {
         'warn',
         '--max-concurrent',
         '1024',
-      ],
+      ]),
       /listening on (http:\/\/\S+)/,
       { cwd: dir.path },
     );

@@ -1,7 +1,7 @@
 /**
  * One Orrery planet inside a plain Node `http` service — no framework, no sun, no bus.
  *
- *   node --import tsx examples/embed-planet/server.ts
+ *   node --conditions=@orrery/source --import tsx examples/embed-planet/server.ts
  *   curl -s localhost:8080/analyze -H 'content-type: application/json' \
  *        -d '{"symbol":"SPY","bars":[{"time":1704067200000,"open":100,"high":101,"low":99,"close":100.5,"volume":1000}]}'
  *

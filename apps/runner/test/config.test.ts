@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@orrery/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { orreryArgv } from '../../../test/support/source-node.ts';
 import { forRun, loadConfig } from '../src/config/load.ts';
 import { orreryJsonSchema } from '../src/config/schema.ts';
 import { ConfigError, RunnerErrorCode } from '../src/errors.ts';
 
-const bin = fileURLToPath(new URL('../bin/orrery.mjs', import.meta.url));
 const example = fileURLToPath(new URL('../../../orrery.example.yaml', import.meta.url));
 
 describe('configuration', () => {
@@ -178,7 +178,7 @@ memory:
     expect(gateway.providers.anthropic?.apiKey).toBe('ak-secret');
     expect(gateway.routing.localBaseUrl).toBe('http://127.0.0.1:11500/v1');
 
-    const res = spawnSync(process.execPath, [bin, 'config', 'check', '--config', file], {
+    const res = spawnSync(process.execPath, orreryArgv(['config', 'check', '--config', file]), {
       encoding: 'utf8',
       env: { ...process.env, ...env },
     });
@@ -186,7 +186,7 @@ memory:
     expect(res.stdout).toContain('openai (key set)');
     expect(res.stdout + res.stderr).not.toContain('sk-test-secret');
 
-    const bad = spawnSync(process.execPath, [bin, 'config', 'check', '--config', file], {
+    const bad = spawnSync(process.execPath, orreryArgv(['config', 'check', '--config', file]), {
       encoding: 'utf8',
       env: { ...process.env, OPENAI_BASE_URL: 'not a url' },
     });
@@ -218,7 +218,7 @@ memory:
     ]);
     expect(Object.keys(schema.properties.broker!.properties!)).toContain('feeBps');
     expect(Object.keys(schema.properties.gateway!.properties!)).toContain('budget');
-    const res = spawnSync(process.execPath, [bin, 'config', 'schema'], { encoding: 'utf8' });
+    const res = spawnSync(process.execPath, orreryArgv(['config', 'schema']), { encoding: 'utf8' });
     expect(res.status).toBe(0);
     expect(JSON.parse(res.stdout)).toEqual(JSON.parse(JSON.stringify(orreryJsonSchema())));
   });

@@ -3,10 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orreryArgv } from '../../../test/support/source-node.ts';
 import { Ledger } from '../src/broker/ledger-db.ts';
 import { ControlStore } from '../src/control/control-store.ts';
 import { loadDataSource } from '../src/feeds/resolve-source.ts';
-import { cleanEnv, ORRERY_BIN } from './support/paper-cli.ts';
+import { cleanEnv } from './support/paper-cli.ts';
 
 /**
  * Real processes: `orrery paper` trades a run while `orrery control`, started separately, pauses it. The
@@ -42,7 +43,7 @@ afterAll(async () => {
 function orrery(
   args: readonly string[],
 ): ChildProcess & { done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, [ORRERY_BIN, ...args], {
+  const child = spawn(process.execPath, orreryArgv(args), {
     cwd: dir.path,
     env: { ...cleanEnv(), OPENAI_API_KEY: KEY, OPENAI_BASE_URL: `${llm.url}/v1`, USER: 'ci' },
     stdio: ['ignore', 'pipe', 'pipe'],

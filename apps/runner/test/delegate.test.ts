@@ -2,15 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { type LlmRecordedRequest, type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { orreryArgv } from '../../../test/support/source-node.ts';
 import { main } from '../src/cli.ts';
 import { registerDelegateCommand } from '../src/commands/delegate.ts';
 import type { CliIO } from '../src/commands/io.ts';
-
-const bin = fileURLToPath(new URL('../bin/orrery.mjs', import.meta.url));
 
 /**
  * A config whose providers sit at placeholder URLs: the environment (`OLLAMA_BASE_URL`, `OPENAI_BASE_URL`)
@@ -88,7 +86,7 @@ function spawnOrrery(
   input: string,
 ): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, orreryArgv(args), {
       cwd: dir.path,
       env: { ...process.env, ...env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' },
       stdio: ['pipe', 'pipe', 'pipe'],

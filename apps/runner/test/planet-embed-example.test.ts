@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type LlmServer, startLlmServer } from '@orrery/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_NODE_FLAGS } from '../../../test/support/source-node.ts';
 import { planetReportSchema } from '../src/serve/planet-report.ts';
 import { PLANET_ANSWER, syntheticBars } from './support/serve-harness.ts';
 
@@ -10,7 +11,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Starts examples/embed-planet/server.ts on a free port; resolves with its URL and a stop function. */
 async function startExample(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/embed-planet/server.ts'], {
+  const child = spawn(process.execPath, [...SOURCE_NODE_FLAGS, 'examples/embed-planet/server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

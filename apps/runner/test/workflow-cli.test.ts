@@ -11,11 +11,12 @@ import {
 } from '@orrery/testkit';
 import { WorkflowEngine } from '@orrery/workflow';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { orreryArgv } from '../../../test/support/source-node.ts';
 import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { workflowAgents } from '../src/workflows/registry.ts';
-import { cleanEnv, ORRERY_BIN, writeTestConfig } from './support/paper-cli.ts';
+import { cleanEnv, writeTestConfig } from './support/paper-cli.ts';
 
 /** A workflow over the runner's agents: a market summary, a planet's signal, and an LLM summary of both. */
 const WORKFLOW = {
@@ -185,7 +186,7 @@ describe('orrery workflow run', () => {
     const env = { ...cleanEnv(), ...w.env };
     const child = spawn(
       process.execPath,
-      [ORRERY_BIN, 'workflow', 'run', 'wf.json', '--run-id', 'k', '-c', w.config],
+      orreryArgv(['workflow', 'run', 'wf.json', '--run-id', 'k', '-c', w.config]),
       {
         cwd: w.dir,
         env,

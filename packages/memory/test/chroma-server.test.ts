@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SOURCE_NODE_FLAGS } from '../../../test/support/source-node.ts';
 import { ChromaServer, ChromaStartError, chromaCliPath, chromaHeartbeat } from '../src/index.ts';
 import { alive, eventually } from './support/process.ts';
 
@@ -44,7 +45,7 @@ describe('ChromaServer (the chroma CLI from the chromadb package)', () => {
   });
 
   it('leaves no orphan when its owner is killed with SIGKILL', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', owner, `${dir.path}/c`], {
+    const child = spawn(process.execPath, [...SOURCE_NODE_FLAGS, owner, `${dir.path}/c`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = await new Promise<string>((resolve, reject) => {

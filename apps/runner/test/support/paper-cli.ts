@@ -1,11 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '@orrery/testkit';
-
-/** The `orrery` executable. */
-export const ORRERY_BIN = fileURLToPath(new URL('../../bin/orrery.mjs', import.meta.url));
+import { orreryArgv } from '../../../../test/support/source-node.ts';
 
 /**
  * Writes an `orrery.yaml` into `dir` with everything under `dir/.orrery`, the local LLM endpoint pointed
@@ -34,7 +31,7 @@ export function cleanEnv(): NodeJS.ProcessEnv {
 
 /** Runs `orrery <args>` to completion in `cwd`. */
 export function orrery(cwd: string, args: readonly string[], timeoutMs = 240_000) {
-  return spawnSync(process.execPath, [ORRERY_BIN, ...args], {
+  return spawnSync(process.execPath, orreryArgv(args), {
     cwd,
     env: cleanEnv(),
     encoding: 'utf8',
@@ -65,7 +62,7 @@ export async function orreryAsync(
 
 /** Starts `orrery <args>` in `cwd` without waiting. */
 export function startOrrery(cwd: string, args: readonly string[]) {
-  return spawn(process.execPath, [ORRERY_BIN, ...args], {
+  return spawn(process.execPath, orreryArgv(args), {
     cwd,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LlmServer } from '@orrery/testkit';
+import { orreryArgv } from '../../../../test/support/source-node.ts';
 import { SERVE_MODELS } from './serve-harness.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/orrery.mjs', import.meta.url));
 
 /** A long-running `orrery` child process (serve, planet) with its output collected. */
 export interface OrreryProcess {
@@ -25,7 +23,7 @@ export function startOrreryProcess(
   args: readonly string[],
   env: Record<string, string>,
 ): OrreryProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, orreryArgv(args), {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
