@@ -1,6 +1,5 @@
 import type { SolarSystemConfig } from '@orrery/agents';
-import { BusError, NatsBus } from '@orrery/bus';
-import { RunnerError, RunnerErrorCode } from '../errors.ts';
+import { connectTransportBus } from '../session/transport-bus.ts';
 import type { RemotePlanets } from './planet-desk.ts';
 
 /** The remote planets of `orrery serve`, and how to let go of their bus. */
@@ -22,20 +21,7 @@ export interface RemotePlanetsConnection {
 export async function connectRemotePlanets(agents: SolarSystemConfig): Promise<RemotePlanetsConnection> {
   const t = agents.transport;
   if (t.kind === 'local') return { remote: undefined, close: async () => undefined };
-  const servers = Array.isArray(t.url) ? t.url : [t.url];
-  const bus = await NatsBus.connect({ servers, prefix: t.prefix, name: 'orrery-serve' }).catch(
-    (err: unknown) => {
-      if (!(err instanceof BusError)) throw err;
-      throw new RunnerError(
-        RunnerErrorCode.USAGE,
-        `agents.transport.url ${servers.join(',')}: ${err.message}`,
-        {
-          cause: err,
-        },
-      );
-    },
-  );
-  const names = (t.planets ?? agents.planets.enabled).filter((p) => agents.planets.enabled.includes(p));
+  const { bus, servers, names } = await connectTransportBus(agents, t, 'orrery-serve');
   let closing: Promise<void> | undefined;
   return {
     remote: { bus, names, timeoutMs: t.timeoutMs, where: `nats ${servers.join(',')} (prefix ${t.prefix})` },

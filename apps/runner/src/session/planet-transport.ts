@@ -1,7 +1,6 @@
 import type { Planet, SolarSystemConfig } from '@orrery/agents';
-import { BusError, NatsBus } from '@orrery/bus';
-import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import { remotePlanet } from '../serve/remote-planet.ts';
+import { connectTransportBus } from './transport-bus.ts';
 
 /** Where the run's planets live: the agents' config to build locally, the remote planets, and the bus. */
 export interface PlanetTransport {
@@ -24,20 +23,7 @@ export interface PlanetTransport {
 export async function openPlanetTransport(agents: SolarSystemConfig): Promise<PlanetTransport> {
   const t = agents.transport;
   if (t.kind === 'local') return { agents, planets: [], note: null, close: async () => undefined };
-  const servers = Array.isArray(t.url) ? t.url : [t.url];
-  const bus = await NatsBus.connect({ servers, prefix: t.prefix, name: 'orrery-sun' }).catch(
-    (err: unknown) => {
-      if (!(err instanceof BusError)) throw err;
-      throw new RunnerError(
-        RunnerErrorCode.USAGE,
-        `agents.transport.url ${servers.join(',')}: ${err.message}`,
-        {
-          cause: err,
-        },
-      );
-    },
-  );
-  const remote = (t.planets ?? agents.planets.enabled).filter((p) => agents.planets.enabled.includes(p));
+  const { bus, servers, names: remote } = await connectTransportBus(agents, t, 'orrery-sun');
   const planets = remote.map((name) => () => {
     const weight = agents.planets.weights[name];
     return remotePlanet(bus, {
