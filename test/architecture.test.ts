@@ -10,6 +10,7 @@ const DIRS: Record<string, string> = {
   '@orrery/workflow': 'packages/workflow',
   '@orrery/bus': 'packages/bus',
   '@orrery/core': 'packages/core',
+  '@orrery/errors': 'packages/errors',
 };
 
 /** The "Exactly these imports" list of DESIGN.md: package → the Orrery packages it may import. */

@@ -1,3 +1,5 @@
+import { OrreryError } from '@orrery/errors';
+
 /**
  * Every failure the runner reports on purpose is a {@link RunnerError} with a stable `code` callers (and
  * the CLI's exit path) can switch on. The underlying failure travels as `cause`.
@@ -41,26 +43,9 @@ export const RunnerErrorCode = {
 /** One of {@link RunnerErrorCode}'s values. */
 export type RunnerErrorCode = (typeof RunnerErrorCode)[keyof typeof RunnerErrorCode];
 
-const kRunnerError = Symbol.for('orrery.runner.RunnerError');
-
 /** Base of every runner error. `instanceof` works across duplicate copies of the package. */
-export class RunnerError extends Error {
-  readonly code: RunnerErrorCode;
-
-  constructor(code: RunnerErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'RunnerError';
-    this.code = code;
-  }
-
-  get [kRunnerError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === RunnerError) return typeof value === 'object' && value !== null && kRunnerError in value;
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
+export class RunnerError extends OrreryError<RunnerErrorCode> {
+  static override readonly brand: string = 'orrery.runner.RunnerError';
 }
 
 /** A market data file or feed could not be read or held too many bad rows. `source` names it. */

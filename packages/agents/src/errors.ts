@@ -1,3 +1,5 @@
+import { OrreryError } from '@orrery/errors';
+
 /**
  * Every failure raised by @orrery/agents is an {@link AgentsError} with a stable `code` callers can
  * switch on. The underlying failure (a moon's exception, a zod issue list…) travels as `cause`.
@@ -18,28 +20,9 @@ export const AgentsErrorCode = {
 /** One of {@link AgentsErrorCode}'s values. */
 export type AgentsErrorCode = (typeof AgentsErrorCode)[keyof typeof AgentsErrorCode];
 
-const kAgentsError = Symbol.for('orrery.agents.AgentsError');
-
 /** Base of every @orrery/agents error. `instanceof` works across duplicate copies of the package. */
-export class AgentsError extends Error {
-  readonly code: AgentsErrorCode;
-
-  constructor(code: AgentsErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AgentsError';
-    this.code = code;
-  }
-
-  get [kAgentsError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === AgentsError) {
-      return typeof value === 'object' && value !== null && kAgentsError in value;
-    }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
+export class AgentsError extends OrreryError<AgentsErrorCode> {
+  static override readonly brand: string = 'orrery.agents.AgentsError';
 }
 
 /** A bar, portfolio or cycle input is malformed. `field` names what was wrong. */

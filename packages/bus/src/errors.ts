@@ -1,3 +1,5 @@
+import { OrreryError } from '@orrery/errors';
+
 /**
  * Every failure of the bus is a {@link BusError} with a stable `code` that callers can switch on.
  * The underlying failure (a zod error, a NATS error, a router's exception) travels as `cause`.
@@ -28,31 +30,9 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
-const kBusError = Symbol.for('orrery.bus.BusError');
-
 /** Base of every bus error. `instanceof` works across duplicate copies of the package. */
-export class BusError extends Error {
-  readonly code: BusErrorCode;
-
-  constructor(code: BusErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'BusError';
-    this.code = code;
-  }
-
-  get [kBusError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === BusError) return typeof value === 'object' && value !== null && kBusError in value;
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
-
-  /** A plain description for logs and `error` envelopes. */
-  toJSON(): { code: BusErrorCode; message: string } {
-    return { code: this.code, message: this.message };
-  }
+export class BusError extends OrreryError<BusErrorCode> {
+  static override readonly brand: string = 'orrery.bus.BusError';
 }
 
 /** A message (or a raw payload received from another process) does not match the catalogue. */

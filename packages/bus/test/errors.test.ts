@@ -10,7 +10,11 @@ describe('BusError hierarchy', () => {
     expect(err).toMatchObject({ code: BusErrorCode.REQUEST_TIMEOUT, address: 'planet.risk', timeoutMs: 100 });
     expect(err.cause).toBe(cause);
     expect(err.name).toBe('RequestTimeoutError');
-    expect(err.toJSON()).toEqual({ code: 'ORRERY_BUS_REQUEST_TIMEOUT', message: 'no reply' });
+    expect(err.toJSON()).toEqual({
+      code: 'ORRERY_BUS_REQUEST_TIMEOUT',
+      message: 'no reply',
+      cause: { name: 'Error', message: 'socket closed' },
+    });
   });
 
   it('recognises a BusError from another copy of the package by its registered symbol', () => {

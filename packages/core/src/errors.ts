@@ -1,3 +1,5 @@
+import { type ErrorJSON, OrreryError } from '@orrery/errors';
+
 /**
  * Every failure of the gateway is an {@link LLMError} with a stable `code` that callers can switch on.
  * The provider's own failure travels as `cause`.
@@ -32,11 +34,9 @@ export interface LLMCallUsage {
 /** One of {@link LLMErrorCode}'s values. */
 export type LLMErrorCode = (typeof LLMErrorCode)[keyof typeof LLMErrorCode];
 
-const kLLMError = Symbol.for('orrery.core.LLMError');
-
 /** Base of every gateway error. `instanceof` works across duplicate copies of the package. */
-export class LLMError extends Error {
-  readonly code: LLMErrorCode;
+export class LLMError extends OrreryError<LLMErrorCode> {
+  static override readonly brand: string = 'orrery.core.LLMError';
   /** Provider name, when the failure concerns one. */
   readonly provider: string | undefined;
   /** Model name, when the failure concerns one. */
@@ -52,30 +52,16 @@ export class LLMError extends Error {
     message: string,
     options: ErrorOptions & { provider?: string | undefined; model?: string | undefined } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'LLMError';
-    this.code = code;
+    super(code, message, options);
     this.provider = options.provider;
     this.model = options.model;
     this.usage = undefined;
   }
 
-  get [kLLMError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === LLMError) {
-      return typeof value === 'object' && value !== null && kLLMError in value;
-    }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
-
-  /** A plain, secret-free description for ledgers, logs and `LLMResponse.error`. */
-  toJSON(): { code: LLMErrorCode; message: string; provider?: string; model?: string } {
+  /** A plain, secret-free description for ledgers, logs and `LLMResponse.error` (causes are scrubbed). */
+  override toJSON(): ErrorJSON<LLMErrorCode> & { provider?: string; model?: string } {
     return {
-      code: this.code,
-      message: this.message,
+      ...super.toJSON(),
       ...(this.provider === undefined ? {} : { provider: this.provider }),
       ...(this.model === undefined ? {} : { model: this.model }),
     };

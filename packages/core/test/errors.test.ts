@@ -28,6 +28,7 @@ describe('LLMError hierarchy', () => {
       message: 'openai/gpt-4o-mini answered 429; cooling down',
       provider: 'openai',
       model: 'gpt-4o-mini',
+      cause: { name: 'Error', message: 'HTTP 429' },
     });
   });
 

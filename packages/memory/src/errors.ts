@@ -1,3 +1,5 @@
+import { OrreryError } from '@orrery/errors';
+
 /**
  * Every failure of `@orrery/memory` is a {@link MemoryError} with a stable `code` that callers can switch on.
  * The underlying failure (SQLite, Chroma, the child process) travels as `cause`.
@@ -19,33 +21,9 @@ export const MemoryErrorCode = {
 /** One of {@link MemoryErrorCode}'s values. */
 export type MemoryErrorCode = (typeof MemoryErrorCode)[keyof typeof MemoryErrorCode];
 
-const kMemoryError = Symbol.for('orrery.memory.MemoryError');
-
 /** Base of every memory error. `instanceof` works across duplicate copies of the package. */
-export class MemoryError extends Error {
-  readonly code: MemoryErrorCode;
-
-  constructor(code: MemoryErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'MemoryError';
-    this.code = code;
-  }
-
-  get [kMemoryError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === MemoryError) {
-      return typeof value === 'object' && value !== null && kMemoryError in value;
-    }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
-
-  /** A plain description for logs and ledgers. */
-  toJSON(): { code: MemoryErrorCode; message: string } {
-    return { code: this.code, message: this.message };
-  }
+export class MemoryError extends OrreryError<MemoryErrorCode> {
+  static override readonly brand: string = 'orrery.memory.MemoryError';
 }
 
 /**

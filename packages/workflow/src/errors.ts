@@ -1,3 +1,5 @@
+import { type ErrorJSON, OrreryError } from '@orrery/errors';
+
 /**
  * Every failure of `@orrery/workflow` is a {@link WorkflowError} with a stable `code` callers can switch
  * on. Step failures are recorded (as `{ code, message }`) in the run's step records; only bad input
@@ -37,37 +39,20 @@ export const WorkflowErrorCode = {
 /** One of {@link WorkflowErrorCode}'s values. */
 export type WorkflowErrorCode = (typeof WorkflowErrorCode)[keyof typeof WorkflowErrorCode];
 
-const kWorkflowError = Symbol.for('orrery.workflow.WorkflowError');
-
 /** Base of every workflow error. `instanceof` works across duplicate copies of the package. */
-export class WorkflowError extends Error {
-  readonly code: WorkflowErrorCode;
+export class WorkflowError extends OrreryError<WorkflowErrorCode> {
+  static override readonly brand: string = 'orrery.workflow.WorkflowError';
   /** The step concerned, when there is one. */
   readonly stepId: string | undefined;
 
   constructor(code: WorkflowErrorCode, message: string, options: ErrorOptions & { stepId?: string } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'WorkflowError';
-    this.code = code;
+    super(code, message, options);
     this.stepId = options.stepId;
   }
 
-  get [kWorkflowError](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === WorkflowError) return typeof value === 'object' && value !== null && kWorkflowError in value;
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
-
   /** A plain description for step records, the progress store and logs. */
-  toJSON(): { code: WorkflowErrorCode; message: string; stepId?: string } {
-    return {
-      code: this.code,
-      message: this.message,
-      ...(this.stepId === undefined ? {} : { stepId: this.stepId }),
-    };
+  override toJSON(): ErrorJSON<WorkflowErrorCode> & { stepId?: string } {
+    return { ...super.toJSON(), ...(this.stepId === undefined ? {} : { stepId: this.stepId }) };
   }
 }
 

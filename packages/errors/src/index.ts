@@ -1,0 +1,1 @@
+export { type CauseJSON, type ErrorJSON, OrreryError, serializeCause } from './orrery-error.ts';
