@@ -15,6 +15,7 @@ import {
   ProviderCoolingDownError,
   withJsonHint,
 } from '../src/index.ts';
+import { SOURCE_CONDITION } from '../../../test/support/source-node.ts';
 import { ask, type Harness, harness } from './harness.ts';
 
 let h: Harness;
@@ -81,7 +82,7 @@ describe('every provider request consumes the budget (defect: failed calls escap
     });
     const child = spawn(
       process.execPath,
-      [fileURLToPath(new URL('./fixtures/hang-and-die.mjs', import.meta.url)), h.dbPath, h.server.url],
+      [SOURCE_CONDITION, fileURLToPath(new URL('./fixtures/hang-and-die.mjs', import.meta.url)), h.dbPath, h.server.url],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
