@@ -52,12 +52,14 @@ const planetInput = (deps: SunDeps, planet: Planet): PlanetActorInput => ({
 });
 
 /**
- * The sun of one symbol: an XState machine whose children are the symbol's moons (one actor each) and
- * planets (one actor each), supervised with a restart policy. One `CYCLE` event runs one cycle:
+ * The sun of one symbol: an XState machine whose children are the symbol's planets (one actor each);
+ * its moons are plain calculators it feeds itself. Both are supervised with a restart policy. One
+ * `CYCLE` event runs one cycle:
  *
- * sensing → mode (`selectMode`) → MONITOR_ONLY: risk rules · LIGHT_REASONING: planets → consensus ·
- * FULL_AGENT: recall → planets → sun → (backup sun → consensus → monitor) → critic if warranted →
- * clamp → broadcast → `cycle.done` (emitted with the record).
+ * sensing → deterministic pass → mode (`selectMode`), in the CYCLE transition → MONITOR_ONLY: decided,
+ * clamped, broadcast and recorded in that same transition (no state entered) · LIGHT_REASONING:
+ * routing → planets → consensus · FULL_AGENT: routing → recall → planets → sun → (backup sun →
+ * consensus → monitor) → critic if warranted → clamp → broadcast → `cycle.done` (emitted with the record).
  */
 export const sunMachine = setup({
   types: {
