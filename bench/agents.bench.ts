@@ -3,9 +3,10 @@
  * 1. Moon update cost on 20,000 bars: Orrery's RSI, MACD, Bollinger and ATR moons (reference
  *    conventions) against the raw trading-signals indicators on the same bars (ratio, lower is better),
  *    and the whole moon bank (12 moons, features, material change) for scale.
- * 2. A MONITOR_ONLY cycle through the full runtime (XState sun per symbol, moon and planet actors,
- *    deterministic planets, consensus, mode selection, risk clamp, record) for 1, 50 and 500 symbols:
- *    p50/p95 cost per symbol-cycle, against the bare moon bank on the same bars (ratio).
+ * 2. A MONITOR_ONLY cycle through the full runtime (the orchestrator, an XState sun per symbol whose
+ *    one CYCLE transition feeds its moons, runs the deterministic planets, consensus, mode selection and
+ *    risk clamp, publishes on the bus and records) for 1, 50 and 500 symbols: p50/p95 cost per
+ *    symbol-cycle, against the bare moon bank on the same bars (ratio), and the bus's share.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -17,7 +18,7 @@ import {
   macdMoon,
   rsiMoon,
 } from '@orrery/agents';
-import { createMessage, LocalBus } from '@orrery/bus';
+import { createMoonReading, LocalBus } from '@orrery/bus';
 import { Bench } from 'tinybench';
 import { ATR, BollingerBands, EMA, MACD, RSI } from 'trading-signals';
 
@@ -162,7 +163,10 @@ async function monitorCycles(symbols: number, rounds: number): Promise<void> {
   );
 }
 
-/** µs to build, validate and deliver one moon reading like the cycle's to a subscribed sun (median of 5). */
+/**
+ * µs to build, check and deliver one moon reading like the cycle's to a subscribed sun, as sensing does
+ * (a copy of the feature vector, `createMoonReading`, `publish`; median of 5).
+ */
 function busMessageCost(features: Record<string, number>): number {
   const bus = new LocalBus();
   bus.subscribe('sun', () => undefined, { broadcasts: false });
@@ -172,10 +176,16 @@ function busMessageCost(features: Record<string, number>): number {
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
       bus.publish(
-        createMessage('moon.reading', {
+        createMoonReading({
           sender: 'moon.change',
           recipient: 'sun',
-          payload: { symbol: 'S0', metric: 'material-change', value: 0, barTime: i, features },
+          payload: {
+            symbol: 'S0',
+            metric: 'material-change',
+            value: 0,
+            barTime: i,
+            features: { ...features },
+          },
         }),
       );
     }

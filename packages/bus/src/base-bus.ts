@@ -26,6 +26,7 @@ import type {
   ReplyMessage,
   SunDirective,
 } from './messages/catalogue.ts';
+import { createDecree } from './messages/checked.ts';
 import { createMessage } from './messages/create.ts';
 import type { Priority } from './messages/priority.ts';
 import { isValidated, parseMessage } from './messages/validate.ts';
@@ -158,8 +159,7 @@ export abstract class BaseBus implements Bus, SubscriberHost {
     opts: { priority?: Priority; correlationId?: string } = {},
   ): BroadcastDecree {
     this.#assertOpen();
-    const decree = createMessage(
-      'broadcast.decree',
+    const decree = createDecree(
       { sender: 'sun', recipient: 'broadcast', payload, ...opts },
       { clock: this.clock },
     );

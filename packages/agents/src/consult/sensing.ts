@@ -1,4 +1,4 @@
-import { type Bus, createMessage } from '@orrery/bus';
+import { type Bus, createMoonCritical, createMoonReading } from '@orrery/bus';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
 import type { MessageLog } from './message-log.ts';
 
@@ -17,8 +17,7 @@ export function publishSensing(bus: Bus, s: MoonSnapshot, log: MessageLog): Erro
     for (const [k, v] of Object.entries(s.features)) if (Number.isFinite(v)) features[k] = v;
     const barTime = Number.isSafeInteger(s.bar.time) && s.bar.time >= 0 ? { barTime: s.bar.time } : {};
     bus.publish(
-      createMessage(
-        'moon.reading',
+      createMoonReading(
         {
           sender: 'moon.change',
           recipient: 'sun',
@@ -36,8 +35,7 @@ export function publishSensing(bus: Bus, s: MoonSnapshot, log: MessageLog): Erro
     log.add('moon.reading', 'moon.change');
     for (const reason of s.criticalUpdates) {
       bus.publish(
-        createMessage(
-          'moon.critical',
+        createMoonCritical(
           {
             sender: 'moon.alerts',
             recipient: 'sun',

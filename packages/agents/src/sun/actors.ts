@@ -1,6 +1,6 @@
 import { Address, type Bus, RequestTimeoutError } from '@orrery/bus';
 import type { ExecutionMode } from '@orrery/core';
-import { fromCallback, fromTransition } from 'xstate';
+import { fromCallback } from 'xstate';
 import type { CallAllowance } from '../call-allowance.ts';
 import type { Consult, ConsultDesk } from '../consult/desk.ts';
 import { ANALYSE } from '../consult/host.ts';
@@ -8,35 +8,8 @@ import type { MessageLog } from '../consult/message-log.ts';
 import { reportOf } from '../consult/report-wire.ts';
 import { PlanetTimeoutError } from '../errors.ts';
 import type { PortfolioView } from '../market.ts';
-import type { Moon, MoonFactory, MoonInput } from '../moons/moon.ts';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
 import type { Planet, PlanetReport } from '../planets/planet.ts';
-
-/** What a moon actor accepts: a bar to compute, or an anchor after a reasoned decision. */
-export type MoonCommand = { type: 'BAR'; input: MoonInput } | { type: 'ANCHOR' };
-
-/** A moon actor's state: its calculator and its last reading. */
-export interface MoonActorState {
-  moon: Moon;
-  reading: unknown;
-}
-
-/**
- * A moon as a child actor. Its state is built fresh from the factory when it starts, so a supervised
- * restart is a new calculator (it warms up again). A throw in `update` puts the actor in error, which
- * XState reports to the sun as `xstate.error.actor.<id>`.
- */
-export const moonActor = fromTransition(
-  (state: MoonActorState, event: MoonCommand): MoonActorState => {
-    if (event.type === 'BAR') return { moon: state.moon, reading: state.moon.update(event.input) };
-    state.moon.anchor?.();
-    return state;
-  },
-  ({ input }: { input: { create: MoonFactory } }): MoonActorState => ({
-    moon: input.create(),
-    reading: undefined,
-  }),
-);
 
 /** The sun's request to a planet actor for one cycle. */
 export interface AnalyzeCommand {

@@ -8,13 +8,13 @@ import type { CycleFault, CycleRecord } from '../cycle-record.ts';
 import type { SupervisionEscalatedError } from '../errors.ts';
 import type { SunTuning } from '../learning/sun-tuning.ts';
 import type { LLMCaller } from '../llm-caller.ts';
-import type { MoonFactory } from '../moons/moon.ts';
+import type { Moon, MoonFactory } from '../moons/moon.ts';
 import type { Planet, PlanetRole } from '../planets/planet.ts';
 import type { PortfolioBook } from '../portfolio/portfolio-book.ts';
 import type { Routing } from '../routing.ts';
 import type { EdgeCalibrator } from '../sizing.ts';
 import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
-import type { moonActor, PlanetEvent, planetActor } from './actors.ts';
+import type { PlanetEvent, planetActor } from './actors.ts';
 import type { CycleInput, CycleWork } from './cycle-work.ts';
 import type { SunMemory } from './memory.ts';
 import type { SunThoughts } from './thoughts.ts';
@@ -54,16 +54,18 @@ export interface SunDeps {
   book?: PortfolioBook | null | undefined;
 }
 
-/** A moon child actor. */
-export type MoonRef = ActorRefFrom<typeof moonActor>;
 /** A planet child actor. */
 export type PlanetRef = ActorRefFrom<typeof planetActor>;
 
-/** One moon child: its factory and current actor (null once stopped by supervision). */
+/**
+ * One moon of the sun: its factory and current calculator (null once stopped by supervision). Moons are
+ * fed in the sun's own transition (plain calls, no actor messages) and supervised like its children.
+ */
 export interface MoonSlot {
   name: string;
   create: MoonFactory;
-  ref: MoonRef | null;
+  moon: Moon | null;
+  /** Bumped on every supervised restart. */
   gen: number;
 }
 
@@ -105,6 +107,8 @@ export type SunEvent =
   | { type: 'ESCALATE'; error: SupervisionEscalatedError }
   | PlanetEvent
   | { type: 'PLANET.VERDICT'; planet: string; verdict: SupervisionVerdict; error: unknown }
+  | { type: 'SENSED' }
+  | { type: 'MOON.FAILED'; moon: string; gen: number; error: unknown }
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
 /** What a sun emits: each cycle's record, or why the cycle could not run. */
@@ -113,7 +117,6 @@ export type SunEmitted =
   | { type: 'cycle.failed'; id: number; error: Error };
 
 /** Child actor ids carry a generation, bumped on every restart. */
-export const moonId = (name: string, gen: number) => `moon:${name}#${gen}`;
 export const planetId = (name: string, gen: number) => `planet:${name}#${gen}`;
-/** `moon:rsi#2` → `moon:rsi`. */
+/** `planet:technical#2` → `planet:technical`. */
 export const childName = (id: string) => id.replace(/#\d+$/, '');

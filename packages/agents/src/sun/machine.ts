@@ -1,24 +1,16 @@
 import { ExecutionMode } from '@orrery/core';
 import { assign, enqueueActions, setup } from 'xstate';
 import { createCallAllowance } from '../call-allowance.ts';
+import { publishSensing } from '../consult/sensing.ts';
 import type { CycleFault } from '../cycle-record.ts';
 import { SupervisionEscalatedError } from '../errors.ts';
-import { withPlaybook } from '../learning/sun-tuning.ts';
 import type { Planet } from '../planets/planet.ts';
-import { clampDecision } from '../risk-clamp.ts';
 import { routingQuery } from '../routing.ts';
 import { EdgeCalibrator } from '../sizing.ts';
 import { Supervisor } from '../supervision.ts';
-import {
-  type AnalyzeCommand,
-  moonActor,
-  type PlanetActorInput,
-  type PlanetEvent,
-  planetActor,
-} from './actors.ts';
+import { type AnalyzeCommand, type PlanetActorInput, type PlanetEvent, planetActor } from './actors.ts';
 import {
   childName,
-  moonId,
   planetId,
   type SunContext,
   type SunDeps,
@@ -26,41 +18,28 @@ import {
   type SunEvent,
 } from './context.ts';
 import { criticTrigger } from './critic.ts';
-import { buildRecord, type CycleWork, lap, newWork } from './cycle-work.ts';
+import {
+  closedRecord,
+  deterministicPass,
+  finishCycle,
+  monitorDecision,
+  type PassFailure,
+} from './cycle-steps.ts';
+import { type CycleWork, lap, newWork } from './cycle-work.ts';
 import {
   addFault,
   codeOf,
   consensusOutcome,
-  extrasOf,
   failPending,
-  finalDecision,
-  holdDecision,
   sunFailure,
   sunOutcome,
   withPermit,
 } from './decide.ts';
 import { llmRouteActor } from './llm-router.ts';
-import { regimeOf } from './memory.ts';
 import type { ReasoningResult } from './reasoning.ts';
-import {
-  broadcastDecision,
-  criticActor,
-  publishActor,
-  reasonActor,
-  recallActor,
-  senseActor,
-} from './stage-actors.ts';
-import {
-  assessAll,
-  chooseMode,
-  clampContext,
-  consensusToDecision,
-  errorText,
-  faultyReport,
-  positionView,
-  sizingExtras,
-  vote,
-} from './stages.ts';
+import { senseMoons, superviseMoon } from './sense.ts';
+import { broadcastDecision, criticActor, publishActor, reasonActor, recallActor } from './stage-actors.ts';
+import { errorText, faultyReport } from './stages.ts';
 
 export type { Named, SunDeps, SunEmitted } from './context.ts';
 
@@ -73,12 +52,14 @@ const planetInput = (deps: SunDeps, planet: Planet): PlanetActorInput => ({
 });
 
 /**
- * The sun of one symbol: an XState machine whose children are the symbol's moons (one actor each) and
- * planets (one actor each), supervised with a restart policy. One `CYCLE` event runs one cycle:
+ * The sun of one symbol: an XState machine whose children are the symbol's planets (one actor each);
+ * its moons are plain calculators it feeds itself. Both are supervised with a restart policy. One
+ * `CYCLE` event runs one cycle:
  *
- * sensing → mode (`selectMode`) → MONITOR_ONLY: risk rules · LIGHT_REASONING: planets → consensus ·
- * FULL_AGENT: recall → planets → sun → (backup sun → consensus → monitor) → critic if warranted →
- * clamp → broadcast → `cycle.done` (emitted with the record).
+ * sensing → deterministic pass → mode (`selectMode`), in the CYCLE transition → MONITOR_ONLY: decided,
+ * clamped, broadcast and recorded in that same transition (no state entered) · LIGHT_REASONING:
+ * routing → planets → consensus · FULL_AGENT: routing → recall → planets → sun → (backup sun →
+ * consensus → monitor) → critic if warranted → clamp → broadcast → `cycle.done` (emitted with the record).
  */
 export const sunMachine = setup({
   types: {
@@ -88,9 +69,7 @@ export const sunMachine = setup({
     emitted: {} as SunEmitted,
   },
   actors: {
-    moon: moonActor,
     planet: planetActor,
-    sense: senseActor,
     recall: recallActor,
     reason: reasonActor,
     critic: criticActor,
@@ -109,30 +88,6 @@ export const sunMachine = setup({
       }
       enqueue.assign({ work: null });
     }),
-    // MONITOR_ONLY: no LLM; the planets' deterministic forecast (with the sun's held tilt) is sized and
-    // traded only past the rebalance band, so a target is held between decisions.
-    decideMonitor: assign({
-      work: ({ context }) => {
-        const w = context.work!;
-        const c = w.pre!;
-        if (!c.reached) return { ...w, decision: holdDecision(w, `${w.mode!.reason}; no planet quorum`) };
-        // Without a held tilt the sensing pass already sized exactly this decision.
-        const d =
-          context.tilt === 0 && w.preDecision !== null
-            ? w.preDecision
-            : consensusToDecision(
-                c,
-                w.snapshot!,
-                w.pos!,
-                context.deps.config,
-                extrasOf(context, context.tilt),
-              );
-        return {
-          ...w,
-          decision: { ...d, source: 'monitor', rationale: `${w.mode!.reason}; held: ${d.rationale}` },
-        };
-      },
-    }),
     lapPlanets: assign({ work: ({ context }) => ({ ...context.work!, ...lap(context.work!, 'planets') }) }),
     decideByConsensus: assign(({ context }) => {
       const work = consensusOutcome(context);
@@ -148,33 +103,83 @@ export const sunMachine = setup({
       work: ({ context, event }) => sunFailure(context.work!, (event as { error?: unknown }).error),
     }),
     finishDecision: enqueueActions(({ context, enqueue }) => {
-      const w0 = context.work!;
-      // The regime playbook scales a proposed trade before the risk clamp (no tuning: unchanged).
-      const w =
-        w0.decision === null
-          ? w0
-          : {
-              ...w0,
-              decision: withPlaybook(
-                context.deps.tuning,
-                w0.decision,
-                regimeOf(w0.snapshot!),
-                w0.pos!.current,
-              ),
-            };
-      const { final, clamps, stop } = finalDecision(w, context.stopPrice, context.deps.config.risk);
+      const w = context.work!;
+      // A reasoned decision moves the material-change anchor (a moon that throws doing so is supervised).
       if (w.mode!.mode !== ExecutionMode.MONITOR_ONLY) {
-        for (const m of context.moons) if (m.ref !== null) enqueue.sendTo(m.ref, { type: 'ANCHOR' });
+        for (const m of context.moons) {
+          try {
+            m.moon?.anchor?.();
+          } catch (error) {
+            enqueue.raise({ type: 'MOON.FAILED', moon: m.name, gen: m.gen, error });
+          }
+        }
       }
-      context.edge.observe(w.snapshot!.bar.close, final.forecast ?? 0);
-      const timed = { ...w, ...lap(w, 'decide') };
-      enqueue.assign({ stopPrice: stop, work: { ...timed, record: buildRecord(timed, final, clamps) } });
+      enqueue.assign(finishCycle(context));
     }),
     emitRecord: enqueueActions(({ context, enqueue }) => {
       const w = context.work!;
-      const record = { ...w.record!, stagesMs: lap(w, 'broadcast').stagesMs, messages: w.log.list() };
-      enqueue.emit({ type: 'cycle.done', id: w.id, record });
+      enqueue.emit({ type: 'cycle.done', id: w.id, record: closedRecord(w) });
       enqueue.assign({ work: null });
+    }),
+    // One CYCLE: the moons sensed and the deterministic pass run in this transition. A MONITOR_ONLY
+    // cycle (no LLM) is decided, clamped, broadcast and recorded here too: no state is entered. The
+    // other modes go on to `routing` (SENSED, raised before the pass's verdicts so those apply after
+    // the consults are sent, as a failed planet keeps its failed report).
+    sense: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Extract<SunEvent, { type: 'CYCLE' }>;
+      const barsSeen = context.barsSeen + 1;
+      const w0 = newWork(e.id, e.input, context.faults, e.batch ?? null);
+      let base: Pick<SunContext, 'moons' | 'faults' | 'barsSeen'>;
+      let work: CycleWork;
+      let failures: PassFailure[];
+      try {
+        const sensed = senseMoons(context, w0, barsSeen);
+        const err = publishSensing(context.deps.bus, sensed.snapshot, w0.log);
+        if (err !== null)
+          context.deps.log(`moon readings of ${e.input.symbol} not published: ${err.message}`);
+        base = { moons: sensed.moons, faults: [], barsSeen };
+        const faulted = { ...w0, faults: [...w0.faults, ...sensed.faults] };
+        if (sensed.escalation !== null) {
+          enqueue.assign({ ...base, work: faulted });
+          enqueue.raise({ type: 'ESCALATE', error: sensed.escalation });
+          return;
+        }
+        ({ work, failures } = deterministicPass({ ...context, ...base }, faulted, sensed.snapshot));
+      } catch (error) {
+        enqueue.emit({
+          type: 'cycle.failed',
+          id: e.id,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+        enqueue.assign({ faults: [], barsSeen, work: null });
+        return;
+      }
+      if (work.mode!.mode === ExecutionMode.MONITOR_ONLY) {
+        work.batch?.seal();
+        const decided = monitorDecision({ ...context, ...base, work });
+        const { work: done, stopPrice } = finishCycle({ ...context, ...base, work: decided });
+        broadcastDecision({ ...context, ...base, work: done });
+        enqueue.emit({ type: 'cycle.done', id: done.id, record: closedRecord(done) });
+        enqueue.assign({ ...base, stopPrice, work: null });
+      } else {
+        enqueue.assign({ ...base, work });
+        enqueue.raise({ type: 'SENSED' });
+      }
+      for (const f of failures) {
+        enqueue.raise({ type: 'PLANET.VERDICT', planet: f.planet, verdict: f.verdict, error: f.error });
+      }
+    }),
+    // A moon that threw outside sensing (on its anchor): supervised, its fault joins the next record.
+    moonFailed: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Extract<SunEvent, { type: 'MOON.FAILED' }>;
+      const i = context.moons.findIndex((m) => m.name === e.moon && m.gen === e.gen && m.moon !== null);
+      if (i < 0) return;
+      const out = superviseMoon(context.supervisor, context.moons[i]!, e.error);
+      enqueue.assign(({ context: c }) => ({
+        moons: c.moons.map((m, j) => (j === i ? out.slot : m)),
+        ...addFault(c, out.fault),
+      }));
+      if (out.escalation !== null) enqueue.raise({ type: 'ESCALATE', error: out.escalation });
     }),
     planetFailed: enqueueActions(({ context, event, enqueue }) => {
       const e = event as Extract<PlanetEvent, { type: 'PLANET.FAILED' }>;
@@ -226,7 +231,6 @@ export const sunMachine = setup({
     planetDeadline: ({ context }) => context.deps.config.planetTimeoutMs + 1_000,
   },
   guards: {
-    isMonitor: ({ context }) => context.work?.mode?.mode === ExecutionMode.MONITOR_ONLY,
     isFull: ({ context }) => context.work?.mode?.mode === ExecutionMode.FULL_AGENT,
     // FULL_AGENT with `agents.routingLlm` on: one call chooses the route (the rules' stays on failure).
     routesByLlm: ({ context }) =>
@@ -255,12 +259,7 @@ export const sunMachine = setup({
   context: ({ input, spawn }) => ({
     deps: input,
     supervisor: new Supervisor(input.config.supervision, input.clock),
-    moons: input.moons.map((m) => ({
-      name: m.name,
-      create: m.create,
-      gen: 0,
-      ref: spawn('moon', { id: moonId(m.name, 0), input: { create: m.create } }),
-    })),
+    moons: input.moons.map((m) => ({ name: m.name, create: m.create, gen: 0, moon: m.create() })),
     planets: input.planets.map((p) => {
       const planet = p.create();
       return {
@@ -281,37 +280,20 @@ export const sunMachine = setup({
   }),
   initial: 'idle',
   on: {
+    // A planet actor that failed (its callback threw): supervised, then handled as a failed planet.
     'xstate.error.actor.*': {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const id = event.type.slice('xstate.error.actor.'.length);
         const child = childName(id);
-        const [kind, name] = child.split(':') as ['moon' | 'planet', string];
+        const name = child.slice('planet:'.length);
         const error = (event as { error: unknown }).error;
         const verdict = context.supervisor.failed(child);
-        const fault: CycleFault = { child, error: errorText(error), verdict, ...codeOf(error) };
-        if (kind === 'moon') {
-          const slot = context.moons.find((m) => m.name === name && m.ref?.id === id);
-          if (slot?.ref) enqueue.stopChild(slot.ref);
-          enqueue.assign(({ context: c, spawn }) => ({
-            moons: c.moons.map((m) => {
-              if (m.name !== name || m.ref?.id !== id) return m;
-              if (verdict !== 'restart') return { ...m, ref: null };
-              const gen = m.gen + 1;
-              return {
-                ...m,
-                gen,
-                ref: spawn('moon', { id: moonId(name, gen), input: { create: m.create } }),
-              };
-            }),
-          }));
-        } else {
-          enqueue.raise({ type: 'PLANET.FAILED', cycleId: -1, planet: name, error, timedOut: false });
-        }
-        if (kind === 'moon') enqueue.assign(({ context: c }) => addFault(c, fault));
+        enqueue.raise({ type: 'PLANET.FAILED', cycleId: -1, planet: name, error, timedOut: false });
         if (verdict === 'escalate')
           enqueue.raise({ type: 'ESCALATE', error: new SupervisionEscalatedError(child, { cause: error }) });
       }),
     },
+    'MOON.FAILED': { actions: 'moonFailed' },
     'PLANET.FAILED': { actions: 'planetFailed' },
     'PLANET.VERDICT': { actions: 'applyVerdict' },
     ESCALATE: { target: '.escalated', actions: assign({ escalation: ({ event }) => event.error }) },
@@ -319,69 +301,8 @@ export const sunMachine = setup({
   states: {
     idle: {
       on: {
-        CYCLE: {
-          target: 'sensing',
-          actions: assign(({ context, event }) => ({
-            work: newWork(event.id, event.input, context.faults, event.batch ?? null),
-            faults: [],
-            barsSeen: context.barsSeen + 1,
-          })),
-        },
-      },
-    },
-    sensing: {
-      invoke: {
-        src: 'sense',
-        input: ({ context }) => ({ context }),
-        onDone: {
-          target: 'routing',
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const w = context.work as CycleWork;
-            const { config, gateway } = context.deps;
-            const snapshot = event.output;
-            const pos = positionView(w.input.portfolio, w.input.symbol, snapshot.bar.close);
-            const { reports, failures } = assessAll(
-              context.planets,
-              snapshot,
-              w.input.news,
-              w.input.portfolio,
-            );
-            const pre = vote(reports, config, context.deps.roles);
-            const extras = {
-              ...sizingExtras(reports, [], context.deps.roles, snapshot.bar.close),
-              beta: context.edge.beta,
-            };
-            const preDecision = consensusToDecision(pre, snapshot, pos, config, extras);
-            const consensusDecision = clampDecision(
-              withPlaybook(context.deps.tuning, preDecision, regimeOf(snapshot), pos.current),
-              clampContext(snapshot, pos, config.risk),
-            ).decision;
-            const { mode, fragility } = chooseMode(snapshot, pos, pre, preDecision, gateway, config);
-            const faults = [...w.faults];
-            for (const f of failures) {
-              const child = `planet:${f.planet}`;
-              const verdict = context.supervisor.failed(child);
-              faults.push({ child, error: errorText(f.error), verdict, ...codeOf(f.error) });
-              enqueue.raise({ type: 'PLANET.VERDICT', planet: f.planet, verdict, error: f.error });
-            }
-            enqueue.assign({
-              work: {
-                ...w,
-                ...lap(w, 'sense'),
-                snapshot,
-                pos,
-                preReports: reports,
-                pre,
-                consensusDecision,
-                preDecision,
-                mode,
-                fragility,
-                faults,
-              },
-            });
-          }),
-        },
-        onError: { target: 'idle', actions: 'failCycle' },
+        CYCLE: { actions: 'sense' },
+        SENSED: { target: 'routing' },
       },
     },
     routing: {
@@ -395,7 +316,6 @@ export const sunMachine = setup({
         enqueue.assign({ work: { ...w, route: routing.route(routingQuery(w.snapshot!, w.input.news)) } });
       }),
       always: [
-        { guard: 'isMonitor', target: 'deciding', actions: 'decideMonitor' },
         { guard: 'routesByLlm', target: 'routingByLlm' },
         { guard: 'isFull', target: 'recalling' },
         { target: 'consulting' },

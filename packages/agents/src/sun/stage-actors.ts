@@ -3,11 +3,10 @@ import { ExecutionMode } from '@orrery/core';
 import { EpisodeExistsError } from '@orrery/memory';
 import { fromPromise } from 'xstate';
 import type { CallAllowance } from '../call-allowance.ts';
-import { publishSensing } from '../consult/sensing.ts';
 import type { CycleRecord } from '../cycle-record.ts';
 import type { Decision } from '../decision.ts';
 import { ReasoningFailedError } from '../errors.ts';
-import { buildSnapshot, type MoonSnapshot } from '../moons/snapshot.ts';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
 import type { SunContext } from './context.ts';
 import { criticTrigger, runCritic } from './critic.ts';
 import type { CycleWork } from './cycle-work.ts';
@@ -17,37 +16,6 @@ import { errorText } from './stages.ts';
 import { readThoughts, THOUGHT_AGENTS, type ThoughtKind } from './thoughts.ts';
 
 type ReasonInput = { stage: 'sun' | 'backup-sun'; context: SunContext };
-
-/** Sensing: feeds the bar to every live moon actor, in order, and assembles the snapshot. */
-export const senseActor = fromPromise<MoonSnapshot, { context: SunContext }>(
-  async ({ input: { context } }) => {
-    // Run outside the sun's own transition, so a moon's failure reaches the sun (and its
-    // supervision) immediately rather than after this cycle.
-    await Promise.resolve();
-    const w = context.work as CycleWork;
-    const { bar, portfolio, symbol } = w.input;
-    const readings: Record<string, unknown> = {};
-    const failed: string[] = [];
-    const qty = portfolio.positions[symbol]?.qty ?? 0;
-    for (const slot of context.moons) {
-      if (slot.ref === null) {
-        failed.push(slot.name);
-        continue;
-      }
-      slot.ref.send({
-        type: 'BAR',
-        input: { bar, readings, positionQty: qty, stopPrice: qty === 0 ? undefined : context.stopPrice },
-      });
-      const snap = slot.ref.getSnapshot();
-      if (snap.status === 'active') readings[slot.name] = snap.context.reading;
-      else failed.push(slot.name);
-    }
-    const snapshot = buildSnapshot(symbol, bar, context.barsSeen, readings, failed);
-    const err = publishSensing(context.deps.bus, snapshot, w.log);
-    if (err !== null) context.deps.log(`moon readings of ${symbol} not published: ${err.message}`);
-    return snapshot;
-  },
-);
 
 /** Memory recall (FULL_AGENT): similar past episodes of the symbol, one line each. */
 export const recallActor = fromPromise<string[], { context: SunContext }>(async ({ input: { context } }) => {

@@ -35,6 +35,16 @@ export function parseMessage(value: unknown): Message {
   return deepFreeze(result.data);
 }
 
+/**
+ * Marks a message that a builder checked against the catalogue by hand (see `checked.ts`) as validated
+ * and freezes it. The builder has frozen every object below it (it knows their shape; walking them
+ * costs more than building them). Internal to the package: not exported.
+ */
+export function sealChecked<T extends Message>(message: T): T {
+  Object.defineProperty(message, kChecked, { value: true });
+  return Object.freeze(message);
+}
+
 /** True when `value` is a message this process already validated (and froze). */
 export function isValidated(value: unknown): value is Message {
   return typeof value === 'object' && value !== null && (value as { [kChecked]?: true })[kChecked] === true;

@@ -1,0 +1,118 @@
+import type { CycleRecord } from '../cycle-record.ts';
+import { withPlaybook } from '../learning/sun-tuning.ts';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
+import { clampDecision } from '../risk-clamp.ts';
+import type { SupervisionVerdict } from '../supervision.ts';
+import type { SunContext } from './context.ts';
+import { buildRecord, type CycleWork, lap } from './cycle-work.ts';
+import { codeOf, extrasOf, finalDecision, holdDecision } from './decide.ts';
+import { regimeOf } from './memory.ts';
+import {
+  assessAll,
+  chooseMode,
+  clampContext,
+  consensusToDecision,
+  errorText,
+  positionView,
+  sizingExtras,
+  vote,
+} from './stages.ts';
+
+/** A planet that threw in the deterministic pass, with the supervisor's verdict (to apply after). */
+export interface PassFailure {
+  planet: string;
+  verdict: SupervisionVerdict;
+  error: unknown;
+}
+
+/**
+ * The deterministic pass over a sensed bar: every live planet's `assess`, the consensus, its sized and
+ * clamped decision (the counterfactual) and the execution mode. Planets that threw are supervised here
+ * (their faults join the cycle's); the caller applies the verdicts.
+ */
+export function deterministicPass(
+  context: SunContext,
+  w: CycleWork,
+  snapshot: MoonSnapshot,
+): { work: CycleWork; failures: PassFailure[] } {
+  const { config, gateway } = context.deps;
+  const pos = positionView(w.input.portfolio, w.input.symbol, snapshot.bar.close);
+  const { reports, failures } = assessAll(context.planets, snapshot, w.input.news, w.input.portfolio);
+  const pre = vote(reports, config, context.deps.roles);
+  const extras = {
+    ...sizingExtras(reports, [], context.deps.roles, snapshot.bar.close),
+    beta: context.edge.beta,
+  };
+  const preDecision = consensusToDecision(pre, snapshot, pos, config, extras);
+  const consensusDecision = clampDecision(
+    withPlaybook(context.deps.tuning, preDecision, regimeOf(snapshot), pos.current),
+    clampContext(snapshot, pos, config.risk),
+  ).decision;
+  const { mode, fragility } = chooseMode(snapshot, pos, pre, preDecision, gateway, config);
+  const faults = [...w.faults];
+  const out: PassFailure[] = [];
+  for (const f of failures) {
+    const child = `planet:${f.planet}`;
+    const verdict = context.supervisor.failed(child);
+    faults.push({ child, error: errorText(f.error), verdict, ...codeOf(f.error) });
+    out.push({ planet: f.planet, verdict, error: f.error });
+  }
+  const work: CycleWork = {
+    ...w,
+    ...lap(w, 'sense'),
+    snapshot,
+    pos,
+    preReports: reports,
+    pre,
+    consensusDecision,
+    preDecision,
+    mode,
+    fragility,
+    faults,
+  };
+  return { work, failures: out };
+}
+
+/**
+ * MONITOR_ONLY: no LLM; the planets' deterministic forecast (with the sun's held tilt) is sized and
+ * traded only past the rebalance band, so a target is held between decisions.
+ */
+export function monitorDecision(context: SunContext): CycleWork {
+  const w = context.work!;
+  const c = w.pre!;
+  if (!c.reached) return { ...w, decision: holdDecision(w, `${w.mode!.reason}; no planet quorum`) };
+  // Without a held tilt the sensing pass already sized exactly this decision.
+  const d =
+    context.tilt === 0 && w.preDecision !== null
+      ? w.preDecision
+      : consensusToDecision(c, w.snapshot!, w.pos!, context.deps.config, extrasOf(context, context.tilt));
+  return {
+    ...w,
+    decision: { ...d, source: 'monitor', rationale: `${w.mode!.reason}; held: ${d.rationale}` },
+  };
+}
+
+/**
+ * The decision made final: the regime playbook scales a proposed trade, the risk clamp bounds it, the
+ * stop follows, the edge calibrator observes the forecast and the record is built (work's `record`).
+ */
+export function finishCycle(context: SunContext): { work: CycleWork; stopPrice: number | undefined } {
+  const w0 = context.work!;
+  // The regime playbook scales a proposed trade before the risk clamp (no tuning: unchanged).
+  const w =
+    w0.decision === null
+      ? w0
+      : {
+          ...w0,
+          decision: withPlaybook(context.deps.tuning, w0.decision, regimeOf(w0.snapshot!), w0.pos!.current),
+        };
+  const { final, clamps, stop } = finalDecision(w, context.stopPrice, context.deps.config.risk);
+  context.edge.observe(w.snapshot!.bar.close, final.forecast ?? 0);
+  const timed = { ...w, ...lap(w, 'decide') };
+  return { stopPrice: stop, work: { ...timed, record: buildRecord(timed, final, clamps) } };
+}
+
+/** The record a finished cycle emits: its stage timings closed and the messages it exchanged. */
+export function closedRecord(w: CycleWork): CycleRecord {
+  return { ...w.record!, stagesMs: lap(w, 'broadcast').stagesMs, messages: w.log.list() };
+}
