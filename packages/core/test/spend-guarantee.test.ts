@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { SOURCE_CONDITION } from '../../../test/support/source-node.ts';
 import {
   estimateTokens,
   LLMBudgetExceededError,
@@ -15,7 +16,6 @@ import {
   ProviderCoolingDownError,
   withJsonHint,
 } from '../src/index.ts';
-import { SOURCE_CONDITION } from '../../../test/support/source-node.ts';
 import { ask, type Harness, harness } from './harness.ts';
 
 let h: Harness;
@@ -82,7 +82,12 @@ describe('every provider request consumes the budget (defect: failed calls escap
     });
     const child = spawn(
       process.execPath,
-      [SOURCE_CONDITION, fileURLToPath(new URL('./fixtures/hang-and-die.mjs', import.meta.url)), h.dbPath, h.server.url],
+      [
+        SOURCE_CONDITION,
+        fileURLToPath(new URL('./fixtures/hang-and-die.mjs', import.meta.url)),
+        h.dbPath,
+        h.server.url,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
