@@ -34,7 +34,9 @@ export const delegationConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('A JSONL file the runner appends one line to per delegation (relative to the config file). Default: none.'),
+      .describe(
+        'A JSONL file the runner appends one line to per delegation (relative to the config file). Default: none.',
+      ),
     concurrency: z
       .number()
       .int()

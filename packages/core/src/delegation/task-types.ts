@@ -11,30 +11,38 @@ export const taskSettingsSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('One line for `orrery delegate --help` and the docs. Default: the built-in task\'s, else none.'),
+      .describe(
+        "One line for `orrery delegate --help` and the docs. Default: the built-in task's, else none.",
+      ),
     systemPrompt: z
       .string()
       .min(1)
       .optional()
-      .describe('Sent as the system message before the prompt. Default: the built-in task\'s, else none.'),
+      .describe("Sent as the system message before the prompt. Default: the built-in task's, else none."),
     maxTokens: z
       .number()
       .int()
       .positive()
       .optional()
-      .describe("Answer token cap per call. Default: the built-in task's, else the gateway's `request.maxTokens`."),
+      .describe(
+        "Answer token cap per call. Default: the built-in task's, else the gateway's `request.maxTokens`.",
+      ),
     temperature: z
       .number()
       .min(0)
       .max(2)
       .optional()
-      .describe("Sampling temperature, 0..2. Default: the built-in task's, else the gateway's `request.temperature`."),
+      .describe(
+        "Sampling temperature, 0..2. Default: the built-in task's, else the gateway's `request.temperature`.",
+      ),
     timeoutMs: z
       .number()
       .int()
       .positive()
       .optional()
-      .describe("Time limit of each call in the task's chain of models, ms. Default: the provider's `timeoutMs`."),
+      .describe(
+        "Time limit of each call in the task's chain of models, ms. Default: the provider's `timeoutMs`.",
+      ),
   })
   .describe(
     "How one delegation task type calls its model (which models serve it is the gateway's routing rule of the same name).",
