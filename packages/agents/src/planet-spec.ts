@@ -5,39 +5,86 @@ import { CORE_MOONS, EMPTY_CORE_READINGS } from './moons/snapshot.ts';
 import { definePlanet } from './planets/define-planet.ts';
 import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planets/planet.ts';
 
-const fieldSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.enum(['number', 'integer']),
-    minimum: z.number().optional(),
-    maximum: z.number().optional(),
-    description: z.string().max(300).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('string'),
-    enum: z.array(z.string().min(1)).min(1).optional(),
-    maxLength: z.int().min(1).max(4000).optional(),
-    description: z.string().max(300).optional(),
-  }),
-  z.strictObject({ type: z.literal('boolean'), description: z.string().max(300).optional() }),
-  z.strictObject({
-    type: z.literal('array'),
-    items: z.strictObject({ type: z.enum(['string', 'number']) }),
-    maxItems: z.int().min(1).max(50).optional(),
-    description: z.string().max(300).optional(),
-  }),
-]);
+const fieldDescription = z
+  .string()
+  .max(300)
+  .optional()
+  .describe(
+    'What the field means, shown to the model in the answer schema (at most 300 characters). Default: none.',
+  );
 
-const ruleSchema = z.strictObject({
-  when: z.strictObject({
-    moon: z.string().min(1),
-    field: z.string().min(1),
-    op: z.enum(['<', '<=', '>', '>=']),
-    value: z.number(),
-  }),
-  signal: z.number().min(-1).max(1),
-  confidence: z.number().min(0).max(1),
-  reason: z.string().max(300).optional(),
-});
+const fieldSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({
+      type: z.enum(['number', 'integer']).describe('A number, or an integer.'),
+      minimum: z
+        .number()
+        .optional()
+        .describe('Smallest value allowed (`signal` is always ≥ −1, `confidence` ≥ 0). Default: none.'),
+      maximum: z
+        .number()
+        .optional()
+        .describe('Largest value allowed (`signal` and `confidence` are always ≤ 1). Default: none.'),
+      description: fieldDescription,
+    }),
+    z.strictObject({
+      type: z.literal('string').describe('The field is a string.'),
+      enum: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe('The only values allowed. Default: any string.'),
+      maxLength: z
+        .int()
+        .min(1)
+        .max(4000)
+        .optional()
+        .describe('Longest string allowed, characters (1..4000). Default 2000.'),
+      description: fieldDescription,
+    }),
+    z.strictObject({
+      type: z.literal('boolean').describe('The field is true or false.'),
+      description: fieldDescription,
+    }),
+    z.strictObject({
+      type: z.literal('array').describe('The field is a list.'),
+      items: z
+        .strictObject({
+          type: z
+            .enum(['string', 'number'])
+            .describe('Type of every item (strings at most 1000 characters).'),
+        })
+        .describe('What the items of the list are.'),
+      maxItems: z.int().min(1).max(50).optional().describe('Most items allowed (1..50). Default 20.'),
+      description: fieldDescription,
+    }),
+  ])
+  .describe('One field of the answer: its JSON type and limits.');
+
+const ruleSchema = z
+  .strictObject({
+    when: z
+      .strictObject({
+        moon: z
+          .string()
+          .min(1)
+          .describe("The moon whose reading is tested (one of the spec's `moons`), e.g. `rsi`."),
+        field: z.string().min(1).describe('The numeric field of that reading, e.g. `rsi`.'),
+        op: z.enum(['<', '<=', '>', '>=']).describe('Comparison of the reading with `value`.'),
+        value: z.number().describe('The number it is compared with.'),
+      })
+      .describe('The test: `moon.field op value` (a reading not reported yet never matches).'),
+    signal: z.number().min(-1).max(1).describe('The forecast when the rule matches, −1..1.'),
+    confidence: z.number().min(0).max(1).describe('Its confidence, 0..1.'),
+    reason: z
+      .string()
+      .max(300)
+      .optional()
+      .describe(
+        'The reason reported (at most 300 characters). Default: the test with the value read, e.g. `rsi.rsi 28 < 30`.',
+      ),
+  })
+  .describe('One deterministic rule (the first that matches decides).');
 
 /**
  * A planet described as data. `prompt` may use `{{moon.field}}` (a reading, e.g. `{{rsi.rsi}}`),
@@ -50,18 +97,58 @@ export const planetSpecSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'lower-case letters, digits, _ or -, starting with a letter'),
-    role: z.string().min(1).max(300).default('specialist analyst'),
-    moons: z.array(z.string().min(1)).min(1),
-    prompt: z.string().min(1).max(8000),
-    answer: z.strictObject({
-      type: z.literal('object'),
-      properties: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), fieldSchema),
-      required: z.array(z.string()).default([]),
-    }),
-    weight: z.number().min(0).max(10).default(1),
-    task: z.string().min(1).default('planet_analysis'),
-    rules: z.array(ruleSchema).max(32).default([]),
+      .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'lower-case letters, digits, _ or -, starting with a letter')
+      .describe(
+        "The planet's name (1-48 lower-case letters, digits, _ or -, starting with a letter; not a built-in's). Required.",
+      ),
+    role: z
+      .string()
+      .min(1)
+      .max(300)
+      .default('specialist analyst')
+      .describe('Who the model is told it is ("You are the ROLE of Orrery…"). Default `specialist analyst`.'),
+    moons: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe(
+        'The moons whose readings the prompt and rules read (built-in moon names, e.g. `rsi`, `macd`). Required, at least one.',
+      ),
+    prompt: z
+      .string()
+      .min(1)
+      .max(8000)
+      .describe(
+        'The prompt template (at most 8000 characters): `{{moon.field}}` (a reading, e.g. `{{rsi.rsi}}`), `{{symbol}}`, `{{close}}`, `{{time}}` and `{{news}}` are filled in. Required.',
+      ),
+    answer: z
+      .strictObject({
+        type: z.literal('object').describe('Always `object`.'),
+        properties: z
+          .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), fieldSchema)
+          .describe(
+            "The answer's fields by name: must include `signal` (number, −1..1) and `confidence` (number, 0..1); `reasons` (array of strings) is used when present.",
+          ),
+        required: z
+          .array(z.string())
+          .default([])
+          .describe(
+            'Fields the answer must have besides `signal` and `confidence` (always required). Default: none.',
+          ),
+      })
+      .describe('The JSON-schema-like description of the answer the model must give.'),
+    weight: z.number().min(0).max(10).default(1).describe("The planet's vote weight, 0..10. Default 1."),
+    task: z
+      .string()
+      .min(1)
+      .default('planet_analysis')
+      .describe('The gateway task of its LLM call (its routing rule). Default `planet_analysis`.'),
+    rules: z
+      .array(ruleSchema)
+      .max(32)
+      .default([])
+      .describe(
+        'The deterministic analysis, first match wins (at most 32); none matching: neutral with zero confidence (the planet abstains without its LLM). Default: none.',
+      ),
   })
   .superRefine((spec, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -39,11 +39,27 @@ export const routingNodeSchema: z.ZodType<RoutingNode> = z.lazy(
   () =>
     z
       .strictObject({
-        name,
-        planets: z.array(z.string().min(1)).min(1).optional(),
-        router: (routeRuleSchema as z.ZodType<RouteRule>).optional(),
-        left: routingNodeSchema.optional(),
-        right: routingNodeSchema.optional(),
+        name: name.describe(
+          "The node's name (1-64 characters A-Z a-z 0-9 _ -): a leaf without `planets` is the planet of this name.",
+        ),
+        planets: z
+          .array(z.string().min(1))
+          .min(1)
+          .optional()
+          .describe(
+            'A leaf: the planets of this group. Default: the planet named `name`. Not on an inner node.',
+          ),
+        router: (routeRuleSchema as z.ZodType<RouteRule>)
+          .optional()
+          .describe(
+            "An inner node: the rule that sends the cycle's query left, right or both (needs `left` and `right`).",
+          ),
+        left: routingNodeSchema
+          .optional()
+          .describe('An inner node: the subtree on the left. Default: none (a leaf).'),
+        right: routingNodeSchema
+          .optional()
+          .describe('An inner node: the subtree on the right. Default: none (a leaf).'),
       })
       .superRefine((n, ctx) => {
         const inner = n.router !== undefined || n.left !== undefined || n.right !== undefined;

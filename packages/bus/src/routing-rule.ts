@@ -30,41 +30,93 @@ export interface RouteRule {
   otherwise: Direction;
 }
 
-const field = z.string().min(1).max(256);
+const field = z
+  .string()
+  .min(1)
+  .max(256)
+  .describe(
+    'Dot path of the tested field in the query, e.g. `features.volatility` (at most 256 characters).',
+  );
 const finite = z.number().finite();
 
 const conditionSchema: z.ZodType<RouteCondition> = z.lazy(() =>
   z.union([
-    z.strictObject({ field, equals: jsonSchema }),
-    z.strictObject({ field, oneOf: z.array(jsonSchema).min(1) }),
+    z.strictObject({ field, equals: jsonSchema.describe('Holds when the field equals this JSON value.') }),
+    z.strictObject({
+      field,
+      oneOf: z.array(jsonSchema).min(1).describe('Holds when the field equals one of these JSON values.'),
+    }),
     z
       .strictObject({
         field,
-        matches: z.string().min(1).max(1000),
+        matches: z
+          .string()
+          .min(1)
+          .max(1000)
+          .describe('Holds when the field (a string) matches this regular expression.'),
         flags: z
           .string()
           .regex(/^[imsu]*$/)
-          .optional(),
+          .optional()
+          .describe('Flags of `matches`, of `imsu`. Default `i` (case-insensitive).'),
       })
       .refine((c) => compiles(c.matches, c.flags ?? 'i'), {
         message: 'matches is not a valid regular expression',
       }),
-    z.strictObject({ field, includes: jsonSchema }),
-    z.strictObject({ field, exists: z.boolean() }),
+    z.strictObject({
+      field,
+      includes: jsonSchema.describe(
+        'Holds when the field (an array) has this element, or (a string) this substring.',
+      ),
+    }),
+    z.strictObject({
+      field,
+      exists: z.boolean().describe('true: holds when the field is present; false: when it is absent.'),
+    }),
     z
-      .strictObject({ field, above: finite.optional(), below: finite.optional() })
+      .strictObject({
+        field,
+        above: finite
+          .optional()
+          .describe('Holds when the field (a number) is above this. Default: no lower line.'),
+        below: finite
+          .optional()
+          .describe('Holds when the field (a number) is below this. Default: no upper line.'),
+      })
       .refine((c) => c.above !== undefined || c.below !== undefined, { message: 'give above and/or below' }),
-    z.strictObject({ all: z.array(conditionSchema).min(1) }),
-    z.strictObject({ any: z.array(conditionSchema).min(1) }),
+    z.strictObject({
+      all: z.array(conditionSchema).min(1).describe('Holds when every one of these tests holds.'),
+    }),
+    z.strictObject({
+      any: z.array(conditionSchema).min(1).describe('Holds when at least one of these tests holds.'),
+    }),
+    // No `.describe()` on the lazy schema inside its own getter: each clone is a new lazy, and the JSON
+    // Schema of it would recurse forever. The test's description is registered on it once, below.
     z.strictObject({ not: conditionSchema }),
   ]),
 );
 
-/** Schema of a {@link RouteRule}. */
-export const routeRuleSchema = z.strictObject({
-  rules: z.array(z.strictObject({ when: conditionSchema, go: directionSchema })),
-  otherwise: directionSchema,
+conditionSchema.register(z.globalRegistry, {
+  description:
+    'A test on one field of the query (`field` is a dot path): `equals`, `oneOf`, `matches`, `includes`, `exists`, `above`/`below`; `all`, `any` and `not` combine tests.',
 });
+
+/** Schema of a {@link RouteRule}. */
+export const routeRuleSchema = z
+  .strictObject({
+    rules: z
+      .array(
+        z.strictObject({
+          when: conditionSchema,
+          go: directionSchema.describe('Where the query goes when it holds: `left`, `right` or `both`.'),
+        }),
+      )
+      .describe('Rules in order: the first whose test holds decides.'),
+    otherwise: directionSchema.describe(
+      'Where the query goes when no rule holds: `left`, `right` or `both`.',
+    ),
+  })
+  .describe('A declarative router: the first rule whose test holds decides; `otherwise` when none does.');
 
 function compiles(source: string, flags: string): boolean {
   try {

@@ -2,22 +2,53 @@ import { z } from 'zod';
 
 /** The fields of {@link learningSettingsSchema}, to embed in a larger configuration object. */
 export const learningSettingsShape = {
-  /** Outcomes a planet (or regime) needs before its parameter may move from the prior. */
-  minSamples: z.int().min(1).default(30),
-  /** Pseudo-observations at a 50 % rate added to every measured rate (0: no shrinkage). */
-  priorStrength: z.number().min(0).default(20),
-  /** A planet's call counts only when |signal| reaches this (and its confidence is above 0). */
-  minSignal: z.number().min(0).max(1).default(0.05),
-  /** A planet's learned weight stays within [min, max] × its configured weight. */
+  minSamples: z
+    .int()
+    .min(1)
+    .default(30)
+    .describe(
+      'Outcomes a planet (or regime) needs before its parameter may move from the prior. Default 30.',
+    ),
+  priorStrength: z
+    .number()
+    .min(0)
+    .default(20)
+    .describe(
+      'Pseudo-observations at a 50 % rate added to every measured rate (0: no shrinkage). Default 20.',
+    ),
+  minSignal: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe(
+      "A planet's call counts only when |signal| reaches this (0..1) and its confidence is above 0. Default 0.05.",
+    ),
   weightFactor: z
-    .strictObject({ min: z.number().min(0).default(0.25), max: z.number().gt(0).default(2) })
-    .prefault({}),
-  /** A regime's risk multiplier stays within [min, max] (max 1: learning only ever reduces risk). */
+    .strictObject({
+      min: z.number().min(0).default(0.25).describe('Lowest factor. Default 0.25.'),
+      max: z.number().gt(0).default(2).describe('Highest factor. Default 2.'),
+    })
+    .prefault({})
+    .describe("A planet's learned weight stays within [min, max] × its configured weight."),
   riskMultiplier: z
-    .strictObject({ min: z.number().min(0).default(0.25), max: z.number().gt(0).default(1) })
-    .prefault({}),
-  /** Changes smaller than this are not made (no churn from noise). */
-  minChange: z.number().min(0).default(0.01),
+    .strictObject({
+      min: z.number().min(0).default(0.25).describe('Lowest multiplier. Default 0.25.'),
+      max: z
+        .number()
+        .gt(0)
+        .default(1)
+        .describe('Highest multiplier (1: learning only ever reduces risk). Default 1.'),
+    })
+    .prefault({})
+    .describe("A regime's learned risk multiplier stays within [min, max]."),
+  minChange: z
+    .number()
+    .min(0)
+    .default(0.01)
+    .describe(
+      'Changes of a learned parameter smaller than this are not made (no churn from noise). Default 0.01.',
+    ),
 };
 
 /**

@@ -17,27 +17,45 @@ import {
  * variant beats each other one at significance `alpha` (Bonferroni-corrected over the comparisons), by a
  * test that stays valid however often it is looked at (`monitoring`).
  */
-export const promptEvolutionSettingsSchema = z.strictObject({
-  /** Outcomes every variant needs before any adoption. */
-  minSamples: z.int().min(2).default(50),
-  /** Significance level of the family of comparisons (two-sided). */
-  alpha: z.number().gt(0).lt(1).default(0.05),
-  /** `two-proportion`: outcomes are successes/failures; `welch`: outcomes are values, e.g. returns. */
-  test: z.enum(['two-proportion', 'welch']).default('two-proportion'),
-  /**
-   * `sequential` (default): an always-valid mSPRT p-value, so evaluating after every bar keeps the
-   * false-adoption rate at most `alpha`; `fixed-horizon`: the classical z/Welch test, run ONCE, when every
-   * variant first has `minSamples` outcomes (adopted or concluded without a winner, never tested again).
-   * A fixed test re-run after every outcome adopted one of two identical variants 26 % of the time at a
-   * nominal 5 %.
-   */
-  monitoring: z.enum(['sequential', 'fixed-horizon']).default('sequential'),
-  /**
-   * The sequential test's prior on the difference, in standard deviations of one outcome (its mixing
-   * τ): the size of effect it detects fastest (default 0.25).
-   */
-  effectSize: z.number().gt(0).max(10).default(0.25),
-});
+export const promptEvolutionSettingsSchema = z
+  .strictObject({
+    minSamples: z
+      .int()
+      .min(2)
+      .default(50)
+      .describe('Outcomes every variant needs before any adoption. Default 50.'),
+    alpha: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.05)
+      .describe(
+        'Significance level of the family of comparisons (two-sided, Bonferroni-corrected). Default 0.05.',
+      ),
+    test: z
+      .enum(['two-proportion', 'welch'])
+      .default('two-proportion')
+      .describe(
+        '`two-proportion`: outcomes are successes/failures; `welch`: outcomes are values, e.g. returns. Default `two-proportion`.',
+      ),
+    monitoring: z
+      .enum(['sequential', 'fixed-horizon'])
+      .default('sequential')
+      .describe(
+        '`sequential` (default): an always-valid mSPRT p-value, so evaluating after every bar keeps the false-adoption rate at most `alpha`; `fixed-horizon`: the classical z/Welch test, run once, when every variant first has `minSamples` outcomes.',
+      ),
+    effectSize: z
+      .number()
+      .gt(0)
+      .max(10)
+      .default(0.25)
+      .describe(
+        "The sequential test's prior on the difference, in standard deviations of one outcome (its mixing τ): the size of effect it detects fastest. Default 0.25.",
+      ),
+  })
+  .describe(
+    'When a prompt experiment may adopt a winner: every variant has `minSamples` outcomes, and the best beats each other one at significance `alpha`.',
+  );
 
 /** Prompt evolution settings, as callers pass them. */
 export type PromptEvolutionSettingsInput = z.input<typeof promptEvolutionSettingsSchema>;

@@ -7,81 +7,134 @@ import {
   DEFAULT_TRIVIAL_TASKS,
 } from './defaults.ts';
 
-/** One provider endpoint. */
-export const providerConfigSchema = z.strictObject({
-  /**
-   * Wire format: `openai` (chat completions: OpenAI, Ollama `/v1`, vLLM, llama.cpp, OpenRouter),
-   * `anthropic`, or a kind registered with `createGateway(config, { providers })`.
-   */
-  kind: z
-    .string()
-    .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a provider kind: openai, anthropic, or a registered one')
-    .default('openai'),
-  /** For `openai`, including the API prefix (`…/v1`); for `anthropic`, without it. */
-  baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  /**
-   * Secret; never logged, never in errors or the ledger. Either the key itself or `{ env: NAME }`: read
-   * from the environment variable `NAME` when the configuration is parsed, so no key is written in a file.
-   */
-  apiKey: z
-    .union([
-      z.string().min(1),
-      z.strictObject({
-        env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
-      }),
-    ])
-    .optional(),
-  /**
-   * How an answer schema is sent (OpenAI wire only): `json_schema` (default: structured outputs,
-   * `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`; llama.cpp, vLLM and
-   * Ollama constrain decoding with it) or `json_object` (plain JSON mode, for servers without it).
-   */
-  jsonMode: z.enum(['json_schema', 'json_object']).default('json_schema'),
-  /**
-   * The answer-cap field (OpenAI wire only): `max_completion_tokens` (OpenAI's current field; default for
-   * non-local providers) or `max_tokens` (default for local ones, for servers that only know it).
-   */
-  maxTokensField: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
-  /**
-   * Models that reject `temperature` (none is sent for them): exact names, or prefixes ending in `*`.
-   * Default for the OpenAI wire: the reasoning models `o1*`, `o3*`, `o4*`, `gpt-5*`.
-   */
-  noTemperature: z.array(z.string().min(1)).optional(),
-  /** Highest temperature the provider accepts; higher ones are lowered to it (default: 2, Anthropic 1). */
-  maxTemperature: z.number().min(0).max(2).optional(),
-  /** Time limit of one call (connection, headers and body), in ms (default 30,000). */
-  timeoutMs: z.number().int().positive().default(30_000),
-  /** A local model: cost 0, never used for judgment tasks (default false). */
-  local: z.boolean().default(false),
-});
+/** One provider endpoint. Each field's text is its `.describe()`, shown by editors through the JSON Schema. */
+export const providerConfigSchema = z
+  .strictObject({
+    kind: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a provider kind: openai, anthropic, or a registered one')
+      .default('openai')
+      .describe(
+        'Wire format: `openai` (chat completions: OpenAI, Ollama `/v1`, vLLM, llama.cpp, OpenRouter), `anthropic` (messages), or a kind registered with `createGateway(config, { providers })`. Default `openai`.',
+      ),
+    baseUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .describe(
+        'http(s) URL of the endpoint: for `openai` including the API prefix (`…/v1`); for `anthropic` without it. Required.',
+      ),
+    apiKey: z
+      .union([
+        z.string().min(1),
+        z
+          .strictObject({
+            env: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+              .describe(
+                'Name of the environment variable holding the key, read when the configuration is parsed.',
+              ),
+          })
+          .describe('Read the key from an environment variable, so none is written in the file.'),
+      ])
+      .optional()
+      .describe(
+        'Secret; never logged, never in errors or the ledger. Either the key itself or `{ env: NAME }` (read from the environment variable `NAME` when the configuration is parsed). Default: none (the provider is unreachable unless it needs no key).',
+      ),
+    jsonMode: z
+      .enum(['json_schema', 'json_object'])
+      .default('json_schema')
+      .describe(
+        'How an answer schema is sent (OpenAI wire only): `json_schema` (default: structured outputs, `response_format: {type: "json_schema", …, strict}`; llama.cpp, vLLM and Ollama constrain decoding with it) or `json_object` (plain JSON mode, for servers without it).',
+      ),
+    maxTokensField: z
+      .enum(['max_completion_tokens', 'max_tokens'])
+      .optional()
+      .describe(
+        "The answer-cap field (OpenAI wire only): `max_completion_tokens` (OpenAI's current field; default for non-local providers) or `max_tokens` (default for local ones, for servers that only know it).",
+      ),
+    noTemperature: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'Models that reject `temperature` (none is sent for them): exact names, or prefixes ending in `*`. Default for the OpenAI wire: the reasoning models `o1*`, `o3*`, `o4*`, `gpt-5*`.',
+      ),
+    maxTemperature: z
+      .number()
+      .min(0)
+      .max(2)
+      .optional()
+      .describe(
+        'Highest temperature the provider accepts (0..2); higher ones are lowered to it. Default: 2, Anthropic 1.',
+      ),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe('Time limit of one call (connection, headers and body), ms. Default 30000.'),
+    local: z
+      .boolean()
+      .default(false)
+      .describe('A local model: costs 0, never used for judgment tasks. Default false.'),
+  })
+  .describe('One provider endpoint.');
 
 /** A provider and model. */
-export const targetSchema = z.strictObject({ provider: z.string().min(1), model: z.string().min(1) });
+export const targetSchema = z
+  .strictObject({
+    provider: z.string().min(1).describe('A provider name (a key of `gateway.providers`).'),
+    model: z.string().min(1).describe('The model name as the provider knows it (e.g. `gpt-4o-mini`).'),
+  })
+  .describe('A provider and model.');
 
 /** USD per 1,000 tokens. */
-export const priceSchema = z.strictObject({
-  inputPer1k: z.number().nonnegative(),
-  outputPer1k: z.number().nonnegative(),
-  /** USD per 1,000 prompt tokens read from the provider's prompt cache (default: `inputPer1k`). */
-  cachedInputPer1k: z.number().nonnegative().optional(),
-  /** USD per 1,000 prompt tokens written to the prompt cache (Anthropic; default: `inputPer1k`). */
-  cacheWritePer1k: z.number().nonnegative().optional(),
-});
+export const priceSchema = z
+  .strictObject({
+    inputPer1k: z.number().nonnegative().describe('USD per 1,000 prompt tokens. Required.'),
+    outputPer1k: z.number().nonnegative().describe('USD per 1,000 answer tokens. Required.'),
+    cachedInputPer1k: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe("USD per 1,000 prompt tokens read from the provider's prompt cache. Default: `inputPer1k`."),
+    cacheWritePer1k: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe(
+        'USD per 1,000 prompt tokens written to the prompt cache (Anthropic). Default: `inputPer1k`.',
+      ),
+  })
+  .describe('Price of one `provider/model`, USD per 1,000 tokens.');
 
 /** How one task type is routed. */
-export const routingRuleSchema = z.strictObject({
-  /** Candidates, most preferred first. */
-  prefer: z.array(targetSchema).default([]),
-  /** Skip candidates whose input or output price per 1k tokens exceeds this (USD). Unpriced paid models are skipped too. */
-  maxCostPer1k: z.number().nonnegative().optional(),
-  /**
-   * May resolution go past the first candidate when it is cooling down or over cost, and may a critical
-   * request move to the next candidate after a 429 (default true)? With `false` only `prefer[0]` is used.
-   */
-  fallback: z.boolean().default(true),
-  /** Overrides the task lists: `judgment` never goes local; `trivial` goes local when enabled. */
-  trust: z.enum(['judgment', 'trivial']).optional(),
-});
+export const routingRuleSchema = z
+  .strictObject({
+    prefer: z
+      .array(targetSchema)
+      .default([])
+      .describe('Candidates `{provider, model}`, most preferred first. Default: none.'),
+    maxCostPer1k: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe(
+        'Skip candidates whose input or output price per 1,000 tokens exceeds this, USD (unpriced paid models are skipped too). Default: no limit.',
+      ),
+    fallback: z
+      .boolean()
+      .default(true)
+      .describe(
+        'May resolution go past the first candidate when it is cooling down or over cost, and may a critical request move to the next candidate after a 429? With `false` only `prefer[0]` is used. Default true.',
+      ),
+    trust: z
+      .enum(['judgment', 'trivial'])
+      .optional()
+      .describe(
+        'Overrides the task lists: `judgment` never goes to a local model; `trivial` goes to the local model when `routing.trivial.enabled`. Default: from `routing.judgmentTasks`/`trivialTasks`.',
+      ),
+  })
+  .describe('How one task type is routed.');
 
 const taskList = z.array(z.string().min(1));
 
@@ -91,114 +144,254 @@ const taskList = z.array(z.string().min(1));
  */
 export const gatewayConfigSchema = z
   .strictObject({
-    /** Named endpoints (default: `openai`, `anthropic`). The trivial-task provider is added from `routing.localBaseUrl` when missing. */
-    providers: z.record(z.string().min(1), providerConfigSchema).prefault({ ...DEFAULT_PROVIDERS }),
-    /** USD per 1k tokens by `provider/model`, merged over {@link DEFAULT_PRICES}. Local providers cost 0. */
-    prices: z.record(z.string().min(1), priceSchema).default({}),
-    /** The global budget over a rolling hour. */
+    providers: z
+      .record(z.string().min(1), providerConfigSchema)
+      .prefault({ ...DEFAULT_PROVIDERS })
+      .describe(
+        'Named endpoints. Default: `openai` (https://api.openai.com/v1) and `anthropic` (https://api.anthropic.com), without keys. The trivial-task provider is added from `routing.localBaseUrl` when missing.',
+      ),
+    prices: z
+      .record(z.string().min(1), priceSchema)
+      .default({})
+      .describe(
+        'USD per 1,000 tokens by `provider/model`, merged over the built-in prices (OpenAI and Anthropic models of 2025). Local providers cost 0. Default: none added.',
+      ),
     budget: z
       .strictObject({
-        maxCallsPerHour: z.number().int().nonnegative().default(600),
-        /** Tokens in + out (estimated before, actual after). */
-        maxTokensPerHour: z.number().int().nonnegative().default(2_000_000),
-        /** Calls only critical requests may use. */
-        reserveCalls: z.number().int().nonnegative().default(30),
-        /** Tokens only critical requests may use. */
-        reserveTokens: z.number().int().nonnegative().default(100_000),
+        maxCallsPerHour: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(600)
+          .describe('Provider calls allowed in any rolling hour, whatever their outcome. Default 600.'),
+        maxTokensPerHour: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(2_000_000)
+          .describe(
+            'Tokens in + out allowed in any rolling hour (estimated before a call, actual after). Default 2000000.',
+          ),
+        reserveCalls: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(30)
+          .describe(
+            'Calls only critical requests may use: others stop at `maxCallsPerHour − reserveCalls`. At most `maxCallsPerHour`. Default 30.',
+          ),
+        reserveTokens: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(100_000)
+          .describe('Tokens only critical requests may use. At most `maxTokensPerHour`. Default 100000.'),
       })
-      .prefault({}),
-    /**
-     * Cooldown after a 429 or a 529: `baseMs × 2^(k-1)` for the k-th strike, or the provider's
-     * `Retry-After` when longer — never more than `maxMs`. 429s of requests in flight together are one strike.
-     */
+      .prefault({})
+      .describe('The global budget over a rolling hour (one for every task and chain).'),
     cooldown: z
       .strictObject({
-        baseMs: z.number().int().positive().default(30_000),
-        maxMs: z.number().int().positive().default(900_000),
+        baseMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe(
+            'Cooldown of the first strike, ms; the k-th is `baseMs × 2^(k-1)`. At most `maxMs`. Default 30000.',
+          ),
+        maxMs: z
+          .number()
+          .int()
+          .positive()
+          .default(900_000)
+          .describe('Longest cooldown, ms. Default 900000 (15 min).'),
       })
-      .prefault({}),
-    /**
-     * Circuit breaker per provider+model for 5xx answers, unreachable servers and timeouts: opens after
-     * `failures` failures (or `timeouts` timeouts) within `windowMs`, for `openMs × 2^(k-1)` (at most
-     * `maxOpenMs`); then one request probes — success closes it, failure reopens it.
-     */
+      .prefault({})
+      .describe(
+        "Cooldown of a provider+model after a 429 or a 529: `baseMs × 2^(k-1)` for the k-th strike, or the provider's `Retry-After` when longer — never more than `maxMs`. 429s of requests in flight together are one strike.",
+      ),
     breaker: z
       .strictObject({
-        failures: z.number().int().positive().default(3),
-        timeouts: z.number().int().positive().default(1),
-        windowMs: z.number().int().positive().default(60_000),
-        openMs: z.number().int().positive().default(30_000),
-        maxOpenMs: z.number().int().positive().default(900_000),
+        failures: z
+          .number()
+          .int()
+          .positive()
+          .default(3)
+          .describe('Failures (5xx, unreachable) within `windowMs` that open the breaker. Default 3.'),
+        timeouts: z
+          .number()
+          .int()
+          .positive()
+          .default(1)
+          .describe('Timeouts within `windowMs` that open the breaker. Default 1.'),
+        windowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(60_000)
+          .describe('Window the failures are counted in, ms. Default 60000.'),
+        openMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe(
+            'How long the k-th opening lasts: `openMs × 2^(k-1)`, ms. At most `maxOpenMs`. Default 30000.',
+          ),
+        maxOpenMs: z
+          .number()
+          .int()
+          .positive()
+          .default(900_000)
+          .describe('Longest opening, ms. Default 900000 (15 min).'),
       })
-      .prefault({}),
-    /** Request defaults. */
+      .prefault({})
+      .describe(
+        'Circuit breaker per provider+model for 5xx answers, unreachable servers and timeouts: opens after `failures` failures (or `timeouts` timeouts) within `windowMs`, for `openMs × 2^(k-1)` (at most `maxOpenMs`); then one request probes — success closes it, failure reopens it.',
+      ),
     request: z
       .strictObject({
-        /** Answer token cap when a request sets none (also the pre-call estimate's answer part). */
-        maxTokens: z.number().int().positive().default(1024),
-        /** Temperature when a request sets none. */
-        temperature: z.number().min(0).max(2).default(0.2),
+        maxTokens: z
+          .number()
+          .int()
+          .positive()
+          .default(1024)
+          .describe(
+            "Answer token cap when a request sets none (also the pre-call estimate's answer part). Default 1024.",
+          ),
+        temperature: z
+          .number()
+          .min(0)
+          .max(2)
+          .default(0.2)
+          .describe('Sampling temperature (0..2) when a request sets none. Default 0.2.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Defaults of requests that leave a field out.'),
     routing: z
       .strictObject({
-        /** Rules by task type. */
-        rules: z.record(z.string().min(1), routingRuleSchema).default({}),
-        /** The rule for tasks without one. */
-        default: routingRuleSchema.prefault({ prefer: [{ provider: 'openai', model: 'gpt-4o-mini' }] }),
-        trivialTasks: taskList.default([...DEFAULT_TRIVIAL_TASKS]),
-        judgmentTasks: taskList.default([...DEFAULT_JUDGMENT_TASKS]),
-        /**
-         * Backup tasks and the task they stand in for (default: `sun_reasoning_backup` for `sun_reasoning`).
-         * A backup never uses a provider+model its primary may use — that would be a retry in disguise: a
-         * rule that leaves it none is refused; without a rule of its own the backup is off (a warning).
-         */
-        backups: z.record(z.string().min(1), z.string().min(1)).default({ ...DEFAULT_BACKUP_TASKS }),
-        /** The provider name of the local model (created from `localBaseUrl` when not in `providers`). */
-        trivialTaskProvider: z.string().min(1).default('ollama'),
-        trivialTaskModel: z.string().min(1).default('llama3.2:3b'),
-        /** OpenAI-compatible base URL of the local model server (Ollama: `http://127.0.0.1:11434/v1`). */
+        rules: z
+          .record(z.string().min(1), routingRuleSchema)
+          .default({})
+          .describe(
+            'Routing rules by task type (e.g. `sun_reasoning`, `planet_analysis`). Default: none (every task uses `default`).',
+          ),
+        default: routingRuleSchema
+          .prefault({ prefer: [{ provider: 'openai', model: 'gpt-4o-mini' }] })
+          .describe('The rule of tasks without one. Default: prefer `openai/gpt-4o-mini`.'),
+        trivialTasks: taskList
+          .default([...DEFAULT_TRIVIAL_TASKS])
+          .describe(
+            `Tasks cheap and mechanical enough for the local model (used when \`trivial.enabled\`). Default: ${DEFAULT_TRIVIAL_TASKS.join(', ')}.`,
+          ),
+        judgmentTasks: taskList
+          .default([...DEFAULT_JUDGMENT_TASKS])
+          .describe(
+            `Tasks whose answers drive money or multi-step reasoning: never sent to a local provider. Default: ${DEFAULT_JUDGMENT_TASKS.join(', ')}.`,
+          ),
+        backups: z
+          .record(z.string().min(1), z.string().min(1))
+          .default({ ...DEFAULT_BACKUP_TASKS })
+          .describe(
+            'Backup tasks and the task they stand in for. A backup never uses a provider+model its primary may use (that would be a retry in disguise): a rule that leaves it none is refused; without a rule of its own the backup is off (a warning). Default: `sun_reasoning_backup: sun_reasoning`.',
+          ),
+        trivialTaskProvider: z
+          .string()
+          .min(1)
+          .default('ollama')
+          .describe(
+            'Provider name of the local model (created from `localBaseUrl` when not in `providers`). Default `ollama`.',
+          ),
+        trivialTaskModel: z
+          .string()
+          .min(1)
+          .default('llama3.2:3b')
+          .describe('The local model trivial tasks go to. Default `llama3.2:3b`.'),
         localBaseUrl: z
           .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-          .default(DEFAULT_LOCAL_BASE_URL),
+          .default(DEFAULT_LOCAL_BASE_URL)
+          .describe(
+            `OpenAI-compatible base URL of the local model server. Default \`${DEFAULT_LOCAL_BASE_URL}\` (Ollama).`,
+          ),
         trivial: z
           .strictObject({
-            /** Route trivial tasks to the local model (default false: opt in once it runs). */
-            enabled: z.boolean().default(false),
-            /** Answer token cap for trivial tasks on the local model. */
-            maxTokens: z.number().int().positive().default(512),
-            temperature: z.number().min(0).max(2).default(0),
-            /** Time limit of local calls, in ms. */
-            timeoutMs: z.number().int().positive().default(20_000),
+            enabled: z
+              .boolean()
+              .default(false)
+              .describe('Route trivial tasks to the local model first. Default false (opt in once it runs).'),
+            maxTokens: z
+              .number()
+              .int()
+              .positive()
+              .default(512)
+              .describe(
+                "Answer token cap of trivial tasks on the local model (a request's own cap may only lower it). Default 512.",
+              ),
+            temperature: z
+              .number()
+              .min(0)
+              .max(2)
+              .default(0)
+              .describe(
+                "Sampling temperature (0..2) of trivial tasks on the local model (the request's is ignored). Default 0.",
+              ),
+            timeoutMs: z
+              .number()
+              .int()
+              .positive()
+              .default(20_000)
+              .describe('Time limit of a local call when the request sets none, ms. Default 20000.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('How trivial tasks use the local model.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Which provider and model serve each task type; see `rules` and `default`.'),
     cache: z
       .strictObject({
-        /** TTL when a request asks for caching without one, in ms (default 5 minutes). */
-        defaultTtlMs: z.number().int().positive().default(300_000),
+        defaultTtlMs: z
+          .number()
+          .int()
+          .positive()
+          .default(300_000)
+          .describe(
+            'TTL of an answer when a request asks for caching without one, ms. Default 300000 (5 min).',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The gateway's answer cache (only requests that ask for it are cached)."),
     ledger: z
       .strictObject({
-        /** The paid model savings are measured against. */
         referenceModel: z
           .strictObject({
-            name: z.string().min(1),
-            inputPer1k: z.number().nonnegative(),
-            outputPer1k: z.number().nonnegative(),
+            name: z.string().min(1).describe('Shown as the reference in reports, e.g. `openai/gpt-4o`.'),
+            inputPer1k: z.number().nonnegative().describe('Its price per 1,000 prompt tokens, USD.'),
+            outputPer1k: z.number().nonnegative().describe('Its price per 1,000 answer tokens, USD.'),
           })
-          .default({ name: 'openai/gpt-4o', inputPer1k: 0.0025, outputPer1k: 0.01 }),
+          .default({ name: 'openai/gpt-4o', inputPer1k: 0.0025, outputPer1k: 0.01 })
+          .describe(
+            'The paid model savings are measured against (savings = what the answered requests would have cost on it − what they cost). Default `openai/gpt-4o` at 0.0025 / 0.01 USD per 1k.',
+          ),
       })
-      .prefault({}),
-    /** Connection pools (one undici Pool per origin). */
+      .prefault({})
+      .describe('The call ledger (SQLite) and its savings report.'),
     http: z
       .strictObject({
-        connections: z.number().int().positive().default(64),
-        keepAliveTimeoutMs: z.number().int().positive().default(30_000),
+        connections: z
+          .number()
+          .int()
+          .positive()
+          .default(64)
+          .describe('Most sockets per provider origin. Default 64.'),
+        keepAliveTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(30_000)
+          .describe('How long an idle socket is kept open, ms. Default 30000.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Connection pools: one undici Pool (keep-alive, no retries) per provider origin.'),
   })
   .superRefine((c, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -15,22 +15,35 @@ const taskName = z
  */
 export const delegationConfigSchema = z
   .strictObject({
-    /** Task types by name; an entry overrides the built-in one of that name field by field, or adds one. */
     tasks: z
       .record(taskName, taskSettingsSchema)
       .default({})
+      .describe(
+        `Task types by name; an entry overrides the built-in one of that name field by field, or adds one. Built in: ${Object.keys(DEFAULT_TASK_TYPES).join(', ')}.`,
+      )
       .transform((tasks) => {
         const merged: Record<string, z.output<typeof taskSettingsSchema>> = {};
         for (const [name, t] of Object.entries(DEFAULT_TASK_TYPES)) merged[name] = { ...t };
         for (const [name, t] of Object.entries(tasks)) merged[name] = { ...merged[name], ...t };
         return merged;
       }),
-    /** The task used when none is named. */
-    defaultTask: taskName.default('quick'),
-    /** A JSONL file the runner appends one line to per delegation (relative to the config file). */
-    logFile: z.string().min(1).optional(),
-    /** How many delegations of a batch run at once (1..64). */
-    concurrency: z.number().int().min(1).max(64).default(4),
+    defaultTask: taskName
+      .default('quick')
+      .describe('The task used when `orrery delegate` names none (one of `tasks`). Default `quick`.'),
+    logFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A JSONL file the runner appends one line to per delegation (relative to the config file). Default: none.',
+      ),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe('How many delegations of a batch run at once, 1..64. Default 4.'),
   })
   .superRefine((c, ctx) => {
     if (!(c.defaultTask in c.tasks))

@@ -5,18 +5,48 @@ import { z } from 'zod';
  * serve the task, and in what order, is the gateway's routing rule for the task name
  * (`routing.rules[task].prefer`), not a setting here.
  */
-export const taskSettingsSchema = z.strictObject({
-  /** One line for `orrery delegate --help` and the docs. */
-  description: z.string().min(1).optional(),
-  /** Sent as the system message before the prompt. */
-  systemPrompt: z.string().min(1).optional(),
-  /** Answer token cap per call (default: the gateway's `request.maxTokens`). */
-  maxTokens: z.number().int().positive().optional(),
-  /** Sampling temperature, 0..2 (default: the gateway's `request.temperature`). */
-  temperature: z.number().min(0).max(2).optional(),
-  /** Time limit of each call in the chain, in ms (default: the provider's `timeoutMs`). */
-  timeoutMs: z.number().int().positive().optional(),
-});
+export const taskSettingsSchema = z
+  .strictObject({
+    description: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "One line for `orrery delegate --help` and the docs. Default: the built-in task's, else none.",
+      ),
+    systemPrompt: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Sent as the system message before the prompt. Default: the built-in task's, else none."),
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "Answer token cap per call. Default: the built-in task's, else the gateway's `request.maxTokens`.",
+      ),
+    temperature: z
+      .number()
+      .min(0)
+      .max(2)
+      .optional()
+      .describe(
+        "Sampling temperature, 0..2. Default: the built-in task's, else the gateway's `request.temperature`.",
+      ),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "Time limit of each call in the task's chain of models, ms. Default: the provider's `timeoutMs`.",
+      ),
+  })
+  .describe(
+    "How one delegation task type calls its model (which models serve it is the gateway's routing rule of the same name).",
+  );
 
 /** The settings of one task type; see {@link taskSettingsSchema}. */
 export type TaskSettings = z.output<typeof taskSettingsSchema>;

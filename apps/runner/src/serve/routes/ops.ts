@@ -1,20 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from '../context.ts';
-import { PROMETHEUS_CONTENT_TYPE, PromText } from '../prometheus.ts';
-import { writeGatewayMetrics } from '../serve-metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../serve-metrics.ts';
 
 /** `GET /healthz` (never needs the token; says only that the process answers) and `GET /metrics` (Prometheus). */
 export function opsRoutes(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/metrics', async (_req, reply) => {
-    const out = new PromText();
-    writeGatewayMetrics(out, ctx.gateway.metrics(), ctx.clock.now());
-    ctx.counters.write(out, {
+    const text = await ctx.counters.exposition({
+      gateway: ctx.gateway.metrics(),
+      now: ctx.clock.now(),
       inFlight: ctx.gate.inFlight,
       concurrencyLimit: ctx.gate.limit,
       openChains: ctx.chains.size,
     });
-    return reply.type(PROMETHEUS_CONTENT_TYPE).send(out.toString());
+    return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
 }
