@@ -145,6 +145,11 @@ const modeSchema = z.strictObject({
   lowConfidence: z.number().min(0).optional(),
   minChangedForFull: z.int().min(0).optional(),
   reserveFraction: fraction.optional(),
+  /**
+   * `LIGHT_REASONING`: every cycle asks the planets, whatever changed (no escalation to the sun, no
+   * monitor-only bars) — a baseline for measuring what mode selection and the answer cache save.
+   */
+  force: z.enum(['LIGHT_REASONING']).optional(),
 });
 
 /**
