@@ -45,6 +45,8 @@ interface RunFigures {
   hits: number;
   modeCounts: Record<string, number>;
   byTask: Record<string, number>;
+  /** Per answer cache: hits and misses by reason. */
+  byAgent: Record<string, { hits: number; misses: Record<string, number> }>;
 }
 
 /** The task of a recorded provider request, read from its system prompt's first words. */
@@ -94,7 +96,11 @@ async function paper(llm: LlmServer, dir: string, runId: string, agents: object)
     bars: number;
     modeCounts: Record<string, number>;
     llm: { calls: number };
-    cache?: { lookups: number; hits: number };
+    cache?: {
+      lookups: number;
+      hits: number;
+      byAgent: Record<string, { hits: number; misses: Record<string, number> }>;
+    };
   };
   const byTask: Record<string, number> = {};
   for (const q of llm.requests) {
@@ -109,6 +115,7 @@ async function paper(llm: LlmServer, dir: string, runId: string, agents: object)
     hits: json.cache?.hits ?? 0,
     modeCounts: json.modeCounts,
     byTask,
+    byAgent: json.cache?.byAgent ?? {},
   };
 }
 
@@ -154,6 +161,14 @@ export default async function run(): Promise<void> {
       console.log('  default paid calls by prompt (first line of the system message):');
       for (const [t, n] of Object.entries(last.dflt.byTask).sort((a, b) => b[1] - a[1]))
         console.log(`    ${String(n).padStart(6)}  ${t}`);
+      console.log('  default answer caches (hits; misses by reason):');
+      for (const [agent, c] of Object.entries(last.dflt.byAgent)) {
+        const misses = Object.entries(c.misses)
+          .filter(([, n]) => n > 0)
+          .map(([r, n]) => `${r} ${n}`)
+          .join(', ');
+        console.log(`    ${agent.padEnd(18)} hits ${c.hits}; misses ${misses || 'none'}`);
+      }
     }
   } finally {
     await llm.close();
