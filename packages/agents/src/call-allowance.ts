@@ -12,8 +12,9 @@ export interface CallAllowance {
   readonly agent: string;
   readonly limit: number;
   /**
-   * True for a batch window's permit (`cycleMany`): its call joins other symbols' in one request, so
-   * the planet does not use its answer cache (a batched answer is not stored per symbol).
+   * True for a batch window's permit (`cycleMany`): its call joins other symbols' in one request. A
+   * request carrying `cache.key` is looked up on its own first (a hit never joins the batch) and its
+   * part of the batched answer is stored under that key.
    */
   readonly batched?: boolean;
   /** Calls attempted through this allowance (refused ones excluded). */

@@ -289,6 +289,12 @@ const modeSchema = z
       .describe(
         'Below this fraction (0..1) of the LLM budget left, the sun is not woken except for critical updates. Default 0.1.',
       ),
+    force: z
+      .enum(['LIGHT_REASONING'])
+      .optional()
+      .describe(
+        '`LIGHT_REASONING`: every cycle asks the planets, whatever changed (no escalation to the sun, no monitor-only bars) — a baseline for measuring what mode selection and the answer cache save. Default: none (modes are selected).',
+      ),
   })
   .describe(
     'Where each cycle escalates from MONITOR_ONLY to LIGHT_REASONING (planets) to FULL_AGENT (the sun).',

@@ -2,9 +2,12 @@ import type { Gateway } from '@orrery/core';
 
 /**
  * The part of core's `Gateway` the agents use. Any `Gateway` is one; a service embedding a planet may
- * pass anything with the same methods.
+ * pass anything with the same methods. `cachePut` is optional: without it a batch window neither looks
+ * up nor stores its parts' cached answers (every part is asked), since only a gateway that can store
+ * them understands a cache-only lookup (`cache.only`).
  */
-export type LLMCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'>;
+export type LLMCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'> &
+  Partial<Pick<Gateway, 'cachePut'>>;
 
 /** LLM spend of one agent or one cycle. */
 export interface LlmUsage {

@@ -22,6 +22,8 @@ export const LLMErrorCode = {
   QUOTA_EXHAUSTED: 'ORRERY_LLM_QUOTA_EXHAUSTED',
   /** A ledger row of a call that never finished (the process died during it). */
   IN_FLIGHT: 'ORRERY_LLM_IN_FLIGHT',
+  /** A cache-only lookup (`cache.only`) found no usable entry; no call was made: make the call. */
+  CACHE_MISS: 'ORRERY_LLM_CACHE_MISS',
 } as const;
 
 /** Tokens and USD a failed provider call still used (the provider's usage, or the reservation). */
@@ -252,5 +254,17 @@ export class LLMRequestError extends LLMError {
     super(LLMErrorCode.INVALID_REQUEST, message, opts);
     this.name = 'LLMRequestError';
     this.field = opts.field;
+  }
+}
+
+/**
+ * A cache-only lookup (`LLMRequest.cache.only`) found no usable entry (absent, expired, moved past a
+ * threshold, or no longer matching its schema). No provider call was made and no budget used: ask for
+ * the answer with a call (a batch window puts the part into its batched call).
+ */
+export class LLMCacheMissError extends LLMError {
+  constructor(message: string, opts: ErrorOptions = {}) {
+    super(LLMErrorCode.CACHE_MISS, message, opts);
+    this.name = 'LLMCacheMissError';
   }
 }

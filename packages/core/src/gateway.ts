@@ -16,6 +16,16 @@ export interface GatewayMetrics extends CounterSnapshot {
   cacheEntries: number;
 }
 
+/** What {@link Gateway.cachePut} stores: one answer and what it cost to produce (its share of a call). */
+export interface CachePutAnswer {
+  provider: string;
+  model: string;
+  /** The answer's text (JSON for a request with a schema); redacted before it is stored. */
+  text: string;
+  tokensIn: number;
+  tokensOut: number;
+}
+
 /**
  * The one door every LLM call goes through: routing, policy, cache, chain budget, global budget,
  * cooldowns, the provider call (never retried), answer validation, ledger.
@@ -43,6 +53,14 @@ export interface Gateway {
    * `LLMQuotaExhaustedError` are failures too.
    */
   execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+  /**
+   * Stores `answer` in the cache under `req`'s cache key (`req.cache`: its `key` or its messages, its
+   * TTL and material features), as if `req` had been answered by a call: no provider call, no budget, no
+   * ledger row (the call that produced the answer has its own; a later hit gets a `cache_hit` row). A
+   * batch window stores each part of a batched answer this way. Returns false (nothing stored) when `req`
+   * asks for no caching, or when the gateway has no cache to write (a replay serves recorded lookups).
+   */
+  cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean;
   /** Like {@link execute}, but an `LLMError` becomes `{ success: false, error: { code, message } }`. */
   tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
 

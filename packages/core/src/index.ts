@@ -66,6 +66,7 @@ export {
 } from './delegation/index.ts';
 export {
   LLMBudgetExceededError,
+  LLMCacheMissError,
   LLMCallLimitError,
   type LLMCallUsage,
   LLMConfigError,
@@ -90,7 +91,7 @@ export {
   type FetchEntry,
   type FetchOptions,
 } from './fetch-cache/index.ts';
-export type { Gateway, GatewayMetrics } from './gateway.ts';
+export type { CachePutAnswer, Gateway, GatewayMetrics } from './gateway.ts';
 export { parseJsonAnswer, stripJsonFences } from './json-answer.ts';
 export {
   Ledger,

@@ -8,6 +8,7 @@ import type { GatewayConfig, GatewayConfigInput } from './config/schema.ts';
 import { type CooldownState, Cooldowns } from './cooldowns.ts';
 import {
   LLMBudgetExceededError,
+  LLMCacheMissError,
   LLMError,
   LLMPolicyError,
   LLMProviderError,
@@ -19,7 +20,7 @@ import {
   ProviderCoolingDownError,
 } from './errors.ts';
 import { estimateTokens } from './estimate.ts';
-import type { Gateway, GatewayMetrics } from './gateway.ts';
+import type { CachePutAnswer, Gateway, GatewayMetrics } from './gateway.ts';
 import { parseJsonAnswer } from './json-answer.ts';
 import { Ledger, type LedgerEntry, type RefusalReason } from './ledger.ts';
 import { GatewayCounters } from './metrics.ts';
@@ -170,6 +171,8 @@ export class LLMGateway implements Gateway {
     if (key !== undefined) {
       const hit = this.#fromCache(req, key, started);
       if (hit !== undefined) return hit;
+      if (req.cache?.only === true)
+        throw new LLMCacheMissError(`task ${req.task}: no usable cached answer; no call made (cache.only)`);
     }
 
     const critical = req.critical === true;
@@ -524,6 +527,21 @@ export class LLMGateway implements Gateway {
         success: true,
       },
     };
+  }
+
+  cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
+    if (this.#closed !== undefined) return false;
+    const key = requestCacheKey(req);
+    if (req.cache === undefined || key === undefined) return false;
+    this.#cache.put(
+      key,
+      req.task,
+      this.#clock.now(),
+      req.cache.ttlMs > 0 ? req.cache.ttlMs : this.config.cache.defaultTtlMs,
+      { ...answer, text: this.#redact(answer.text) },
+      req.cache.material,
+    );
+    return true;
   }
 
   #fromCache<T>(req: LLMRequest<T>, key: string, started: number): LLMResponse<T> | undefined {

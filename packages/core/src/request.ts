@@ -57,8 +57,19 @@ export interface LLMRequest<T = unknown> {
    * `key`, the entry is keyed by task + `key` + schema + target instead of the messages: the caller
    * vouches that `key` names everything the answer depends on (e.g. a planet's quantised inputs), so a
    * request whose wording moved below the caller's thresholds still finds the entry.
+   *
+   * With `only`, the request is a lookup and never a call: a usable entry is served (a `cache_hit`,
+   * no budget), anything else throws `LLMCacheMissError` (no call, no budget). A batch window looks up
+   * each part this way, batches only the misses and stores each part's answer with `Gateway.cachePut`.
    */
-  cache?: { ttlMs: number; material?: MaterialFeatures | undefined; key?: string | undefined } | undefined;
+  cache?:
+    | {
+        ttlMs: number;
+        material?: MaterialFeatures | undefined;
+        key?: string | undefined;
+        only?: boolean | undefined;
+      }
+    | undefined;
   /** The current features, checked against cached entries' thresholds. */
   currentFeatures?: Readonly<Record<string, number>> | undefined;
   /** Cancels the call. */

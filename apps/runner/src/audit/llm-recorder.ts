@@ -1,10 +1,18 @@
 import { performance } from 'node:perf_hooks';
-import type { ChatMessage, Gateway, LLMRequest, LLMResponse } from '@orrery/core';
+import {
+  type ChatMessage,
+  type Gateway,
+  LLMError,
+  LLMErrorCode,
+  type LLMRequest,
+  type LLMResponse,
+} from '@orrery/core';
 import type Database from 'better-sqlite3';
 import type { Redactor } from './redact.ts';
 
 /** The part of core's `Gateway` the agents call (`@orrery/agents`' `LLMCaller`). */
-export type AuditedCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'>;
+export type AuditedCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'> &
+  Partial<Pick<Gateway, 'cachePut'>>;
 
 /** One LLM request of a run as the audit trail keeps it: what was asked, what came back. */
 export interface AuditedCall {
@@ -110,12 +118,17 @@ export class AuditRecorder {
           this.#record(req, at, { res, latencyMs: performance.now() - started });
           return res;
         } catch (err) {
-          this.#record(req, at, { err, latencyMs: performance.now() - started });
+          // A cache-only lookup that missed made no call and answered nothing: not an LLM call to audit.
+          if (!(req.cache?.only === true && err instanceof LLMError && err.code === LLMErrorCode.CACHE_MISS))
+            this.#record(req, at, { err, latencyMs: performance.now() - started });
           throw err;
         }
       },
       canServe: (task, options) => caller.canServe(task, options),
       budgetStatus: () => caller.budgetStatus(),
+      ...(caller.cachePut === undefined
+        ? {}
+        : { cachePut: (req, answer) => caller.cachePut?.(req, answer) ?? false }),
     };
   }
 

@@ -94,6 +94,8 @@ export function llmFailureStatus(err: LLMError, now: number): LlmFailureStatus {
       return { status: 500, retryAfterS: undefined, details: {} };
     case LLMErrorCode.RECORDING_MISSING:
       return { status: 503, retryAfterS: undefined, details: {} };
+    case LLMErrorCode.CACHE_MISS:
+      return { status: 404, retryAfterS: undefined, details: {} };
     default: {
       const never: never = err.code;
       return { status: 500, retryAfterS: undefined, details: { unknown: String(never) } };

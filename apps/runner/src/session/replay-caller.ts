@@ -1,7 +1,14 @@
-import { type Gateway, LLMBudgetExceededError, type LLMRequest, type LLMResponse } from '@orrery/core';
+import {
+  type CachePutAnswer,
+  type Gateway,
+  LLMBudgetExceededError,
+  type LLMRequest,
+  type LLMResponse,
+} from '@orrery/core';
 
 /** The part of core's `Gateway` the agents call (`@orrery/agents`' `LLMCaller`). */
-export type LLMCallerLike = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'>;
+export type LLMCallerLike = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'> &
+  Partial<Pick<Gateway, 'cachePut'>>;
 
 /**
  * Forwards to the real gateway, except while `replaying`: then the run's recorded answers reply when
@@ -28,6 +35,12 @@ export class ReplayAwareCaller implements LLMCallerLike {
       );
     }
     return this.#gateway.execute(req);
+  }
+
+  /** Stores a batched part's answer in the gateway's cache; nothing while replaying (lookups replay). */
+  cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
+    if (this.replaying) return false;
+    return this.#gateway.cachePut(req, answer);
   }
 
   canServe(task: string, options?: { critical?: boolean }): boolean {

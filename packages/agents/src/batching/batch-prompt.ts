@@ -20,6 +20,7 @@ export const batchAnswerSchema = z.record(z.string(), z.unknown());
  * What requests must share to be asked in one call: the task, the system message, the answer schema,
  * the sampling settings, the target and the mode. Undefined when the request cannot be batched at all
  * (no schema, not exactly one system and one user message, cached, or on a delegation chain budget).
+ * A part the batch window looked up in the cache and missed is batched without its `cache`.
  */
 export function batchKey(req: LLMRequest<unknown>): string | undefined {
   const [system, user, ...rest] = req.messages;

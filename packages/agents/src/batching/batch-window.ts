@@ -55,6 +55,8 @@ interface Slot {
   /** `open`: may still ask; `waiting`: asked, not answered; `closed`: answered, released or withdrawn. */
   state: 'open' | 'waiting' | 'closed';
   req: LLMRequest<unknown> | undefined;
+  /** The cache settings of a request looked up and missed: its answer is stored under them (`cachePut`). */
+  store: LLMRequest<unknown>['cache'];
   resolve: (r: LLMResponse<unknown>) => void;
   reject: (e: unknown) => void;
   usage: LlmUsage;
@@ -122,7 +124,16 @@ export class BatchWindow {
       reject = rej;
     });
     answered.catch(() => undefined); // rejections are observed through execute()
-    const slot: Slot = { symbol, agent, state: 'open', req: undefined, resolve, reject, usage: emptyUsage() };
+    const slot: Slot = {
+      symbol,
+      agent,
+      state: 'open',
+      req: undefined,
+      store: undefined,
+      resolve,
+      reject,
+      usage: emptyUsage(),
+    };
     const list = this.#slots.get(agent) ?? [];
     list.push(slot);
     this.#slots.set(agent, list);
@@ -199,7 +210,11 @@ export class BatchWindow {
     // Parts in the window's symbol order, whatever order the questions arrived in: the same cycle always
     // sends the same prompt (recorded answers replay).
     const order = [...this.#members.keys()];
-    const waiting = [...asked].sort((a, b) => order.indexOf(a.symbol) - order.indexOf(b.symbol));
+    const sorted = [...asked].sort((a, b) => order.indexOf(a.symbol) - order.indexOf(b.symbol));
+    // Each part that names a cache key is looked up on its own first; a hit is served from the cache and
+    // never joins the batch, so only the misses are asked (and their answers stored per part).
+    const served = await Promise.all(sorted.map((s) => this.#lookup(s)));
+    const waiting = sorted.filter((s, i) => !served[i] && s.state === 'waiting');
     const groups = new Map<string, Slot[]>();
     const alone: Slot[] = [];
     for (const s of waiting) {
@@ -218,10 +233,57 @@ export class BatchWindow {
     await Promise.all(calls);
   }
 
-  /** A question asked alone: the request as the planet wrote it. */
+  /**
+   * Looks up a part carrying `cache.key` with a cache-only request (`cache.only`: a hit is a `cache_hit`
+   * ledger row and recorded like any answer; a miss makes no call). True when the slot is settled (served,
+   * or failed the way its own call would have); false when it must be asked. On a miss the part's request
+   * loses its `cache` (so it can be batched) and `store` keeps it for storing the answer. A gateway
+   * without `cachePut` gets no lookup: the part goes out alone, as the planet wrote it.
+   */
+  async #lookup(s: Slot): Promise<boolean> {
+    const req = s.req!;
+    const cache = req.cache;
+    if (cache?.key === undefined || this.#gateway.cachePut === undefined) return false;
+    let res: LLMResponse<unknown>;
+    try {
+      res = await this.#gateway.execute({ ...req, cache: { ...cache, only: true } });
+    } catch (err) {
+      if (err instanceof LLMError && err.code === LLMErrorCode.CACHE_MISS) {
+        const { cache: _, ...bare } = req;
+        s.req = bare;
+        s.store = cache;
+        return false;
+      }
+      if (s.state === 'waiting') {
+        s.state = 'closed';
+        s.reject(err);
+      }
+      return true;
+    }
+    if (s.state !== 'waiting') return true;
+    if (!res.cached) s.usage.calls += 1;
+    s.usage.tokensIn += res.tokensIn;
+    s.usage.tokensOut += res.tokensOut;
+    s.usage.costUsd += res.costUsd;
+    s.state = 'closed';
+    s.resolve(res);
+    return true;
+  }
+
+  /** Stores a part's answer under the cache key its lookup missed (no call, no budget). */
+  #store(
+    s: Slot,
+    answer: { provider: string; model: string; text: string; tokensIn: number; tokensOut: number },
+  ) {
+    if (s.store === undefined || this.#gateway.cachePut === undefined) return;
+    this.#gateway.cachePut({ ...s.req!, cache: s.store }, answer);
+  }
+
+  /** A question asked alone: the request as the planet wrote it (without `cache` after a missed lookup). */
   async #single(s: Slot): Promise<void> {
     try {
       const res = await this.#gateway.execute(s.req!);
+      if (res.success) this.#store(s, res);
       if (!res.cached) s.usage.calls += 1;
       s.usage.tokensIn += res.tokensIn;
       s.usage.tokensOut += res.tokensOut;
@@ -276,6 +338,7 @@ export class BatchWindow {
       if (r === undefined) {
         s.resolve({ ...res, tokensIn: tin, tokensOut: tout, costUsd: cost, parsed: undefined });
       } else if (r.ok) {
+        this.#store(s, { ...where, text: r.text, tokensIn: tin, tokensOut: tout });
         s.resolve({ ...res, text: r.text, parsed: r.parsed, tokensIn: tin, tokensOut: tout, costUsd: cost });
       } else {
         s.reject(r.error);

@@ -133,8 +133,8 @@ export function definePlanet(def: PlanetDefinition): Planet {
       if (prompt === null)
         return report(base, 'deterministic', { outcome: 'skipped', detail: 'nothing to ask' });
       const task = prompt.task ?? def.task;
-      // A batched permit joins other symbols' questions in one call: batching, not the cache, saves it.
-      const cache = def.cache?.settings.enabled === true && allowance.batched !== true ? def.cache : null;
+      // A batched permit looks the answer up on its own and batches it only on a miss (see BatchWindow).
+      const cache = def.cache?.settings.enabled === true ? def.cache : null;
       const cacheInputs = cache === null ? null : inputsFor(def, input, prompt, task);
       const verdict: CacheVerdict | null =
         cache === null || cacheInputs === null ? null : cache.check(cacheInputs);

@@ -230,8 +230,12 @@ export function chooseMode(
     sunCoolingDown:
       gateway === null || (!gateway.canServe(config.sun.task) && !gateway.canServe(config.sun.backupTask)),
   };
-  const thresholds = Object.fromEntries(Object.entries(config.mode).filter(([, v]) => v !== undefined));
-  const mode = selectMode(signals, thresholds);
+  const { force, ...lines } = config.mode;
+  const thresholds = Object.fromEntries(Object.entries(lines).filter(([, v]) => v !== undefined));
+  const mode =
+    force === undefined
+      ? selectMode(signals, thresholds)
+      : { mode: force, reason: `forced (agents.mode.force)` };
   if (gateway === null && mode.mode !== ExecutionMode.MONITOR_ONLY) {
     return {
       mode: { ...mode, reason: `${mode.reason} (no gateway: deterministic planets)` },

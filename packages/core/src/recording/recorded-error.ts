@@ -1,5 +1,6 @@
 import {
   LLMBudgetExceededError,
+  LLMCacheMissError,
   LLMCallLimitError,
   LLMConfigError,
   LLMError,
@@ -130,6 +131,9 @@ export function reviveError(r: RecordedError): Error {
       break;
     case LLMErrorCode.QUOTA_EXHAUSTED:
       err = new LLMQuotaExhaustedError(r.message, { ...target, providerCode: str(f.providerCode) });
+      break;
+    case LLMErrorCode.CACHE_MISS:
+      err = new LLMCacheMissError(r.message);
       break;
     default:
       err =

@@ -5,7 +5,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { CooldownState } from '../cooldowns.ts';
 import { LLMError } from '../errors.ts';
-import type { Gateway, GatewayMetrics } from '../gateway.ts';
+import type { CachePutAnswer, Gateway, GatewayMetrics } from '../gateway.ts';
 import { parseJsonAnswer } from '../json-answer.ts';
 import type { Ledger } from '../ledger.ts';
 import type { LLMRequest, LLMResponse, ModelTarget } from '../request.ts';
@@ -135,6 +135,11 @@ class RecordingGateway implements Gateway {
         err.usage = { tokensIn: res.tokensIn, tokensOut: res.tokensOut, costUsd: res.costUsd };
       throw err;
     }
+  }
+
+  /** Passes through: the inner gateway stores (and redacts) the answer; no recording (a later lookup is recorded). */
+  cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
+    return this.#inner.cachePut(req, answer);
   }
 
   async tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {

@@ -6,7 +6,7 @@ import { parseGatewayConfig } from '../config/parse.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { CooldownState } from '../cooldowns.ts';
 import { LLMError } from '../errors.ts';
-import type { Gateway, GatewayMetrics } from '../gateway.ts';
+import type { CachePutAnswer, Gateway, GatewayMetrics } from '../gateway.ts';
 import { parseJsonAnswer } from '../json-answer.ts';
 import { Ledger } from '../ledger.ts';
 import { GatewayCounters } from '../metrics.ts';
@@ -171,6 +171,11 @@ class Replay implements ReplayGateway {
       cached: true,
       success: true,
     };
+  }
+
+  /** Stores nothing: a replay serves each recorded lookup (hit or miss) as it was recorded. */
+  cachePut(_req: LLMRequest<unknown>, _answer: CachePutAnswer): boolean {
+    return false;
   }
 
   async tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
