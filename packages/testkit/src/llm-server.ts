@@ -263,7 +263,15 @@ function sendText(
         object: 'chat.completion',
         created,
         model: rec.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        // As the API answers (CreateChatCompletionResponse): `refusal` and `logprobs` are required, null.
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: text, refusal: null },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
         usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
       };
       break;
