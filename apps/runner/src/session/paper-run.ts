@@ -21,6 +21,7 @@ import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
 import type { RunOutcome } from './run-outcome.ts';
+import { RunTimer, type RunTiming } from './run-timer.ts';
 
 /** `orrery paper`'s options, after the command line and the config are combined. */
 export interface PaperOptions extends FinishOutput {
@@ -38,6 +39,11 @@ export interface PaperOptions extends FinishOutput {
   readonly progress: boolean;
   /** The wall clock of supervision's restart windows (default: the system clock); tests inject one. */
   readonly supervisionClock?: Clock | undefined;
+  /**
+   * Where the run's time goes (loop, counterfactual, learning, report), for the summary's timing line
+   * (default: a timer on `performance.now`, started when the run is); tests inject one on a fake clock.
+   */
+  readonly timer?: RunTimer | undefined;
 }
 
 /** What a paper run did. */
@@ -56,6 +62,8 @@ export interface PaperResult {
   readonly replay?: RunComparison | undefined;
   /** What the agents' answer caches did (this invocation: a resumed run counts from its resume). */
   readonly cache: CacheFigures;
+  /** Where this invocation's time went, as its summary printed it. */
+  readonly timing: RunTiming;
 }
 
 /**
@@ -66,6 +74,7 @@ export interface PaperResult {
  *   agents', memory's and gateway's own errors.
  */
 export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult> {
+  const timer = o.timer ?? new RunTimer();
   const { config } = o.loaded;
   const series = (
     o.data ? [o.data] : config.run.data.map((s, i) => ({ key: `run.data[${i}]`, ...s }))
@@ -99,20 +108,23 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
     });
     let drive: Awaited<ReturnType<typeof driveLoop>>;
     try {
-      drive = await driveLoop({
-        loaded: o.loaded,
-        agents,
-        ledger,
-        runId,
-        broker,
-        steps,
-        resumeAfter,
-        replayOf: o.replay,
-        supervisionClock: o.supervisionClock,
-        io,
-        onStep: ({ time, warm, records, equity }) =>
-          progress.tick({ time, warm, equity, modes: records.map((r) => r.mode) }),
-      });
+      drive = await timer.time('loop', () =>
+        driveLoop({
+          loaded: o.loaded,
+          agents,
+          ledger,
+          runId,
+          broker,
+          steps,
+          resumeAfter,
+          replayOf: o.replay,
+          supervisionClock: o.supervisionClock,
+          io,
+          timer,
+          onStep: ({ time, warm, records, equity }) =>
+            progress.tick({ time, warm, equity, modes: records.map((r) => r.mode) }),
+        }),
+      );
     } finally {
       progress.stop();
     }
@@ -120,8 +132,11 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
     const inRange = (b: { time: number }) =>
       (from === undefined || b.time >= from) && (to === undefined || b.time <= to);
     const learning = learningSettingsOf(config.learning);
-    const roi = await readRunRoi({ ledger, runId, steps, agents, learning, news: drive.news });
-    const { outcome, reportPath } = finishRun({
+    const news = drive.news;
+    const roi = await timer.time('counterfactual', () =>
+      readRunRoi({ ledger, runId, steps, agents, learning, news, timer }),
+    );
+    const { outcome, reportPath, timing } = finishRun({
       ledger,
       runId,
       kind: 'paper',
@@ -143,6 +158,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       roi,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
+      timer,
       io,
     });
     const replay =
@@ -159,6 +175,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       roi,
       replay,
       cache: drive.cache,
+      timing,
     };
   } finally {
     lock?.release();
