@@ -50,7 +50,11 @@ describe('where a paper run’s time went', () => {
   function fakeTimer(cost: Record<RunPhase, number>): RunTimer {
     let now = 0;
     let timer: RunTimer | undefined;
-    timer = new RunTimer(() => (timer === undefined ? now : (now += cost[timer.phase])));
+    const clock = () => {
+      if (timer !== undefined) now += cost[timer.phase];
+      return now;
+    };
+    timer = new RunTimer(clock);
     return timer;
   }
 
