@@ -118,6 +118,35 @@ describe('where a paper run’s time went', () => {
     expect(off.out.find((l) => l.startsWith('Time '))).not.toContain('learning took');
   });
 
+  it('skips the counterfactual with run.counterfactual: false: nothing charged to it, no LLM ROI, same trades', async () => {
+    const cost = { loop: 1, counterfactual: 50, learning: 1, report: 1, other: 0 };
+    const on = setup('cf-on');
+    const off = setup('cf-off', { run: { counterfactual: false } });
+    const withIt = await runPaper(
+      { loaded: on.loaded, runId: 'cf-on', progress: false, timer: fakeTimer(cost) },
+      on.io,
+    );
+    const without = await runPaper(
+      { loaded: off.loaded, runId: 'cf-off', progress: false, json: true, timer: fakeTimer(cost) },
+      off.io,
+    );
+    // With it: 20 stretches of 50 ms, 1000 of 1059 ms (94 %), and the line says how to turn it off.
+    expect(withIt.timing.phases.counterfactual).toBe(1_000);
+    expect(on.out.find((l) => l.startsWith('Time '))).toContain(
+      '; counterfactual took 94 % of the run, more than its share (25 %): run.counterfactual: false turns it off',
+    );
+    expect(withIt.roi).toBeDefined();
+    expect(without.roi).toBeUndefined();
+    // Only the run's learner is left: 19 refreshes.
+    expect(without.timing.phases).toMatchObject({ counterfactual: 0, learning: 19 });
+    const json = JSON.parse(off.out[0]!);
+    expect(json.llm.roi).toBeUndefined();
+    // loop 20 + learning 19 + report 1: learning is now the one above its share.
+    expect(json.timing.overShare.map((o: { phase: string }) => o.phase)).toEqual(['learning']);
+    expect(json.endEquity).toBe(withIt.outcome.performance.endEquity);
+    expect(without.outcome.performance.trades).toBe(withIt.outcome.performance.trades);
+  });
+
   it('leaves the run’s results as they are without a fake clock', async () => {
     const cost = { loop: 5, counterfactual: 5, learning: 5, report: 5, other: 5 };
     const a = setup('same-a');

@@ -56,8 +56,8 @@ export interface PaperResult {
   readonly warmed: number;
   /** True when stopped by a signal before the data ran out (resume it with `--resume`). */
   readonly stopped: boolean;
-  /** The LLM's worth against the no-LLM planet consensus. */
-  readonly roi: RunRoi;
+  /** The LLM's worth against the no-LLM planet consensus; absent with `run.counterfactual: false`. */
+  readonly roi: RunRoi | undefined;
   /** For `--replay`: how the replay compares with the recorded run. */
   readonly replay?: RunComparison | undefined;
   /** What the agents' answer caches did (this invocation: a resumed run counts from its resume). */
@@ -133,9 +133,11 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       (from === undefined || b.time >= from) && (to === undefined || b.time <= to);
     const learning = learningSettingsOf(config.learning);
     const news = drive.news;
-    const roi = await timer.time('counterfactual', () =>
-      readRunRoi({ ledger, runId, steps, agents, learning, news, timer }),
-    );
+    const roi = config.run.counterfactual
+      ? await timer.time('counterfactual', () =>
+          readRunRoi({ ledger, runId, steps, agents, learning, news, timer }),
+        )
+      : undefined;
     const { outcome, reportPath, timing } = finishRun({
       ledger,
       runId,
