@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -39,6 +39,19 @@ function specifiers(text: string): string[] {
   return out;
 }
 
+/** Whether `@orrery/x/sub` names a subpath that package x declares in its `exports` map. */
+function exported(spec: string): boolean {
+  const [, name, sub] = /^@orrery\/([a-z]+)\/(.+)$/.exec(spec) ?? [];
+  const dir = [join('packages', name ?? ''), join('apps', name ?? '')].find((d) =>
+    existsSync(join(ROOT, d, 'package.json')),
+  );
+  if (!dir) return false;
+  const json = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as {
+    exports?: Record<string, unknown>;
+  };
+  return Object.hasOwn(json.exports ?? {}, `./${sub}`);
+}
+
 /** What a package's sources import that they must not: another package's files, by path or subpath. */
 function trespasses(dir: string): string[] {
   const own = join(ROOT, dir);
@@ -48,7 +61,7 @@ function trespasses(dir: string): string[] {
       const where = `${relative(ROOT, file)}: ${spec}`;
       if (spec.startsWith('.') && relative(own, resolve(dirname(file), spec)).startsWith('..'))
         out.push(where);
-      else if (/^@orrery\/[a-z]+\/(?!package\.json$)/.test(spec)) out.push(where);
+      else if (/^@orrery\/[a-z]+\//.test(spec) && !exported(spec)) out.push(where);
     }
   }
   return out;
