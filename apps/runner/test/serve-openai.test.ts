@@ -255,6 +255,35 @@ describe('streaming (stream: true)', () => {
     expect(h.server.requests).toHaveLength(1);
   });
 
+  it("passes the model's text on while the provider is still writing it (upstream streamed)", async () => {
+    const held = gate();
+    const text = 'Momentum is fading fast; trim the position now and wait for the close.';
+    h.server.script(SERVE_MODELS.execute, [{ text, usage: { input: 9, output: 14 }, hold: held.wait }]);
+    const stream = await client().chat.completions.create({
+      model: 'orrery/chat',
+      messages: [{ role: 'user', content: 'view?' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    let beforeRelease: string | undefined;
+    for await (const c of stream) {
+      const piece = c.choices[0]?.delta.content ?? '';
+      // The provider sent its first word and waits: only a server that passes it on gets here.
+      if (beforeRelease === undefined && piece !== '') {
+        beforeRelease = piece;
+        held.release();
+      }
+      chunks.push(c);
+    }
+    expect(beforeRelease).toBe('Momentum ');
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(text);
+    expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 9, completion_tokens: 14, total_tokens: 23 });
+    const sent = h.server.requests[0]?.body as { stream?: unknown; stream_options?: unknown };
+    expect(sent).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(h.gateway.ledger.since(0).at(-1)).toMatchObject({ outcome: 'ok', tokensIn: 9, tokensOut: 14 });
+  });
+
   it('the raw stream ends with data: [DONE]', async () => {
     const answered = async () =>
       parsePrometheus(await (await fetch(`${h.url}/metrics`)).text()).find(

@@ -368,6 +368,7 @@ export class LLMGateway implements Gateway {
         schema: json && provider.jsonHint ? wireSchemaOf(req.schema, req.task) : undefined,
         timeoutMs,
         signal: req.signal,
+        onText: json ? undefined : req.onText,
       });
     } catch (err) {
       const latencyMs = performance.now() - callStart;

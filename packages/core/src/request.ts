@@ -75,6 +75,12 @@ export interface LLMRequest<T = unknown> {
   /** Cancels the call. */
   signal?: AbortSignal | undefined;
   /**
+   * Streams a text answer: each piece of text the provider sends is passed on as it arrives (the
+   * provider is asked to stream). Requests with a schema or JSON answer are not streamed (their answer is
+   * validated whole); nor are cache hits. The response is the same as without it. Not part of the cache key.
+   */
+  onText?: ((text: string) => void) | undefined;
+  /**
    * The delegation chain's budget: the call's estimate is held on this tracker and every ancestor before
    * the provider is called (`LLMBudgetExceededError`, `budget: 'chain'`, if any level cannot afford it),
    * then settled with the actual usage.

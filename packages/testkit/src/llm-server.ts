@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendStream, wantsStream } from './llm-stream.ts';
 
 /**
  * A loopback LLM server for tests: a real `node:http` server on `127.0.0.1:<random port>` that speaks
@@ -10,6 +11,8 @@ import type { AddressInfo } from 'node:net';
  * - OpenAI: `POST /v1/chat/completions` and `POST /chat/completions` (also Ollama's OpenAI-compatible
  *   `/v1`), `GET /v1/models`.
  * - Anthropic: `POST /v1/messages`.
+ * - A request with `stream: true` (OpenAI, Anthropic) gets its text answer as server-sent events in
+ *   that wire's format (`hold` pauses the stream after its first piece).
  * - Ollama native: `GET /api/tags`, `POST /api/chat` (non-streaming).
  *
  * @example
@@ -89,6 +92,11 @@ interface LlmReplyCommon {
   usage?: { input: number; output: number };
   /** Extra response headers (e.g. `retry-after-ms`). */
   headers?: Record<string, string>;
+  /**
+   * For a streamed answer (`stream: true`): the server sends the first piece of the text, then waits for
+   * this promise before sending the rest — so a test can see what reached the client meanwhile.
+   */
+  hold?: Promise<unknown>;
 }
 
 /** Answers a request when its model has no scripted reply left. May be async. */
@@ -166,7 +174,7 @@ export async function startLlmServer(options: LlmServerOptions = {}): Promise<Ll
       if (res.destroyed || req.socket.destroyed) return;
     }
     counter += 1;
-    answer(res, rec, reply, counter);
+    await answer(res, rec, reply, counter);
   };
 
   const server = createServer((req, res) => {
@@ -224,16 +232,21 @@ function jsonModeOf(wire: LlmWire, body: unknown): boolean {
   return false;
 }
 
-function answer(res: ServerResponse, rec: LlmRecordedRequest, reply: LlmReply, n: number): void {
+async function answer(
+  res: ServerResponse,
+  rec: LlmRecordedRequest,
+  reply: LlmReply,
+  n: number,
+): Promise<void> {
   if (reply.headers !== undefined) for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
   if ('rawBody' in reply) {
     send(res, reply.status ?? 200, reply.rawBody);
   } else if ('malformed' in reply) {
-    sendText(res, rec, '{"answer": "trunc', reply.usage, n);
+    await sendAnswer(res, rec, '{"answer": "trunc', reply, n);
   } else if ('json' in reply) {
-    sendText(res, rec, JSON.stringify(reply.json), reply.usage, n);
+    await sendAnswer(res, rec, JSON.stringify(reply.json), reply, n);
   } else if ('text' in reply) {
-    sendText(res, rec, reply.text, reply.usage, n);
+    await sendAnswer(res, rec, reply.text, reply, n);
   } else if (reply.status === 429) {
     const retryAfter = 'retryAfter' in reply ? reply.retryAfter : undefined;
     const headers = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
@@ -244,6 +257,19 @@ function answer(res: ServerResponse, rec: LlmRecordedRequest, reply: LlmReply, n
   }
 }
 
+/** A 200 with the model's `text`: streamed when the request asked for it, else one JSON body. */
+async function sendAnswer(
+  res: ServerResponse,
+  rec: LlmRecordedRequest,
+  text: string,
+  reply: LlmReplyCommon,
+  n: number,
+): Promise<void> {
+  if (!wantsStream(rec)) return sendText(res, rec, text, reply.usage, n);
+  const { input, output } = usageOf(rec, text, reply.usage);
+  await sendStream(res, rec, { id: `testkit-${n}`, text, input, output, hold: reply.hold });
+}
+
 function sendText(
   res: ServerResponse,
   rec: LlmRecordedRequest,
@@ -251,8 +277,7 @@ function sendText(
   usage: { input: number; output: number } | undefined,
   n: number,
 ): void {
-  const input = usage?.input ?? estimateTokens(JSON.stringify(field(rec.body, 'messages') ?? '')) + 8;
-  const output = usage?.output ?? Math.max(1, estimateTokens(text));
+  const { input, output } = usageOf(rec, text, usage);
   const id = `testkit-${n}`;
   const created = Math.floor(Date.now() / 1000);
   let body: unknown;
@@ -306,6 +331,18 @@ function sendText(
   send(res, 200, JSON.stringify(body));
 }
 
+/** The token counts a reply reports: the scripted ones, or ~4 characters per token. */
+function usageOf(
+  rec: LlmRecordedRequest,
+  text: string,
+  usage: { input: number; output: number } | undefined,
+): { input: number; output: number } {
+  return {
+    input: usage?.input ?? estimateTokens(JSON.stringify(field(rec.body, 'messages') ?? '')) + 8,
+    output: usage?.output ?? Math.max(1, estimateTokens(text)),
+  };
+}
+
 function errorBody(wire: LlmWire, status: number, message: string): string {
   if (wire === 'anthropic') {
     const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error';
@@ -319,7 +356,8 @@ function errorBody(wire: LlmWire, status: number, message: string): string {
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
-    'content-type': 'application/json',
+    // a reply's own `content-type` (set from `headers`) wins
+    ...(res.hasHeader('content-type') ? {} : { 'content-type': 'application/json' }),
     'content-length': Buffer.byteLength(body),
     ...headers,
   });

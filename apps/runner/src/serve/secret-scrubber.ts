@@ -36,6 +36,11 @@ export class SecretScrubber {
     return out;
   }
 
+  /** Whether a configured secret contains whitespace (then text cut at whitespace could split it). */
+  hasSpacedSecret(): boolean {
+    return this.#secrets.some((s) => /\s/.test(s));
+  }
+
   /** An LLM answer's text with every known secret and everything shaped like a credential replaced. */
   scrubAnswer(text: string): string {
     return this.scrub(text).replace(SECRET_SHAPES, '[redacted]');

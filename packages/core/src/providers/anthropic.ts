@@ -1,6 +1,7 @@
 import { LLMProviderError } from '../errors.ts';
 import { type HttpPools, type JsonResponse, postJson, rateLimitedOrFailed } from './http-pool.ts';
 import { type ChatProvider, matchesModel, type ProviderAnswer, type ProviderCall } from './provider.ts';
+import { anthropicStreamFold } from './stream-fold.ts';
 import { tokenCount as count } from './usage.ts';
 
 /** The Messages API version header Orrery speaks. */
@@ -31,7 +32,9 @@ export interface AnthropicOptions {
  * above 1 are lowered to 1 (the API's range). Usage is read from `usage.input_tokens` /
  * `usage.output_tokens` plus `cache_read_input_tokens` and `cache_creation_input_tokens` (Anthropic
  * reports those apart from `input_tokens`; Orrery counts them as prompt tokens); `stop_reason:
- * "max_tokens"` marks a truncated answer; a 529 `overloaded_error` starts a cooldown.
+ * "max_tokens"` marks a truncated answer; a 529 `overloaded_error` starts a cooldown. With `onText` the
+ * request streams (`stream: true`) and the events are folded into the same answer (an `error` event
+ * mid-stream is a provider error).
  */
 export class AnthropicProvider implements ChatProvider {
   readonly name: string;
@@ -67,11 +70,13 @@ export class AnthropicProvider implements ChatProvider {
       call.temperature === undefined || matchesModel(call.model, this.#noTemperature)
         ? undefined
         : Math.min(call.temperature, this.#maxTemperature);
+    const fold = call.onText && anthropicStreamFold(call.onText, { provider: this.name, model: call.model });
     const res = await postJson(this.#pools, {
       url: this.#url,
       headers: {
         'anthropic-version': ANTHROPIC_VERSION,
         ...(this.#apiKey === undefined ? {} : { 'x-api-key': this.#apiKey }),
+        ...(fold ? { accept: 'text/event-stream' } : {}),
       },
       body: {
         model: call.model,
@@ -79,7 +84,9 @@ export class AnthropicProvider implements ChatProvider {
         ...(system === '' ? {} : { system }),
         messages,
         ...(temperature === undefined ? {} : { temperature }),
+        ...(fold ? { stream: true } : {}),
       },
+      onEvent: fold?.onEvent,
       timeoutMs: call.timeoutMs,
       signal: call.signal,
       provider: this.name,
@@ -87,7 +94,8 @@ export class AnthropicProvider implements ChatProvider {
       secrets,
     });
     return (
-      rateLimitedOrFailed(res, this.name, call.model, secrets, this.#now()) ?? this.#read(res, call.model)
+      rateLimitedOrFailed(res, this.name, call.model, secrets, this.#now()) ??
+      this.#read(res.streamed === true ? { ...res, json: fold?.result() } : res, call.model)
     );
   }
 

@@ -1,8 +1,9 @@
 import { Pool } from 'undici';
-import { LLMProviderError, LLMTimeoutError } from '../errors.ts';
+import { LLMError, LLMProviderError, LLMTimeoutError } from '../errors.ts';
 import type { ProviderAnswer } from './provider.ts';
 import { redact } from './redact.ts';
 import { retryAfterFromHeaders } from './retry-after.ts';
+import { type SseEvent, SseParser } from './sse.ts';
 
 /** Tuning of the pooled keep-alive connections (per origin). */
 export interface HttpPoolOptions {
@@ -18,8 +19,10 @@ export interface JsonResponse {
   headers: Record<string, string | string[] | undefined>;
   /** The body parsed as JSON; `undefined` when it was not JSON. */
   json: unknown;
-  /** The raw body (kept only for failures, to quote in errors). */
+  /** The raw body (kept only for failures, to quote in errors); `''` for a streamed answer. */
   text: string;
+  /** True when the answer was a `text/event-stream` given event by event to `PostJson.onEvent`. */
+  streamed?: boolean | undefined;
 }
 
 /**
@@ -68,6 +71,11 @@ export interface PostJson {
   model: string;
   /** Secrets to scrub from any error text. */
   secrets: readonly (string | undefined)[];
+  /**
+   * Reads a 2xx `text/event-stream` answer as it arrives, giving each event to this function (the call's
+   * time limit still bounds the whole stream). It may throw an `LLMError` to end the call with it.
+   */
+  onEvent?: ((event: SseEvent) => void) | undefined;
 }
 
 /**
@@ -98,6 +106,11 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
       bodyTimeout: req.timeoutMs,
       signal: controller.signal,
     });
+    const type = String(res.headers['content-type'] ?? '');
+    if (req.onEvent !== undefined && res.statusCode < 300 && type.includes('text/event-stream')) {
+      await readEvents(res.body, req.onEvent);
+      return { status: res.statusCode, headers: res.headers, json: undefined, text: '', streamed: true };
+    }
     const text = await res.body.text();
     let json: unknown;
     try {
@@ -107,6 +120,7 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
     }
     return { status: res.statusCode, headers: res.headers, json, text };
   } catch (err) {
+    if (err instanceof LLMError && !timedOut) throw err;
     const code = (err as { code?: unknown }).code;
     if (
       timedOut ||
@@ -135,6 +149,19 @@ export async function postJson(pools: HttpPools, req: PostJson): Promise<JsonRes
     clearTimeout(timer);
     req.signal?.removeEventListener('abort', forward);
   }
+}
+
+/** Feeds a body's chunks through an {@link SseParser}, each completed event to `onEvent`. */
+async function readEvents(
+  body: AsyncIterable<Uint8Array>,
+  onEvent: (event: SseEvent) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  for await (const chunk of body) {
+    for (const e of parser.feed(decoder.decode(chunk, { stream: true }))) onEvent(e);
+  }
+  for (const e of [...parser.feed(decoder.decode()), ...parser.end()]) onEvent(e);
 }
 
 function scrub(err: unknown, secrets: readonly (string | undefined)[]): unknown {

@@ -1,6 +1,7 @@
 import { LLMProviderError } from '../errors.ts';
 import { type HttpPools, type JsonResponse, postJson, rateLimitedOrFailed } from './http-pool.ts';
 import { type ChatProvider, matchesModel, type ProviderAnswer, type ProviderCall } from './provider.ts';
+import { openaiStreamFold } from './stream-fold.ts';
 import { tokenCount as count } from './usage.ts';
 
 /** OpenAI models that reject `temperature` (reasoning models), unless a provider sets `noTemperature`. */
@@ -39,6 +40,8 @@ export interface OpenAICompatibleOptions {
  * in `max_completion_tokens` (`max_tokens` for local servers or with `maxTokensField`); reasoning models
  * get no `temperature`. Usage is read from `usage.prompt_tokens` / `usage.completion_tokens` and
  * `usage.prompt_tokens_details.cached_tokens`; `finish_reason: "length"` marks a truncated answer.
+ * With `onText` the request streams (`stream: true`, `stream_options.include_usage`) and the chunks are
+ * folded into the same answer.
  */
 export class OpenAICompatibleProvider implements ChatProvider {
   readonly name: string;
@@ -77,17 +80,23 @@ export class OpenAICompatibleProvider implements ChatProvider {
       : this.#jsonMode === 'json_schema' && call.schema !== undefined
         ? { type: 'json_schema', json_schema: call.schema }
         : { type: 'json_object' };
+    const fold = call.onText && openaiStreamFold(call.onText, { provider: this.name, model: call.model });
     const res = await postJson(this.#pools, {
       url: this.#url,
-      headers: this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` },
+      headers: {
+        ...(this.#apiKey === undefined ? {} : { authorization: `Bearer ${this.#apiKey}` }),
+        ...(fold ? { accept: 'text/event-stream' } : {}),
+      },
       body: {
         model: call.model,
         messages: call.messages,
         [this.#maxTokensField]: call.maxTokens,
         ...(temperature === undefined ? {} : { temperature }),
         ...(responseFormat === undefined ? {} : { response_format: responseFormat }),
-        stream: false,
+        stream: fold !== undefined,
+        ...(fold ? { stream_options: { include_usage: true } } : {}),
       },
+      onEvent: fold?.onEvent,
       timeoutMs: call.timeoutMs,
       signal: call.signal,
       provider: this.name,
@@ -95,7 +104,8 @@ export class OpenAICompatibleProvider implements ChatProvider {
       secrets,
     });
     return (
-      rateLimitedOrFailed(res, this.name, call.model, secrets, this.#now()) ?? this.#read(res, call.model)
+      rateLimitedOrFailed(res, this.name, call.model, secrets, this.#now()) ??
+      this.#read(res.streamed === true ? { ...res, json: fold?.result() } : res, call.model)
     );
   }
 

@@ -25,6 +25,12 @@ export interface ProviderCall {
   /** Bounds the whole call (connection, headers and body), in milliseconds. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Stream the answer: the provider asks for server-sent events and passes each piece of text on as it
+   * arrives; the answer it returns is the same as without streaming (whole text, usage). A provider that
+   * cannot stream ignores it.
+   */
+  onText?: ((text: string) => void) | undefined;
 }
 
 /**

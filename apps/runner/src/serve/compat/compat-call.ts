@@ -146,7 +146,8 @@ export function looksServable(ctx: ServeContext, caller: CompatCaller, r: Compat
 /**
  * Makes the call through the gateway — routing, policy, cache, the chain's and the global budget,
  * cooldowns, ledger (agent `key:NAME`) — with the key's call count and usage kept, and the per-key,
- * per-model metrics counted. Throws the gateway's `LLMError`.
+ * per-model metrics counted. `onText` streams a text answer's pieces as the provider sends them (raw:
+ * the caller scrubs them). Throws the gateway's `LLMError`.
  */
 export async function callGateway(
   ctx: ServeContext,
@@ -154,6 +155,7 @@ export async function callGateway(
   budget: BudgetTracker | undefined,
   r: CompatRequest,
   signal: AbortSignal,
+  onText?: (text: string) => void,
 ): Promise<LLMResponse> {
   const key = keyLabel(caller);
   const requested = r.resolved.target === undefined ? `orrery/${r.resolved.task}` : undefined;
@@ -195,6 +197,7 @@ export async function callGateway(
     cache: r.cache,
     currentFeatures: r.currentFeatures,
     signal,
+    onText,
   };
   let callMade = false;
   try {

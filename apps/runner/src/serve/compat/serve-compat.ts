@@ -12,6 +12,7 @@ import {
   chargedChain,
   looksServable,
 } from './compat-call.ts';
+import { LiveText } from './live-text.ts';
 import { SseStream } from './sse.ts';
 import { asWireFailure, failureHeaders, requestFailure, type WireFailure } from './wire-error.ts';
 
@@ -28,10 +29,14 @@ export interface Wire<B> {
   errorBody(f: WireFailure): Record<string, unknown>;
   /** The non-streaming answer. */
   answer(res: LLMResponse, body: B): Record<string, unknown>;
-  /** A streaming answer: `begin` before the call (or after it, when the call was made first), then the rest. */
+  /**
+   * A streaming answer: `begin` before the call (or after it, when the call was made first); `piece` for
+   * each piece of text passed on while the model writes; `finish` with the text not yet sent, then the end.
+   */
   stream(body: B): {
     begin(s: SseStream): void;
-    finish(s: SseStream, res: LLMResponse): void;
+    piece(s: SseStream, text: string): void;
+    finish(s: SseStream, res: LLMResponse, rest: string): void;
     fail(s: SseStream, f: WireFailure): void;
   };
 }
@@ -64,8 +69,9 @@ function answerHeaders(res: LLMResponse): Record<string, string> {
  * Serves one request of a compatible route: authenticate (virtual key, token, or anonymous on a
  * tokenless loopback server), validate, resolve the model, pick the budget chain, take a concurrency
  * slot, call the gateway, answer in the wire's shape. A streaming request whose call looks servable opens
- * its stream first (the client sees the first event before the model answers) and reports a later
- * failure as an error event; one that does not (cooling pair, spent budget or key) gets the refusal as an
+ * its stream first (the client sees the first event before the model answers), passes the model's text
+ * on while the provider streams it (scrubbed, see {@link LiveText}) and reports a later failure as an
+ * error event; one that does not (cooling pair, spent budget or key) gets the refusal as an
  * HTTP status with `Retry-After` and `x-should-retry: false`.
  */
 export async function serveCompat<B>(
@@ -129,9 +135,10 @@ export async function serveCompat<B>(
     if (looksServable(ctx, caller, request)) {
       s.open();
       events.begin(s);
+      const live = new LiveText(ctx.scrubber, (text) => events.piece(s, text));
       try {
-        const res = await callGateway(ctx, caller, budget, request, gone.signal);
-        events.finish(s, res);
+        const res = await callGateway(ctx, caller, budget, request, gone.signal, live.push);
+        events.finish(s, res, live.streamed ? live.rest() : res.text);
       } catch (err) {
         events.fail(s, asWireFailure(err, ctx.clock.now()));
       }
@@ -144,7 +151,7 @@ export async function serveCompat<B>(
       }
       s.open(answerHeaders(res));
       events.begin(s);
-      events.finish(s, res);
+      events.finish(s, res, res.text);
     }
     s.end();
     return reply;

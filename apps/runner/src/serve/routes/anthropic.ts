@@ -79,8 +79,14 @@ function anthropicWire(ctx: ServeContext): Wire<MessagesBody> {
           );
           s.data({ type: 'ping' }, 'ping');
         },
-        finish(s, res) {
-          for (const piece of textPieces(res.text)) {
+        piece(s, text) {
+          s.data(
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } },
+            'content_block_delta',
+          );
+        },
+        finish(s, res, rest) {
+          for (const piece of textPieces(rest)) {
             s.data(
               { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } },
               'content_block_delta',

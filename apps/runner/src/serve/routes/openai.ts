@@ -142,10 +142,12 @@ function openaiWire(ctx: ServeContext): Wire<ChatCompletionsBody> {
         begin(s) {
           s.data(chunk(id, created, model, { role: 'assistant', content: '', refusal: null }, null));
         },
-        finish(s, res) {
+        piece(s, text) {
+          s.data(chunk(id, created, model, { content: text }, null));
+        },
+        finish(s, res, rest) {
           model = answeredModel(res);
-          for (const piece of textPieces(res.text))
-            s.data(chunk(id, created, model, { content: piece }, null));
+          for (const piece of textPieces(rest)) s.data(chunk(id, created, model, { content: piece }, null));
           s.data(chunk(id, created, model, {}, 'stop'));
           if (includeUsage) s.data(usageChunk(id, created, res));
           s.data('[DONE]');
