@@ -82,7 +82,7 @@ describe('gateway.use', () => {
         return next(r, a);
       },
     };
-    const g = h.gateway().use(hooks, traced('plain', []));
+    const g = h.gateway().use(hooks, async (r, next) => next(r));
     expect(g.canServe('planet_analysis', { critical: true })).toBe(false);
     expect(g.budgetStatus().exhausted).toBe(false);
     const cached = { ...req('c'), cache: { key: 'k', ttlMs: 1_000 } };
