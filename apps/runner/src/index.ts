@@ -1,5 +1,5 @@
 export { type AuditExportSummary, exportAuditFile, writeAudit } from './audit/export.ts';
-export { type AuditedCall, type AuditedCaller, AuditRecorder } from './audit/llm-recorder.ts';
+export { type AuditedCall, AuditRecorder } from './audit/llm-recorder.ts';
 export { Redactor } from './audit/redact.ts';
 export { type AuditLine, type AuditSources, auditTrail } from './audit/trail.ts';
 export {

@@ -95,7 +95,7 @@ beforeAll(async () => {
   const recorder = new AuditRecorder(ledger.db, RUN, Redactor.from(ENV, gateway.config));
   const sys = createSolarSystem({
     config: { mode: { minChangedForLight: 0 } },
-    gateway: recorder.wrap(gateway),
+    gateway: gateway.use(recorder.middleware()),
   });
   await runTradingLoop<CycleRecord>({
     runId: RUN,

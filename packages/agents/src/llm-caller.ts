@@ -1,12 +1,14 @@
-import type { Gateway } from '@orrery/core';
+import type { Gateway, GatewayAdmin, LlmCaller } from '@orrery/core';
 
 /**
- * The part of core's `Gateway` the agents use. Any `Gateway` is one; a service embedding a planet may
- * pass anything with the same methods. `cachePut` is optional: without it a batch window neither looks
- * up nor stores its parts' cached answers (every part is asked), since only a gateway that can store
- * them understands a cache-only lookup (`cache.only`).
+ * The part of core's `Gateway` the agents use: the call (`LlmCaller`), and the two questions they ask
+ * before thinking (`canServe`, `budgetStatus`). Any `Gateway` is one (with its middleware applied); a
+ * service embedding a planet may pass anything with the same methods. `cachePut` is optional: without
+ * it a batch window neither looks up nor stores its parts' cached answers (every part is asked), since
+ * only a gateway that can store them understands a cache-only lookup (`cache.only`).
  */
-export type LLMCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'> &
+export type LLMCaller = LlmCaller &
+  Pick<GatewayAdmin, 'canServe' | 'budgetStatus'> &
   Partial<Pick<Gateway, 'cachePut'>>;
 
 /** LLM spend of one agent or one cycle. */

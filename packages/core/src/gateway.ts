@@ -1,4 +1,5 @@
 import type { BudgetTracker, BudgetTrackerOptions } from './budget-tracker.ts';
+import type { LlmCaller, LlmMiddleware } from './caller.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import type { CooldownState } from './cooldowns.ts';
 import type { Ledger } from './ledger.ts';
@@ -27,42 +28,18 @@ export interface CachePutAnswer {
 }
 
 /**
- * The one door every LLM call goes through: routing, policy, cache, chain budget, global budget,
- * cooldowns, the provider call (never retried), answer validation, ledger.
+ * What operators, dashboards and the agents' mode choice read from a gateway, and the chain budgets it
+ * hands out: everything except the call itself. `orrery serve`'s admin routes, `orrery cooldowns` and
+ * `/metrics` need only this. `canServe` and `budgetStatus` are answered through the gateway's middleware
+ * (as probes, see `LlmProbe`), so a recording or a replay sees them; the rest reads the gateway's state.
  */
-export interface Gateway {
+export interface GatewayAdmin {
   /** The parsed configuration in use (contains API keys: do not log it). */
   readonly config: GatewayConfig;
   /** Every call, refusal and cache hit. */
   readonly ledger: Ledger;
   /** What the configuration gets silently wrong (unpriced models, a backup left off, an unset key env): log at startup. */
   readonly warnings: readonly string[];
-
-  /**
-   * Answers a request, or throws a typed `LLMError`: `LLMRequestError` (bad request), `LLMPolicyError`
-   * (no allowed candidate, or a judgment task pinned to the local model), `ProviderCoolingDownError`
-   * (no call), `LLMBudgetExceededError` (global `calls`/`tokens`, or `chain`; no call),
-   * `LLMRateLimitedError` (429; the pair now cools; no retry), `LLMTimeoutError`, `LLMProviderError`,
-   * `LLMResponseFormatError` (answer not JSON or not matching `schema`). Every outcome is in the ledger.
-   *
-   * No retries: a request makes at most one provider call per candidate, and a non-critical request at
-   * most one call in total. Routing skips candidates cooling, with an open breaker or a disabled provider
-   * before any call; only a critical request moves on to the next candidate after a 429 (its rule
-   * allowing fallback, the budget permitting). Every provider request counts against the budgets,
-   * whatever its outcome; a failed call's `LLMError.usage` says what it used. `LLMTruncatedError` and
-   * `LLMQuotaExhaustedError` are failures too.
-   */
-  execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
-  /**
-   * Stores `answer` in the cache under `req`'s cache key (`req.cache`: its `key` or its messages, its
-   * TTL and material features), as if `req` had been answered by a call: no provider call, no budget, no
-   * ledger row (the call that produced the answer has its own; a later hit gets a `cache_hit` row). A
-   * batch window stores each part of a batched answer this way. Returns false (nothing stored) when `req`
-   * asks for no caching, or when the gateway has no cache to write (a replay serves recorded lookups).
-   */
-  cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean;
-  /** Like {@link execute}, but an `LLMError` becomes `{ success: false, error: { code, message } }`. */
-  tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
 
   /** True while the pair is not called (cooling after a 429/529, breaker open, provider disabled). */
   isCoolingDown(provider: string, model: string): boolean;
@@ -99,4 +76,46 @@ export interface Gateway {
 
   /** Lets calls in flight finish, then closes the connection pools and the database. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The one door every LLM call goes through: routing, policy, cache, chain budget, global budget,
+ * cooldowns, the provider call (never retried), answer validation, ledger. It is an {@link LlmCaller}
+ * (the call) and a {@link GatewayAdmin} (the rest), and takes middleware with {@link Gateway.use}:
+ * recording, replay, audit and metrics are middleware around the one call path.
+ */
+export interface Gateway extends LlmCaller, GatewayAdmin {
+  /**
+   * Answers a request, or throws a typed `LLMError`: `LLMRequestError` (bad request), `LLMPolicyError`
+   * (no allowed candidate, or a judgment task pinned to the local model), `ProviderCoolingDownError`
+   * (no call), `LLMBudgetExceededError` (global `calls`/`tokens`, or `chain`; no call),
+   * `LLMRateLimitedError` (429; the pair now cools; no retry), `LLMTimeoutError`, `LLMProviderError`,
+   * `LLMResponseFormatError` (answer not JSON or not matching `schema`). Every outcome is in the ledger.
+   *
+   * No retries: a request makes at most one provider call per candidate, and a non-critical request at
+   * most one call in total. Routing skips candidates cooling, with an open breaker or a disabled provider
+   * before any call; only a critical request moves on to the next candidate after a 429 (its rule
+   * allowing fallback, the budget permitting). Every provider request counts against the budgets,
+   * whatever its outcome; a failed call's `LLMError.usage` says what it used. `LLMTruncatedError` and
+   * `LLMQuotaExhaustedError` are failures too. The request passes through the middleware first.
+   */
+  execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+  /**
+   * Stores `answer` in the cache under `req`'s cache key (`req.cache`: its `key` or its messages, its
+   * TTL and material features), as if `req` had been answered by a call: no provider call, no budget, no
+   * ledger row (the call that produced the answer has its own; a later hit gets a `cache_hit` row). A
+   * batch window stores each part of a batched answer this way. Returns false (nothing stored) when `req`
+   * asks for no caching, or when the gateway has no cache to write (a replay serves recorded lookups).
+   */
+  cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean;
+  /** Like {@link execute}, but an `LLMError` becomes `{ success: false, error: { code, message } }`. */
+  tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>>;
+  /**
+   * Puts `middleware` around the gateway's call path as it is now (the first of them outermost), and
+   * returns the gateway. Middleware added by a later `use` runs before what an earlier one added, as a
+   * wrapper would. The chain is composed here, once, not per request.
+   * @example
+   * gateway.use(auditMiddleware, recordingMiddleware({ store, runId, config: gateway.config }));
+   */
+  use(...middleware: LlmMiddleware[]): this;
 }

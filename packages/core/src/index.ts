@@ -12,6 +12,18 @@ export {
   ResponseCache,
   schemaIdentity,
 } from './cache.ts';
+export {
+  composeCaller,
+  composeMiddleware,
+  type LlmCaller,
+  type LlmEndpoint,
+  type LlmHandler,
+  type LlmMiddleware,
+  type LlmMiddlewareObject,
+  type LlmNext,
+  type LlmProbe,
+  type LlmProbeAnswer,
+} from './caller.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
 export {
   DEFAULT_JUDGMENT_TASKS,
@@ -83,6 +95,7 @@ export {
   ProviderCoolingDownError,
 } from './errors.ts';
 export { CHARS_PER_TOKEN, estimateTokens } from './estimate.ts';
+export { failureResponse } from './failure-response.ts';
 export {
   DEFAULT_FETCH_TTL_MS,
   FetchCache,
@@ -91,7 +104,7 @@ export {
   type FetchEntry,
   type FetchOptions,
 } from './fetch-cache/index.ts';
-export type { CachePutAnswer, Gateway, GatewayMetrics } from './gateway.ts';
+export type { CachePutAnswer, Gateway, GatewayAdmin, GatewayMetrics } from './gateway.ts';
 export { parseJsonAnswer, stripJsonFences } from './json-answer.ts';
 export {
   Ledger,
@@ -103,7 +116,13 @@ export {
 } from './ledger.ts';
 export { createGateway, type GatewayOptions, LLMGateway } from './llm-gateway.ts';
 export { type CounterSnapshot, LATENCY_BUCKETS_MS, type LatencySnapshot } from './metrics.ts';
+export {
+  type MetricsMiddleware,
+  type MetricsMiddlewareOptions,
+  metricsMiddleware,
+} from './metrics-middleware.ts';
 export { EXECUTION_MODES, ExecutionMode } from './mode.ts';
+export { createOfflineGateway, EXHAUSTED_BUDGET, type OfflineGatewayOptions } from './offline-gateway.ts';
 export {
   ANTHROPIC_VERSION,
   type AnthropicOptions,
@@ -138,11 +157,14 @@ export {
   type RecordingOptions,
   RecordingStore,
   type ReplayGateway,
+  type ReplayMiddleware,
   type ReplayOptions,
   type ReplayReport,
   type RunRecordings,
   recordError,
   recordingGateway,
+  recordingMiddleware,
+  replayMiddleware,
   requestHash,
   reviveError,
 } from './recording/index.ts';

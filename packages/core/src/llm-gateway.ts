@@ -1,6 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { BudgetTracker, BudgetTrackerOptions, ChainReservation } from './budget-tracker.ts';
 import { ResponseCache, requestCacheKey } from './cache.ts';
+import {
+  composeMiddleware,
+  type LlmEndpoint,
+  type LlmMiddleware,
+  type LlmProbe,
+  type LlmProbeAnswer,
+} from './caller.ts';
 import { ChainRegistry } from './chain-registry.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { isParsedGatewayConfig, parseGatewayConfig } from './config/parse.ts';
@@ -20,6 +27,7 @@ import {
   ProviderCoolingDownError,
 } from './errors.ts';
 import { estimateTokens } from './estimate.ts';
+import { failureResponse } from './failure-response.ts';
 import type { CachePutAnswer, Gateway, GatewayMetrics } from './gateway.ts';
 import { parseJsonAnswer } from './json-answer.ts';
 import { Ledger, type LedgerEntry, type RefusalReason } from './ledger.ts';
@@ -102,6 +110,12 @@ export class LLMGateway implements Gateway {
   #closed: Promise<void> | undefined;
   /** A new ledger row (not a completion) is queued in the write-behind. */
   #queuedRows = false;
+  /** The call path: the middleware added with {@link use}, around the gateway's own doors. */
+  #chain: LlmEndpoint = {
+    execute: (req) => this.#tracked(req),
+    probe: (p) => this.#probe(p),
+    cachePut: (req, answer) => this.#cachePut(req, answer),
+  };
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
@@ -130,7 +144,17 @@ export class LLMGateway implements Gateway {
     this.ledger = new Ledger(this.#db, config.ledger.referenceModel, now, () => this.#writes.flush());
   }
 
+  use(...middleware: LlmMiddleware[]): this {
+    this.#chain = composeMiddleware(middleware, this.#chain);
+    return this;
+  }
+
   execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
+    return this.#chain.execute(req);
+  }
+
+  /** The gateway's own call, counted in flight so that {@link close} waits for it. */
+  #tracked<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
     if (this.#closed !== undefined) return Promise.reject(new Error('Gateway is closed'));
     const p = this.#execute(req);
     this.#inflight.add(p);
@@ -145,18 +169,7 @@ export class LLMGateway implements Gateway {
       return await this.execute(req);
     } catch (err) {
       if (!(err instanceof LLMError)) throw err;
-      return {
-        text: '',
-        provider: err.provider ?? '',
-        model: err.model ?? '',
-        latencyMs: performance.now() - started,
-        tokensIn: err.usage?.tokensIn ?? 0,
-        tokensOut: err.usage?.tokensOut ?? 0,
-        costUsd: err.usage?.costUsd ?? 0,
-        cached: false,
-        success: false,
-        error: { code: err.code, message: err.message },
-      };
+      return failureResponse(err, performance.now() - started);
     }
   }
 
@@ -531,6 +544,10 @@ export class LLMGateway implements Gateway {
   }
 
   cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
+    return this.#chain.cachePut(req, answer);
+  }
+
+  #cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
     if (this.#closed !== undefined) return false;
     const key = requestCacheKey(req);
     if (req.cache === undefined || key === undefined) return false;
@@ -696,14 +713,22 @@ export class LLMGateway implements Gateway {
   }
 
   canServe(task: string, options: { critical?: boolean } = {}): boolean {
-    if (this.candidatesFor(task).length === 0) return false;
-    this.#writes.flush();
-    return this.#budget.allows(this.#clock.now(), 0, options.critical === true);
+    return this.#chain.probe({ kind: 'canServe', task, critical: options.critical === true }) as boolean;
   }
 
   budgetStatus(): BudgetStatus {
+    return this.#chain.probe({ kind: 'budgetStatus' }) as BudgetStatus;
+  }
+
+  /** The gateway's own answer to a probe, at the end of the middleware chain. */
+  #probe(p: LlmProbe): LlmProbeAnswer {
+    if (p.kind === 'budgetStatus') {
+      this.#writes.flush();
+      return this.#budget.status(this.#clock.now());
+    }
+    if (this.candidatesFor(p.task).length === 0) return false;
     this.#writes.flush();
-    return this.#budget.status(this.#clock.now());
+    return this.#budget.allows(this.#clock.now(), 0, p.critical);
   }
 
   metrics(): GatewayMetrics {

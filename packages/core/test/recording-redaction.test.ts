@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   createReplayGateway,
+  type Gateway,
   type LLMRequest,
   LLMResponseFormatError,
   parseGatewayConfig,
@@ -108,25 +109,26 @@ describe('LLM recordings hold no secret (issue 18)', () => {
   it('removing a run removes its recordings and the cache entries it owned, not another run', async () => {
     h = await harness();
     const store = RecordingStore.open(h.dbPath);
-    const gateway = h.gateway();
     const scoped = (run: string) =>
       ask('cache this', { schema: answerSchema, cache: { key: `${run}:planet:BTC`, ttlMs: 60_000 } });
     h.server.setDefault(() => ({ json: { action: 'buy', note: 'n' } }));
+    // One gateway per run, on the same database (recording is middleware installed on a gateway).
+    const live = new Map<string, Gateway>();
     for (const run of ['gone', 'kept']) {
-      const live = recordingGateway(gateway, { store, runId: run, clock: h.clock });
-      await live.execute(scoped(run));
-      await live.execute(ask(`uncached ${run}`));
+      const g = recordingGateway(h.gateway(), { store, runId: run, clock: h.clock });
+      live.set(run, g);
+      await g.execute(scoped(run));
+      await g.execute(ask(`uncached ${run}`));
       store.checkpoint(run, 1);
     }
+    const gateway = live.get('kept') as Gateway;
     expect(gateway.metrics().cacheEntries).toBe(2);
     expect(store.removeRun('gone')).toEqual({ recordings: 2, cacheEntries: 1 });
     expect(store.run('gone')).toBeUndefined();
     expect(store.run('kept')).toMatchObject({ calls: 2 });
     expect(gateway.metrics().cacheEntries).toBe(1);
     // the kept run's entry still serves
-    const hit = await recordingGateway(gateway, { store, runId: 'kept', clock: h.clock }).execute(
-      scoped('kept'),
-    );
+    const hit = await gateway.execute(scoped('kept'));
     expect(hit.cached).toBe(true);
     expect(store.removeRun('gone')).toEqual({ recordings: 0, cacheEntries: 0 });
     await gateway.close();

@@ -1,4 +1,4 @@
-import type { Gateway } from '@orrery/core';
+import type { LlmCaller } from '@orrery/core';
 import { type AgentRegistry, jsonSchema } from './registry.ts';
 import { askWithRepair } from './repair.ts';
 import { type Workflow, workflowSchema } from './schema.ts';
@@ -38,7 +38,7 @@ export interface PlanResult {
  * const result = await engine.run(workflow, { runId: 'r1' });
  */
 export async function planWorkflow(
-  gateway: Gateway,
+  gateway: LlmCaller,
   request: string,
   registry: AgentRegistry,
   options: PlanOptions = {},

@@ -1,4 +1,4 @@
-import { type Gateway, type LLMRequest, LLMResponseFormatError, stripJsonFences } from '@orrery/core';
+import { type LLMRequest, LLMResponseFormatError, type LlmCaller, stripJsonFences } from '@orrery/core';
 import { PlanRejectedError, type WorkflowIssue, WorkflowIssueCode } from './errors.ts';
 import { schemaIssues } from './validate.ts';
 
@@ -20,7 +20,7 @@ export interface ValidatedAnswer<T> {
  * `LLMError`s (budget, cooldown, 429, timeout…) propagate unchanged.
  */
 export async function askWithRepair<T>(
-  gateway: Gateway,
+  gateway: LlmCaller,
   request: LLMRequest<T> & { schema: NonNullable<LLMRequest<T>['schema']> },
   check: (value: T) => WorkflowIssue[],
 ): Promise<ValidatedAnswer<T>> {
@@ -57,7 +57,7 @@ interface Answer<T> {
 }
 
 async function answerOf<T>(
-  gateway: Gateway,
+  gateway: LlmCaller,
   request: LLMRequest<T> & { schema: NonNullable<LLMRequest<T>['schema']> },
   check: (value: T) => WorkflowIssue[],
 ): Promise<Answer<T>> {

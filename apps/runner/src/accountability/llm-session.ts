@@ -8,21 +8,20 @@ import {
   RecordingStore,
   type Redact,
   type ReplayGateway,
-  recordingGateway,
+  recordingMiddleware,
 } from '@orrery/core';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import { probeLlm } from '../session/llm-reachability.ts';
-import type { LLMCallerLike } from '../session/replay-caller.ts';
 
 /** The LLM side of a run: the gateway the agents call, and what the run records or replays. */
 export interface LlmSession {
-  /** What the agents call: a recording gateway, a replaying one, or null (no LLM). */
+  /** What the agents call: the gateway with recording middleware, a replaying one, or null (no LLM). */
   readonly gateway: Gateway | null;
   /**
    * Answers for the bars a resumed run warms up on: the run's own recordings, so that the warm-up takes
    * the decisions the run took before it stopped. Null when there are none.
    */
-  readonly warmAnswers: LLMCallerLike | null;
+  readonly warmAnswers: ReplayGateway | null;
   /** Set when replaying another run. */
   readonly replay: ReplayGateway | null;
   /** Why no LLM will be called, when none is reachable (or the replayed run had none). */
@@ -38,7 +37,7 @@ export interface LlmSession {
  * next to its ledger):
  * - `replayOf` set: a gateway that answers only from that run's recordings — no provider configured,
  *   no HTTP client, no cost (null when the recorded run had no LLM either);
- * - otherwise, when a provider is reachable, the real gateway wrapped so that it records every answer
+ * - otherwise, when a provider is reachable, the real gateway with recording middleware: it records every answer
  *   under `runId`. Recordings of `runId` made after its last committed step (`resumeAfter`; undefined for
  *   a new run: all of them) are dropped first; a resumed run's remaining ones answer its warm-up.
  *
@@ -70,8 +69,9 @@ export async function openLlmSession(o: {
       o.resumeAfter !== undefined && recorded !== undefined && recorded.calls + recorded.probes > 0
         ? createReplayGateway({ store, runId: o.runId, config: o.gatewayConfig, redact })
         : null;
-    const inner = createGateway(o.gatewayConfig, { dbPath: o.dbPath, redact });
-    const gateway = recordingGateway(inner, { store, runId: o.runId, redact });
+    const gateway = createGateway(o.gatewayConfig, { dbPath: o.dbPath, redact }).use(
+      recordingMiddleware({ store, runId: o.runId, redact, config: o.gatewayConfig }),
+    );
     return session(store, gateway, warmAnswers, null, undefined, (time) => store.checkpoint(o.runId, time));
   } catch (err) {
     store.close();

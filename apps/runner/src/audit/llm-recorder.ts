@@ -1,18 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import {
   type ChatMessage,
-  type Gateway,
   LLMError,
   LLMErrorCode,
   type LLMRequest,
   type LLMResponse,
+  type LlmMiddlewareObject,
+  type LlmNext,
 } from '@orrery/core';
 import type Database from 'better-sqlite3';
 import type { Redactor } from './redact.ts';
-
-/** The part of core's `Gateway` the agents call (`@orrery/agents`' `LLMCaller`). */
-export type AuditedCaller = Pick<Gateway, 'execute' | 'canServe' | 'budgetStatus'> &
-  Partial<Pick<Gateway, 'cachePut'>>;
 
 /** One LLM request of a run as the audit trail keeps it: what was asked, what came back. */
 export interface AuditedCall {
@@ -104,32 +101,28 @@ export class AuditRecorder {
   }
 
   /**
-   * `caller`, recording each `execute` (the other methods pass through) — except while `skip()` says so
-   * (a resumed run replaying bars it already traded: their calls were recorded the first time).
+   * Middleware that records each request and its answer (or failure) — except while `skip()` says so (a
+   * resumed run replaying bars it already traded: their calls were recorded the first time). Probes and
+   * cache stores pass through. Put it outermost (`gateway.use(recorder.middleware(), …)`), so that what
+   * it keeps is what the agents were told.
    */
-  wrap(caller: AuditedCaller, opts: { skip?: () => boolean } = {}): AuditedCaller {
-    return {
-      execute: async <T>(req: LLMRequest<T>): Promise<LLMResponse<T>> => {
-        if (opts.skip?.() === true) return caller.execute(req);
-        const at = this.#now();
-        const started = performance.now();
-        try {
-          const res = await caller.execute(req);
-          this.#record(req, at, { res, latencyMs: performance.now() - started });
-          return res;
-        } catch (err) {
-          // A cache-only lookup that missed made no call and answered nothing: not an LLM call to audit.
-          if (!(req.cache?.only === true && err instanceof LLMError && err.code === LLMErrorCode.CACHE_MISS))
-            this.#record(req, at, { err, latencyMs: performance.now() - started });
-          throw err;
-        }
-      },
-      canServe: (task, options) => caller.canServe(task, options),
-      budgetStatus: () => caller.budgetStatus(),
-      ...(caller.cachePut === undefined
-        ? {}
-        : { cachePut: (req, answer) => caller.cachePut?.(req, answer) ?? false }),
+  middleware(opts: { skip?: () => boolean } = {}): LlmMiddlewareObject {
+    const execute = async <T>(req: LLMRequest<T>, next: LlmNext): Promise<LLMResponse<T>> => {
+      if (opts.skip?.() === true) return next(req);
+      const at = this.#now();
+      const started = performance.now();
+      try {
+        const res = await next(req);
+        this.#record(req, at, { res, latencyMs: performance.now() - started });
+        return res;
+      } catch (err) {
+        // A cache-only lookup that missed made no call and answered nothing: not an LLM call to audit.
+        if (!(req.cache?.only === true && err instanceof LLMError && err.code === LLMErrorCode.CACHE_MISS))
+          this.#record(req, at, { err, latencyMs: performance.now() - started });
+        throw err;
+      }
     };
+    return { name: 'audit', execute };
   }
 
   #record<T>(

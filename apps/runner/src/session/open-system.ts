@@ -24,9 +24,9 @@ import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import type { LogSink } from './log-sink.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { openPlanetTransport, type PlanetTransport } from './planet-transport.ts';
-import { ReplayAwareCaller } from './replay-caller.ts';
 import type { RunTimer } from './run-timer.ts';
 import { SupervisionClock } from './supervision-clock.ts';
+import { WarmUp } from './warm-up.ts';
 
 /** The whole hierarchy, assembled for a run, and what has to be closed after it. */
 export interface SystemSession {
@@ -127,16 +127,20 @@ export async function openSystem(opts: {
     throw err;
   }
   if (transport.note !== null) opts.log(transport.note);
-  const caller = gateway === null ? null : new ReplayAwareCaller(gateway, llm.warmAnswers);
+  // One call path: the audit outermost (what the agents were told), then the warm-up (a resumed run's
+  // past bars: recorded answers, no call), then whatever the session put on the gateway (recording).
+  const warmUp = gateway === null ? null : new WarmUp(llm.warmAnswers);
+  if (gateway !== null && warmUp !== null) {
+    gateway.use(
+      ...(opts.audit === undefined ? [] : [opts.audit.middleware({ skip: () => warmUp.replaying })]),
+      warmUp,
+    );
+  }
   const supervision = opts.supervision ?? SupervisionClock.unrecorded();
   // The medium of the run's agents: consults, the moons' readings and decisions travel on it.
   const bus = new LocalBus();
   // Without a gateway the runner says why itself (noLlmReason); the agents' own notice would repeat it.
-  opts.log.muted = caller === null;
-  const audited =
-    caller === null || opts.audit === undefined
-      ? caller
-      : opts.audit.wrap(caller, { skip: () => caller.replaying });
+  opts.log.muted = gateway === null;
   // Warm-up after a resume re-runs bars the ledger already holds: it must not write memory episodes
   // (a bar recorded as MONITOR_ONLY may reason on the second pass; issue 18's "ghost" episodes).
   let warming = false;
@@ -152,7 +156,7 @@ export async function openSystem(opts: {
   const system = createSolarSystem({
     config: transport.agents,
     planets: transport.planets,
-    gateway: audited,
+    gateway,
     memory: sunMemory,
     bus,
     clock: supervision.clock,
@@ -174,14 +178,14 @@ export async function openSystem(opts: {
     },
     warm: async (input) => {
       supervision.step(input.bar.time, true);
-      if (caller) caller.replaying = true;
+      if (warmUp) warmUp.replaying = true;
       opts.log.muted = true;
       warming = true;
       try {
         await system.cycle(agentsInput(input));
       } finally {
         warming = false;
-        if (caller) caller.replaying = false;
+        if (warmUp) warmUp.replaying = false;
         opts.log.muted = false;
       }
     },

@@ -1,6 +1,6 @@
 export { BUDGET_STATUS_KEY, canServeKey } from './probe-keys.ts';
 export { type RecordedError, recordError, reviveError } from './recorded-error.ts';
-export { type RecordingOptions, recordingGateway } from './recording-gateway.ts';
+export { type RecordingOptions, recordingGateway, recordingMiddleware } from './recording-middleware.ts';
 export { LLMRecordingMissingError } from './recording-missing-error.ts';
 export {
   type RecordedCall,
@@ -12,7 +12,9 @@ export {
 export {
   createReplayGateway,
   type ReplayGateway,
+  type ReplayMiddleware,
   type ReplayOptions,
   type ReplayReport,
-} from './replay-gateway.ts';
+  replayMiddleware,
+} from './replay-middleware.ts';
 export { type NormalisedRequest, normaliseRequest, requestHash } from './request-hash.ts';

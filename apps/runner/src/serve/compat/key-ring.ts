@@ -1,7 +1,7 @@
 import {
   type BudgetTracker,
   type BudgetUsage,
-  type Gateway,
+  type GatewayAdmin,
   LLMBudgetExceededError,
   LLMErrorCode,
 } from '@orrery/core';
@@ -39,10 +39,10 @@ export function failureMadeCall(code: string): boolean {
  */
 export class KeyRing {
   readonly store: VirtualKeyStore;
-  readonly #gateway: Gateway;
+  readonly #gateway: GatewayAdmin;
   readonly #states = new Map<string, KeyState>();
 
-  constructor(store: VirtualKeyStore, gateway: Gateway) {
+  constructor(store: VirtualKeyStore, gateway: GatewayAdmin) {
     this.store = store;
     this.#gateway = gateway;
   }

@@ -1,22 +1,16 @@
 import { performance } from 'node:perf_hooks';
-import type { BudgetTracker, BudgetTrackerOptions } from '../budget-tracker.ts';
-import { ChainRegistry } from '../chain-registry.ts';
+import type { LlmMiddlewareObject, LlmNext, LlmProbe, LlmProbeAnswer } from '../caller.ts';
 import { type Clock, systemClock } from '../clock.ts';
-import { parseGatewayConfig } from '../config/parse.ts';
 import type { GatewayConfig } from '../config/schema.ts';
-import type { CooldownState } from '../cooldowns.ts';
 import { LLMError } from '../errors.ts';
-import type { CachePutAnswer, Gateway, GatewayMetrics } from '../gateway.ts';
+import type { Gateway } from '../gateway.ts';
 import { parseJsonAnswer } from '../json-answer.ts';
-import { Ledger } from '../ledger.ts';
-import { GatewayCounters } from '../metrics.ts';
-import type { LLMRequest, LLMResponse, ModelTarget } from '../request.ts';
-import type { BudgetStatus } from '../rolling-budget.ts';
+import type { Ledger } from '../ledger.ts';
+import { createOfflineGateway, EXHAUSTED_BUDGET } from '../offline-gateway.ts';
+import type { LLMRequest, LLMResponse } from '../request.ts';
 import { gatewaySecrets, type Redact, secretRedactor } from '../secret-redactor.ts';
-import { openGatewayDb, type SqliteDb } from '../sqlite.ts';
 import { BUDGET_STATUS_KEY, canServeKey } from './probe-keys.ts';
 import { reviveError } from './recorded-error.ts';
-import { failure } from './recording-gateway.ts';
 import { LLMRecordingMissingError } from './recording-missing-error.ts';
 import type { RecordedCall, RecordingStore, RunRecordings } from './recording-store.ts';
 import { requestHash } from './request-hash.ts';
@@ -60,13 +54,14 @@ export interface ReplayGateway extends Gateway {
 }
 
 /**
- * A gateway that answers from the recordings of run `runId` and nothing else: no provider is configured,
- * no HTTP client exists, nothing is spent. The n-th request with a given normalised request hash gets
- * the n-th answer recorded under that hash (the same text, so the same parsed answer; a recorded failure
- * is thrown again as the same typed error; a call that originally ended after its signal fired waits
- * for the signal again). `canServe` and `budgetStatus` give the answers recorded in the same order.
- * Replayed answers are reported as cached and cost 0. Answers are the recorded ones, secrets redacted
- * (as the recorded run's agents got them too).
+ * A gateway that answers from the recordings of run `runId` and nothing else: an offline gateway (no
+ * provider configured, no HTTP client, nothing spent; see `createOfflineGateway`) answered by
+ * {@link replayMiddleware}. The n-th request with a given normalised request hash gets the n-th answer
+ * recorded under that hash (the same text, so the same parsed answer; a recorded failure is thrown again
+ * as the same typed error; a call that originally ended after its signal fired waits for the signal
+ * again). `canServe` and `budgetStatus` give the answers recorded in the same order. Replayed answers are
+ * reported as cached and cost 0. Answers are the recorded ones, secrets redacted (as the recorded run's
+ * agents got them too).
  *
  * A request with no recording left fails with {@link LLMRecordingMissingError} (an answer is never
  * invented); a probe with none left answers "cannot serve" / "budget exhausted". Both are counted in
@@ -83,53 +78,74 @@ export function createReplayGateway(options: ReplayOptions): ReplayGateway {
       task: '',
     });
   }
-  return new Replay(recordings, options);
+  const built: { replay?: ReplayMiddleware } = {};
+  const gateway = createOfflineGateway({
+    config: options.config,
+    clock: options.clock,
+    refusedAs: 'replay',
+    answerWith: (ledger) => {
+      built.replay = replayMiddleware(recordings, { ...options, ledger });
+      return [built.replay.middleware];
+    },
+  });
+  // Built by the offline gateway's constructor above, inside its metrics.
+  const replay = built.replay as ReplayMiddleware;
+  return Object.assign(gateway, { replayReport: replay.report });
 }
 
-const EXHAUSTED: BudgetStatus = {
-  callsUsed: 0,
-  callsLimit: 0,
-  tokensUsed: 0,
-  tokensLimit: 0,
-  reserveCalls: 0,
-  reserveTokens: 0,
-  remainingFraction: 0,
-  exhausted: true,
-};
+/** {@link replayMiddleware}: the middleware, and what it served so far. */
+export interface ReplayMiddleware {
+  readonly middleware: LlmMiddlewareObject;
+  /** What was served so far and what was missing. */
+  report(): ReplayReport;
+}
 
-class Replay implements ReplayGateway {
-  readonly config: GatewayConfig;
-  readonly ledger: Ledger;
-  readonly #db: SqliteDb;
-  readonly #clock: Clock;
+/**
+ * Middleware that answers every request and probe from `recordings` and never calls `next` (see
+ * {@link createReplayGateway} for what it answers); each request is noted in `ledger` (`cache_hit`, or
+ * `refused` with reason `replay`, cost 0). Cache stores store nothing: a replay serves each recorded
+ * lookup, hit or miss, as it was recorded.
+ */
+export function replayMiddleware(
+  recordings: RunRecordings,
+  options: Omit<ReplayOptions, 'store'> & { ledger: Ledger },
+): ReplayMiddleware {
+  const state = new ReplayState(recordings, options);
+  return {
+    middleware: {
+      name: 'replay',
+      execute: <T>(req: LLMRequest<T>, _next: LlmNext) => state.answer(req),
+      probe: (p: LlmProbe, _next: (p: LlmProbe) => LlmProbeAnswer) => state.probe(p),
+      cachePut: () => false,
+    },
+    report: () => state.report(),
+  };
+}
+
+/** The cursors of a replay: which recorded answer each hash and probe key gives next. */
+class ReplayState {
   readonly #runId: string;
+  readonly #clock: Clock;
   readonly #redact: Redact;
+  readonly #ledger: Ledger;
   readonly #recordings: RunRecordings;
   readonly #callCursor = new Map<string, number>();
   readonly #probeCursor = new Map<string, number>();
-  readonly #counters = new GatewayCounters();
-  readonly #chains = new ChainRegistry();
   readonly #missing: { task: string; agent: string | undefined; hash: string }[] = [];
   #served = 0;
   #recordedCost = 0;
   #probesMissing = 0;
-  #closed = false;
 
-  constructor(recordings: RunRecordings, o: ReplayOptions) {
+  constructor(recordings: RunRecordings, o: Omit<ReplayOptions, 'store'> & { ledger: Ledger }) {
     this.#recordings = recordings;
     this.#runId = o.runId;
     this.#clock = o.clock ?? systemClock;
-    this.config = o.config ?? parseGatewayConfig({}, {});
+    this.#ledger = o.ledger;
     this.#redact = o.redact ?? secretRedactor(o.config === undefined ? [] : gatewaySecrets(o.config));
-    // The replay's own ledger is private: replayed answers are not new calls of the recorded run.
-    this.#db = openGatewayDb(':memory:');
-    this.ledger = new Ledger(this.#db, this.config.ledger.referenceModel, () => this.#clock.now());
   }
 
-  async execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
-    if (this.#closed) throw new Error('Gateway is closed');
+  async answer<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
     const started = performance.now();
-    this.#counters.requests += 1;
     const hash = requestHash(req, this.#redact);
     const list = this.#recordings.calls.get(hash);
     const i = this.#callCursor.get(hash) ?? 0;
@@ -141,7 +157,6 @@ class Replay implements ReplayGateway {
         { runId: this.#runId, hash, task: req.task },
       );
       this.#note(req, 'refused', undefined, err);
-      this.#counters.refused('replay');
       throw err;
     }
     this.#callCursor.set(hash, i + 1);
@@ -151,13 +166,11 @@ class Replay implements ReplayGateway {
     if (!r.ok) {
       const err = reviveError(r.error);
       this.#note(req, 'refused', call, err);
-      this.#counters.refused('replay');
       throw err;
     }
     this.#recordedCost += r.costUsd;
     let parsed: T | undefined;
     if (req.schema !== undefined) parsed = parseJsonAnswer(r.text, req.schema, r);
-    this.#counters.cacheHits += 1;
     this.#note(req, 'cache_hit', call, undefined);
     return {
       text: r.text,
@@ -173,40 +186,17 @@ class Replay implements ReplayGateway {
     };
   }
 
-  /** Stores nothing: a replay serves each recorded lookup (hit or miss) as it was recorded. */
-  cachePut(_req: LLMRequest<unknown>, _answer: CachePutAnswer): boolean {
-    return false;
-  }
-
-  async tryExecute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
-    const started = performance.now();
-    try {
-      return await this.execute(req);
-    } catch (err) {
-      if (!(err instanceof LLMError)) throw err;
-      return failure(err, performance.now() - started);
-    }
-  }
-
-  canServe(task: string, options: { critical?: boolean } = {}): boolean {
-    const v = this.#probe(canServeKey(task, options.critical === true));
-    return v === undefined ? false : v === true;
-  }
-
-  budgetStatus(): BudgetStatus {
-    const v = this.#probe(BUDGET_STATUS_KEY);
-    return v === undefined ? { ...EXHAUSTED } : (v as BudgetStatus);
-  }
-
-  #probe(key: string): unknown {
+  probe(p: LlmProbe): LlmProbeAnswer {
+    const key = p.kind === 'canServe' ? canServeKey(p.task, p.critical) : BUDGET_STATUS_KEY;
     const list = this.#recordings.probes.get(key);
     const i = this.#probeCursor.get(key) ?? 0;
     if (list === undefined || i >= list.length) {
       this.#probesMissing += 1;
-      return undefined;
+      return p.kind === 'canServe' ? false : { ...EXHAUSTED_BUDGET };
     }
     this.#probeCursor.set(key, i + 1);
-    return list[i];
+    const v = list[i];
+    return p.kind === 'canServe' ? v === true : (v as LlmProbeAnswer);
   }
 
   #note<T>(
@@ -216,7 +206,7 @@ class Replay implements ReplayGateway {
     err: Error | undefined,
   ): void {
     const r = call?.result;
-    this.ledger.record({
+    this.#ledger.record({
       at: this.#clock.now(),
       task: req.task,
       mode: req.mode,
@@ -236,7 +226,7 @@ class Replay implements ReplayGateway {
     });
   }
 
-  replayReport(): ReplayReport {
+  report(): ReplayReport {
     let recorded = 0;
     for (const list of this.#recordings.calls.values()) recorded += list.length;
     return {
@@ -247,59 +237,6 @@ class Replay implements ReplayGateway {
       probesMissing: this.#probesMissing,
       unused: recorded - this.#served,
     };
-  }
-
-  /** Never cooling: nothing is ever called. */
-  isCoolingDown(): boolean {
-    return false;
-  }
-
-  cooldownUntil(): number | undefined {
-    return undefined;
-  }
-
-  /** Nothing: a replay's configuration is not the one that ran. */
-  readonly warnings: readonly string[] = [];
-
-  /** None: nothing is ever called. */
-  cooldowns(): CooldownState[] {
-    return [];
-  }
-
-  clearCooldown(): number {
-    return 0;
-  }
-
-  /** Empty: no provider can be reached from a replay. */
-  candidatesFor(): ModelTarget[] {
-    return [];
-  }
-
-  metrics(): GatewayMetrics {
-    return {
-      ...this.#counters.snapshot(),
-      cooldownsActive: [],
-      budget: { ...EXHAUSTED },
-      cacheEntries: 0,
-    };
-  }
-
-  openChain(options: Omit<BudgetTrackerOptions, 'name'> & { name?: string }): BudgetTracker {
-    return this.#chains.open(options);
-  }
-
-  chain(id: string): BudgetTracker | undefined {
-    return this.#chains.get(id);
-  }
-
-  closeChain(id: string): boolean {
-    return this.#chains.close(id);
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#db.close();
   }
 }
 
