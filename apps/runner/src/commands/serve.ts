@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { runIdFlag } from '../runs/run-id.ts';
 import {
   DEFAULT_BODY_LIMIT,
   DEFAULT_MAX_CONCURRENT,
@@ -19,6 +20,8 @@ export interface ServeFlags {
   logLevel: ServeLogLevel;
   requireKey?: boolean;
   allowHost: string[];
+  record?: string;
+  replay?: string;
 }
 
 /** Parses an integer flag in [min, max] for commander. */
@@ -61,6 +64,16 @@ export function registerServeCommand(program: Command, io: CliIO): void {
       'without a token, also answer requests whose Host/Origin is this name (repeatable); default: localhost, 127.0.0.0/8, ::1',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
+    )
+    .option(
+      '--record <session>',
+      'record every gateway answer (redacted) under this session id in the gateway file, for --replay',
+      runIdFlag,
+    )
+    .option(
+      '--replay <session>',
+      'answer only from a recorded session: no provider is called, a request not recorded gets ORRERY_LLM_RECORDING_MISSING',
+      runIdFlag,
     )
     .action(async (flags: ServeFlags, cmd: Command) => {
       await (await import('./actions/serve.ts')).serve(flags, cmd, io);

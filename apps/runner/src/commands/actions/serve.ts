@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../../errors.ts';
-import { gatewayDbPath, openGateway, untilAborted } from '../../serve/open-gateway.ts';
+import { gatewayDbPath, untilAborted } from '../../serve/open-gateway.ts';
 import { builtinPlanetCatalog } from '../../serve/planet-catalog.ts';
 import { connectRemotePlanets } from '../../serve/remote-planets.ts';
 import { SERVE_LOG_LEVELS } from '../../serve/serve-defaults.ts';
+import { openServeGateway } from '../../serve/session-gateway.ts';
 import { startServe } from '../../serve/start.ts';
 import { VirtualKeyStore } from '../../serve/virtual-keys.ts';
 import type { CliIO } from '../io.ts';
@@ -24,7 +25,8 @@ export async function serve(flags: ServeFlags, cmd: Command, io: CliIO): Promise
     );
   }
   const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
-  const gateway = openGateway(loaded, flags.gatewayDb, io.cwd);
+  const session = openServeGateway(loaded, flags, io.cwd);
+  const { gateway } = session;
   for (const w of gateway.warnings) io.err(`warning: ${w}`);
   const dbPath = gatewayDbPath(loaded, flags.gatewayDb, io.cwd);
   // Virtual keys live in the gateway's file; with `:memory:` there are none (the keys command cannot reach it).
@@ -66,6 +68,7 @@ export async function serve(flags: ServeFlags, cmd: Command, io: CliIO): Promise
     io.out(
       `orrery serve: listening on ${server.url} (${token === undefined ? 'no token: loopback only' : `bearer token from ${flags.tokenEnv}`}); config ${loaded.source}`,
     );
+    if (session.describe !== undefined) io.out(`orrery serve: ${session.describe}`);
     if (remote.remote !== undefined) {
       io.out(
         `orrery serve: planets ${remote.remote.names.join(', ')} asked over ${remote.remote.where} (orrery planet NAME --nats URL workers)`,
@@ -77,6 +80,6 @@ export async function serve(flags: ServeFlags, cmd: Command, io: CliIO): Promise
   } finally {
     await remote?.close();
     keys?.close();
-    await gateway.close();
+    await session.close();
   }
 }
