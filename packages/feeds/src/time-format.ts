@@ -1,4 +1,4 @@
-import { FeedError, RunnerErrorCode } from '../errors.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { parseTime } from './parse-time.ts';
 
 /** A compiled time format: text → epoch ms (UTC unless the format has `%z`), or `undefined`. */
@@ -40,7 +40,7 @@ export function compileTimeFormat(format: string, where = '--time-format'): Time
     else if (d !== undefined && 'YymdHIpMSfzbs'.includes(d)) tokens.push(d as Part);
     else
       throw new FeedError(
-        RunnerErrorCode.FEED_TIME_FORMAT,
+        FeedErrorCode.TIME_FORMAT,
         where,
         `'${clip(format)}': unknown directive %${d ?? ''} (known: ${TIME_DIRECTIVES})`,
       );
@@ -49,12 +49,12 @@ export function compileTimeFormat(format: string, where = '--time-format'): Time
   const dated = (has('Y') || has('y')) && (has('m') || has('b')) && has('d');
   if (!dated && !has('s'))
     throw new FeedError(
-      RunnerErrorCode.FEED_TIME_FORMAT,
+      FeedErrorCode.TIME_FORMAT,
       where,
       `'${clip(format)}' needs a year (%Y or %y), a month (%m or %b) and a day (%d), or %s`,
     );
   if (has('I') !== has('p'))
-    throw new FeedError(RunnerErrorCode.FEED_TIME_FORMAT, where, `'${clip(format)}': %I and %p go together`);
+    throw new FeedError(FeedErrorCode.TIME_FORMAT, where, `'${clip(format)}': %I and %p go together`);
 
   const order: Part[] = [];
   let source = '';
@@ -229,7 +229,7 @@ export function chooseTimeFormat(
   if (best < need) return builtin;
   if (winners.length > 1)
     throw new FeedError(
-      RunnerErrorCode.FEED_TIME_FORMAT,
+      FeedErrorCode.TIME_FORMAT,
       opts.source,
       `the time column is ambiguous (e.g. '${clip(values[0]!)}'): it reads as ${winners
         .map((w) => `'${w}'`)

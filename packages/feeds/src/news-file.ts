@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { z } from 'zod';
-import { FeedError, RunnerErrorCode } from '../errors.ts';
 import { readCsvRecords } from './csv-records.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { MAX_EXAMPLES, type ReasonCount, type RowExample } from './feed-report.ts';
 import { formatTime, parseTime } from './parse-time.ts';
 
@@ -87,14 +87,9 @@ export function loadNewsFile(path: string, opts: NewsLoadOptions = {}): LoadedNe
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new FeedError(
-      RunnerErrorCode.FEED_FILE,
-      path,
-      `cannot read the news file (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
+    throw new FeedError(FeedErrorCode.FILE, path, `cannot read the news file (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   const ext = extname(path).toLowerCase();
   const format =
@@ -185,7 +180,7 @@ export function parseNews(text: string, source: string, opts: NewsLoadOptions = 
   const limit = opts.maxDroppedFraction ?? 0.2;
   if (report.rowsRead > 0 && droppedTotal / report.rowsRead > limit) {
     throw new FeedError(
-      RunnerErrorCode.FEED_BAD_ROWS,
+      FeedErrorCode.BAD_ROWS,
       source,
       `${droppedTotal} of ${report.rowsRead} news rows are bad (more than ${Math.round(limit * 100)} %):\n` +
         formatNewsReport(report),
@@ -238,7 +233,7 @@ function csvRows(text: string, source: string): RawRow[] {
   const at = { time: header.indexOf('time'), symbol: header.indexOf('symbol'), text: header.indexOf('text') };
   if (at.time < 0 || at.text < 0) {
     throw new FeedError(
-      RunnerErrorCode.FEED_COLUMNS,
+      FeedErrorCode.COLUMNS,
       source,
       `the first line must be a header with time, text and optionally symbol columns (first line: ${
         records[0]?.record.join(', ') ?? '(empty file)'
