@@ -12,12 +12,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Bar, type CycleRecord, createSolarSystem, type SolarSystem } from '@orrery/agents';
+import {
+  type Bar,
+  type CycleRecord,
+  createSolarSystem,
+  remotePlanet,
+  type SolarSystem,
+} from '@orrery/agents';
 import { NatsBus } from '@orrery/bus';
 import { createGateway, type GatewayConfigInput } from '@orrery/core';
 import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { startLlmServer, startNatsServer, tempDir } from '@orrery/testkit';
-import { remotePlanet } from '../apps/runner/src/serve/remote-planet.ts';
 import { orreryArgv } from '../test/support/source-node.ts';
 
 const SYMBOLS = 50;

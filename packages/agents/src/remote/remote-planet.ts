@@ -1,14 +1,4 @@
 import {
-  type AnalyzeOptions,
-  createPlanet,
-  isPlanetKind,
-  type MoonSnapshot,
-  type Planet,
-  type PlanetAssessment,
-  type PlanetInput,
-  type PlanetReport,
-} from '@orrery/agents';
-import {
   Address,
   type Bus,
   InvalidMessageError,
@@ -17,8 +7,18 @@ import {
   RequestTimeoutError,
 } from '@orrery/bus';
 import { ExecutionMode } from '@orrery/core';
-import { planetAnalysisSchema } from './planet-report.ts';
-import { PlanetTopic } from './planet-service.ts';
+import type { SolarSystemConfig } from '../config.ts';
+import type { MoonSnapshot } from '../moons/snapshot.ts';
+import { createPlanet } from '../planets/create-planet.ts';
+import { isPlanetKind } from '../planets/kinds.ts';
+import type {
+  AnalyzeOptions,
+  Planet,
+  PlanetAssessment,
+  PlanetInput,
+  PlanetReport,
+} from '../planets/planet.ts';
+import { PlanetTopic, planetAnalysisSchema } from './planet-wire.ts';
 
 /** How to reach a planet hosted elsewhere (`orrery planet <name> --nats …`). */
 export interface RemotePlanetOptions {
@@ -125,5 +125,44 @@ export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
       }
       return { ...parsed.data.report, weight: opts.weight ?? parsed.data.report.weight } as PlanetReport;
     },
+  };
+}
+
+/** The planets of a system split by where they run: the ones built here, and the remote ones. */
+export interface RemotePlanetSet {
+  /** The agents' configuration with the remote planets taken out of `planets.enabled`. */
+  readonly agents: SolarSystemConfig;
+  /** Factories of the planets consulted over the bus, each a {@link remotePlanet} (empty: none named). */
+  readonly planets: readonly (() => Planet)[];
+}
+
+/**
+ * Consults the planets `names` over `bus` instead of in-process: each becomes a {@link remotePlanet} with
+ * its configured weight, the given time limit and `timeoutAsReport` (a planet with no worker left answers
+ * `timeout` for the cycle, which goes on with the others, and answers again once a worker is back), and
+ * is taken out of `agents.planets.enabled` so the system does not build it locally too. Pass the result to
+ * `createSolarSystem({ config: set.agents, planets: set.planets })`.
+ */
+export function remotePlanetSet(
+  bus: Bus,
+  agents: SolarSystemConfig,
+  names: readonly string[],
+  opts: { timeoutMs?: number | undefined } = {},
+): RemotePlanetSet {
+  const planets = names.map((name) => () => {
+    const weight = agents.planets.weights[name];
+    return remotePlanet(bus, {
+      name,
+      ...(weight === undefined ? {} : { weight }),
+      ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+      timeoutAsReport: true,
+    });
+  });
+  return {
+    agents: {
+      ...agents,
+      planets: { ...agents.planets, enabled: agents.planets.enabled.filter((p) => !names.includes(p)) },
+    },
+    planets,
   };
 }
