@@ -260,6 +260,26 @@ function barsFromRecords(
   if (chosen.format !== undefined) report.timeFormat = { format: chosen.format, detected: chosen.detected };
   const decimalComma = how.delimiter === ';';
 
+  const rows = readRows(records, index, chosen, decimalComma, report);
+
+  const bars = cleanSeries(rows, report, opts);
+  const result = report.build(bars);
+  refuseBadSeries(result, bars.length, limit, source);
+
+  const columns = Object.fromEntries(
+    BAR_FIELDS.map((f) => [f, index[f] === undefined ? null : (header[index[f]] ?? null)]),
+  ) as Record<BarField, string | null>;
+  return { bars, report: result, columns };
+}
+
+/** Each record as a checked bar (in file order), or dropped on `report` with its reason. */
+function readRows(
+  records: readonly CsvRecord[],
+  index: ColumnIndex,
+  chosen: { parse: (text: string) => number | undefined; format: string | undefined },
+  decimalComma: boolean,
+  report: FeedReportBuilder,
+): SourcedBar[] {
   const rows: SourcedBar[] = [];
   for (const { record, info } of records) {
     report.rowsRead++;
@@ -291,9 +311,14 @@ function barsFromRecords(
     }
     rows.push({ bar, line: info.lines, rawTime: clip(rawTime, 40) });
   }
+  return rows;
+}
 
-  const bars = cleanSeries(rows, report, opts);
-  const result = report.build(bars);
+/**
+ * @throws FeedError `ORRERY_FEED_BAD_ROWS` when more than `limit` of the rows were dropped (with a hint on
+ *   what to check), `ORRERY_FEED_EMPTY` when no bar is left.
+ */
+function refuseBadSeries(result: FeedReport, kept: number, limit: number, source: string): void {
   if (result.rowsRead > 0 && result.droppedTotal / result.rowsRead > limit) {
     const hint = result.dropped[DropReason.BAD_TIME]
       ? 'check the time format (--time-format, e.g. %m/%d/%Y) and the column mapping'
@@ -305,13 +330,8 @@ function barsFromRecords(
         `${hint}:\n${formatFeedReport(result)}`,
     );
   }
-  if (bars.length === 0)
+  if (kept === 0)
     throw new FeedError(FeedErrorCode.EMPTY, source, `no usable bar:\n${formatFeedReport(result)}`);
-
-  const columns = Object.fromEntries(
-    BAR_FIELDS.map((f) => [f, index[f] === undefined ? null : (header[index[f]] ?? null)]),
-  ) as Record<BarField, string | null>;
-  return { bars, report: result, columns };
 }
 
 function epochMs(text: string): number | undefined {

@@ -57,6 +57,7 @@ export interface RemotePlanetOptions {
 export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
   const address = Address.planet(opts.name);
   const local = isPlanetKind(opts.name) ? createPlanet(opts.name) : undefined;
+  const role = local?.role === undefined ? {} : { role: local.role };
   const assess =
     opts.assess ??
     ((input: PlanetInput): PlanetAssessment =>
@@ -69,34 +70,15 @@ export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
   return {
     name: opts.name,
     weight: opts.weight ?? 1,
-    ...(local?.role === undefined ? {} : { role: local.role }),
+    ...role,
     moons: local?.moons ?? [],
     assess,
     async analyze(snapshot: MoonSnapshot, o: AnalyzeOptions = {}): Promise<PlanetReport> {
-      const spent = o.allowance !== undefined && o.allowance.used >= o.allowance.limit;
-      const mode =
-        o.mode === ExecutionMode.MONITOR_ONLY || spent
-          ? ExecutionMode.MONITOR_ONLY
-          : ExecutionMode.LIGHT_REASONING;
-      const body = JSON.parse(
-        JSON.stringify({
-          snapshot: {
-            symbol: snapshot.symbol,
-            bar: snapshot.bar,
-            barsSeen: snapshot.barsSeen,
-            readings: snapshot.readings,
-            failedMoons: snapshot.failedMoons,
-          },
-          mode,
-          ...(o.news === undefined ? {} : { news: o.news }),
-          ...(o.portfolio === undefined ? {} : { portfolio: o.portfolio }),
-        }),
-      ) as Json;
       let reply: Awaited<ReturnType<Bus['request']>>;
       try {
         reply = await bus.request(
           address,
-          { sender, topic: PlanetTopic.ANALYZE, body },
+          { sender, topic: PlanetTopic.ANALYZE, body: analyzeRequestBody(snapshot, o) },
           {
             ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
             ...(o.signal === undefined ? {} : { signal: o.signal }),
@@ -110,22 +92,54 @@ export function remotePlanet(bus: Bus, opts: RemotePlanetOptions): Planet {
           status: 'timeout',
           source: 'deterministic',
           weight: opts.weight ?? 1,
-          ...(local?.role === undefined ? {} : { role: local.role }),
+          ...role,
           signal: 0,
           confidence: 0,
           reasons: [],
           error: `no worker for ${address} answered: ${(err as Error).message}`,
         };
       }
-      const parsed = planetAnalysisSchema.safeParse(reply.payload.body);
-      if (!parsed.success) {
-        throw new InvalidMessageError(`${address} answered something that is not a planet analysis`, {
-          issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-        });
-      }
-      return { ...parsed.data.report, weight: opts.weight ?? parsed.data.report.weight } as PlanetReport;
+      const report = analysisReport(address, reply.payload.body);
+      return { ...report, weight: opts.weight ?? report.weight };
     },
   };
+}
+
+/**
+ * The body of an `analyze` request: the snapshot's wire fields, the mode (`MONITOR_ONLY` when asked or
+ * when the call permit is spent, `LIGHT_REASONING` otherwise), news and portfolio when given; plain JSON.
+ */
+function analyzeRequestBody(snapshot: MoonSnapshot, o: AnalyzeOptions): Json {
+  const spent = o.allowance !== undefined && o.allowance.used >= o.allowance.limit;
+  const mode =
+    o.mode === ExecutionMode.MONITOR_ONLY || spent
+      ? ExecutionMode.MONITOR_ONLY
+      : ExecutionMode.LIGHT_REASONING;
+  return JSON.parse(
+    JSON.stringify({
+      snapshot: {
+        symbol: snapshot.symbol,
+        bar: snapshot.bar,
+        barsSeen: snapshot.barsSeen,
+        readings: snapshot.readings,
+        failedMoons: snapshot.failedMoons,
+      },
+      mode,
+      ...(o.news === undefined ? {} : { news: o.news }),
+      ...(o.portfolio === undefined ? {} : { portfolio: o.portfolio }),
+    }),
+  ) as Json;
+}
+
+/** The report inside a planet's answer. @throws InvalidMessageError when the answer is not an analysis. */
+function analysisReport(address: string, body: unknown): PlanetReport {
+  const parsed = planetAnalysisSchema.safeParse(body);
+  if (!parsed.success) {
+    throw new InvalidMessageError(`${address} answered something that is not a planet analysis`, {
+      issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+    });
+  }
+  return parsed.data.report as PlanetReport;
 }
 
 /** The planets of a system split by where they run: the ones built here, and the remote ones. */
