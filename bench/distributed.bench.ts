@@ -12,16 +12,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { type Bar, type CycleRecord, createSolarSystem, type SolarSystem } from '@orrery/agents';
+import {
+  type Bar,
+  type CycleRecord,
+  createSolarSystem,
+  remotePlanet,
+  type SolarSystem,
+} from '@orrery/agents';
 import { NatsBus } from '@orrery/bus';
 import { createGateway, type GatewayConfigInput } from '@orrery/core';
+import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { startLlmServer, startNatsServer, tempDir } from '@orrery/testkit';
-import { loadCsvFile } from '../apps/runner/src/feeds/csv-loader.ts';
-import { remotePlanet } from '../apps/runner/src/serve/remote-planet.ts';
 import { orreryArgv } from '../test/support/source-node.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SYMBOLS = 50;
 const MODEL_MS = 100;
 const STEPS = 4;
@@ -122,7 +125,7 @@ export default async function run(): Promise<void> {
   const nats = await startNatsServer();
   const sunLlm = await startLlmServer({ respond: () => ({ json: PLANET_ANSWER }) });
   const slowLlm = await startLlmServer({ respond: () => ({ json: PLANET_ANSWER, delayMs: MODEL_MS }) });
-  const bars = loadCsvFile(join(ROOT, 'apps/runner/data/SPY_D.csv')).bars.slice(
+  const bars = loadCsvFile(BUNDLED_DATASETS.spy.path, BUNDLED_DATASETS.spy.load).bars.slice(
     0,
     AGENTS.materialChange.warmupBars + 1 + STEPS * 2,
   );

@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMoonBank } from '@orrery/agents';
+import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { freePort } from '@orrery/testkit';
 import { Bench } from 'tinybench';
 import { parseConfig } from '../apps/runner/src/config/load.ts';
-import { BUNDLED_DATASETS } from '../apps/runner/src/feeds/bundled.ts';
-import { loadCsvFile } from '../apps/runner/src/feeds/csv-loader.ts';
 import { runPaper } from '../apps/runner/src/session/paper-run.ts';
 
 const FROM = '2010-01-01';

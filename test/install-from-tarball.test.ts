@@ -2,13 +2,14 @@
  * What a user outside the workspace gets. Builds, `pnpm pack`s every publishable package of the workspace,
  * `npm install`s the tarballs into a fresh project in the OS temp dir, then runs plain Node there (no tsx,
  * no source condition): an ESM script embeds the technical planet and makes its one LLM call through a
- * gateway to the loopback LLM server this test runs, and the installed `orrery --help` runs compiled.
+ * gateway to the loopback LLM server this test runs, the installed `orrery --help` runs compiled, and
+ * `orrery paper --data btc` trades the data set bundled in `@orrery/feeds`.
  * Needs the npm registry (or npm's cache) for the third-party dependencies.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
+import { freePort, type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANET_ANSWER, syntheticBars } from '../apps/runner/test/support/serve-harness.ts';
 
@@ -145,5 +146,31 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect(() => run(process.execPath, ['-e', "import('tsx')"], { cwd: app })).toThrow();
     const out = run(process.execPath, [join(app, 'node_modules/.bin/orrery'), '--help'], { cwd: app });
     expect(out).toMatch(/^Usage: orrery/);
+  });
+
+  it('the installed orrery paper --data btc trades the data set bundled in @orrery/feeds', async () => {
+    const closed = await freePort();
+    writeFileSync(
+      join(app, 'orrery.yaml'),
+      `gateway:\n  routing:\n    localBaseUrl: http://127.0.0.1:${closed}/v1\n`,
+    );
+    const out = run(
+      process.execPath,
+      [
+        join(app, 'node_modules/.bin/orrery'),
+        'paper',
+        '--data',
+        'btc',
+        '--from',
+        '2020-12-01',
+        '--no-memory',
+        '--run-id',
+        'tarball',
+        '--config',
+        join(app, 'orrery.yaml'),
+      ],
+      { cwd: app, env: { PATH: process.env.PATH ?? '', HOME: work.path } },
+    );
+    expect(out).toMatch(/Run tarball · BTC\/USDT · 2020-12-01 \.\. 2021-01-12 · \d+ cycles/);
   });
 });

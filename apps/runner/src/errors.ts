@@ -2,19 +2,10 @@ import { OrreryError } from '@orrery/errors';
 
 /**
  * Every failure the runner reports on purpose is a {@link RunnerError} with a stable `code` callers (and
- * the CLI's exit path) can switch on. The underlying failure travels as `cause`.
+ * the CLI's exit path) can switch on; the feeds' own are `@orrery/feeds`' `FeedError` (`ORRERY_FEED_…`). The underlying
+ * failure travels as `cause`.
  */
 export const RunnerErrorCode = {
-  FEED_FILE: 'ORRERY_FEED_FILE',
-  FEED_FORMAT: 'ORRERY_FEED_FORMAT',
-  FEED_COLUMNS: 'ORRERY_FEED_COLUMNS',
-  FEED_BAD_ROWS: 'ORRERY_FEED_BAD_ROWS',
-  FEED_EMPTY: 'ORRERY_FEED_EMPTY',
-  FEED_LIVE: 'ORRERY_FEED_LIVE',
-  /** A time format is malformed, or the file's time column reads in more than one format. */
-  FEED_TIME_FORMAT: 'ORRERY_FEED_TIME_FORMAT',
-  /** `--data NAME` is neither a bundled data set nor a file. */
-  FEED_UNKNOWN: 'ORRERY_FEED_UNKNOWN',
   CONFIG_FILE: 'ORRERY_CONFIG_FILE',
   CONFIG_INVALID: 'ORRERY_CONFIG_INVALID',
   BROKER_ORDER: 'ORRERY_BROKER_ORDER',
@@ -46,18 +37,6 @@ export type RunnerErrorCode = (typeof RunnerErrorCode)[keyof typeof RunnerErrorC
 /** Base of every runner error. `instanceof` works across duplicate copies of the package. */
 export class RunnerError extends OrreryError<RunnerErrorCode> {
   static override readonly brand: string = 'orrery.runner.RunnerError';
-}
-
-/** A market data file or feed could not be read or held too many bad rows. `source` names it. */
-export class FeedError extends RunnerError {
-  /** The file path or feed name the failure concerns. */
-  readonly source: string;
-
-  constructor(code: RunnerErrorCode, source: string, message: string, options: ErrorOptions = {}) {
-    super(code, `${source}: ${message}`, options);
-    this.name = 'FeedError';
-    this.source = source;
-  }
 }
 
 /** One problem in a configuration: the dotted key path and what is wrong with it. */

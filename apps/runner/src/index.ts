@@ -1,3 +1,51 @@
+export {
+  BAR_FIELDS,
+  BUNDLED_DATASETS,
+  type BundledDataset,
+  type BundledName,
+  CCXT_MARKETS_SOURCE,
+  CCXT_MARKETS_TTL_MS,
+  type ColumnMapping,
+  type CsvLoadOptions,
+  checkBar,
+  chooseTimeFormat,
+  compileTimeFormat,
+  createCcxtSource,
+  type DataSourceSpec,
+  DropReason,
+  FeedError,
+  FeedErrorCode,
+  type FeedReport,
+  formatFeedReport,
+  formatNewsReport,
+  LiveFeed,
+  type LiveFeedOptions,
+  type LoadedNews,
+  type LoadedSeries,
+  loadCsvFile,
+  loadDataSource,
+  loadDataSources,
+  loadNewsFile,
+  loadWideCsvFile,
+  type MarketsExchange,
+  NewsDropReason,
+  type NewsFormat,
+  type NewsItem,
+  type NewsLoadOptions,
+  type NewsReport,
+  NewsWindow,
+  type NewsWindowOptions,
+  type OhlcvSource,
+  parseColumnMapping,
+  parseCsvBars,
+  parseJsonBars,
+  parseNews,
+  parseTime,
+  TIME_FORMAT_CANDIDATES,
+  type TimeParser,
+  type WideSeries,
+  withCachedMarkets,
+} from '@orrery/feeds';
 export { type AuditExportSummary, exportAuditFile, writeAudit } from './audit/export.ts';
 export { type AuditedCall, AuditRecorder } from './audit/llm-recorder.ts';
 export { Redactor } from './audit/redact.ts';
@@ -51,53 +99,10 @@ export {
   BrokerError,
   ConfigError,
   type ConfigIssue,
-  FeedError,
   LedgerError,
   RunnerError,
   RunnerErrorCode,
 } from './errors.ts';
-export { BUNDLED_DATASETS, type BundledDataset, type BundledName } from './feeds/bundled.ts';
-export {
-  CCXT_MARKETS_SOURCE,
-  CCXT_MARKETS_TTL_MS,
-  type MarketsExchange,
-  withCachedMarkets,
-} from './feeds/ccxt-markets.ts';
-export { checkBar, DropReason } from './feeds/check-bar.ts';
-export {
-  BAR_FIELDS,
-  type ColumnMapping,
-  type CsvLoadOptions,
-  type LoadedSeries,
-  loadCsvFile,
-  loadWideCsvFile,
-  parseColumnMapping,
-  parseCsvBars,
-  parseJsonBars,
-  type WideSeries,
-} from './feeds/csv-loader.ts';
-export { type FeedReport, formatFeedReport } from './feeds/feed-report.ts';
-export { createCcxtSource, LiveFeed, type LiveFeedOptions, type OhlcvSource } from './feeds/live-ccxt.ts';
-export {
-  formatNewsReport,
-  type LoadedNews,
-  loadNewsFile,
-  NewsDropReason,
-  type NewsFormat,
-  type NewsItem,
-  type NewsLoadOptions,
-  type NewsReport,
-  parseNews,
-} from './feeds/news-file.ts';
-export { NewsWindow, type NewsWindowOptions } from './feeds/news-window.ts';
-export { parseTime } from './feeds/parse-time.ts';
-export { type DataSourceSpec, loadDataSource, loadDataSources } from './feeds/resolve-source.ts';
-export {
-  chooseTimeFormat,
-  compileTimeFormat,
-  TIME_FORMAT_CANDIDATES,
-  type TimeParser,
-} from './feeds/time-format.ts';
 export { mergeSeries, type Step } from './loop/steps.ts';
 export type { CycleInput, CycleLike, DecisionLike, Strategy } from './loop/strategy.ts';
 export { type LoopOptions, type LoopResult, runTradingLoop } from './loop/trading-loop.ts';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type CycleRecord, createSolarSystem } from '@orrery/agents';
 import { createGateway, type Gateway } from '@orrery/core';
+import { loadDataSource } from '@orrery/feeds';
 import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeAudit } from '../src/audit/export.ts';
@@ -13,7 +14,6 @@ import type { BrokerSettings } from '../src/broker/types.ts';
 import { main } from '../src/cli.ts';
 import { ControlStore } from '../src/control/control-store.ts';
 import { createRunControl } from '../src/control/run-control.ts';
-import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { mergeSeries } from '../src/loop/steps.ts';
 import { runTradingLoop } from '../src/loop/trading-loop.ts';
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { createSolarSystem } from '@orrery/agents';
+import { loadDataSource } from '@orrery/feeds';
 import { tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,6 @@ import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { ControlStore } from '../src/control/control-store.ts';
 import { createRunControl } from '../src/control/run-control.ts';
-import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { mergeSeries, type Step } from '../src/loop/steps.ts';
 import { runTradingLoop } from '../src/loop/trading-loop.ts';
 import { type ServeHarness, serveHarness } from './support/serve-harness.ts';

@@ -1,5 +1,6 @@
 import { type CycleRecord, createSolarSystem, type SolarSystem } from '@orrery/agents';
 import { createGateway, type Gateway } from '@orrery/core';
+import { loadDataSource } from '@orrery/feeds';
 import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,6 @@ import { ControlError } from '../src/control/errors.ts';
 import { createRunControl } from '../src/control/run-control.ts';
 import { applyCommand, controlStateSchema, emptyControlState } from '../src/control/state.ts';
 import { RunnerErrorCode } from '../src/errors.ts';
-import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { mergeSeries, type Step } from '../src/loop/steps.ts';
 import type { Strategy } from '../src/loop/strategy.ts';
 import { runTradingLoop, type StepInfo } from '../src/loop/trading-loop.ts';

@@ -1,14 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Bar, BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/broker/ledger-db.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
-import type { Bar } from '../src/feeds/bar.ts';
-import { BUNDLED_DATASETS } from '../src/feeds/bundled.ts';
-import { loadCsvFile } from '../src/feeds/csv-loader.ts';
 import { runPaper } from '../src/session/paper-run.ts';
 
 const dir = tempDir('orrery-lookahead-');

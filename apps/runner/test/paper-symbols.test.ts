@@ -1,11 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/broker/ledger-db.ts';
+import { main } from '../src/cli.ts';
+import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
-import { BUNDLED_DATASETS } from '../src/feeds/bundled.ts';
-import { loadCsvFile } from '../src/feeds/csv-loader.ts';
 import { runPaper } from '../src/session/paper-run.ts';
+import { writeTestConfig } from './support/paper-cli.ts';
 
 const dir = tempDir('orrery-symbols-');
 afterAll(() => dir.remove());
@@ -64,4 +67,84 @@ describe('orrery paper on several symbols', () => {
       ledger.close();
     }
   }, 300_000);
+});
+
+const DAY = 86_400_000;
+/** A calm random walk: n daily closes from 100, moves of about 1 %. */
+function walk(n: number, seed = 1): number[] {
+  let x = seed;
+  let p = 100;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x = (x * 16807) % 2147483647;
+    p *= 1 + ((x / 2147483647) * 2 - 1) * 0.01;
+    out.push(Math.round(p * 1e6) / 1e6);
+  }
+  return out;
+}
+
+describe('orrery paper on a wide multi-asset file', () => {
+  // One unnamed date column, then BTC:open … LTC:volume; ETH is listed on day 20, LTC on day 45.
+  function wideFile(dir: string): { file: string; n: number } {
+    const n = 120;
+    const coins = [
+      { name: 'BTC', from: 0, closes: walk(n, 3) },
+      { name: 'ETH', from: 20, closes: walk(n, 5) },
+      { name: 'LTC', from: 45, closes: walk(n, 7) },
+    ];
+    const header = [
+      '',
+      ...coins.flatMap((c) => ['open', 'high', 'low', 'close', 'volume'].map((f) => `${c.name}:${f}`)),
+    ];
+    const lines = [header.join(',')];
+    for (let i = 0; i < n; i++) {
+      const cells = [new Date(Date.UTC(2021, 0, 1) + i * DAY).toISOString().slice(0, 10)];
+      for (const c of coins) {
+        const p = c.closes[i]!;
+        cells.push(...(i < c.from ? ['', '', '', '', ''] : [p, p * 1.01, p * 0.99, p, 500].map(String)));
+      }
+      lines.push(cells.join(','));
+    }
+    const file = join(dir, 'coins.csv');
+    writeFileSync(file, lines.join('\n'));
+    return { file, n };
+  }
+
+  it('orrery paper --data FILE --symbols BTC,ETH,LTC trades the three from the command line', async () => {
+    const { file } = wideFile(dir.path);
+    const config = await writeTestConfig(dir.path);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIO = {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      env: {},
+      cwd: dir.path,
+      isTTY: false,
+      signal: new AbortController().signal,
+    };
+    const code = await main(
+      [
+        'node',
+        'orrery',
+        'paper',
+        '--data',
+        file,
+        '--symbols',
+        'BTC,ETH,LTC',
+        '--config',
+        config,
+        '--no-memory',
+        '--run-id',
+        'wide',
+        '--report',
+        join(dir.path, 'r.html'),
+      ],
+      io,
+    );
+    expect(err.join('\n')).not.toMatch(/^error/m);
+    expect(code, [...err, ...out].join('\n')).toBe(0);
+    expect(err.join('\n')).toContain('coins.csv [LTC]: kept 75 of 75 rows');
+    expect(out.join('\n')).toContain('Run wide · BTC, ETH, LTC · 2021-01-01 .. 2021-04-30 · 295 cycles');
+  }, 120_000);
 });

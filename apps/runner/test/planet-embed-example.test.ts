@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { planetReportSchema } from '@orrery/agents';
 import { type LlmServer, startLlmServer } from '@orrery/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_NODE_FLAGS } from '../../../test/support/source-node.ts';
-import { planetReportSchema } from '../src/serve/planet-report.ts';
 import { PLANET_ANSWER, syntheticBars } from './support/serve-harness.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,4 +1,10 @@
-import { createMoonBank, createSolarSystem, type MoonSnapshot } from '@orrery/agents';
+import {
+  createMoonBank,
+  createSolarSystem,
+  type MoonSnapshot,
+  planetAnalysisSchema,
+  remotePlanet,
+} from '@orrery/agents';
 import { Address, NatsBus, NoRespondersError, RequestTimeoutError } from '@orrery/bus';
 import { createGateway, ManualClock } from '@orrery/core';
 import {
@@ -11,8 +17,6 @@ import {
   tempDir,
 } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planetAnalysisSchema } from '../src/serve/planet-report.ts';
-import { remotePlanet } from '../src/serve/remote-planet.ts';
 import {
   PLANET_ANSWER,
   SECRET_KEY,

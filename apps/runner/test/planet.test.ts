@@ -1,11 +1,15 @@
-import { createMoonBank, createPlanet, type MoonSnapshot } from '@orrery/agents';
+import {
+  createMoonBank,
+  createPlanet,
+  type MoonSnapshot,
+  planetAnalysisSchema,
+  remotePlanet,
+} from '@orrery/agents';
 import { Address, LocalBus, RemoteError } from '@orrery/bus';
 import { ExecutionMode } from '@orrery/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { builtinPlanetCatalog } from '../src/serve/planet-catalog.ts';
-import { planetAnalysisSchema } from '../src/serve/planet-report.ts';
 import { type PlanetService, servePlanet } from '../src/serve/planet-service.ts';
-import { remotePlanet } from '../src/serve/remote-planet.ts';
 import {
   PLANET_ANSWER,
   SERVE_MODELS,

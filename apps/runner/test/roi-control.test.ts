@@ -1,4 +1,5 @@
 import { createSolarSystem, parseSolarSystemConfig } from '@orrery/agents';
+import { loadDataSource } from '@orrery/feeds';
 import { describe, expect, it } from 'vitest';
 import { readRunRoi } from '../src/accountability/run-roi.ts';
 import { Ledger } from '../src/broker/ledger-db.ts';
@@ -6,7 +7,6 @@ import { PaperBroker } from '../src/broker/paper-broker.ts';
 import type { BrokerSettings } from '../src/broker/types.ts';
 import { ControlStore } from '../src/control/control-store.ts';
 import { createRunControl } from '../src/control/run-control.ts';
-import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { mergeSeries } from '../src/loop/steps.ts';
 import { runTradingLoop } from '../src/loop/trading-loop.ts';
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Bar } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import { describe, expect, it } from 'vitest';
 import {
@@ -13,7 +14,6 @@ import { Ledger } from '../src/broker/ledger-db.ts';
 import type { BrokerSettings } from '../src/broker/types.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
-import type { Bar } from '../src/feeds/bar.ts';
 import { mergeSeries } from '../src/loop/steps.ts';
 import type { CycleLike, DecisionLike, Strategy } from '../src/loop/strategy.ts';
 import { runPaper } from '../src/session/paper-run.ts';

@@ -1,10 +1,9 @@
-import type { Bar } from '@orrery/agents';
+import { type Bar, planetAnalysisSchema } from '@orrery/agents';
 import { Address, LocalBus, ManualBusClock, type Message } from '@orrery/bus';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analysisInput, runAnalysis } from '../src/serve/planet-analysis.ts';
 import { builtinPlanetCatalog } from '../src/serve/planet-catalog.ts';
-import { planetAnalysisSchema } from '../src/serve/planet-report.ts';
 import { servePlanet } from '../src/serve/planet-service.ts';
 import { parsePrometheus } from './support/prometheus-parse.ts';
 import {

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { planetAnalysisSchema } from '@orrery/agents';
 import {
   type LlmServer,
   type NatsServerHandle,
@@ -9,7 +10,6 @@ import {
 } from '@orrery/testkit';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planetAnalysisSchema } from '../src/serve/planet-report.ts';
 import { parsePrometheus } from './support/prometheus-parse.ts';
 import { PLANET_ANSWER, SECRET_KEY, SERVE_MODELS, syntheticBars } from './support/serve-harness.ts';
 import { type OrreryProcess, startOrreryProcess, writeServeConfig } from './support/serve-process.ts';

@@ -1,5 +1,5 @@
+import { planetAnalysisSchema } from '@orrery/agents';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { planetAnalysisSchema } from '../src/serve/planet-report.ts';
 import { parsePrometheus } from './support/prometheus-parse.ts';
 import {
   executeBody,

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
+import { loadDataSource } from '@orrery/feeds';
 import { EpisodicMemory } from '@orrery/memory';
 import { freePort, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.ts';
-import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { createLogSink } from '../src/session/log-sink.ts';
 import { openSystem } from '../src/session/open-system.ts';
 import { agentsConfig } from '../src/session/paper-run.ts';

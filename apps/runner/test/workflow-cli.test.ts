@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSolarSystemConfig } from '@orrery/agents';
+import { loadDataSource } from '@orrery/feeds';
 import {
   type LlmRecordedRequest,
   type LlmReply,
@@ -14,7 +15,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { orreryArgv } from '../../../test/support/source-node.ts';
 import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/commands/io.ts';
-import { loadDataSource } from '../src/feeds/resolve-source.ts';
 import { workflowAgents } from '../src/workflows/registry.ts';
 import { cleanEnv, writeTestConfig } from './support/paper-cli.ts';
 

@@ -178,6 +178,18 @@ export { planetMessages } from './planets/prompt.ts';
 export { assessRisk, fragilityOf, riskMultiplierOf, riskPlanet } from './planets/risk.ts';
 export { assessSentiment, sentimentAnswerSchema, sentimentPlanet } from './planets/sentiment.ts';
 export { assessTechnical, type BuiltinPlanetOptions, technicalPlanet } from './planets/technical.ts';
+export {
+  type PlanetAnalysis,
+  PlanetTopic,
+  planetAnalysisSchema,
+  planetReportSchema,
+} from './remote/planet-wire.ts';
+export {
+  type RemotePlanetOptions,
+  type RemotePlanetSet,
+  remotePlanet,
+  remotePlanetSet,
+} from './remote/remote-planet.ts';
 export { type ClampContext, type ClampResult, clampDecision } from './risk-clamp.ts';
 export {
   compileRouting,

@@ -1,3 +1,4 @@
+export { type FakeBinance, type Kline, startFakeBinance } from './fake-binance.ts';
 export {
   echoResponder,
   type LlmRecordedRequest,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { addDataOptions, type DataFlags } from '../feeds/data-flags.ts';
 import { runIdFlag } from '../runs/run-id.ts';
+import { addDataOptions, type DataFlags } from './data-flags.ts';
 import type { CliIO } from './io.ts';
 
 /** `orrery paper`'s flags, as commander parses them. */

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { type GatewayConfig, LLMConfigError, parseGatewayConfig } from '@orrery/core';
+import { isBundledName } from '@orrery/feeds';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, RunnerErrorCode } from '../errors.ts';
-import { isBundledName } from '../feeds/bundled.ts';
 import { assertRunId } from '../runs/run-id.ts';
 import { type OrreryConfig, orreryConfigSchema } from './schema.ts';
 

@@ -6,10 +6,9 @@ import {
   solarSystemConfigSchema,
 } from '@orrery/agents';
 import { delegationConfigSchema, gatewayConfigSchema } from '@orrery/core';
+import { BAR_FIELDS, DEFAULT_NEWS_LOOKBACK_MS, DEFAULT_NEWS_MAX_ITEMS } from '@orrery/feeds';
 import { memoryConfigSchema } from '@orrery/memory';
 import { z } from 'zod';
-import { BAR_FIELDS } from '../feeds/csv-loader.ts';
-import { DEFAULT_NEWS_LOOKBACK_MS, DEFAULT_NEWS_MAX_ITEMS } from '../feeds/news-window.ts';
 
 const columnsSchema = z
   .strictObject({

@@ -1,5 +1,5 @@
+import { formatTime } from '@orrery/feeds';
 import type { RunRow } from '../broker/ledger-db.ts';
-import { formatTime } from '../feeds/parse-time.ts';
 import type { Approval } from './approval.ts';
 import type { ControlCommand } from './command.ts';
 import type { ControlStore } from './control-store.ts';

@@ -1,4 +1,4 @@
-import type { Bar } from '../feeds/bar.ts';
+import type { Bar } from '@orrery/agents';
 
 /** All bars that share one time, one per symbol: the unit the loop commits. */
 export interface Step {

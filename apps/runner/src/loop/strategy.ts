@@ -1,5 +1,5 @@
+import type { Bar } from '@orrery/agents';
 import type { PortfolioSnapshot } from '../broker/paper-broker.ts';
-import type { Bar } from '../feeds/bar.ts';
 
 /** What the loop needs of a decision (the fields of `@orrery/agents`' `Decision` it acts on). */
 export interface DecisionLike {

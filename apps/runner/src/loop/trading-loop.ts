@@ -1,7 +1,7 @@
+import type { Bar } from '@orrery/agents';
 import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { LoopControl } from '../control/loop-control.ts';
-import type { Bar } from '../feeds/bar.ts';
 import { placeDecisionOrders, scaleStep } from './decision-orders.ts';
 import type { Step } from './steps.ts';
 import type { CycleInput, CycleLike, Strategy } from './strategy.ts';

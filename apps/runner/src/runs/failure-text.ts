@@ -1,3 +1,4 @@
+import { FeedError } from '@orrery/feeds';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
 
 const ERRNO_WORDS: Record<string, string> = {
@@ -41,12 +42,15 @@ const SYSCALL_VERBS: Record<string, string> = {
 };
 
 /**
- * What the command line prints for a failure: `error: <message>` for the runner's typed errors, and for
- * file-system and SQLite failures turned into typed ones; anything else gets its message and a hint to
- * run with `--debug`, which shows the stack trace of every failure.
+ * What the command line prints for a failure: `error: <message>` for the runner's and the feeds' typed
+ * errors, and for file-system and SQLite failures turned into typed ones; anything else gets its message
+ * and a hint to run with `--debug`, which shows the stack trace of every failure.
  */
 export function failureText(err: unknown, debug: boolean): string {
-  const typed = err instanceof RunnerError ? err : (fileFailure(err) ?? sqliteNoFile(err) ?? undefined);
+  const typed =
+    err instanceof RunnerError || err instanceof FeedError
+      ? err
+      : (fileFailure(err) ?? sqliteNoFile(err) ?? undefined);
   const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';
   if (typed) return `error: ${typed.message}${stack}`;
   const msg =

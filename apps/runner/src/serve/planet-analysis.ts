@@ -7,11 +7,11 @@ import {
   InvalidInputError,
   type MoonSnapshot,
   type Planet,
+  type PlanetAnalysis,
   type SolarSystemConfigInput,
 } from '@orrery/agents';
 import { ExecutionMode } from '@orrery/core';
 import type { AnalyzeBody } from './bodies/analyze.ts';
-import type { PlanetAnalysis } from './planet-report.ts';
 import type { BodyIssue } from './problem.ts';
 
 /** What a planet needs for one analysis, checked. */

@@ -1,9 +1,14 @@
-import type { LLMCaller, SolarSystemConfigInput } from '@orrery/agents';
+import {
+  type LLMCaller,
+  type PlanetAnalysis,
+  PlanetTopic,
+  planetAnalysisSchema,
+  type SolarSystemConfigInput,
+} from '@orrery/agents';
 import { Address, type Bus, InvalidMessageError, type Json } from '@orrery/bus';
 import type { AnalysisInput } from './planet-analysis.ts';
 import type { PlanetCatalog } from './planet-catalog.ts';
-import { type PlanetAnalysis, planetAnalysisSchema } from './planet-report.ts';
-import { type PlanetService, PlanetTopic, servePlanet } from './planet-service.ts';
+import { type PlanetService, servePlanet } from './planet-service.ts';
 
 /** Planets hosted by workers in other processes (`orrery planet NAME --nats URL`), reached over their bus. */
 export interface RemotePlanets {

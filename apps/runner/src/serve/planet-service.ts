@@ -1,22 +1,15 @@
-import type { LLMCaller, SolarSystemConfigInput } from '@orrery/agents';
+import {
+  type LLMCaller,
+  type PlanetAnalysis,
+  PlanetTopic,
+  type SolarSystemConfigInput,
+} from '@orrery/agents';
 import { Address, type Bus, type Delivery, type Json, type Message } from '@orrery/bus';
 import { toIssues } from '../config/load.ts';
 import { analyzeBodySchema } from './bodies/analyze.ts';
 import { analysisInput, runAnalysis } from './planet-analysis.ts';
 import type { PlanetCatalog } from './planet-catalog.ts';
-import type { PlanetAnalysis } from './planet-report.ts';
 import { invalidBody, ServeErrorCode } from './problem.ts';
-
-/** The request topics a hosted planet answers. */
-export const PlanetTopic = {
-  /**
-   * Body: an analyze body (`bars` or `snapshot`, see `analyzeBodySchema`; a `chainId` only where the
-   * service was given `chains`). Reply: a `PlanetAnalysis`.
-   */
-  ANALYZE: 'analyze',
-  /** No body. Reply: `{ planet, weight, moons, topics }`. */
-  DESCRIBE: 'describe',
-} as const;
 
 /** How to host one planet on a bus. */
 export interface PlanetServiceOptions {

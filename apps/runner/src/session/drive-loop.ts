@@ -1,5 +1,6 @@
 import type { CycleRecord, SolarSystemConfig } from '@orrery/agents';
 import type { Clock, ReplayReport } from '@orrery/core';
+import { formatNewsReport, formatTime, loadNewsFile, NewsWindow } from '@orrery/feeds';
 import { AuditRecorder } from '../audit/llm-recorder.ts';
 import { Redactor } from '../audit/redact.ts';
 import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
@@ -9,9 +10,6 @@ import { forRun, type LoadedConfig } from '../config/load.ts';
 import type { OrreryConfig } from '../config/schema.ts';
 import { ControlStore } from '../control/control-store.ts';
 import { createRunControl } from '../control/run-control.ts';
-import { formatNewsReport, loadNewsFile } from '../feeds/news-file.ts';
-import { NewsWindow } from '../feeds/news-window.ts';
-import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
 import { type CacheFigures, cacheFigures } from './cache-figures.ts';

@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { type FeedReport, formatTime } from '@orrery/feeds';
 import type { RunRoi } from '../accountability/run-roi.ts';
 import type { Ledger } from '../broker/ledger-db.ts';
 import type { CliIO } from '../commands/io.ts';
-import type { FeedReport } from '../feeds/feed-report.ts';
-import { formatTime } from '../feeds/parse-time.ts';
 import type { SymbolCloses } from '../metrics/holdings.ts';
 import { writeHtmlReport } from '../report/html-report.ts';
 import { scoreboardJson } from '../report/scoreboard-json.ts';

@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FetchCache, systemClock } from '@orrery/core';
+import {
+  type Bar,
+  CCXT_MARKETS_SOURCE,
+  CCXT_MARKETS_TTL_MS,
+  createCcxtSource,
+  formatTime,
+  LiveFeed,
+  timeframeMs,
+} from '@orrery/feeds';
 import { PaperBroker } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
-import type { Bar } from '../feeds/bar.ts';
-import { CCXT_MARKETS_SOURCE, CCXT_MARKETS_TTL_MS } from '../feeds/ccxt-markets.ts';
-import { createCcxtSource, LiveFeed, timeframeMs } from '../feeds/live-ccxt.ts';
-import { formatTime } from '../feeds/parse-time.ts';
 import type { Step } from '../loop/steps.ts';
 import { openRunLedger } from '../runs/open-ledger.ts';
 import { lockRun, type RunLock } from '../runs/run-lock.ts';

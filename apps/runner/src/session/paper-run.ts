@@ -1,5 +1,12 @@
 import { parseSolarSystemConfig, type SolarSystemConfig } from '@orrery/agents';
 import type { Clock } from '@orrery/core';
+import {
+  type DataSourceSpec,
+  formatFeedReport,
+  loadDataSources,
+  parseTime,
+  type ResolvedSeries,
+} from '@orrery/feeds';
 import type { RunComparison } from '../accountability/compare-runs.ts';
 import { learningSettingsOf } from '../accountability/learning-session.ts';
 import { replayedRun, replayNotes, reportReplay } from '../accountability/replay-run.ts';
@@ -10,9 +17,6 @@ import type { BrokerSettings } from '../broker/types.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { LedgerError, RunnerError, RunnerErrorCode } from '../errors.ts';
-import { formatFeedReport } from '../feeds/feed-report.ts';
-import { parseTime } from '../feeds/parse-time.ts';
-import { type DataSourceSpec, loadDataSources, type ResolvedSeries } from '../feeds/resolve-source.ts';
 import { mergeSeries } from '../loop/steps.ts';
 import { openRunLedger } from '../runs/open-ledger.ts';
 import { lockRun, type RunLock } from '../runs/run-lock.ts';

@@ -1,5 +1,5 @@
+import { formatTime } from '@orrery/feeds';
 import cliProgress from 'cli-progress';
-import { formatTime } from '../feeds/parse-time.ts';
 
 /** Progress of a run on stderr. */
 export interface Progress {

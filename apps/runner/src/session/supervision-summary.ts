@@ -1,5 +1,5 @@
+import { formatTime } from '@orrery/feeds';
 import type { StoredCycle } from '../broker/ledger-db.ts';
-import { formatTime } from '../feeds/parse-time.ts';
 
 interface FaultLike {
   readonly child?: unknown;

@@ -7,11 +7,9 @@ import {
   planetFromSpec,
   type SolarSystemConfig,
 } from '@orrery/agents';
+import { isBundledName, loadDataSource, parseTime, type ResolvedSeries } from '@orrery/feeds';
 import { type AgentRegistry, createAgentRegistry, IntelligenceLevel } from '@orrery/workflow';
 import { z } from 'zod';
-import { isBundledName } from '../feeds/bundled.ts';
-import { parseTime } from '../feeds/parse-time.ts';
-import { loadDataSource, type ResolvedSeries } from '../feeds/resolve-source.ts';
 
 const dataInput = z
   .string()

@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { type LoadedConfig, loadConfig } from '../../config/load.ts';
 import { newsConfigSchema } from '../../config/schema.ts';
 import { RunnerError, RunnerErrorCode } from '../../errors.ts';
-import { dataSpecFromFlags } from '../../feeds/data-spec.ts';
 import { runLearningEffect, withoutLearning } from '../../session/learning-effect.ts';
 import { type PaperOptions, runPaper } from '../../session/paper-run.ts';
+import { dataSpecFromFlags } from '../data-spec.ts';
 import type { CliIO } from '../io.ts';
 import type { PaperFlags } from '../paper.ts';
 

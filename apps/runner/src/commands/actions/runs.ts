@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { formatTime } from '@orrery/feeds';
 import type { Command } from 'commander';
 import type { Ledger } from '../../broker/ledger-db.ts';
 import { loadConfig } from '../../config/load.ts';
 import { LedgerError } from '../../errors.ts';
-import { formatTime } from '../../feeds/parse-time.ts';
 import { openRunLedger } from '../../runs/open-ledger.ts';
 import {
   deleteRunRows,

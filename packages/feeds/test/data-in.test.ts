@@ -3,15 +3,12 @@ import { join } from 'node:path';
 import { tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.ts';
-import type { CliIO } from '../src/commands/io.ts';
-import { FeedError, RunnerErrorCode } from '../src/errors.ts';
-import { loadCsvFile, parseCsvBars, parseJsonBars } from '../src/feeds/csv-loader.ts';
-import { detectDelimiter } from '../src/feeds/csv-records.ts';
-import { formatFeedReport } from '../src/feeds/feed-report.ts';
-import { loadDataSources, symbolOfFile } from '../src/feeds/resolve-source.ts';
-import { compileTimeFormat, TIME_FORMAT_CANDIDATES } from '../src/feeds/time-format.ts';
-import { writeTestConfig } from './support/paper-cli.ts';
+import { loadCsvFile, parseCsvBars, parseJsonBars } from '../src/csv-loader.ts';
+import { detectDelimiter } from '../src/csv-records.ts';
+import { FeedError, FeedErrorCode } from '../src/errors.ts';
+import { formatFeedReport } from '../src/feed-report.ts';
+import { loadDataSources, symbolOfFile } from '../src/resolve-source.ts';
+import { compileTimeFormat, TIME_FORMAT_CANDIDATES } from '../src/time-format.ts';
 
 const dirs: { remove(): void }[] = [];
 afterAll(() => {
@@ -75,7 +72,7 @@ describe('time formats', () => {
     const lines = dates.map((t, i) => `${dmy(t)},${100 + i}`);
     const text = ['Date,Close', ...lines].join('\n');
     const err = catchErr(() => parseCsvBars(text, 'amb.csv'));
-    expect(err.code).toBe(RunnerErrorCode.FEED_TIME_FORMAT);
+    expect(err.code).toBe(FeedErrorCode.TIME_FORMAT);
     expect(err.message).toContain("'%m/%d/%Y' or '%d/%m/%Y'");
     expect(err.message).toContain('--time-format');
     const told = parseCsvBars(text, 'amb.csv', { timeFormat: '%d/%m/%Y' });
@@ -87,7 +84,7 @@ describe('time formats', () => {
     expect(catchErr(() => compileTimeFormat('%Y-%q', 'run.data[0].columns.timeFormat')).message).toMatch(
       /^run\.data\[0\]\.columns\.timeFormat: .*unknown directive %q/,
     );
-    expect(catchErr(() => compileTimeFormat('%H:%M')).code).toBe(RunnerErrorCode.FEED_TIME_FORMAT);
+    expect(catchErr(() => compileTimeFormat('%H:%M')).code).toBe(FeedErrorCode.TIME_FORMAT);
   });
 
   it('every candidate format reads back the time it wrote (property)', () => {
@@ -168,17 +165,17 @@ describe('delimiters, decimal commas, JSON', () => {
     const big = JSON.stringify({ pairs: Array.from({ length: 2000 }, (_, i) => `PAIR${i}/USDT`) });
     expect(big.length).toBeGreaterThan(20_000);
     const e1 = catchErr(() => parseJsonBars(big, 'conf.json'));
-    expect(e1.code).toBe(RunnerErrorCode.FEED_FORMAT);
+    expect(e1.code).toBe(FeedErrorCode.FORMAT);
     expect(e1.message.length).toBeLessThan(200);
     const wideHeader = `${Array.from({ length: 3000 }, (_, i) => `col${i}`).join(',')}\n1,2\n`;
     const e2 = catchErr(() => parseCsvBars(wideHeader, 'wide.csv'));
-    expect(e2.code).toBe(RunnerErrorCode.FEED_COLUMNS);
+    expect(e2.code).toBe(FeedErrorCode.COLUMNS);
     expect(e2.message.length).toBeLessThan(400);
   });
 
   it('--data with an unknown name lists the bundled names and the near one', () => {
     const e = catchErr(() => loadDataSources({ source: 'spyy', key: '--data' }));
-    expect(e.code).toBe(RunnerErrorCode.FEED_UNKNOWN);
+    expect(e.code).toBe(FeedErrorCode.UNKNOWN);
     expect(e.message).toBe(
       "--data: 'spyy' is not a bundled data set (spy, btc, btc-hourly) nor a file; did you mean spy?",
     );
@@ -226,48 +223,9 @@ describe('wide multi-asset files', () => {
       "skipped 45 row(s) before the symbol's first price",
     );
     const err = catchErr(() => loadDataSources({ source: file, symbols: ['DOGE'] }));
-    expect(err.code).toBe(RunnerErrorCode.FEED_COLUMNS);
+    expect(err.code).toBe(FeedErrorCode.COLUMNS);
     expect(err.message).toContain("no close column for DOGE (tried 'DOGE:close'");
   });
-
-  it('orrery paper --data FILE --symbols BTC,ETH,LTC trades the three from the command line', async () => {
-    const dir = workDir();
-    const { file } = wideFile(dir);
-    const config = await writeTestConfig(dir);
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIO = {
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      env: {},
-      cwd: dir,
-      isTTY: false,
-      signal: new AbortController().signal,
-    };
-    const code = await main(
-      [
-        'node',
-        'orrery',
-        'paper',
-        '--data',
-        file,
-        '--symbols',
-        'BTC,ETH,LTC',
-        '--config',
-        config,
-        '--no-memory',
-        '--run-id',
-        'wide',
-        '--report',
-        join(dir, 'r.html'),
-      ],
-      io,
-    );
-    expect(err.join('\n')).not.toMatch(/^error/m);
-    expect(code, [...err, ...out].join('\n')).toBe(0);
-    expect(err.join('\n')).toContain('coins.csv [LTC]: kept 75 of 75 rows');
-    expect(out.join('\n')).toContain('Run wide · BTC, ETH, LTC · 2021-01-01 .. 2021-04-30 · 295 cycles');
-  }, 120_000);
 });
 
 describe('bad rows, gaps and outliers', () => {
@@ -276,7 +234,7 @@ describe('bad rows, gaps and outliers', () => {
       i < 4 ? `garbage,${c}` : `2021-01-${String(i + 1).padStart(2, '0')},${c}`,
     );
     const text = ['date,close', ...lines].join('\n');
-    expect(catchErr(() => parseCsvBars(text, 'b.csv')).code).toBe(RunnerErrorCode.FEED_BAD_ROWS);
+    expect(catchErr(() => parseCsvBars(text, 'b.csv')).code).toBe(FeedErrorCode.BAD_ROWS);
     expect(parseCsvBars(text, 'b.csv', { maxDroppedFraction: 0.5 }).bars).toHaveLength(6);
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_DATASETS } from '../src/feeds/bundled.ts';
-import { checkBar } from '../src/feeds/check-bar.ts';
-import { loadCsvFile } from '../src/feeds/csv-loader.ts';
-import { formatFeedReport } from '../src/feeds/feed-report.ts';
+import { BUNDLED_DATASETS } from '../src/bundled.ts';
+import { checkBar } from '../src/check-bar.ts';
+import { loadCsvFile } from '../src/csv-loader.ts';
+import { formatFeedReport } from '../src/feed-report.ts';
 
 const utc = (s: string) => Date.parse(`${s}Z`);
 

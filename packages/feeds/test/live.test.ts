@@ -1,9 +1,9 @@
 import { ManualClock } from '@orrery/core';
+import { type FakeBinance, type Kline, startFakeBinance } from '@orrery/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FeedError, RunnerErrorCode } from '../src/errors.ts';
-import type { Bar } from '../src/feeds/bar.ts';
-import { createCcxtSource, LiveFeed, timeframeMs } from '../src/feeds/live-ccxt.ts';
-import { type FakeBinance, type Kline, startFakeBinance } from './support/fake-binance.ts';
+import type { Bar } from '../src/bar.ts';
+import { FeedError, FeedErrorCode } from '../src/errors.ts';
+import { createCcxtSource, LiveFeed, timeframeMs } from '../src/live-ccxt.ts';
 
 const T0 = Date.UTC(2024, 0, 1, 0, 0);
 const MIN = 60_000;
@@ -105,7 +105,7 @@ describe('live ccxt feed (Binance wire format on loopback)', () => {
       return undefined;
     })();
     expect(err).toBeInstanceOf(FeedError);
-    expect(err!.code).toBe(RunnerErrorCode.FEED_LIVE);
+    expect(err!.code).toBe(FeedErrorCode.LIVE);
   });
 
   it('parses timeframes and refuses unknown exchanges', async () => {

@@ -1,5 +1,16 @@
 import { z } from 'zod';
 
+/** The request topics a planet hosted on a bus answers (`orrery planet NAME --nats …`, `orrery serve`). */
+export const PlanetTopic = {
+  /**
+   * Body: an analyze body (`bars` or `snapshot`; a `chainId` only where the host was given budget
+   * chains). Reply: a {@link PlanetAnalysis}.
+   */
+  ANALYZE: 'analyze',
+  /** No body. Reply: `{ planet, weight, moons, topics }`. */
+  DESCRIBE: 'describe',
+} as const;
+
 /**
  * A planet's report as JSON (agents' `PlanetReport`): what `POST /planets/:name/analyze` and a planet on
  * the bus answer inside {@link planetAnalysisSchema}. Clients validate replies with it.

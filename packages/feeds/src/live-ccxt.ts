@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock, FetchCache } from '@orrery/core';
-import { FeedError, RunnerErrorCode } from '../errors.ts';
 import type { Bar } from './bar.ts';
 import { type MarketsExchange, withCachedMarkets } from './ccxt-markets.ts';
 import { checkBar, DropReason } from './check-bar.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { type FeedReport, FeedReportBuilder } from './feed-report.ts';
 import { formatTime } from './parse-time.ts';
 
@@ -45,7 +45,7 @@ export async function createCcxtSource(opts: CcxtSourceOptions = {}): Promise<Oh
   const id = opts.exchange ?? 'binance';
   const Ctor = (ccxt as unknown as Record<string, unknown>)[id];
   if (!ccxt.exchanges.includes(id) || typeof Ctor !== 'function') {
-    throw new FeedError(RunnerErrorCode.FEED_LIVE, `ccxt:${id}`, 'ccxt has no such exchange');
+    throw new FeedError(FeedErrorCode.LIVE, `ccxt:${id}`, 'ccxt has no such exchange');
   }
   // Spot markets only: the OHLCV endpoint of a spot symbol needs nothing else.
   const exchange = new (
@@ -65,8 +65,7 @@ export async function createCcxtSource(opts: CcxtSourceOptions = {}): Promise<Oh
 export function timeframeMs(timeframe: string): number {
   const m = /^(\d+)([smhdw])$/.exec(timeframe);
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-  if (!m)
-    throw new FeedError(RunnerErrorCode.FEED_LIVE, 'timeframe', `'${timeframe}' is not like 1m, 1h or 1d`);
+  if (!m) throw new FeedError(FeedErrorCode.LIVE, 'timeframe', `'${timeframe}' is not like 1m, 1h or 1d`);
   return Number(m[1]) * unit[m[2] as keyof typeof unit];
 }
 
@@ -146,7 +145,7 @@ export class LiveFeed {
         failures = 0;
       } catch (err) {
         if (!isNetworkError(err)) {
-          throw new FeedError(RunnerErrorCode.FEED_LIVE, `live ${o.symbol}`, (err as Error).message, {
+          throw new FeedError(FeedErrorCode.LIVE, `live ${o.symbol}`, (err as Error).message, {
             cause: err,
           });
         }

@@ -1,4 +1,4 @@
-import { FeedError, RunnerErrorCode } from '../errors.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { parseTime } from './parse-time.ts';
 
 /** A compiled time format: text → epoch ms (UTC unless the format has `%z`), or `undefined`. */
@@ -24,37 +24,17 @@ const NUMERIC = new Set<Part>(['Y', 'y', 'm', 'd', 'H', 'I', 'M', 'S', 's']);
  *   month and day (or `%s`), or `%I` without `%p`.
  */
 export function compileTimeFormat(format: string, where = '--time-format'): TimeParser {
-  const tokens: (Part | { literal: string })[] = [];
-  for (let i = 0; i < format.length; i++) {
-    const ch = format[i]!;
-    if (ch !== '%') {
-      tokens.push({ literal: ch });
-      continue;
-    }
-    const d = format[++i];
-    if (d === '%') tokens.push({ literal: '%' });
-    else if (d === 'F') tokens.push('Y', { literal: '-' }, 'm', { literal: '-' }, 'd');
-    else if (d === 'T') tokens.push('H', { literal: ':' }, 'M', { literal: ':' }, 'S');
-    else if (d === 'e') tokens.push('d');
-    else if (d === 'B' || d === 'h') tokens.push('b');
-    else if (d !== undefined && 'YymdHIpMSfzbs'.includes(d)) tokens.push(d as Part);
-    else
-      throw new FeedError(
-        RunnerErrorCode.FEED_TIME_FORMAT,
-        where,
-        `'${clip(format)}': unknown directive %${d ?? ''} (known: ${TIME_DIRECTIVES})`,
-      );
-  }
+  const tokens = formatTokens(format, where);
   const has = (p: Part) => tokens.includes(p);
   const dated = (has('Y') || has('y')) && (has('m') || has('b')) && has('d');
   if (!dated && !has('s'))
     throw new FeedError(
-      RunnerErrorCode.FEED_TIME_FORMAT,
+      FeedErrorCode.TIME_FORMAT,
       where,
       `'${clip(format)}' needs a year (%Y or %y), a month (%m or %b) and a day (%d), or %s`,
     );
   if (has('I') !== has('p'))
-    throw new FeedError(RunnerErrorCode.FEED_TIME_FORMAT, where, `'${clip(format)}': %I and %p go together`);
+    throw new FeedError(FeedErrorCode.TIME_FORMAT, where, `'${clip(format)}': %I and %p go together`);
 
   const order: Part[] = [];
   let source = '';
@@ -90,6 +70,35 @@ export function compileTimeFormat(format: string, where = '--time-format'): Time
     const ms = v.f === undefined ? 0 : Number(v.f.slice(0, 3).padEnd(3, '0'));
     return utc(year, month, Number(v.d), hour, Number(v.M ?? 0), Number(v.S ?? 0), ms, offsetMs(v.z));
   };
+}
+
+/**
+ * A format's directives and literals, in order; `%F`, `%T`, `%e`, `%B`/`%h` spelled out as the ones they
+ * stand for. @throws FeedError `ORRERY_FEED_TIME_FORMAT` for an unknown directive.
+ */
+function formatTokens(format: string, where: string): (Part | { literal: string })[] {
+  const tokens: (Part | { literal: string })[] = [];
+  for (let i = 0; i < format.length; i++) {
+    const ch = format[i]!;
+    if (ch !== '%') {
+      tokens.push({ literal: ch });
+      continue;
+    }
+    const d = format[++i];
+    if (d === '%') tokens.push({ literal: '%' });
+    else if (d === 'F') tokens.push('Y', { literal: '-' }, 'm', { literal: '-' }, 'd');
+    else if (d === 'T') tokens.push('H', { literal: ':' }, 'M', { literal: ':' }, 'S');
+    else if (d === 'e') tokens.push('d');
+    else if (d === 'B' || d === 'h') tokens.push('b');
+    else if (d !== undefined && 'YymdHIpMSfzbs'.includes(d)) tokens.push(d as Part);
+    else
+      throw new FeedError(
+        FeedErrorCode.TIME_FORMAT,
+        where,
+        `'${clip(format)}': unknown directive %${d ?? ''} (known: ${TIME_DIRECTIVES})`,
+      );
+  }
+  return tokens;
 }
 
 function patternOf(p: Part, tight: boolean): string {
@@ -229,7 +238,7 @@ export function chooseTimeFormat(
   if (best < need) return builtin;
   if (winners.length > 1)
     throw new FeedError(
-      RunnerErrorCode.FEED_TIME_FORMAT,
+      FeedErrorCode.TIME_FORMAT,
       opts.source,
       `the time column is ambiguous (e.g. '${clip(values[0]!)}'): it reads as ${winners
         .map((w) => `'${w}'`)

@@ -1,6 +1,5 @@
-import { parseColumnMapping } from './csv-loader.ts';
+import { type DataSourceSpec, parseColumnMapping } from '@orrery/feeds';
 import type { DataFlags } from './data-flags.ts';
-import type { DataSourceSpec } from './resolve-source.ts';
 
 /** The `--data` source the flags describe, or undefined when `--data` is absent (the config's `run.data`). */
 export function dataSpecFromFlags(flags: DataFlags): DataSourceSpec | undefined {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { FetchCache, ManualClock } from '@orrery/core';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CCXT_MARKETS_SOURCE, CCXT_MARKETS_TTL_MS } from '../src/feeds/ccxt-markets.ts';
-import { createCcxtSource } from '../src/feeds/live-ccxt.ts';
+import { CCXT_MARKETS_SOURCE, CCXT_MARKETS_TTL_MS } from '../src/ccxt-markets.ts';
+import { createCcxtSource } from '../src/live-ccxt.ts';
 
 /** A loopback Binance spot API: exchange info (counted) and hourly klines. */
 let server: Server;

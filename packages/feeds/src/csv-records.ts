@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { FeedError, RunnerErrorCode } from '../errors.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { clip } from './time-format.ts';
 
 /** One CSV record with the (1-based) line it ended on. */
@@ -32,7 +32,7 @@ export function readCsvRecords(
     }) as unknown as CsvRecord[];
   } catch (err) {
     throw new FeedError(
-      RunnerErrorCode.FEED_FORMAT,
+      FeedErrorCode.FORMAT,
       source,
       `not readable as CSV (${clip((err as Error).message, 160)})`,
       {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FeedError, RunnerErrorCode } from '../src/errors.ts';
-import type { Bar } from '../src/feeds/bar.ts';
-import { checkBar } from '../src/feeds/check-bar.ts';
-import { parseColumnMapping, parseCsvBars } from '../src/feeds/csv-loader.ts';
-import { parseTime } from '../src/feeds/parse-time.ts';
+import type { Bar } from '../src/bar.ts';
+import { checkBar } from '../src/check-bar.ts';
+import { parseColumnMapping, parseCsvBars } from '../src/csv-loader.ts';
+import { FeedError, FeedErrorCode } from '../src/errors.ts';
+import { parseTime } from '../src/parse-time.ts';
 
 const csv = (...lines: string[]) => lines.join('\n');
 
@@ -135,14 +135,14 @@ describe('generic CSV', () => {
     const text = csv('date,close', '01/02/2020,1', '01/03/2020,2', '2020-01-04,3');
     const err = catchErr(() => parseCsvBars(text, 'us.csv'));
     expect(err).toBeInstanceOf(FeedError);
-    expect(err.code).toBe(RunnerErrorCode.FEED_BAD_ROWS);
+    expect(err.code).toBe(FeedErrorCode.BAD_ROWS);
     expect(err.message).toContain('us.csv: 2 of 3 rows are bad');
     expect(err.message).toContain("dropped 2 bad-time — e.g. line 2 01/02/2020: '01/02/2020' is not a time");
   });
 
   it('names the missing columns and the ones it found', () => {
     const err = catchErr(() => parseCsvBars(csv('a,b', '1,2'), 'x.csv'));
-    expect(err.code).toBe(RunnerErrorCode.FEED_COLUMNS);
+    expect(err.code).toBe(FeedErrorCode.COLUMNS);
     expect(err.message).toContain('no header row with a time and a close column');
     expect(err.message).toContain('first line: a, b');
     const mapped = catchErr(() =>
@@ -152,7 +152,7 @@ describe('generic CSV', () => {
     expect(catchErr(() => parseColumnMapping('when:Date')).message).toContain(
       "'when:Date' is not field=Column",
     );
-    expect(catchErr(() => parseCsvBars(csv('date,close'), 'e.csv')).code).toBe(RunnerErrorCode.FEED_EMPTY);
+    expect(catchErr(() => parseCsvBars(csv('date,close'), 'e.csv')).code).toBe(FeedErrorCode.EMPTY);
   });
 });
 

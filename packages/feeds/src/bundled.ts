@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { CsvLoadOptions } from './csv-loader.ts';
 
-/** The real data files shipped in `apps/runner/data` (licences next to them). */
+/** The real data files shipped in this package's `data/` folder (licences next to them). */
 export interface BundledDataset {
   /** Short name used by `--data`. */
   readonly name: string;
@@ -17,7 +17,7 @@ export interface BundledDataset {
   readonly description: string;
 }
 
-const dataDir = (file: string) => fileURLToPath(new URL(`../../data/${file}`, import.meta.url));
+const dataDir = (file: string) => fileURLToPath(new URL(`../data/${file}`, import.meta.url));
 
 /** The bundled datasets by `--data` name. `spy` is the default of `orrery paper`. */
 export const BUNDLED_DATASETS: Readonly<Record<'spy' | 'btc' | 'btc-hourly', BundledDataset>> = {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { FeedError, RunnerErrorCode } from '../errors.ts';
 import { BUNDLED_DATASETS, isBundledName } from './bundled.ts';
 import {
   type ColumnMapping,
@@ -9,6 +8,7 @@ import {
   loadCsvFile,
   loadWideCsvFile,
 } from './csv-loader.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 
 /** A market data source as the config or `--data` names it. */
 export interface DataSourceSpec {
@@ -55,7 +55,7 @@ export function loadDataSource(spec: DataSourceSpec): ResolvedSeries {
   const all = loadDataSources(spec);
   if (all.length !== 1)
     throw new FeedError(
-      RunnerErrorCode.USAGE,
+      FeedErrorCode.USAGE,
       spec.source,
       `holds ${all.length} symbols; load it with loadDataSources`,
     );
@@ -82,7 +82,7 @@ export function loadDataSources(spec: DataSourceSpec): ResolvedSeries[] {
     const names = Object.keys(BUNDLED_DATASETS);
     const near = names.find((n) => editDistance(n, spec.source.toLowerCase()) <= 2);
     throw new FeedError(
-      RunnerErrorCode.FEED_UNKNOWN,
+      FeedErrorCode.UNKNOWN,
       spec.key ?? '--data',
       `'${spec.source}' is not a bundled data set (${names.join(', ')}) nor a file` +
         (near === undefined ? '' : `; did you mean ${near}?`),

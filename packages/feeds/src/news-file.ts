@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { z } from 'zod';
-import { FeedError, RunnerErrorCode } from '../errors.ts';
 import { readCsvRecords } from './csv-records.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { MAX_EXAMPLES, type ReasonCount, type RowExample } from './feed-report.ts';
 import { formatTime, parseTime } from './parse-time.ts';
 
@@ -87,14 +87,9 @@ export function loadNewsFile(path: string, opts: NewsLoadOptions = {}): LoadedNe
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new FeedError(
-      RunnerErrorCode.FEED_FILE,
-      path,
-      `cannot read the news file (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
+    throw new FeedError(FeedErrorCode.FILE, path, `cannot read the news file (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   const ext = extname(path).toLowerCase();
   const format =
@@ -116,57 +111,16 @@ export function parseNews(text: string, source: string, opts: NewsLoadOptions = 
   const format = opts.format ?? (text.trimStart().startsWith('{') ? 'jsonl' : 'csv');
   const rows = format === 'jsonl' ? jsonlRows(text) : csvRows(text, source);
   const dropped = new Map<NewsDropReason, { count: number; examples: RowExample[] }>();
-  const drop = (reason: NewsDropReason, example: RowExample) => {
-    let entry = dropped.get(reason);
-    if (!entry) {
-      entry = { count: 0, examples: [] };
-      dropped.set(reason, entry);
-    }
-    entry.count++;
-    if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
-  };
-
   const items: NewsItem[] = [];
   const seen = new Set<string>();
   for (const row of rows) {
-    if (row.kind === 'bad-json') {
-      drop(NewsDropReason.BAD_JSON, { line: row.line, time: '', detail: row.detail });
-      continue;
-    }
-    const raw = row.value as { time?: unknown } | null;
-    const rawTime = raw !== null && typeof raw === 'object' ? String(raw.time ?? '') : '';
-    const checked = newsRowSchema.safeParse(raw);
-    if (!checked.success) {
-      const issue = checked.error.issues[0]!;
-      const field = String(issue.path[0] ?? '');
-      const reason =
-        field === 'text'
-          ? NewsDropReason.MISSING_TEXT
-          : field === 'time'
-            ? NewsDropReason.BAD_TIME
-            : NewsDropReason.BAD_FIELD;
-      const detail =
-        issue.code === 'invalid_type' && field !== '' ? `${field}: ${issue.message}` : issue.message;
-      drop(reason, { line: row.line, time: rawTime, detail });
-      continue;
-    }
-    const { symbol, text: body } = checked.data;
-    const time = parseTime(String(checked.data.time));
-    if (time === undefined) {
-      drop(NewsDropReason.BAD_TIME, { line: row.line, time: rawTime, detail: `'${rawTime}' is not a time` });
-      continue;
-    }
-    const key = JSON.stringify([time, symbol ?? null, body]);
-    if (seen.has(key)) {
-      drop(NewsDropReason.DUPLICATE_ITEM, {
-        line: row.line,
-        time: rawTime,
-        detail: 'same time, symbol and text as an earlier row',
-      });
-      continue;
-    }
-    seen.add(key);
-    items.push({ time, symbol, text: body });
+    const read = readNewsRow(row, seen);
+    if ('reason' in read) {
+      const entry = dropped.get(read.reason) ?? { count: 0, examples: [] };
+      dropped.set(read.reason, entry);
+      entry.count++;
+      if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(read.example);
+    } else items.push(read);
   }
   items.sort((a, b) => a.time - b.time);
 
@@ -185,13 +139,54 @@ export function parseNews(text: string, source: string, opts: NewsLoadOptions = 
   const limit = opts.maxDroppedFraction ?? 0.2;
   if (report.rowsRead > 0 && droppedTotal / report.rowsRead > limit) {
     throw new FeedError(
-      RunnerErrorCode.FEED_BAD_ROWS,
+      FeedErrorCode.BAD_ROWS,
       source,
       `${droppedTotal} of ${report.rowsRead} news rows are bad (more than ${Math.round(limit * 100)} %):\n` +
         formatNewsReport(report),
     );
   }
   return { items, report };
+}
+
+/**
+ * One row as a news item, or why it is dropped (with an example for the report). `seen` holds the keys
+ * of the items kept so far; a row repeating one is a duplicate, and a kept row's key is added.
+ */
+function readNewsRow(
+  row: RawRow,
+  seen: Set<string>,
+): NewsItem | { reason: NewsDropReason; example: RowExample } {
+  if (row.kind === 'bad-json')
+    return { reason: NewsDropReason.BAD_JSON, example: { line: row.line, time: '', detail: row.detail } };
+  const raw = row.value as { time?: unknown } | null;
+  const rawTime = raw !== null && typeof raw === 'object' ? String(raw.time ?? '') : '';
+  const checked = newsRowSchema.safeParse(raw);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const field = String(issue.path[0] ?? '');
+    const reason =
+      field === 'text'
+        ? NewsDropReason.MISSING_TEXT
+        : field === 'time'
+          ? NewsDropReason.BAD_TIME
+          : NewsDropReason.BAD_FIELD;
+    const detail =
+      issue.code === 'invalid_type' && field !== '' ? `${field}: ${issue.message}` : issue.message;
+    return { reason, example: { line: row.line, time: rawTime, detail } };
+  }
+  const { symbol, text } = checked.data;
+  const time = parseTime(String(checked.data.time));
+  if (time === undefined) {
+    const detail = `'${rawTime}' is not a time`;
+    return { reason: NewsDropReason.BAD_TIME, example: { line: row.line, time: rawTime, detail } };
+  }
+  const key = JSON.stringify([time, symbol ?? null, text]);
+  if (seen.has(key)) {
+    const detail = 'same time, symbol and text as an earlier row';
+    return { reason: NewsDropReason.DUPLICATE_ITEM, example: { line: row.line, time: rawTime, detail } };
+  }
+  seen.add(key);
+  return { time, symbol, text };
 }
 
 /** A few human lines: what was kept, the span, and every drop reason with one example. */
@@ -238,7 +233,7 @@ function csvRows(text: string, source: string): RawRow[] {
   const at = { time: header.indexOf('time'), symbol: header.indexOf('symbol'), text: header.indexOf('text') };
   if (at.time < 0 || at.text < 0) {
     throw new FeedError(
-      RunnerErrorCode.FEED_COLUMNS,
+      FeedErrorCode.COLUMNS,
       source,
       `the first line must be a header with time, text and optionally symbol columns (first line: ${
         records[0]?.record.join(', ') ?? '(empty file)'

@@ -47,6 +47,39 @@ export function cleanSeries(
     report.newestFirst = true;
   }
 
+  const kept = dropRepeats(ordered, report);
+
+  if (opts.lastBarPartial) {
+    const last = kept.pop();
+    if (last)
+      report.drop(DropReason.PARTIAL_BAR, {
+        line: last.line,
+        time: last.rawTime,
+        detail: 'the source was taken before this bar closed',
+      });
+  }
+
+  const out: Bar[] = [];
+  for (const r of screenOutliers(kept, report, opts)) {
+    if (r.bar.volume === 0) {
+      const example = { line: r.line, time: r.rawTime, detail: `volume 0 at close ${r.bar.close}` };
+      report.zeroVolume(example);
+      if (opts.dropZeroVolume) {
+        report.drop(DropReason.ZERO_VOLUME, example);
+        continue;
+      }
+    }
+    out.push(r.bar);
+  }
+  reportGaps(out, report, opts.gapBars);
+  return out;
+}
+
+/**
+ * Steps 2 and 3 of {@link cleanSeries} over rows in time order: a relabelled copy of an earlier bar is a
+ * `duplicate-bar`, a row at the last kept row's time a `duplicate-time`, one before it `out-of-order`.
+ */
+function dropRepeats(ordered: readonly SourcedBar[], report: FeedReportBuilder): SourcedBar[] {
   const earliest = new Map<string, SourcedBar>();
   for (const r of ordered) {
     if (r.bar.volume <= 0) continue;
@@ -82,31 +115,7 @@ export function cleanSeries(
     }
     kept.push(r);
   }
-
-  if (opts.lastBarPartial) {
-    const last = kept.pop();
-    if (last)
-      report.drop(DropReason.PARTIAL_BAR, {
-        line: last.line,
-        time: last.rawTime,
-        detail: 'the source was taken before this bar closed',
-      });
-  }
-
-  const out: Bar[] = [];
-  for (const r of screenOutliers(kept, report, opts)) {
-    if (r.bar.volume === 0) {
-      const example = { line: r.line, time: r.rawTime, detail: `volume 0 at close ${r.bar.close}` };
-      report.zeroVolume(example);
-      if (opts.dropZeroVolume) {
-        report.drop(DropReason.ZERO_VOLUME, example);
-        continue;
-      }
-    }
-    out.push(r.bar);
-  }
-  reportGaps(out, report, opts.gapBars);
-  return out;
+  return kept;
 }
 
 function contentKey(b: Bar): string {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { FeedError, RunnerErrorCode } from '../errors.ts';
 import type { Bar } from './bar.ts';
 import { checkBar, DropReason, parseNumber } from './check-bar.ts';
 import { type CleanOptions, cleanSeries, type SourcedBar } from './clean-series.ts';
 import { type CsvRecord, detectDelimiter, readCsvRecords } from './csv-records.ts';
+import { FeedError, FeedErrorCode } from './errors.ts';
 import { type FeedReport, FeedReportBuilder, formatFeedReport } from './feed-report.ts';
 import { chooseTimeFormat, clip } from './time-format.ts';
 
@@ -100,7 +100,7 @@ export function loadWideCsvFile(
     const index = wideIndex(cells, symbol, patterns, time);
     if (index === undefined)
       throw new FeedError(
-        RunnerErrorCode.FEED_COLUMNS,
+        FeedErrorCode.COLUMNS,
         path,
         `no close column for ${symbol} (tried ${patterns
           .map((p) => `'${fill(p, symbol, 'close')}'`)
@@ -160,7 +160,7 @@ function readText(path: string): string {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a folder' : clip(e.message);
-    throw new FeedError(RunnerErrorCode.FEED_FILE, path, `cannot read the file (${why})`, { cause: err });
+    throw new FeedError(FeedErrorCode.FILE, path, `cannot read the file (${why})`, { cause: err });
   }
 }
 
@@ -180,18 +180,13 @@ export function parseJsonBars(text: string, source: string, opts: CsvLoadOptions
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new FeedError(
-      RunnerErrorCode.FEED_FORMAT,
-      source,
-      `not valid JSON (${clip((err as Error).message)})`,
-      {
-        cause: err,
-      },
-    );
+    throw new FeedError(FeedErrorCode.FORMAT, source, `not valid JSON (${clip((err as Error).message)})`, {
+      cause: err,
+    });
   }
   if (!Array.isArray(data))
     throw new FeedError(
-      RunnerErrorCode.FEED_FORMAT,
+      FeedErrorCode.FORMAT,
       source,
       'a JSON data file must be an array of [time ms, open, high, low, close, volume] rows (freqtrade)',
     );
@@ -265,6 +260,26 @@ function barsFromRecords(
   if (chosen.format !== undefined) report.timeFormat = { format: chosen.format, detected: chosen.detected };
   const decimalComma = how.delimiter === ';';
 
+  const rows = readRows(records, index, chosen, decimalComma, report);
+
+  const bars = cleanSeries(rows, report, opts);
+  const result = report.build(bars);
+  refuseBadSeries(result, bars.length, limit, source);
+
+  const columns = Object.fromEntries(
+    BAR_FIELDS.map((f) => [f, index[f] === undefined ? null : (header[index[f]] ?? null)]),
+  ) as Record<BarField, string | null>;
+  return { bars, report: result, columns };
+}
+
+/** Each record as a checked bar (in file order), or dropped on `report` with its reason. */
+function readRows(
+  records: readonly CsvRecord[],
+  index: ColumnIndex,
+  chosen: { parse: (text: string) => number | undefined; format: string | undefined },
+  decimalComma: boolean,
+  report: FeedReportBuilder,
+): SourcedBar[] {
   const rows: SourcedBar[] = [];
   for (const { record, info } of records) {
     report.rowsRead++;
@@ -296,27 +311,27 @@ function barsFromRecords(
     }
     rows.push({ bar, line: info.lines, rawTime: clip(rawTime, 40) });
   }
+  return rows;
+}
 
-  const bars = cleanSeries(rows, report, opts);
-  const result = report.build(bars);
+/**
+ * @throws FeedError `ORRERY_FEED_BAD_ROWS` when more than `limit` of the rows were dropped (with a hint on
+ *   what to check), `ORRERY_FEED_EMPTY` when no bar is left.
+ */
+function refuseBadSeries(result: FeedReport, kept: number, limit: number, source: string): void {
   if (result.rowsRead > 0 && result.droppedTotal / result.rowsRead > limit) {
     const hint = result.dropped[DropReason.BAD_TIME]
       ? 'check the time format (--time-format, e.g. %m/%d/%Y) and the column mapping'
       : 'check the column mapping, or raise the limit (--max-bad-rows, run.data[].maxBadRowFraction)';
     throw new FeedError(
-      RunnerErrorCode.FEED_BAD_ROWS,
+      FeedErrorCode.BAD_ROWS,
       source,
       `${result.droppedTotal} of ${result.rowsRead} rows are bad (more than ${Math.round(limit * 100)} %); ` +
         `${hint}:\n${formatFeedReport(result)}`,
     );
   }
-  if (bars.length === 0)
-    throw new FeedError(RunnerErrorCode.FEED_EMPTY, source, `no usable bar:\n${formatFeedReport(result)}`);
-
-  const columns = Object.fromEntries(
-    BAR_FIELDS.map((f) => [f, index[f] === undefined ? null : (header[index[f]] ?? null)]),
-  ) as Record<BarField, string | null>;
-  return { bars, report: result, columns };
+  if (kept === 0)
+    throw new FeedError(FeedErrorCode.EMPTY, source, `no usable bar:\n${formatFeedReport(result)}`);
 }
 
 function epochMs(text: string): number | undefined {
@@ -339,7 +354,7 @@ export function parseColumnMapping(spec: string): ColumnMapping {
     const name = part.slice(eq + 1).trim();
     if (eq < 0 || name === '' || !(BAR_FIELDS as readonly string[]).includes(field)) {
       throw new FeedError(
-        RunnerErrorCode.FEED_COLUMNS,
+        FeedErrorCode.COLUMNS,
         '--columns',
         `'${part.trim()}' is not field=Column with field one of ${BAR_FIELDS.join(', ')}`,
       );
@@ -395,7 +410,7 @@ function findHeader(
     if (index.time === undefined || index.close === undefined) continue;
     if (missingMapped.length > 0) {
       throw new FeedError(
-        RunnerErrorCode.FEED_COLUMNS,
+        FeedErrorCode.COLUMNS,
         source,
         `no column ${missingMapped.join(', ')} in the header (columns: ${clip(records[r]!.record.join(', '), 160)})`,
       );
@@ -429,14 +444,14 @@ function noHeader(records: readonly CsvRecord[], mapping: ColumnMapping, source:
   const mapped = Object.entries(mapping).map(([f, c]) => `${f}=${c}`);
   if (mapped.length > 0) {
     return new FeedError(
-      RunnerErrorCode.FEED_COLUMNS,
+      FeedErrorCode.COLUMNS,
       source,
       `no header row with the columns ${mapped.join(', ')} (and a time and a close column) in the first ` +
         `${HEADER_SEARCH} lines (first line: ${first})`,
     );
   }
   return new FeedError(
-    RunnerErrorCode.FEED_COLUMNS,
+    FeedErrorCode.COLUMNS,
     source,
     `no header row with a time and a close column in the first ${HEADER_SEARCH} lines (first line: ${first}); ` +
       'name them with --columns time=<Column>,close=<Column> (or time=#1 for the first column)',
