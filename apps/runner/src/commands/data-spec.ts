@@ -1,4 +1,6 @@
-import { type DataSourceSpec, parseColumnMapping } from '@orrery/feeds';
+import type { DataSourceSpec } from '@orrery/feeds';
+// The column parser alone (not the feeds' index, which loads zod and ccxt): `orrery --help` stays light.
+import { parseColumnMapping } from '@orrery/feeds/columns';
 import type { DataFlags } from './data-flags.ts';
 
 /** The `--data` source the flags describe, or undefined when `--data` is absent (the config's `run.data`). */

@@ -1,4 +1,5 @@
-import { FeedError } from '@orrery/feeds';
+// The error class alone: the CLI's error handler must not load the feeds (zod, ccxt) to name one.
+import { FeedError } from '@orrery/feeds/errors';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
 
 const ERRNO_WORDS: Record<string, string> = {
