@@ -396,8 +396,8 @@ describe('news in a paper run', () => {
     // Regression: the no-LLM counterfactual read no news, so news effects were booked as the LLM's P&L.
     const curve = ledger.equityCurve('news').map(({ time, equity }) => ({ time, equity }));
     ledger.close();
-    expect(res.roi.counterfactual).toEqual(curve);
-    expect(res.roi.roi).toMatchObject({ llmPnl: 0, diverged: 0 });
+    expect(res.roi?.counterfactual).toEqual(curve);
+    expect(res.roi?.roi).toMatchObject({ llmPnl: 0, diverged: 0 });
     const at = (date: string) => sentimentOf(cycles.find((c) => c.time === Date.parse(date))!.record);
     expect(at('2020-03-09').confidence).toBe(0);
     expect(at('2020-03-10').confidence).toBeGreaterThan(0);

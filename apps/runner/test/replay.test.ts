@@ -119,7 +119,7 @@ describe('orrery paper --replay: a recorded run again, from its recordings alone
     const calls = h.llm.requests.length;
     expect(calls).toBeGreaterThan(20);
     expect(recorded.outcome.usage.llmCalls).toBe(calls);
-    const { roi } = recorded.roi;
+    const { roi } = recorded.roi!;
     expect(roi.llmCostUsd).toBeGreaterThan(0);
     expect(roi.llmInfluenced).toBeGreaterThan(0);
     expect(roi.pnlPerLlmDollar).toBeCloseTo(roi.llmPnl / roi.llmCostUsd, 6);
@@ -156,7 +156,7 @@ describe('orrery paper --replay: a recorded run again, from its recordings alone
     expect(changes('rep')).toEqual(changes('rec'));
     // Nothing was spent, so P&L per LLM dollar is n/a; the P&L the LLM made is the same.
     expect(replay.outcome.usage).toMatchObject({ llmCalls: 0, costUsd: 0 });
-    expect(replay.roi.roi).toMatchObject({ llmCostUsd: 0, pnlPerLlmDollar: null, llmPnl: roi.llmPnl });
+    expect(replay.roi?.roi).toMatchObject({ llmCostUsd: 0, pnlPerLlmDollar: null, llmPnl: roi.llmPnl });
     expect(out.join('\n')).toMatch(/P&L per LLM dollar\s+n\/a/);
     const html = readFileSync(replay.reportPath, 'utf8');
     expect(html).toContain('replay of rec:');

@@ -198,13 +198,13 @@ describe('the no-LLM counterfactual', () => {
       const ledger = Ledger.open(join(dir.path, 'l.db'));
       try {
         expect(ledger.fills('plain').length).toBeGreaterThan(0);
-        expect(res.roi.counterfactual).toEqual(
+        expect(res.roi?.counterfactual).toEqual(
           ledger.equityCurve('plain').map(({ time, equity }) => ({ time, equity })),
         );
       } finally {
         ledger.close();
       }
-      expect(res.roi.roi).toMatchObject({
+      expect(res.roi?.roi).toMatchObject({
         llmPnl: 0,
         llmCostUsd: 0,
         pnlPerLlmDollar: null,

@@ -10,6 +10,7 @@ import {
 } from '@orrery/agents';
 import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
+import type { RunTimer } from '../session/run-timer.ts';
 import { type LearningCycle, LearningFeed } from './learning-feed.ts';
 
 /** The learning loop of one run, plugged into its agents and its loop. */
@@ -66,6 +67,8 @@ export function openLearning(o: {
   readonly prompts?: PromptVariants | undefined;
   readonly promptTest?: PromptEvolutionSettingsInput | undefined;
   readonly fresh: boolean;
+  /** Charges each refresh (outcomes recorded, parameters re-derived, experiments evaluated) to `learning`. */
+  readonly timer?: RunTimer | undefined;
 }): LearningSession {
   const learner = Learner.open({
     path: o.path,
@@ -99,10 +102,12 @@ export function openLearning(o: {
     if (experiments === null || sunExperiment === null || variant === undefined) return;
     experiments.recordOutcome(sunExperiment, variant, { key, value: gain, success: gain > 0 });
   });
-  const flush = (asOf: number) => {
+  const refresh = (asOf: number) => {
     feed.flush(asOf);
     for (const [promptId] of prompts) experiments?.evaluate(experimentId(o.scope, promptId));
   };
+  const timer = o.timer;
+  const flush = timer === undefined ? refresh : (asOf: number) => timer.time('learning', () => refresh(asOf));
   let source: SunTuning = learner;
   const tuning: SunTuning = {
     weightOf: (planet) => source.weightOf(planet),

@@ -3,6 +3,7 @@ import type { Ledger } from '../broker/ledger-db.ts';
 import { ControlStore } from '../control/control-store.ts';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
+import type { RunTimer } from '../session/run-timer.ts';
 import { SupervisionClock } from '../session/supervision-clock.ts';
 import { type LlmRoi, llmRoi, type RoiCycle } from './llm-roi.ts';
 import { noLlmStrategy } from './no-llm-strategy.ts';
@@ -35,6 +36,8 @@ export async function readRunRoi(o: {
   readonly control?: boolean;
   /** The run's news source, so the counterfactual reads the same news. */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
+  /** Charges the counterfactual's learner refreshes to `learning` (the caller times the rest). */
+  readonly timer?: RunTimer | undefined;
 }): Promise<RunRoi> {
   const run = o.ledger.getRun(o.runId);
   if (run === undefined) throw new LedgerError(o.runId, 'is not in the ledger');
@@ -50,7 +53,7 @@ export async function readRunRoi(o: {
         ? undefined
         : (db, shadowId) =>
             replayedControl(new ControlStore(o.ledger.db), o.runId, new ControlStore(db), shadowId),
-    strategy: noLlmStrategy(o.agents, o.learning, SupervisionClock.following(o.ledger.db, o.runId)),
+    strategy: noLlmStrategy(o.agents, o.learning, SupervisionClock.following(o.ledger.db, o.runId), o.timer),
     news: o.news,
   });
   const curve = o.ledger.equityCurve(o.runId);

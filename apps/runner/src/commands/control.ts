@@ -1,13 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config/load.ts';
-import type { ControlCommandInput } from '../control/command.ts';
-import { openControl } from '../control/open-run.ts';
-import { controlStatus, formatCommand, formatStatus } from '../control/status.ts';
-import { checkCommandForRun } from '../control/validate.ts';
 import { runIdFlag } from '../runs/run-id.ts';
 import type { CliIO } from './io.ts';
 
-interface ControlFlags {
+/** `orrery control`'s flags (on `control` and its subcommands), as commander parses them. */
+export interface ControlFlags {
   run?: string;
   by?: string;
   reason?: string;
@@ -42,44 +38,14 @@ export function registerControlCommand(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
     .option('--ledger <file>', 'run ledger SQLite file (default: run.ledgerPath)');
 
-  const config = (f: ControlFlags) => loadConfig({ file: f.config, env: io.env, cwd: io.cwd }).config;
-  const ledgerPath = (f: ControlFlags) => f.ledger ?? config(f).run.ledgerPath;
-
-  const issue = (cmd: Command, body: Record<string, unknown>) => {
-    const f = cmd.optsWithGlobals<ControlFlags>();
-    const h = openControl(ledgerPath(f), f.run);
-    try {
-      const checked = checkCommandForRun(
-        {
-          ...body,
-          by: f.by ?? io.env.USER ?? io.env.USERNAME ?? 'operator',
-          ...(f.reason === undefined ? {} : { reason: f.reason }),
-        } as ControlCommandInput,
-        h.run,
-        { maxPositionFraction: config(f).agents.risk.maxPositionFraction, clamp: f.clamp },
-      );
-      if (checked.note !== undefined) io.err(`note: ${checked.note}`);
-      const c = h.store.issue(h.run.id, checked.input, Date.now());
-      io.out(f.json === true ? JSON.stringify(c) : `run ${h.run.id}: ${formatCommand(c)}`);
-      if (h.run.status !== 'running')
-        io.err(`note: run ${h.run.id} is ${h.run.status}; the command applies only if the run trades again`);
-    } finally {
-      h.close();
-    }
-  };
+  const issue = async (cmd: Command, body: Record<string, unknown>) =>
+    (await import('./actions/control.ts')).controlIssue(cmd, body, io);
 
   control
     .command('status')
     .description('what is in force, pending commands and approvals waiting for a person')
-    .action((_o: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<ControlFlags>();
-      const h = openControl(ledgerPath(f), f.run);
-      try {
-        const s = controlStatus(h.store, h.run);
-        io.out(f.json === true ? JSON.stringify(s, null, 2) : formatStatus(s));
-      } finally {
-        h.close();
-      }
+    .action(async (_o: unknown, cmd: Command) => {
+      (await import('./actions/control.ts')).controlShowStatus(cmd, io);
     });
   for (const kind of ['pause', 'resume', 'flatten'] as const) {
     control
@@ -127,10 +93,10 @@ export function registerControlCommand(program: Command, io: CliIO): void {
     )
     .option('--expire-bars <n>', 'bars a parked decision waits before it expires', number('--expire-bars'), 5)
     .description('approve-before-trade: decisions above THRESHOLD wait for approve/reject')
-    .action((threshold: string, _o: unknown, cmd: Command) => {
+    .action(async (threshold: string, _o: unknown, cmd: Command) => {
       const f = cmd.optsWithGlobals<ControlFlags>();
       const t = threshold === 'off' ? null : number('threshold')(threshold);
-      issue(cmd, { kind: 'require-approval', threshold: t, expireBars: f.expireBars });
+      await issue(cmd, { kind: 'require-approval', threshold: t, expireBars: f.expireBars });
     });
   for (const kind of ['approve', 'reject'] as const) {
     control

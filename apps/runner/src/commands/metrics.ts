@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
-import { Ledger, type LedgerEntry, openGatewayDb, usageReport } from '@orrery/core';
 import type { Command } from 'commander';
 import { positiveNumber } from '../delegation/cli-options.ts';
-import { loadDelegationSetup } from '../delegation/load.ts';
-import { formatUsage } from '../delegation/usage-text.ts';
 import type { CliIO } from './io.ts';
 
-const DAY_MS = 86_400_000;
+/** `orrery metrics`'s flags, as commander parses them. */
+export interface MetricsFlags {
+  days: number;
+  json?: boolean;
+  config?: string;
+}
 
 /** Registers `orrery metrics`. */
 export function registerMetricsCommand(program: Command, io: CliIO): void {
@@ -18,25 +19,7 @@ export function registerMetricsCommand(program: Command, io: CliIO): void {
     .option('--days <n>', 'period, in days back from now', positiveNumber, 7)
     .option('--json', 'print the report as JSON')
     .option('-c, --config <file>', 'YAML configuration file (default: ./orrery.yaml when present)')
-    .action((flags: { days: number; json?: boolean; config?: string }) => {
-      const { loaded } = loadDelegationSetup({ file: flags.config, env: io.env, cwd: io.cwd });
-      const dbPath = loaded.config.run.gatewayDbPath;
-      const until = Date.now();
-      const since = until - flags.days * DAY_MS;
-      const reference = loaded.gateway.ledger.referenceModel;
-      let entries: LedgerEntry[] = [];
-      // A missing file means nothing was recorded yet; do not create one just to read it.
-      if (existsSync(dbPath)) {
-        const db = openGatewayDb(dbPath);
-        try {
-          entries = new Ledger(db, reference, () => until).since(since);
-        } finally {
-          db.close();
-        }
-      }
-      const report = usageReport(entries, reference, { since, until });
-      if (flags.json === true)
-        io.out(JSON.stringify({ ledger: dbPath, days: flags.days, ...report }, null, 2));
-      else io.out(formatUsage(report, existsSync(dbPath) ? dbPath : `${dbPath}, not created yet`));
+    .action(async (flags: MetricsFlags) => {
+      (await import('./actions/metrics.ts')).metrics(flags, io);
     });
 }

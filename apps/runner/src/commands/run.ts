@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.ts';
-import { RunnerError, RunnerErrorCode } from '../errors.ts';
 import { runIdFlag } from '../runs/run-id.ts';
-import { runLive } from '../session/live-run.ts';
 import type { CliIO } from './io.ts';
 
-interface RunFlags {
+/** `orrery run`'s flags, as commander parses them. */
+export interface RunFlags {
   exchange?: string;
   symbol?: string;
   timeframe?: string;
@@ -40,28 +38,6 @@ export function registerRunCommand(program: Command, io: CliIO): void {
     .option('--json', 'print the summary as one JSON object on stdout when the run stops')
     .option('--export-trades <file>', 'also write the trade list as CSV (with a header) to <file>')
     .action(async (flags: RunFlags) => {
-      const maxBars = flags.maxBars === undefined ? undefined : Number(flags.maxBars);
-      if (maxBars !== undefined && !(Number.isInteger(maxBars) && maxBars > 0))
-        throw new RunnerError(
-          RunnerErrorCode.USAGE,
-          `--max-bars must be a positive integer, got '${flags.maxBars}'`,
-        );
-      const loaded = loadConfig({ file: flags.config, env: io.env, cwd: io.cwd });
-      await runLive(
-        {
-          loaded: flags.memory ? loaded : { ...loaded, config: { ...loaded.config, memory: false } },
-          exchange: flags.exchange,
-          symbol: flags.symbol,
-          timeframe: flags.timeframe,
-          apiUrl: flags.apiUrl,
-          runId: flags.runId,
-          resume: flags.resume,
-          reportPath: flags.report,
-          maxBars,
-          json: flags.json,
-          exportTrades: flags.exportTrades,
-        },
-        io,
-      );
+      await (await import('./actions/run.ts')).runCommand(flags, io);
     });
 }

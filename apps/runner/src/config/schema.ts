@@ -222,6 +222,12 @@ export const runConfigSchema = z
       .default('.orrery/reports/{runId}.html')
       .describe('The HTML report; `{runId}` is replaced. Default `.orrery/reports/{runId}.html`.'),
     news: newsConfigSchema.optional(),
+    counterfactual: z
+      .boolean()
+      .default(true)
+      .describe(
+        "`orrery paper`: after the run, trade the same bars with the same agents and no LLM (the counterfactual behind the LLM ROI: about another loop's time without LLM calls); `false` skips it and the LLM ROI. Default true.",
+      ),
     live: z
       .strictObject({
         exchange: z.string().min(1).default('binance').describe('ccxt exchange id. Default `binance`.'),

@@ -1,8 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseColumnMapping } from './csv-loader.ts';
-import type { DataSourceSpec } from './resolve-source.ts';
 
-/** The data flags {@link addDataOptions} adds, as commander parses them. */
+/** The data flags {@link addDataOptions} adds, as commander parses them (read by `dataSpecFromFlags`). */
 export interface DataFlags {
   data?: string;
   columns?: string;
@@ -45,26 +43,6 @@ export function addDataOptions(cmd: Command): Command {
       'drop | keep absurd prices and spikes (always reported; default drop)',
       outlierAction,
     );
-}
-
-/** The `--data` source the flags describe, or undefined when `--data` is absent (the config's `run.data`). */
-export function dataSpecFromFlags(flags: DataFlags): DataSourceSpec | undefined {
-  if (flags.data === undefined) return undefined;
-  const symbols = flags.symbols
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  return {
-    source: flags.data,
-    key: '--data',
-    symbol: flags.symbol,
-    columns: flags.columns === undefined ? undefined : parseColumnMapping(flags.columns),
-    timeFormat: flags.timeFormat,
-    symbols,
-    columnPattern: flags.columnPattern,
-    maxBadRowFraction: flags.maxBadRows,
-    outliers: flags.outliers,
-  };
 }
 
 function fraction(value: string): number {

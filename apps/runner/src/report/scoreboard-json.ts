@@ -2,6 +2,7 @@ import type { LlmRoi } from '../accountability/llm-roi.ts';
 import type { Scoreboard } from '../metrics/scoreboard.ts';
 import { MODE_ORDER } from '../metrics/usage.ts';
 import type { CacheFigures } from '../session/cache-figures.ts';
+import { type RunTiming, timingJson } from '../session/run-timer.ts';
 
 const pct = (v: number | null) => (v === null ? null : v * 100);
 const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
@@ -21,6 +22,8 @@ export function scoreboardJson(o: {
   readonly notes: readonly string[];
   /** The answer caches' figures (absent: not measured by this command). */
   readonly cache?: CacheFigures | undefined;
+  /** Where the run's time went (absent: not measured by this command). */
+  readonly timing?: RunTiming | undefined;
 }) {
   const s = o.scoreboard;
   const p = s.performance;
@@ -127,6 +130,7 @@ export function scoreboardJson(o: {
             ),
           },
         }),
+    ...(o.timing === undefined ? {} : { timing: timingJson(o.timing) }),
     notes: o.notes,
     report: o.report,
   };

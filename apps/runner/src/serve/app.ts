@@ -30,16 +30,11 @@ import { opsRoutes } from './routes/ops.ts';
 import { chargedTo, planetRoutes } from './routes/planets.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 import { SecretScrubber } from './secret-scrubber.ts';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONCURRENT, type ServeLogLevel } from './serve-defaults.ts';
 import { ServeCounters } from './serve-metrics.ts';
 import { VIRTUAL_KEY_PREFIX, type VirtualKeyStore } from './virtual-keys.ts';
 
-/** Default request body limit: 256 KiB. */
-export const DEFAULT_BODY_LIMIT = 256 * 1024;
-/** Default number of `/execute` and analyze requests served at once. */
-export const DEFAULT_MAX_CONCURRENT = 64;
-
-/** Log levels of the server's JSON log. */
-export type ServeLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export { DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONCURRENT, type ServeLogLevel };
 
 /** How to build the HTTP app of `orrery serve`. */
 export interface ServeAppOptions {

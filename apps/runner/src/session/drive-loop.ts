@@ -17,6 +17,7 @@ import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-
 import { type CacheFigures, cacheFigures } from './cache-figures.ts';
 import { createLogSink } from './log-sink.ts';
 import { openSystem } from './open-system.ts';
+import type { RunTimer } from './run-timer.ts';
 import { SupervisionClock } from './supervision-clock.ts';
 
 /** What {@link driveLoop} needs: a run opened in the ledger, its broker and its bars. */
@@ -35,6 +36,8 @@ export interface DriveOptions {
   readonly replayOf?: string | undefined;
   /** The wall clock of supervision's restart windows (default: the system clock); tests inject one. */
   readonly supervisionClock?: Clock | undefined;
+  /** Charges the learning loop's refreshes to `learning` (the caller charges the loop). */
+  readonly timer?: RunTimer | undefined;
   /** Called after every step (progress display). */
   readonly onStep?: (info: StepInfo<CycleRecord>) => void;
 }
@@ -82,6 +85,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
         ? { kind: 'wall', clock: o.supervisionClock }
         : { kind: 'recorded', runId: o.replayOf },
     ),
+    timer: o.timer,
   });
   const notes: string[] = [];
   const news = openNews(loaded.config.run.news, io, notes);

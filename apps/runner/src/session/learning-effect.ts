@@ -12,8 +12,8 @@ export interface LearningSide {
   readonly trades: number;
   readonly llmCalls: number;
   readonly costUsd: number;
-  /** The LLM's P&L against the no-LLM counterfactual (which learns, or not, alike). */
-  readonly llmPnl: number;
+  /** The LLM's P&L against the no-LLM counterfactual (which learns, or not, alike); null without one. */
+  readonly llmPnl: number | null;
 }
 
 /** `orrery paper --learning both`: the same data run with learning on and off. */
@@ -45,7 +45,7 @@ function side(r: PaperResult): LearningSide {
     trades: p.trades,
     llmCalls: r.outcome.usage.llmCalls,
     costUsd: r.outcome.usage.costUsd,
-    llmPnl: r.roi.roi.llmPnl,
+    llmPnl: r.roi?.roi.llmPnl ?? null,
   };
 }
 
@@ -101,7 +101,12 @@ export function formatLearningEffect(e: LearningEffect): string[] {
     ['Max drawdown', pct(e.on.maxDrawdown), pct(e.off.maxDrawdown), signed(pct(e.difference.maxDrawdown))],
     ['Trades', String(e.on.trades), String(e.off.trades), signed(String(e.difference.trades))],
     ['LLM calls', String(e.on.llmCalls), String(e.off.llmCalls), signed(String(e.difference.llmCalls))],
-    ['LLM P&L vs no LLM', num(e.on.llmPnl), num(e.off.llmPnl), signed(num(e.on.llmPnl - e.off.llmPnl))],
+    [
+      'LLM P&L vs no LLM',
+      num(e.on.llmPnl),
+      num(e.off.llmPnl),
+      signed(num(e.on.llmPnl === null || e.off.llmPnl === null ? null : e.on.llmPnl - e.off.llmPnl)),
+    ],
   ];
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   return [

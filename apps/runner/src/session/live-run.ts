@@ -17,6 +17,7 @@ import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { agentsConfig, openPaperRun } from './paper-run.ts';
 import type { RunOutcome } from './run-outcome.ts';
+import { RunTimer } from './run-timer.ts';
 
 /** `orrery run`'s options, after the command line and the config are combined. */
 export interface LiveOptions extends FinishOutput {
@@ -31,6 +32,8 @@ export interface LiveOptions extends FinishOutput {
   readonly reportPath?: string | undefined;
   /** Stop after this many traded (not warm-up) bars. Default: until interrupted. */
   readonly maxBars?: number | undefined;
+  /** Where the run's time goes, for the summary's timing line (default: on `performance.now`). */
+  readonly timer?: RunTimer | undefined;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface LiveOptions extends FinishOutput {
  * traded. Interrupt (Ctrl-C) to stop after the bar in progress; `--resume` continues the run.
  */
 export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: string; outcome: RunOutcome }> {
+  const timer = o.timer ?? new RunTimer();
   const { config } = o.loaded;
   const live = {
     ...config.run.live,
@@ -106,25 +110,29 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       }
     }
 
-    const drive = await driveLoop({
-      loaded: o.loaded,
-      agents: agentsConfig(o.loaded, (365.25 * 86_400_000) / tf),
-      ledger,
-      runId,
-      broker,
-      steps: steps(),
-      resumeAfter,
-      warmUntil,
-      initialView: { equity: settings.initialCash, cash: settings.initialCash, positions: {} },
-      io,
-      onStep: ({ time, warm, records, equity }) => {
-        if (warm) return;
-        for (const r of records)
-          io.err(
-            `${formatTime(time, false)} ${r.symbol} · ${r.mode} · ${r.decision.action} ${r.decision.targetFraction.toFixed(3)} · equity ${equity.toFixed(2)}`,
-          );
-      },
-    });
+    // The loop's time includes waiting for the exchange's next bar.
+    const drive = await timer.time('loop', () =>
+      driveLoop({
+        loaded: o.loaded,
+        agents: agentsConfig(o.loaded, (365.25 * 86_400_000) / tf),
+        ledger,
+        runId,
+        broker,
+        steps: steps(),
+        resumeAfter,
+        warmUntil,
+        initialView: { equity: settings.initialCash, cash: settings.initialCash, positions: {} },
+        io,
+        onStep: ({ time, warm, records, equity }) => {
+          if (warm) return;
+          for (const r of records)
+            io.err(
+              `${formatTime(time, false)} ${r.symbol} · ${r.mode} · ${r.decision.action} ${r.decision.targetFraction.toFixed(3)} · equity ${equity.toFixed(2)}`,
+            );
+        },
+        timer,
+      }),
+    );
     stopFeed.abort();
     if (drive.aborted && arrived === 0) {
       // Nothing came in (offline): no report to write, and the run is not left `running` forever.
@@ -150,6 +158,7 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       exportTrades: o.exportTrades,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
+      timer,
       io,
     });
     return { runId, outcome };

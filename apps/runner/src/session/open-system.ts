@@ -25,6 +25,7 @@ import type { LogSink } from './log-sink.ts';
 import { OutcomeWriter } from './outcome-writer.ts';
 import { openPlanetTransport, type PlanetTransport } from './planet-transport.ts';
 import { ReplayAwareCaller } from './replay-caller.ts';
+import type { RunTimer } from './run-timer.ts';
 import { SupervisionClock } from './supervision-clock.ts';
 
 /** The whole hierarchy, assembled for a run, and what has to be closed after it. */
@@ -75,6 +76,8 @@ export async function openSystem(opts: {
   readonly audit?: AuditRecorder | undefined;
   /** The clock of supervision's restart windows (default: the wall clock, unrecorded). */
   readonly supervision?: SupervisionClock | undefined;
+  /** Charges the learning loop's refreshes to `learning`. */
+  readonly timer?: RunTimer | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
   // Secrets (configured keys, anything shaped like one) never reach a cycle record, an episode or an LLM
@@ -106,6 +109,7 @@ export async function openSystem(opts: {
         prompts: config.learning.prompts,
         promptTest: config.learning.promptTest,
         fresh: opts.resumeAfter === undefined,
+        timer: opts.timer,
       });
     }
   } catch (err) {

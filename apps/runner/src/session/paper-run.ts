@@ -21,6 +21,7 @@ import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
 import type { RunOutcome } from './run-outcome.ts';
+import { RunTimer, type RunTiming } from './run-timer.ts';
 
 /** `orrery paper`'s options, after the command line and the config are combined. */
 export interface PaperOptions extends FinishOutput {
@@ -38,6 +39,11 @@ export interface PaperOptions extends FinishOutput {
   readonly progress: boolean;
   /** The wall clock of supervision's restart windows (default: the system clock); tests inject one. */
   readonly supervisionClock?: Clock | undefined;
+  /**
+   * Where the run's time goes (loop, counterfactual, learning, report), for the summary's timing line
+   * (default: a timer on `performance.now`, started when the run is); tests inject one on a fake clock.
+   */
+  readonly timer?: RunTimer | undefined;
 }
 
 /** What a paper run did. */
@@ -50,12 +56,14 @@ export interface PaperResult {
   readonly warmed: number;
   /** True when stopped by a signal before the data ran out (resume it with `--resume`). */
   readonly stopped: boolean;
-  /** The LLM's worth against the no-LLM planet consensus. */
-  readonly roi: RunRoi;
+  /** The LLM's worth against the no-LLM planet consensus; absent with `run.counterfactual: false`. */
+  readonly roi: RunRoi | undefined;
   /** For `--replay`: how the replay compares with the recorded run. */
   readonly replay?: RunComparison | undefined;
   /** What the agents' answer caches did (this invocation: a resumed run counts from its resume). */
   readonly cache: CacheFigures;
+  /** Where this invocation's time went, as its summary printed it. */
+  readonly timing: RunTiming;
 }
 
 /**
@@ -66,6 +74,7 @@ export interface PaperResult {
  *   agents', memory's and gateway's own errors.
  */
 export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult> {
+  const timer = o.timer ?? new RunTimer();
   const { config } = o.loaded;
   const series = (
     o.data ? [o.data] : config.run.data.map((s, i) => ({ key: `run.data[${i}]`, ...s }))
@@ -99,20 +108,23 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
     });
     let drive: Awaited<ReturnType<typeof driveLoop>>;
     try {
-      drive = await driveLoop({
-        loaded: o.loaded,
-        agents,
-        ledger,
-        runId,
-        broker,
-        steps,
-        resumeAfter,
-        replayOf: o.replay,
-        supervisionClock: o.supervisionClock,
-        io,
-        onStep: ({ time, warm, records, equity }) =>
-          progress.tick({ time, warm, equity, modes: records.map((r) => r.mode) }),
-      });
+      drive = await timer.time('loop', () =>
+        driveLoop({
+          loaded: o.loaded,
+          agents,
+          ledger,
+          runId,
+          broker,
+          steps,
+          resumeAfter,
+          replayOf: o.replay,
+          supervisionClock: o.supervisionClock,
+          io,
+          timer,
+          onStep: ({ time, warm, records, equity }) =>
+            progress.tick({ time, warm, equity, modes: records.map((r) => r.mode) }),
+        }),
+      );
     } finally {
       progress.stop();
     }
@@ -120,8 +132,13 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
     const inRange = (b: { time: number }) =>
       (from === undefined || b.time >= from) && (to === undefined || b.time <= to);
     const learning = learningSettingsOf(config.learning);
-    const roi = await readRunRoi({ ledger, runId, steps, agents, learning, news: drive.news });
-    const { outcome, reportPath } = finishRun({
+    const news = drive.news;
+    const roi = config.run.counterfactual
+      ? await timer.time('counterfactual', () =>
+          readRunRoi({ ledger, runId, steps, agents, learning, news, timer }),
+        )
+      : undefined;
+    const { outcome, reportPath, timing } = finishRun({
       ledger,
       runId,
       kind: 'paper',
@@ -143,6 +160,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       roi,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
+      timer,
       io,
     });
     const replay =
@@ -159,6 +177,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       roi,
       replay,
       cache: drive.cache,
+      timing,
     };
   } finally {
     lock?.release();

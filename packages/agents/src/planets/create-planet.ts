@@ -1,5 +1,6 @@
 import { UnknownPlanetError } from '../errors.ts';
 import { type ExecutionRules, executionPlanet } from './execution.ts';
+import { isPlanetKind, PLANET_KINDS, type PlanetKind } from './kinds.ts';
 import type { Planet } from './planet.ts';
 import { riskPlanet } from './risk.ts';
 import { sentimentPlanet } from './sentiment.ts';
@@ -25,7 +26,8 @@ export interface BuiltinPlanetEntry {
 /**
  * The registry of built-in planets: config validation (`agents.planets.enabled`,
  * `agents.transport.planets`), the sun, `orrery serve`'s catalog and `orrery planet` all read it. A new
- * built-in planet is its own file plus one entry here.
+ * built-in planet is its own file plus one entry here (and its name in kinds.ts, which the compiler
+ * checks against these keys).
  */
 export const BUILTIN_PLANETS = {
   technical: {
@@ -50,18 +52,9 @@ export const BUILTIN_PLANETS = {
     create: (opts) =>
       executionPlanet({ ...opts, ...(opts.execution === undefined ? {} : { rules: opts.execution }) }),
   },
-} as const satisfies Record<string, BuiltinPlanetEntry>;
+} as const satisfies Record<PlanetKind, BuiltinPlanetEntry>;
 
-/** One of {@link PLANET_KINDS}. */
-export type PlanetKind = keyof typeof BUILTIN_PLANETS;
-
-/** The built-in planet kinds, in the registry's order. */
-export const PLANET_KINDS = Object.keys(BUILTIN_PLANETS) as [PlanetKind, ...PlanetKind[]];
-
-/** True when `name` is a built-in planet kind. */
-export function isPlanetKind(name: string): name is PlanetKind {
-  return Object.hasOwn(BUILTIN_PLANETS, name);
-}
+export { isPlanetKind, PLANET_KINDS, type PlanetKind };
 
 /**
  * Creates a built-in planet to run alone (no sun), e.g. inside another service:
