@@ -13,6 +13,7 @@ import {
   MemoryValidationError,
 } from './errors.ts';
 import { type DegradedPeriod, IndexKeeper, type IndexStatus, type MemoryLogger } from './index-keeper.ts';
+import { IndexQueue } from './index-queue.ts';
 import { type PatternOptions, type PatternSummary, summarisePatterns } from './patterns.ts';
 import {
   type Episode,
@@ -84,6 +85,7 @@ export class EpisodicMemory {
   readonly shortTerm: ShortTermMemory<Episode>;
   readonly #store: EpisodeStore;
   readonly #keeper: IndexKeeper;
+  readonly #queue: IndexQueue;
   readonly #url: string | undefined;
   #server: ChromaServer | undefined;
   readonly #clock: Clock;
@@ -136,6 +138,18 @@ export class EpisodicMemory {
       retryMs: config.indexRetryMs,
       revive,
     });
+    this.#queue = new IndexQueue(
+      (episodes) =>
+        this.#keeper.run(
+          'record',
+          (index) => index.upsert(episodes.map(toIndexItem)),
+          () => this.#store.markIndexed(episodes.map((e) => e.id)),
+        ),
+      (err) =>
+        logger.warn('indexing a batch of episodes failed; they stay unindexed in SQLite', {
+          error: err instanceof Error ? err.message : String(err),
+        }),
+    );
     const stored = store.getMeta(DIMENSION_KEY);
     this.#dimension = config.dimension ?? (stored === undefined ? undefined : Number(stored));
     if (stored !== undefined && config.dimension !== undefined && Number(stored) !== config.dimension) {
@@ -218,7 +232,10 @@ export class EpisodicMemory {
   }
 
   /**
-   * Records decisions (all or none) in SQLite and indexes them when the index is up.
+   * Records decisions (all or none) in SQLite, then queues them for the similarity index: resolves once
+   * SQLite holds them (durable), without waiting for Chroma. Episodes queued while a batch is being
+   * indexed go in the next batch; {@link recall} still sees every episode recorded before it (it waits
+   * for queued ones it could match), and {@link flush} waits for the queue.
    * @throws MemoryValidationError (NonFiniteFeatureError, DimensionMismatchError, ZeroVectorError…) naming
    *   the bad field as `[i].field`; EpisodeExistsError for a duplicate id; MemoryClosedError.
    */
@@ -234,11 +251,7 @@ export class EpisodicMemory {
     }
     this.#store.insert(episodes);
     for (const e of episodes) this.shortTerm.push(e);
-    await this.#keeper.run(
-      'record',
-      (index) => index.upsert(episodes.map(toIndexItem)),
-      () => this.#store.markIndexed(episodes.map((e) => e.id)),
-    );
+    if (this.#keeper.status !== 'off') this.#queue.push(episodes);
     return episodes;
   }
 
@@ -260,8 +273,18 @@ export class EpisodicMemory {
   }
 
   /**
+   * Resolves once every episode recorded so far has been offered to the similarity index (indexed, or
+   * left unindexed in SQLite because the index is unavailable; the keeper catches those up later).
+   */
+  async flush(): Promise<void> {
+    await this.#queue.flush();
+  }
+
+  /**
    * The `k` (1..1000) past episodes most similar to `situation` (cosine), optionally filtered, with their
-   * outcomes, most similar first. Returns `[]` when the index is unavailable (and counts it).
+   * outcomes, most similar first. Sees every episode recorded before the call: when one still queued for
+   * the index could match the filter, it first waits for the queue. Returns `[]` when the index is
+   * unavailable (and counts it).
    * @throws MemoryValidationError for a bad situation, `k` or filter; DimensionMismatchError.
    */
   async recall(situation: SituationInput, k = 5, filter: RecallFilter = {}): Promise<RecallResult[]> {
@@ -273,6 +296,7 @@ export class EpisodicMemory {
     const f = parseOrThrow(recallFilterSchema, filter, 'filter');
     this.#checkDimension(s.vector.length);
     const query = unit(s.vector);
+    if (this.#queue.holdsMatch(f)) await this.#queue.flush();
     const hits = await this.#keeper.run('recall', (index) => index.query(query, k, f));
     if (hits === undefined) {
       this.#recallsDegraded++;
@@ -341,10 +365,11 @@ export class EpisodicMemory {
     };
   }
 
-  /** Closes SQLite and stops the embedded Chroma server if this memory started it. Idempotent. */
+  /** Offers what is still queued to the index, closes SQLite and stops the embedded Chroma server if this memory started it. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#queue.flush();
     await this.#keeper.drain();
     this.#store.close();
     await this.#server?.stop();

@@ -109,11 +109,13 @@ describe('when Chroma goes away mid-run', () => {
     });
     try {
       for (let i = 0; i < 4; i++) await memory.record(episode([1, i / 10, 0], { id: `e${i}`, time: T0 + i }));
+      await memory.flush(); // the four are indexed before the server dies
       const first = memory.chromaPid!;
       process.kill(first, 'SIGKILL');
       await expect.poll(() => alive(first), { timeout: 30_000 }).toBe(false);
       clock.advance(1_000);
       for (let i = 4; i < 8; i++) await memory.record(episode([0, i / 10, 1], { id: `e${i}`, time: T0 + i }));
+      await memory.flush(); // indexing is off the caller's path: let it meet the dead server
       expect(memory.stats()).toMatchObject({ index: 'down', indexed: 4, episodes: 8, restarts: 0 });
       expect(memory.stats().degradedPeriods).toEqual([{ from: T0 + 1_000, to: undefined }]);
 
