@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   ChromaClient,
   ChromaClientError,
@@ -47,6 +48,9 @@ export interface HnswSettings {
   maxNeighbors: number;
 }
 
+/** How late a request's timer may fire before the wait counts as this thread's, not the server's. */
+const STARVED_MS = 1000;
+
 /** The settings used when none are given. */
 export const DEFAULT_HNSW: HnswSettings = { efConstruction: 200, efSearch: 200, maxNeighbors: 32 };
 
@@ -89,6 +93,35 @@ function toWhere(f: IndexFilter): Where | undefined {
 }
 
 /**
+ * `p`, or `timeout()` thrown once `ms` pass without an answer. A timer that fires late means this thread
+ * was busy (a backtest's steps run without yielding): the answer may be waiting unread, so the wait
+ * starts again, measured from then. `now` is the monotonic clock the lateness is read from.
+ */
+export async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  timeout: () => Error,
+  now: () => number = () => performance.now(),
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    const arm = () => {
+      const due = now() + ms;
+      timer = setTimeout(() => {
+        if (now() - due > STARVED_MS) arm();
+        else reject(timeout());
+      }, ms);
+    };
+    arm();
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * The similarity index: one cosine Chroma collection holding our own vectors (no embedding function).
  * Every call is bounded by `timeoutMs`; a hung server counts as unreachable.
  */
@@ -115,19 +148,12 @@ export class ChromaIndex {
     this.#hnsw = options.hnsw ?? DEFAULT_HNSW;
   }
 
-  async #bounded<T>(what: string, p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new IndexUnavailableError(`chroma ${what} took over ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([p, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #bounded<T>(what: string, p: Promise<T>): Promise<T> {
+    return withTimeout(
+      p,
+      this.#timeoutMs,
+      () => new IndexUnavailableError(`chroma ${what} took over ${this.#timeoutMs} ms`),
+    );
   }
 
   /**

@@ -251,7 +251,12 @@ export class EpisodicMemory {
     }
     this.#store.insert(episodes);
     for (const e of episodes) this.shortTerm.push(e);
-    if (this.#keeper.status !== 'off') this.#queue.push(episodes);
+    if (this.#keeper.status !== 'off') {
+      this.#queue.push(episodes);
+      // One turn of the event loop, so Chroma's answers are read even when the caller never waits on
+      // I/O (a backtest's steps): the queue moves on while the caller does not wait for it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return episodes;
   }
 

@@ -215,6 +215,26 @@ describe('indexing off the caller’s path (issue 21)', () => {
     }
   });
 
+  it('indexing moves on while the caller records without ever waiting on I/O itself (a backtest)', async () => {
+    const memory = await open('busy');
+    try {
+      gate.upserts.length = 0;
+      // Records only, no other await: the upsert still reaches Chroma and its answer is read meanwhile.
+      let n = 0;
+      while (memory.stats().indexed === 0 && n < 5000) {
+        await memory.record(episode([1, 1, n / 5000], { id: `b${n}`, time: T0 + n }));
+        n++;
+      }
+      expect(memory.stats().indexed).toBeGreaterThan(0);
+      expect(n).toBeLessThan(5000);
+      await memory.flush();
+      expect(memory.stats()).toMatchObject({ episodes: n, indexed: n, index: 'ok' });
+      expect(gate.upserts.flat()).toHaveLength(n);
+    } finally {
+      await memory.close();
+    }
+  });
+
   it('close() indexes everything still queued before it returns', async () => {
     const memory = await open('closing');
     gate.upserts.length = 0;
