@@ -126,7 +126,8 @@ export async function withTimeout<T>(
  * Every call is bounded by `timeoutMs`; a hung server counts as unreachable.
  */
 export class ChromaIndex {
-  readonly #client: ChromaClient;
+  readonly #url: () => string | undefined;
+  #client: { url: string; client: ChromaClient } | undefined;
   readonly #name: string;
   readonly #timeoutMs: number;
   readonly #hnsw: HnswSettings;
@@ -134,18 +135,34 @@ export class ChromaIndex {
   #maxBatch = 1000;
 
   /**
-   * @param url the server's base URL.
+   * @param url the server's base URL, or where to read it (undefined: the server is not up yet).
    * @param name the collection (3–512 chars of `[a-zA-Z0-9._-]`).
    * @param options `timeoutMs` bounds each request; `hnsw` tunes the graph (construction settings apply
    *   when the collection is created, `efSearch` also to an existing one).
    */
-  constructor(url: string, name: string, options: { timeoutMs?: number; hnsw?: HnswSettings } = {}) {
-    const u = new URL(url);
-    const ssl = u.protocol === 'https:';
-    this.#client = new ChromaClient({ host: u.hostname, port: Number(u.port || (ssl ? 443 : 80)), ssl });
+  constructor(
+    url: string | (() => string | undefined),
+    name: string,
+    options: { timeoutMs?: number; hnsw?: HnswSettings } = {},
+  ) {
+    this.#url = typeof url === 'string' ? () => url : url;
     this.#name = name;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#hnsw = options.hnsw ?? DEFAULT_HNSW;
+  }
+
+  /** The client for the server's current URL (it changes when an embedded server starts elsewhere). */
+  get #api(): ChromaClient {
+    const url = this.#url();
+    if (url === undefined) throw new IndexUnavailableError('chroma is not started');
+    if (this.#client?.url !== url) {
+      const u = new URL(url);
+      const ssl = u.protocol === 'https:';
+      const port = Number(u.port || (ssl ? 443 : 80));
+      this.#client = { url, client: new ChromaClient({ host: u.hostname, port, ssl }) };
+      this.#collection = undefined;
+    }
+    return this.#client.client;
   }
 
   #bounded<T>(what: string, p: Promise<T>): Promise<T> {
@@ -163,7 +180,7 @@ export class ChromaIndex {
   async connect(): Promise<string> {
     const col = await this.#bounded(
       'getOrCreateCollection',
-      this.#client.getOrCreateCollection({
+      this.#api.getOrCreateCollection({
         name: this.#name,
         configuration: {
           hnsw: {
@@ -177,7 +194,7 @@ export class ChromaIndex {
         embeddingFunction: null,
       }),
     );
-    const max = await this.#bounded('preflight', this.#client.getMaxBatchSize());
+    const max = await this.#bounded('preflight', this.#api.getMaxBatchSize());
     if (max > 0) this.#maxBatch = max;
     const hnsw = col.configuration.hnsw;
     if (hnsw?.space !== undefined && hnsw.space !== null && hnsw.space !== 'cosine') return this.reset();
@@ -236,7 +253,7 @@ export class ChromaIndex {
   /** Deletes the collection (if present) and creates it afresh; returns the new id. */
   async reset(): Promise<string> {
     try {
-      await this.#bounded('deleteCollection', this.#client.deleteCollection({ name: this.#name }));
+      await this.#bounded('deleteCollection', this.#api.deleteCollection({ name: this.#name }));
     } catch (err) {
       if (!(err instanceof ChromaNotFoundError)) throw err;
     }

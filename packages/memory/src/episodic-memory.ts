@@ -86,57 +86,42 @@ export class EpisodicMemory {
   readonly #store: EpisodeStore;
   readonly #keeper: IndexKeeper;
   readonly #queue: IndexQueue;
-  readonly #url: string | undefined;
+  readonly #url: (() => string | undefined) | undefined;
   #server: ChromaServer | undefined;
+  /** The embedded server's start in the background; settles once it is up or failed. */
+  readonly #starting: Promise<void> | undefined;
+  /** The index's first connect and catch-up in the background (embedded), or undefined. */
+  #warmup: Promise<void> | undefined;
   readonly #clock: Clock;
   #dimension: number | undefined;
   #closed = false;
   #recallsDegraded = 0;
+  #restarts = 0;
 
   private constructor(
     config: MemoryConfig,
     store: EpisodeStore,
-    index: { index: ChromaIndex; url: string } | undefined,
-    server: ChromaServer | undefined,
+    index: { index: ChromaIndex; url: () => string | undefined } | undefined,
+    starting: Promise<ChromaServer> | undefined,
     clock: Clock,
     logger: MemoryLogger,
   ) {
     this.#store = store;
     this.#url = index?.url;
-    this.#server = server;
     this.#clock = clock;
+    this.#starting = starting?.then(
+      (server) => {
+        this.#server = server;
+      },
+      (err: unknown) => this.#keeper.outage(err, 'the embedded chroma start'),
+    );
     const chroma = config.chroma;
-    let restarts = 0;
-    // The embedded server died: start it again on the same port and data folder, a bounded number of
-    // times; the keeper then reconnects and catches the index up from SQLite.
-    const revive =
-      chroma.mode !== 'embedded' || server === undefined
-        ? undefined
-        : async () => {
-            const dead = this.#server;
-            if (dead === undefined || dead.running || this.#closed || restarts >= chroma.maxRestarts)
-              return false;
-            restarts++;
-            try {
-              this.#server = await ChromaServer.start({
-                dataDir: chroma.dataDir,
-                port: dead.port,
-                startTimeoutMs: chroma.startTimeoutMs,
-              });
-              logger.info?.(`chroma restarted (${restarts} of at most ${chroma.maxRestarts})`);
-              return true;
-            } catch (err) {
-              logger.warn(`chroma could not be restarted (${restarts} of ${chroma.maxRestarts})`, {
-                error: err instanceof Error ? err.message : String(err),
-              });
-              return false;
-            }
-          };
     this.#keeper = new IndexKeeper(store, index?.index, {
       clock,
       logger,
       retryMs: config.indexRetryMs,
-      revive,
+      revive: chroma.mode === 'embedded' ? () => this.#revive(chroma, logger) : undefined,
+      ready: this.#starting,
     });
     this.#queue = new IndexQueue(
       (episodes) =>
@@ -163,53 +148,97 @@ export class EpisodicMemory {
   }
 
   /**
+   * The embedded server died (or never started): starts it again on its port (if it had one) and data
+   * folder, a bounded number of times; the keeper then reconnects and catches the index up from SQLite.
+   */
+  async #revive(chroma: Extract<MemoryConfig['chroma'], { mode: 'embedded' }>, logger: MemoryLogger) {
+    const dead = this.#server;
+    if (dead?.running === true || this.#closed || this.#restarts >= chroma.maxRestarts) return false;
+    this.#restarts++;
+    const restarts = this.#restarts;
+    try {
+      this.#server = await ChromaServer.start({
+        dataDir: chroma.dataDir,
+        port: dead?.port ?? chroma.port,
+        startTimeoutMs: chroma.startTimeoutMs,
+      });
+      logger.info?.(`chroma restarted (${restarts} of at most ${chroma.maxRestarts})`);
+      return true;
+    } catch (err) {
+      logger.warn(`chroma could not be restarted (${restarts} of ${chroma.maxRestarts})`, {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    }
+  }
+
+  /**
    * Opens (creating if needed) the memory: the SQLite file, the embedded Chroma server when configured,
    * and the index, which is checked against SQLite and rebuilt when missing or stale. Chroma being
-   * unreachable does not fail the open (memory starts degraded).
-   * @throws MemoryConfigError for an invalid config; ChromaStartError when the embedded server fails.
+   * unreachable does not fail the open (memory starts degraded). An embedded server is started in the
+   * background (open resolves once SQLite is open; recalls and indexing wait for it); one that fails to
+   * start is logged and treated as an outage (started again at the retry, up to `chroma.maxRestarts`).
+   * @throws MemoryConfigError for an invalid config.
    */
   static async open(options: EpisodicMemoryOptions): Promise<EpisodicMemory> {
     const { clock = systemClock, logger = consoleLogger, ...raw } = options;
     const config = parseMemoryConfig(raw);
     if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
     const store = new EpisodeStore(config.dbPath);
-    let server: ChromaServer | undefined;
+    const c = config.chroma;
+    // The embedded server starts in the background: the first operations that need it wait for it.
+    const starting =
+      c.mode === 'embedded'
+        ? ChromaServer.start({ dataDir: c.dataDir, port: c.port, startTimeoutMs: c.startTimeoutMs })
+        : undefined;
     try {
-      let url: string | undefined;
-      if (config.chroma.mode === 'embedded') {
-        const c = config.chroma;
-        server = await ChromaServer.start({
-          dataDir: c.dataDir,
-          port: c.port,
-          startTimeoutMs: c.startTimeoutMs,
-        });
-        url = server.url;
-      } else if (config.chroma.mode === 'external') {
-        url = config.chroma.url;
+      let memory: EpisodicMemory;
+      const at = (url: () => string | undefined) => ({
+        index: new ChromaIndex(url, config.collection, {
+          timeoutMs: config.indexTimeoutMs,
+          hnsw: config.hnsw,
+        }),
+        url,
+      });
+      if (c.mode === 'embedded') {
+        memory = new EpisodicMemory(
+          config,
+          store,
+          at(() => memory.#server?.url),
+          starting,
+          clock,
+          logger,
+        );
+        memory.#warmup = memory.#keeper.ensure().then(
+          () => undefined,
+          (err: unknown) => logger.warn('the similarity index could not be opened', { error: String(err) }),
+        );
+      } else {
+        const url = c.mode === 'external' ? c.url : undefined;
+        memory = new EpisodicMemory(
+          config,
+          store,
+          url === undefined ? undefined : at(() => url),
+          undefined,
+          clock,
+          logger,
+        );
+        await memory.#keeper.ensure();
       }
-      const index =
-        url === undefined
-          ? undefined
-          : {
-              index: new ChromaIndex(url, config.collection, {
-                timeoutMs: config.indexTimeoutMs,
-                hnsw: config.hnsw,
-              }),
-              url,
-            };
-      const memory = new EpisodicMemory(config, store, index, server, clock, logger);
-      await memory.#keeper.ensure();
       return memory;
     } catch (err) {
       store.close();
-      await server?.stop();
+      await starting?.then(
+        (s) => s.stop(),
+        () => undefined,
+      );
       throw err;
     }
   }
 
-  /** The Chroma server's URL (embedded or external), or `undefined` when the index is off. */
+  /** The Chroma server's URL (embedded once started, or external), or `undefined` when the index is off. */
   get indexUrl(): string | undefined {
-    return this.#url;
+    return this.#url?.();
   }
 
   #assertOpen(op: string): void {
@@ -282,6 +311,7 @@ export class EpisodicMemory {
    * left unindexed in SQLite because the index is unavailable; the keeper catches those up later).
    */
   async flush(): Promise<void> {
+    await this.#warmup;
     await this.#queue.flush();
   }
 
@@ -374,9 +404,11 @@ export class EpisodicMemory {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#warmup;
     await this.#queue.flush();
     await this.#keeper.drain();
     this.#store.close();
+    await this.#starting;
     await this.#server?.stop();
   }
 }
