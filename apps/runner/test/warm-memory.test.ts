@@ -81,7 +81,7 @@ describe('warm-up after a resume (issue 18: ghost episodes)', () => {
       const portfolio = { equity: 100_000, cash: 100_000, positions: {} };
       for (const bar of loadDataSource({ source: 'btc' }).bars.slice(0, 40))
         await system.strategy.cycle({ symbol: 'BTC', bar, portfolio });
-      const [note] = system.memoryNotes();
+      const [note] = await system.memoryNotes();
       expect(note).toMatch(
         /^memory: similarity index down 1 time\(s\), \d+ min in all; (\d+) of \1 episodes not indexed \(still down\)$/,
       );

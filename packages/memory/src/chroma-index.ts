@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   ChromaClient,
   ChromaClientError,
@@ -47,6 +48,9 @@ export interface HnswSettings {
   maxNeighbors: number;
 }
 
+/** How late a request's timer may fire before the wait counts as this thread's, not the server's. */
+const STARVED_MS = 1000;
+
 /** The settings used when none are given. */
 export const DEFAULT_HNSW: HnswSettings = { efConstruction: 200, efSearch: 200, maxNeighbors: 32 };
 
@@ -89,11 +93,41 @@ function toWhere(f: IndexFilter): Where | undefined {
 }
 
 /**
+ * `p`, or `timeout()` thrown once `ms` pass without an answer. A timer that fires late means this thread
+ * was busy (a backtest's steps run without yielding): the answer may be waiting unread, so the wait
+ * starts again, measured from then. `now` is the monotonic clock the lateness is read from.
+ */
+export async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  timeout: () => Error,
+  now: () => number = () => performance.now(),
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    const arm = () => {
+      const due = now() + ms;
+      timer = setTimeout(() => {
+        if (now() - due > STARVED_MS) arm();
+        else reject(timeout());
+      }, ms);
+    };
+    arm();
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * The similarity index: one cosine Chroma collection holding our own vectors (no embedding function).
  * Every call is bounded by `timeoutMs`; a hung server counts as unreachable.
  */
 export class ChromaIndex {
-  readonly #client: ChromaClient;
+  readonly #url: () => string | undefined;
+  #client: { url: string; client: ChromaClient } | undefined;
   readonly #name: string;
   readonly #timeoutMs: number;
   readonly #hnsw: HnswSettings;
@@ -101,33 +135,42 @@ export class ChromaIndex {
   #maxBatch = 1000;
 
   /**
-   * @param url the server's base URL.
+   * @param url the server's base URL, or where to read it (undefined: the server is not up yet).
    * @param name the collection (3–512 chars of `[a-zA-Z0-9._-]`).
    * @param options `timeoutMs` bounds each request; `hnsw` tunes the graph (construction settings apply
    *   when the collection is created, `efSearch` also to an existing one).
    */
-  constructor(url: string, name: string, options: { timeoutMs?: number; hnsw?: HnswSettings } = {}) {
-    const u = new URL(url);
-    const ssl = u.protocol === 'https:';
-    this.#client = new ChromaClient({ host: u.hostname, port: Number(u.port || (ssl ? 443 : 80)), ssl });
+  constructor(
+    url: string | (() => string | undefined),
+    name: string,
+    options: { timeoutMs?: number; hnsw?: HnswSettings } = {},
+  ) {
+    this.#url = typeof url === 'string' ? () => url : url;
     this.#name = name;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#hnsw = options.hnsw ?? DEFAULT_HNSW;
   }
 
-  async #bounded<T>(what: string, p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new IndexUnavailableError(`chroma ${what} took over ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([p, timeout]);
-    } finally {
-      clearTimeout(timer);
+  /** The client for the server's current URL (it changes when an embedded server starts elsewhere). */
+  get #api(): ChromaClient {
+    const url = this.#url();
+    if (url === undefined) throw new IndexUnavailableError('chroma is not started');
+    if (this.#client?.url !== url) {
+      const u = new URL(url);
+      const ssl = u.protocol === 'https:';
+      const port = Number(u.port || (ssl ? 443 : 80));
+      this.#client = { url, client: new ChromaClient({ host: u.hostname, port, ssl }) };
+      this.#collection = undefined;
     }
+    return this.#client.client;
+  }
+
+  #bounded<T>(what: string, p: Promise<T>): Promise<T> {
+    return withTimeout(
+      p,
+      this.#timeoutMs,
+      () => new IndexUnavailableError(`chroma ${what} took over ${this.#timeoutMs} ms`),
+    );
   }
 
   /**
@@ -137,7 +180,7 @@ export class ChromaIndex {
   async connect(): Promise<string> {
     const col = await this.#bounded(
       'getOrCreateCollection',
-      this.#client.getOrCreateCollection({
+      this.#api.getOrCreateCollection({
         name: this.#name,
         configuration: {
           hnsw: {
@@ -151,7 +194,7 @@ export class ChromaIndex {
         embeddingFunction: null,
       }),
     );
-    const max = await this.#bounded('preflight', this.#client.getMaxBatchSize());
+    const max = await this.#bounded('preflight', this.#api.getMaxBatchSize());
     if (max > 0) this.#maxBatch = max;
     const hnsw = col.configuration.hnsw;
     if (hnsw?.space !== undefined && hnsw.space !== null && hnsw.space !== 'cosine') return this.reset();
@@ -210,7 +253,7 @@ export class ChromaIndex {
   /** Deletes the collection (if present) and creates it afresh; returns the new id. */
   async reset(): Promise<string> {
     try {
-      await this.#bounded('deleteCollection', this.#client.deleteCollection({ name: this.#name }));
+      await this.#bounded('deleteCollection', this.#api.deleteCollection({ name: this.#name }));
     } catch (err) {
       if (!(err instanceof ChromaNotFoundError)) throw err;
     }

@@ -105,6 +105,8 @@ export class EpisodeStore {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
   readonly #byId: Database.Statement<[string], Row>;
+  /** Statements prepared once per store, by SQL text (the per-step queries cost no compile). */
+  readonly #statements = new Map<string, Database.Statement>();
 
   /** Opens (creating if needed) the database at `path` (`:memory:` for a throwaway one). */
   constructor(path: string) {
@@ -121,21 +123,26 @@ export class EpisodeStore {
     this.#byId = this.#db.prepare('SELECT * FROM episodes WHERE id = ?');
   }
 
+  #stmt(sql: string): Database.Statement {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   /** Reads a value from the store's own key/value table. */
   getMeta(key: string): string | undefined {
-    const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-      | { value: string }
-      | undefined;
+    const row = this.#stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   /** Writes a value to the store's own key/value table. */
   setMeta(key: string, value: string): void {
-    this.#db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.#stmt(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 
   /**
@@ -181,9 +188,9 @@ export class EpisodeStore {
     const out = new Map<string, Episode>();
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rows = this.#db
-        .prepare(`SELECT * FROM episodes WHERE id IN (${chunk.map(() => '?').join(',')})`)
-        .all(...chunk) as Row[];
+      const rows = this.#stmt(`SELECT * FROM episodes WHERE id IN (${chunk.map(() => '?').join(',')})`).all(
+        ...chunk,
+      ) as Row[];
       for (const r of rows) out.set(r.id, toEpisode(r));
     }
     return out;
@@ -191,19 +198,15 @@ export class EpisodeStore {
 
   /** The newest `n` episodes in recording order, newest first. */
   latest(n: number): Episode[] {
-    return (this.#db.prepare('SELECT * FROM episodes ORDER BY seq DESC LIMIT ?').all(n) as Row[]).map(
-      toEpisode,
-    );
+    return (this.#stmt('SELECT * FROM episodes ORDER BY seq DESC LIMIT ?').all(n) as Row[]).map(toEpisode);
   }
 
   /** Episodes without an outcome whose horizon has passed at `asOf` (epoch ms), earliest due first. */
   pendingDue(asOf: number, limit: number): Episode[] {
     return (
-      this.#db
-        .prepare(
-          'SELECT * FROM episodes WHERE realised_at IS NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?',
-        )
-        .all(asOf, limit) as Row[]
+      this.#stmt(
+        'SELECT * FROM episodes WHERE realised_at IS NULL AND due_at <= ? ORDER BY due_at, seq LIMIT ?',
+      ).all(asOf, limit) as Row[]
     ).map(toEpisode);
   }
 
@@ -212,12 +215,10 @@ export class EpisodeStore {
    * @throws EpisodeNotFoundError for an unknown id; OutcomeAlreadyWrittenError when already written.
    */
   writeOutcome(id: string, outcome: RealisedOutcome): Episode {
-    const res = this.#db
-      .prepare(
-        `UPDATE episodes SET outcome_return = ?, outcome_alpha = ?, outcome_horizon_ms = ?, realised_at = ?
+    const res = this.#stmt(
+      `UPDATE episodes SET outcome_return = ?, outcome_alpha = ?, outcome_horizon_ms = ?, realised_at = ?
          WHERE id = ? AND realised_at IS NULL`,
-      )
-      .run(outcome.return, outcome.alpha, outcome.horizonMs, outcome.realisedAt, id);
+    ).run(outcome.return, outcome.alpha, outcome.horizonMs, outcome.realisedAt, id);
     if (res.changes === 0) {
       if (this.#byId.get(id) === undefined) throw new EpisodeNotFoundError(id);
       throw new OutcomeAlreadyWrittenError(id);
@@ -228,13 +229,13 @@ export class EpisodeStore {
   /** Up to `limit` episodes the index does not hold yet, oldest first. */
   unindexed(limit: number): Episode[] {
     return (
-      this.#db.prepare('SELECT * FROM episodes WHERE indexed = 0 ORDER BY seq LIMIT ?').all(limit) as Row[]
+      this.#stmt('SELECT * FROM episodes WHERE indexed = 0 ORDER BY seq LIMIT ?').all(limit) as Row[]
     ).map(toEpisode);
   }
 
   /** Records that the index holds these episodes. */
   markIndexed(ids: readonly string[]): void {
-    const stmt = this.#db.prepare('UPDATE episodes SET indexed = 1 WHERE id = ?');
+    const stmt = this.#stmt('UPDATE episodes SET indexed = 1 WHERE id = ?');
     this.#db.transaction((list: readonly string[]) => {
       for (const id of list) stmt.run(id);
     })(ids);
@@ -242,18 +243,16 @@ export class EpisodeStore {
 
   /** Forgets that anything is indexed (before a rebuild). */
   markAllUnindexed(): void {
-    this.#db.prepare('UPDATE episodes SET indexed = 0 WHERE indexed = 1').run();
+    this.#stmt('UPDATE episodes SET indexed = 0 WHERE indexed = 1').run();
   }
 
   /** How many episodes are stored, indexed, pending and realised. */
   counts(): StoreCounts {
-    const r = this.#db
-      .prepare(
-        `SELECT COUNT(*) AS episodes, COALESCE(SUM(indexed), 0) AS indexed,
+    const r = this.#stmt(
+      `SELECT COUNT(*) AS episodes, COALESCE(SUM(indexed), 0) AS indexed,
           COALESCE(SUM(realised_at IS NULL), 0) AS pending, COALESCE(SUM(realised_at IS NOT NULL), 0) AS realised
          FROM episodes`,
-      )
-      .get() as StoreCounts;
+    ).get() as StoreCounts;
     return r;
   }
 
@@ -272,13 +271,11 @@ export class EpisodeStore {
       where.push('time >= ?');
       args.push(filter.since);
     }
-    return this.#db
-      .prepare(
-        `SELECT regime, decision, COUNT(*) AS count, SUM(outcome_return > 0) AS wins,
+    return this.#stmt(
+      `SELECT regime, decision, COUNT(*) AS count, SUM(outcome_return > 0) AS wins,
           SUM(outcome_return) AS sumReturn, SUM(outcome_alpha) AS sumAlpha
          FROM episodes WHERE ${where.join(' AND ')} GROUP BY regime, decision ORDER BY regime, decision`,
-      )
-      .all(...args) as OutcomeGroup[];
+    ).all(...args) as OutcomeGroup[];
   }
 
   /** Closes the database. */

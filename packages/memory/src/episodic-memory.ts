@@ -13,6 +13,7 @@ import {
   MemoryValidationError,
 } from './errors.ts';
 import { type DegradedPeriod, IndexKeeper, type IndexStatus, type MemoryLogger } from './index-keeper.ts';
+import { IndexQueue } from './index-queue.ts';
 import { type PatternOptions, type PatternSummary, summarisePatterns } from './patterns.ts';
 import {
   type Episode,
@@ -84,58 +85,56 @@ export class EpisodicMemory {
   readonly shortTerm: ShortTermMemory<Episode>;
   readonly #store: EpisodeStore;
   readonly #keeper: IndexKeeper;
-  readonly #url: string | undefined;
+  readonly #queue: IndexQueue;
+  readonly #url: (() => string | undefined) | undefined;
   #server: ChromaServer | undefined;
+  /** The embedded server's start in the background; settles once it is up or failed. */
+  readonly #starting: Promise<void> | undefined;
+  /** The index's first connect and catch-up in the background (embedded), or undefined. */
+  #warmup: Promise<void> | undefined;
   readonly #clock: Clock;
   #dimension: number | undefined;
   #closed = false;
   #recallsDegraded = 0;
+  #restarts = 0;
 
   private constructor(
     config: MemoryConfig,
     store: EpisodeStore,
-    index: { index: ChromaIndex; url: string } | undefined,
-    server: ChromaServer | undefined,
+    index: { index: ChromaIndex; url: () => string | undefined } | undefined,
+    starting: Promise<ChromaServer> | undefined,
     clock: Clock,
     logger: MemoryLogger,
   ) {
     this.#store = store;
     this.#url = index?.url;
-    this.#server = server;
     this.#clock = clock;
+    this.#starting = starting?.then(
+      (server) => {
+        this.#server = server;
+      },
+      (err: unknown) => this.#keeper.outage(err, 'the embedded chroma start'),
+    );
     const chroma = config.chroma;
-    let restarts = 0;
-    // The embedded server died: start it again on the same port and data folder, a bounded number of
-    // times; the keeper then reconnects and catches the index up from SQLite.
-    const revive =
-      chroma.mode !== 'embedded' || server === undefined
-        ? undefined
-        : async () => {
-            const dead = this.#server;
-            if (dead === undefined || dead.running || this.#closed || restarts >= chroma.maxRestarts)
-              return false;
-            restarts++;
-            try {
-              this.#server = await ChromaServer.start({
-                dataDir: chroma.dataDir,
-                port: dead.port,
-                startTimeoutMs: chroma.startTimeoutMs,
-              });
-              logger.info?.(`chroma restarted (${restarts} of at most ${chroma.maxRestarts})`);
-              return true;
-            } catch (err) {
-              logger.warn(`chroma could not be restarted (${restarts} of ${chroma.maxRestarts})`, {
-                error: err instanceof Error ? err.message : String(err),
-              });
-              return false;
-            }
-          };
     this.#keeper = new IndexKeeper(store, index?.index, {
       clock,
       logger,
       retryMs: config.indexRetryMs,
-      revive,
+      revive: chroma.mode === 'embedded' ? () => this.#revive(chroma, logger) : undefined,
+      ready: this.#starting,
     });
+    this.#queue = new IndexQueue(
+      (episodes) =>
+        this.#keeper.run(
+          'record',
+          (index) => index.upsert(episodes.map(toIndexItem)),
+          () => this.#store.markIndexed(episodes.map((e) => e.id)),
+        ),
+      (err) =>
+        logger.warn('indexing a batch of episodes failed; they stay unindexed in SQLite', {
+          error: err instanceof Error ? err.message : String(err),
+        }),
+    );
     const stored = store.getMeta(DIMENSION_KEY);
     this.#dimension = config.dimension ?? (stored === undefined ? undefined : Number(stored));
     if (stored !== undefined && config.dimension !== undefined && Number(stored) !== config.dimension) {
@@ -149,53 +148,97 @@ export class EpisodicMemory {
   }
 
   /**
+   * The embedded server died (or never started): starts it again on its port (if it had one) and data
+   * folder, a bounded number of times; the keeper then reconnects and catches the index up from SQLite.
+   */
+  async #revive(chroma: Extract<MemoryConfig['chroma'], { mode: 'embedded' }>, logger: MemoryLogger) {
+    const dead = this.#server;
+    if (dead?.running === true || this.#closed || this.#restarts >= chroma.maxRestarts) return false;
+    this.#restarts++;
+    const restarts = this.#restarts;
+    try {
+      this.#server = await ChromaServer.start({
+        dataDir: chroma.dataDir,
+        port: dead?.port ?? chroma.port,
+        startTimeoutMs: chroma.startTimeoutMs,
+      });
+      logger.info?.(`chroma restarted (${restarts} of at most ${chroma.maxRestarts})`);
+      return true;
+    } catch (err) {
+      logger.warn(`chroma could not be restarted (${restarts} of ${chroma.maxRestarts})`, {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    }
+  }
+
+  /**
    * Opens (creating if needed) the memory: the SQLite file, the embedded Chroma server when configured,
    * and the index, which is checked against SQLite and rebuilt when missing or stale. Chroma being
-   * unreachable does not fail the open (memory starts degraded).
-   * @throws MemoryConfigError for an invalid config; ChromaStartError when the embedded server fails.
+   * unreachable does not fail the open (memory starts degraded). An embedded server is started in the
+   * background (open resolves once SQLite is open; recalls and indexing wait for it); one that fails to
+   * start is logged and treated as an outage (started again at the retry, up to `chroma.maxRestarts`).
+   * @throws MemoryConfigError for an invalid config.
    */
   static async open(options: EpisodicMemoryOptions): Promise<EpisodicMemory> {
     const { clock = systemClock, logger = consoleLogger, ...raw } = options;
     const config = parseMemoryConfig(raw);
     if (config.dbPath !== ':memory:') mkdirSync(dirname(config.dbPath), { recursive: true });
     const store = new EpisodeStore(config.dbPath);
-    let server: ChromaServer | undefined;
+    const c = config.chroma;
+    // The embedded server starts in the background: the first operations that need it wait for it.
+    const starting =
+      c.mode === 'embedded'
+        ? ChromaServer.start({ dataDir: c.dataDir, port: c.port, startTimeoutMs: c.startTimeoutMs })
+        : undefined;
     try {
-      let url: string | undefined;
-      if (config.chroma.mode === 'embedded') {
-        const c = config.chroma;
-        server = await ChromaServer.start({
-          dataDir: c.dataDir,
-          port: c.port,
-          startTimeoutMs: c.startTimeoutMs,
-        });
-        url = server.url;
-      } else if (config.chroma.mode === 'external') {
-        url = config.chroma.url;
+      let memory: EpisodicMemory;
+      const at = (url: () => string | undefined) => ({
+        index: new ChromaIndex(url, config.collection, {
+          timeoutMs: config.indexTimeoutMs,
+          hnsw: config.hnsw,
+        }),
+        url,
+      });
+      if (c.mode === 'embedded') {
+        memory = new EpisodicMemory(
+          config,
+          store,
+          at(() => memory.#server?.url),
+          starting,
+          clock,
+          logger,
+        );
+        memory.#warmup = memory.#keeper.ensure().then(
+          () => undefined,
+          (err: unknown) => logger.warn('the similarity index could not be opened', { error: String(err) }),
+        );
+      } else {
+        const url = c.mode === 'external' ? c.url : undefined;
+        memory = new EpisodicMemory(
+          config,
+          store,
+          url === undefined ? undefined : at(() => url),
+          undefined,
+          clock,
+          logger,
+        );
+        await memory.#keeper.ensure();
       }
-      const index =
-        url === undefined
-          ? undefined
-          : {
-              index: new ChromaIndex(url, config.collection, {
-                timeoutMs: config.indexTimeoutMs,
-                hnsw: config.hnsw,
-              }),
-              url,
-            };
-      const memory = new EpisodicMemory(config, store, index, server, clock, logger);
-      await memory.#keeper.ensure();
       return memory;
     } catch (err) {
       store.close();
-      await server?.stop();
+      await starting?.then(
+        (s) => s.stop(),
+        () => undefined,
+      );
       throw err;
     }
   }
 
-  /** The Chroma server's URL (embedded or external), or `undefined` when the index is off. */
+  /** The Chroma server's URL (embedded once started, or external), or `undefined` when the index is off. */
   get indexUrl(): string | undefined {
-    return this.#url;
+    return this.#url?.();
   }
 
   #assertOpen(op: string): void {
@@ -218,7 +261,10 @@ export class EpisodicMemory {
   }
 
   /**
-   * Records decisions (all or none) in SQLite and indexes them when the index is up.
+   * Records decisions (all or none) in SQLite, then queues them for the similarity index: resolves once
+   * SQLite holds them (durable), without waiting for Chroma. Episodes queued while a batch is being
+   * indexed go in the next batch; {@link recall} still sees every episode recorded before it (it waits
+   * for queued ones it could match), and {@link flush} waits for the queue.
    * @throws MemoryValidationError (NonFiniteFeatureError, DimensionMismatchError, ZeroVectorError…) naming
    *   the bad field as `[i].field`; EpisodeExistsError for a duplicate id; MemoryClosedError.
    */
@@ -234,11 +280,12 @@ export class EpisodicMemory {
     }
     this.#store.insert(episodes);
     for (const e of episodes) this.shortTerm.push(e);
-    await this.#keeper.run(
-      'record',
-      (index) => index.upsert(episodes.map(toIndexItem)),
-      () => this.#store.markIndexed(episodes.map((e) => e.id)),
-    );
+    if (this.#keeper.status !== 'off') {
+      this.#queue.push(episodes);
+      // One turn of the event loop, so Chroma's answers are read even when the caller never waits on
+      // I/O (a backtest's steps): the queue moves on while the caller does not wait for it.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     return episodes;
   }
 
@@ -260,8 +307,19 @@ export class EpisodicMemory {
   }
 
   /**
+   * Resolves once every episode recorded so far has been offered to the similarity index (indexed, or
+   * left unindexed in SQLite because the index is unavailable; the keeper catches those up later).
+   */
+  async flush(): Promise<void> {
+    await this.#warmup;
+    await this.#queue.flush();
+  }
+
+  /**
    * The `k` (1..1000) past episodes most similar to `situation` (cosine), optionally filtered, with their
-   * outcomes, most similar first. Returns `[]` when the index is unavailable (and counts it).
+   * outcomes, most similar first. Sees every episode recorded before the call: when one still queued for
+   * the index could match the filter, it first waits for the queue. Returns `[]` when the index is
+   * unavailable (and counts it).
    * @throws MemoryValidationError for a bad situation, `k` or filter; DimensionMismatchError.
    */
   async recall(situation: SituationInput, k = 5, filter: RecallFilter = {}): Promise<RecallResult[]> {
@@ -273,6 +331,7 @@ export class EpisodicMemory {
     const f = parseOrThrow(recallFilterSchema, filter, 'filter');
     this.#checkDimension(s.vector.length);
     const query = unit(s.vector);
+    if (this.#queue.holdsMatch(f)) await this.#queue.flush();
     const hits = await this.#keeper.run('recall', (index) => index.query(query, k, f));
     if (hits === undefined) {
       this.#recallsDegraded++;
@@ -341,12 +400,15 @@ export class EpisodicMemory {
     };
   }
 
-  /** Closes SQLite and stops the embedded Chroma server if this memory started it. Idempotent. */
+  /** Offers what is still queued to the index, closes SQLite and stops the embedded Chroma server if this memory started it. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#warmup;
+    await this.#queue.flush();
     await this.#keeper.drain();
     this.#store.close();
+    await this.#starting;
     await this.#server?.stop();
   }
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '@orrery/core';
-import { type ChromaIndex, indexFailure } from './chroma-index.ts';
+import { type ChromaIndex, type IndexFailure, indexFailure } from './chroma-index.ts';
 import type { EpisodeStore } from './episode-store.ts';
 import { IndexUnavailableError } from './errors.ts';
 import { toIndexItem } from './vectors.ts';
@@ -51,6 +51,7 @@ export class IndexKeeper {
   #warned = false;
   #generation = 0;
   #syncing: Promise<SyncResult> | undefined;
+  #ready: Promise<unknown> | undefined;
 
   constructor(
     store: EpisodeStore,
@@ -61,9 +62,19 @@ export class IndexKeeper {
       retryMs: number;
       /** Called before a retry: restart the server if it died; true when it was restarted. */
       revive?: (() => Promise<boolean>) | undefined;
+      /** Settles once the server is started (or failed to): nothing is tried against it before. */
+      ready?: Promise<unknown> | undefined;
     },
   ) {
     this.#revive = opts.revive;
+    this.#ready = opts.ready?.then(
+      () => {
+        this.#ready = undefined;
+      },
+      () => {
+        this.#ready = undefined;
+      },
+    );
     this.#store = store;
     this.#index = index;
     this.#clock = opts.clock;
@@ -82,6 +93,7 @@ export class IndexKeeper {
    * (read while no sync runs), or `undefined` when the index cannot be used now.
    */
   async ensure(): Promise<number | undefined> {
+    if (this.#ready !== undefined) await this.#ready;
     for (let started = 0; ; ) {
       while (this.#syncing !== undefined) await this.#syncing;
       if (this.#status === 'ok') return this.#generation;
@@ -216,9 +228,18 @@ export class IndexKeeper {
     return added;
   }
 
+  /** Records an outage found outside an index operation (the embedded server would not start). */
+  outage(err: unknown, op: string): void {
+    this.#down('unreachable', err, op);
+  }
+
   #fail(err: unknown, op: string): void {
     const kind = indexFailure(err);
     if (kind === undefined) throw err;
+    this.#down(kind, err, op);
+  }
+
+  #down(kind: IndexFailure, err: unknown, op: string): void {
     this.counters.indexFailures++;
     const open = this.#periods.at(-1);
     if (open === undefined || open.to !== undefined) {
@@ -236,7 +257,12 @@ export class IndexKeeper {
       this.counters.warnings++;
       this.#log.warn(
         `similarity index unavailable (${kind}) during ${op}: recall finds nothing until it is back; writes go on in SQLite`,
-        { error: err instanceof Error ? err.message : String(err) },
+        {
+          error: err instanceof Error ? err.message : String(err),
+          ...(typeof (err as { output?: unknown }).output === 'string'
+            ? { output: (err as { output: string }).output }
+            : {}),
+        },
       );
     }
   }

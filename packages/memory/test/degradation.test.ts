@@ -109,11 +109,13 @@ describe('when Chroma goes away mid-run', () => {
     });
     try {
       for (let i = 0; i < 4; i++) await memory.record(episode([1, i / 10, 0], { id: `e${i}`, time: T0 + i }));
+      await memory.flush(); // the four are indexed before the server dies
       const first = memory.chromaPid!;
       process.kill(first, 'SIGKILL');
       await expect.poll(() => alive(first), { timeout: 30_000 }).toBe(false);
       clock.advance(1_000);
       for (let i = 4; i < 8; i++) await memory.record(episode([0, i / 10, 1], { id: `e${i}`, time: T0 + i }));
+      await memory.flush(); // indexing is off the caller's path: let it meet the dead server
       expect(memory.stats()).toMatchObject({ index: 'down', indexed: 4, episodes: 8, restarts: 0 });
       expect(memory.stats().degradedPeriods).toEqual([{ from: T0 + 1_000, to: undefined }]);
 
@@ -133,6 +135,60 @@ describe('when Chroma goes away mid-run', () => {
       clock.advance(5_000);
       expect(await memory.recall({ vector: [1, 1, 1] }, 1)).toEqual([]);
       expect(memory.stats()).toMatchObject({ index: 'down', restarts: 1, episodes: 9 });
+    } finally {
+      await memory.close();
+    }
+  }, 180_000);
+
+  it('an embedded Chroma that cannot start does not fail the open: memory runs degraded, then starts it at the retry', async () => {
+    const clock = new ManualClock(T0);
+    const logger = recordingLogger();
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    const memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/unstarted.db`,
+      chroma: { mode: 'embedded', dataDir: `${dir.path}/unstarted-chroma`, port, maxRestarts: 1 },
+      collection: 'unstarted',
+      indexRetryMs: 5_000,
+      clock,
+      logger,
+    });
+    try {
+      await memory.record(episode([1, 0, 0], { id: 'u0', time: T0 }));
+      expect(await memory.recall({ vector: [1, 0, 0] }, 1)).toEqual([]);
+      expect(memory.stats()).toMatchObject({ episodes: 1, indexed: 0, index: 'down', recallsDegraded: 1 });
+      expect(memory.chromaPid).toBeUndefined();
+      expect(logger.warnings).toHaveLength(1);
+      expect(logger.warnings[0]).toMatch(/unavailable \(unreachable\) during the embedded chroma start/);
+
+      await new Promise<void>((r) => busy.close(() => r()));
+      clock.advance(5_000);
+      const found = await memory.recall({ vector: [1, 0, 0] }, 1);
+      expect(found.map((r) => r.episode.id)).toEqual(['u0']);
+      expect(memory.stats()).toMatchObject({ episodes: 1, indexed: 1, index: 'ok', restarts: 1 });
+      expect(memory.indexUrl).toBe(`http://127.0.0.1:${port}`);
+    } finally {
+      busy.close();
+      await memory.close();
+    }
+  }, 180_000);
+
+  it('an embedded Chroma starts in the background: a recall right after open waits for it and sees what was recorded', async () => {
+    const memory = await EpisodicMemory.open({
+      dbPath: `${dir.path}/background.db`,
+      chroma: { mode: 'embedded', dataDir: `${dir.path}/background-chroma` },
+      collection: 'background',
+      logger: recordingLogger(),
+    });
+    try {
+      await memory.recordMany([
+        episode([0, 1, 0], { id: 'g0', time: T0 }),
+        episode([0, 1, 0.5], { id: 'g1', time: T0 + 1 }),
+      ]);
+      const found = await memory.recall({ vector: [0, 1, 0] }, 5);
+      expect(found.map((r) => r.episode.id)).toEqual(['g0', 'g1']);
+      expect(memory.stats()).toMatchObject({ index: 'ok', indexed: 2, recallsDegraded: 0 });
     } finally {
       await memory.close();
     }

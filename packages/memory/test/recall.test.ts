@@ -252,10 +252,14 @@ describe('recall against a real embedded Chroma', () => {
       dbPath: `${dir.path}/embedded/m.db`,
       logger: recordingLogger(),
     });
+    // The server starts in the background: SQLite is usable at once, the index once it answers.
+    await memory.record(episode(at(45), { id: 'early' }));
+    await memory.flush();
     const url = memory.indexUrl!;
     expect(await chromaHeartbeat(url)).toBe(true);
     await circle(memory);
     expect((await memory.recall({ vector: at(0) }, 1))[0]?.episode.id).toBe('deg0');
+    expect(memory.stats()).toMatchObject({ episodes: 13, indexed: 13, index: 'ok' });
     await memory.close();
     expect(await chromaHeartbeat(url, 500)).toBe(false);
   });

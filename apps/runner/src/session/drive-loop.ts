@@ -140,7 +140,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
     const busNote = system.busNote();
     io.err(busNote);
-    notes.push(...system.memoryNotes(), busNote);
+    notes.push(...(await system.memoryNotes()), busNote);
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
     const cache = cacheFigures(system.cacheStats());

@@ -44,8 +44,11 @@ export interface SystemSession {
   cacheStats(): Record<string, AnswerCacheStats>;
   /** Stops the agents, closes memory (and its Chroma server) and the gateway. */
   close(): Promise<void>;
-  /** Lines for the run's summary when the similarity index was down (periods, restarts, unindexed). */
-  memoryNotes(): string[];
+  /**
+   * Lines for the run's summary when the similarity index was down (periods, restarts, unindexed), once
+   * the episodes queued for the index have been offered to it.
+   */
+  memoryNotes(): Promise<string[]>;
   /** The run's bus in one line: messages published and delivered, consults sent, answered, timed out. */
   busNote(): string;
 }
@@ -204,7 +207,11 @@ export async function openSystem(opts: {
       const days = Math.max(1e-6, (systemClock.now() - sinceMs) / 86_400_000);
       return gateway.ledger.summary({ days }).cacheHits;
     },
-    memoryNotes: () => (memory === null ? [] : memoryNotes(memory)),
+    memoryNotes: async () => {
+      if (memory === null) return [];
+      await memory.flush();
+      return memoryNotes(memory);
+    },
     busNote: () => {
       const m = bus.metrics();
       const r = m.requests;
