@@ -108,7 +108,10 @@ export function newWork(
 /** Closes the timing of `stage` (adds the time since the last lap) and starts the next. */
 export function lap(w: CycleWork, stage: string): Pick<CycleWork, 'stagesMs' | 'stageT0'> {
   const now = performance.now();
-  return { stagesMs: { ...w.stagesMs, [stage]: (w.stagesMs[stage] ?? 0) + (now - w.stageT0) }, stageT0: now };
+  // A copy by assignment: a spread copy given a new key is one of V8's slow paths (~0.5 µs a lap).
+  const stagesMs = Object.assign({}, w.stagesMs);
+  stagesMs[stage] = (w.stagesMs[stage] ?? 0) + (now - w.stageT0);
+  return { stagesMs, stageT0: now };
 }
 
 /** Assembles the cycle's record from the finished scratch state and the clamped decision. */
