@@ -1,4 +1,10 @@
-import { ExecutionMode, type ModeDecision, type ModeSignals, selectMode } from '@orrery/core';
+import {
+  ExecutionMode,
+  type ModeDecision,
+  type ModeSignals,
+  type ModeThresholds,
+  selectMode,
+} from '@orrery/core';
 import type { SolarSystemConfig } from '../config.ts';
 import { type ConsensusResult, consensus } from '../consensus.ts';
 import { type Decision, decisionFromForecast, type ExecutionPlan } from '../decision.ts';
@@ -121,24 +127,25 @@ export function sizingExtras(
   roles: Readonly<Record<string, PlanetRole>>,
   close: number,
 ): SizingExtras {
-  const roleOf = (r: PlanetReport) => r.role ?? roles[r.planet] ?? 'forecast';
-  // Each planet's report of this cycle, else its report of the deterministic pass (one pass, no Sets).
-  const okOf = (role: PlanetRole): PlanetReport[] => {
-    const out: PlanetReport[] = [];
-    for (const r of reports) if (r.status === 'ok' && roleOf(r) === role) out.push(r);
-    for (const r of preReports) {
-      if (r.status !== 'ok' || roleOf(r) !== role) continue;
-      if (!reports.some((x) => x.planet === r.planet && x.status === 'ok')) out.push(r);
-    }
-    return out;
-  };
+  // Each planet's report of this cycle, else its report of the deterministic pass: one pass over
+  // both, no arrays or closures made (this runs in every cycle).
   let riskMultiplier = 1;
-  for (const r of okOf('risk')) {
-    const m = r.data?.multiplier;
-    if (typeof m === 'number' && Number.isFinite(m))
-      riskMultiplier = Math.min(riskMultiplier, Math.max(0, m));
+  let ex: PlanetReport['data'];
+  let exFound = false;
+  for (let i = 0; i < reports.length + preReports.length; i++) {
+    const r = (i < reports.length ? reports[i] : preReports[i - reports.length]) as PlanetReport;
+    if (r.status !== 'ok') continue;
+    if (i >= reports.length && okIn(reports, r.planet)) continue;
+    const role = r.role ?? roles[r.planet] ?? 'forecast';
+    if (role === 'risk') {
+      const m = r.data?.multiplier;
+      if (typeof m === 'number' && Number.isFinite(m))
+        riskMultiplier = Math.min(riskMultiplier, Math.max(0, m));
+    } else if (role === 'execution' && !exFound) {
+      exFound = true;
+      ex = r.data;
+    }
   }
-  const ex = okOf('execution')[0]?.data;
   const execution: ExecutionPlan | undefined =
     ex === undefined
       ? undefined
@@ -149,6 +156,12 @@ export function sizingExtras(
           maxParticipation: typeof ex.maxParticipation === 'number' ? ex.maxParticipation : 1,
         };
   return { riskMultiplier, execution };
+}
+
+/** True when `reports` has an ok report of `planet`. */
+function okIn(reports: readonly PlanetReport[], planet: string): boolean {
+  for (const x of reports) if (x.planet === planet && x.status === 'ok') return true;
+  return false;
 }
 
 /**
@@ -230,8 +243,8 @@ export function chooseMode(
     sunCoolingDown:
       gateway === null || (!gateway.canServe(config.sun.task) && !gateway.canServe(config.sun.backupTask)),
   };
-  const { force, ...lines } = config.mode;
-  const thresholds = Object.fromEntries(Object.entries(lines).filter(([, v]) => v !== undefined));
+  const force = config.mode.force;
+  const thresholds = modeThresholds(config.mode);
   const mode =
     force === undefined
       ? selectMode(signals, thresholds)
@@ -244,6 +257,19 @@ export function chooseMode(
     };
   }
   return { mode, signals, fragility };
+}
+
+const THRESHOLDS = new WeakMap<SolarSystemConfig['mode'], Partial<ModeThresholds>>();
+
+/** `agents.mode`'s thresholds that are set (worked out once per configuration, not every cycle). */
+function modeThresholds(mode: SolarSystemConfig['mode']): Partial<ModeThresholds> {
+  let t = THRESHOLDS.get(mode);
+  if (t === undefined) {
+    const { force: _force, ...lines } = mode;
+    t = Object.fromEntries(Object.entries(lines).filter(([, v]) => v !== undefined));
+    THRESHOLDS.set(mode, t);
+  }
+  return t;
 }
 
 /** The consensus of the forecast planets' reports under the configured quorum. */
