@@ -12,7 +12,7 @@ import type { MoonSnapshot } from '../moons/snapshot.ts';
 import type { PlanetReport } from '../planets/planet.ts';
 import type { PlanetRoute } from '../routing.ts';
 import { regimeOf } from './memory.ts';
-import type { PositionView } from './stages.ts';
+import { type PositionView, sortReports } from './stages.ts';
 
 /** One cycle's input: a new bar of one symbol, the account, and optional news. */
 export interface CycleInput {
@@ -120,9 +120,8 @@ export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]):
   const usage = emptyUsage();
   for (const a of w.allowances) addUsage(usage, a.usage);
   const consulted = Object.values(w.reports);
-  const planets = (consulted.length > 0 ? consulted : w.preReports)
-    .slice()
-    .sort((a, b) => a.planet.localeCompare(b.planet));
+  // The deterministic pass's reports are sorted by planet already (see `assessAll`).
+  const planets = consulted.length > 0 ? sortReports(consulted) : w.preReports.slice();
   const mode = w.mode as ModeDecision;
   return {
     symbol: s.symbol,

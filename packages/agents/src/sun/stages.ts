@@ -99,13 +99,41 @@ export function assessAll(
       reports.push(faultyReport(slot.name, slot.planet.weight, 'failed', errorText(error)));
     }
   }
-  return { reports: sortReports(reports), failures };
+  // One report per slot, in slot order: put in name order by the slots' permutation.
+  const order = nameOrder(planets);
+  return { reports: order.map((i) => reports[i] as PlanetReport), failures };
+}
+
+const ORDERS = new WeakMap<readonly { name: string }[], number[]>();
+
+/**
+ * The slots' indices in name order (what {@link sortReports} makes of their reports), worked out once
+ * per slot array: the sun's planets are a fixed list, replaced (not changed) when supervision acts.
+ */
+function nameOrder(planets: readonly { name: string }[]): number[] {
+  let order = ORDERS.get(planets);
+  if (order === undefined) {
+    order = planets
+      .map((_, i) => i)
+      .sort((i, j) =>
+        (planets[i] as { name: string }).name.localeCompare((planets[j] as { name: string }).name),
+      );
+    ORDERS.set(planets, order);
+  }
+  return order;
 }
 
 /** Reports sorted by planet name (records and prompts do not depend on arrival order). */
 export function sortReports(reports: PlanetReport[]): PlanetReport[] {
-  return reports.sort((a, b) => a.planet.localeCompare(b.planet));
+  // Usually in order already (planets are assessed in a fixed order): a sort allocates, a check does not.
+  for (let i = 1; i < reports.length; i++) {
+    if ((reports[i - 1] as PlanetReport).planet.localeCompare((reports[i] as PlanetReport).planet) > 0)
+      return reports.sort(byPlanet);
+  }
+  return reports;
 }
+
+const byPlanet = (a: PlanetReport, b: PlanetReport): number => a.planet.localeCompare(b.planet);
 
 /** What sizes a forecast besides the forecast: the risk planets' multiplier, the execution plan. */
 export interface SizingExtras {
