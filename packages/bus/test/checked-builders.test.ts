@@ -79,6 +79,8 @@ function agree(fast: () => unknown, slow: () => unknown): void {
   }
   expect(got).toEqual(want);
   const m = (got as { ok: unknown }).ok;
+  // The same bytes on the wire: keys in createMessage's order.
+  expect(JSON.stringify(m)).toBe(JSON.stringify((want as { ok: unknown }).ok));
   expect(isValidated(m)).toBe(true);
   expect(deeplyFrozen(m)).toBe(true);
 }

@@ -14,7 +14,10 @@ export function publishSensing(bus: Bus, s: MoonSnapshot, log: MessageLog): Erro
   if (bus.closed) return null;
   try {
     const features: Record<string, number> = {};
-    for (const [k, v] of Object.entries(s.features)) if (Number.isFinite(v)) features[k] = v;
+    for (const k of Object.keys(s.features)) {
+      const v = s.features[k] as number;
+      if (Number.isFinite(v)) features[k] = v;
+    }
     const barTime = Number.isSafeInteger(s.bar.time) && s.bar.time >= 0 ? { barTime: s.bar.time } : {};
     bus.publish(
       createMoonReading(

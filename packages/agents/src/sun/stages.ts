@@ -1,4 +1,10 @@
-import { ExecutionMode, type ModeDecision, type ModeSignals, selectMode } from '@orrery/core';
+import {
+  ExecutionMode,
+  type ModeDecision,
+  type ModeSignals,
+  type ModeThresholds,
+  selectMode,
+} from '@orrery/core';
 import type { SolarSystemConfig } from '../config.ts';
 import { type ConsensusResult, consensus } from '../consensus.ts';
 import { type Decision, decisionFromForecast, type ExecutionPlan } from '../decision.ts';
@@ -93,13 +99,41 @@ export function assessAll(
       reports.push(faultyReport(slot.name, slot.planet.weight, 'failed', errorText(error)));
     }
   }
-  return { reports: sortReports(reports), failures };
+  // One report per slot, in slot order: put in name order by the slots' permutation.
+  const order = nameOrder(planets);
+  return { reports: order.map((i) => reports[i] as PlanetReport), failures };
+}
+
+const ORDERS = new WeakMap<readonly { name: string }[], number[]>();
+
+/**
+ * The slots' indices in name order (what {@link sortReports} makes of their reports), worked out once
+ * per slot array: the sun's planets are a fixed list, replaced (not changed) when supervision acts.
+ */
+function nameOrder(planets: readonly { name: string }[]): number[] {
+  let order = ORDERS.get(planets);
+  if (order === undefined) {
+    order = planets
+      .map((_, i) => i)
+      .sort((i, j) =>
+        (planets[i] as { name: string }).name.localeCompare((planets[j] as { name: string }).name),
+      );
+    ORDERS.set(planets, order);
+  }
+  return order;
 }
 
 /** Reports sorted by planet name (records and prompts do not depend on arrival order). */
 export function sortReports(reports: PlanetReport[]): PlanetReport[] {
-  return reports.sort((a, b) => a.planet.localeCompare(b.planet));
+  // Usually in order already (planets are assessed in a fixed order): a sort allocates, a check does not.
+  for (let i = 1; i < reports.length; i++) {
+    if ((reports[i - 1] as PlanetReport).planet.localeCompare((reports[i] as PlanetReport).planet) > 0)
+      return reports.sort(byPlanet);
+  }
+  return reports;
 }
+
+const byPlanet = (a: PlanetReport, b: PlanetReport): number => a.planet.localeCompare(b.planet);
 
 /** What sizes a forecast besides the forecast: the risk planets' multiplier, the execution plan. */
 export interface SizingExtras {
@@ -121,24 +155,25 @@ export function sizingExtras(
   roles: Readonly<Record<string, PlanetRole>>,
   close: number,
 ): SizingExtras {
-  const roleOf = (r: PlanetReport) => r.role ?? roles[r.planet] ?? 'forecast';
-  // Each planet's report of this cycle, else its report of the deterministic pass (one pass, no Sets).
-  const okOf = (role: PlanetRole): PlanetReport[] => {
-    const out: PlanetReport[] = [];
-    for (const r of reports) if (r.status === 'ok' && roleOf(r) === role) out.push(r);
-    for (const r of preReports) {
-      if (r.status !== 'ok' || roleOf(r) !== role) continue;
-      if (!reports.some((x) => x.planet === r.planet && x.status === 'ok')) out.push(r);
-    }
-    return out;
-  };
+  // Each planet's report of this cycle, else its report of the deterministic pass: one pass over
+  // both, no arrays or closures made (this runs in every cycle).
   let riskMultiplier = 1;
-  for (const r of okOf('risk')) {
-    const m = r.data?.multiplier;
-    if (typeof m === 'number' && Number.isFinite(m))
-      riskMultiplier = Math.min(riskMultiplier, Math.max(0, m));
+  let ex: PlanetReport['data'];
+  let exFound = false;
+  for (let i = 0; i < reports.length + preReports.length; i++) {
+    const r = (i < reports.length ? reports[i] : preReports[i - reports.length]) as PlanetReport;
+    if (r.status !== 'ok') continue;
+    if (i >= reports.length && okIn(reports, r.planet)) continue;
+    const role = r.role ?? roles[r.planet] ?? 'forecast';
+    if (role === 'risk') {
+      const m = r.data?.multiplier;
+      if (typeof m === 'number' && Number.isFinite(m))
+        riskMultiplier = Math.min(riskMultiplier, Math.max(0, m));
+    } else if (role === 'execution' && !exFound) {
+      exFound = true;
+      ex = r.data;
+    }
   }
-  const ex = okOf('execution')[0]?.data;
   const execution: ExecutionPlan | undefined =
     ex === undefined
       ? undefined
@@ -149,6 +184,12 @@ export function sizingExtras(
           maxParticipation: typeof ex.maxParticipation === 'number' ? ex.maxParticipation : 1,
         };
   return { riskMultiplier, execution };
+}
+
+/** True when `reports` has an ok report of `planet`. */
+function okIn(reports: readonly PlanetReport[], planet: string): boolean {
+  for (const x of reports) if (x.planet === planet && x.status === 'ok') return true;
+  return false;
 }
 
 /**
@@ -230,8 +271,8 @@ export function chooseMode(
     sunCoolingDown:
       gateway === null || (!gateway.canServe(config.sun.task) && !gateway.canServe(config.sun.backupTask)),
   };
-  const { force, ...lines } = config.mode;
-  const thresholds = Object.fromEntries(Object.entries(lines).filter(([, v]) => v !== undefined));
+  const force = config.mode.force;
+  const thresholds = modeThresholds(config.mode);
   const mode =
     force === undefined
       ? selectMode(signals, thresholds)
@@ -244,6 +285,19 @@ export function chooseMode(
     };
   }
   return { mode, signals, fragility };
+}
+
+const THRESHOLDS = new WeakMap<SolarSystemConfig['mode'], Partial<ModeThresholds>>();
+
+/** `agents.mode`'s thresholds that are set (worked out once per configuration, not every cycle). */
+function modeThresholds(mode: SolarSystemConfig['mode']): Partial<ModeThresholds> {
+  let t = THRESHOLDS.get(mode);
+  if (t === undefined) {
+    const { force: _force, ...lines } = mode;
+    t = Object.fromEntries(Object.entries(lines).filter(([, v]) => v !== undefined));
+    THRESHOLDS.set(mode, t);
+  }
+  return t;
 }
 
 /** The consensus of the forecast planets' reports under the configured quorum. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isAddress } from '../address.ts';
-import type { BroadcastDecree, MessageType, MoonCritical, MoonReading } from './catalogue.ts';
+import type { BroadcastDecree, Message, MessageType, MoonCritical, MoonReading } from './catalogue.ts';
 import { type CreateOptions, createMessage, DEFAULT_PRIORITY, type MessageInit } from './create.ts';
 import type { JsonRecord } from './envelope.ts';
 import { PRIORITIES } from './priority.ts';
@@ -62,6 +62,24 @@ function envelope(
     priority,
     correlationId,
   };
+}
+
+/**
+ * The message of `env`, `type` and `payload`, sealed, with its keys in `createMessage`'s order. Written
+ * out as one literal: V8 freezes an object made by spreading (`{ ...env, type, payload }`) some 20 times
+ * slower than a literal (~8 µs against ~0.4 µs per message), which was most of a reading's cost.
+ */
+function sealed<M extends Message>(env: Envelope, type: M['type'], payload: object): M {
+  return sealChecked({
+    id: env.id,
+    time: env.time,
+    sender: env.sender,
+    recipient: env.recipient,
+    priority: env.priority,
+    correlationId: env.correlationId,
+    type,
+    payload: Object.freeze(payload),
+  } as unknown as M);
 }
 
 /**
@@ -128,7 +146,7 @@ export function createMoonReading(init: MessageInit<'moon.reading'>, opts: Creat
       const payload: MoonReading['payload'] = { symbol: p.symbol, metric: p.metric, value: p.value };
       if (p.barTime !== undefined) payload.barTime = p.barTime;
       if (features !== undefined) payload.features = features;
-      return sealChecked({ ...env, type: 'moon.reading', payload: Object.freeze(payload) } as MoonReading);
+      return sealed<MoonReading>(env, 'moon.reading', payload);
     }
   }
   return createMessage('moon.reading', init, opts);
@@ -153,14 +171,12 @@ export function createMoonCritical(
     (p.threshold === undefined || isFiniteNum(p.threshold)) &&
     isStr(p.reason, 1, 2000)
   ) {
-    const payload: MoonCritical['payload'] = {
-      symbol: p.symbol,
-      metric: p.metric,
-      value: p.value,
-      reason: p.reason,
-    };
-    if (p.threshold !== undefined) payload.threshold = p.threshold;
-    return sealChecked({ ...env, type: 'moon.critical', payload: Object.freeze(payload) } as MoonCritical);
+    // The schema's key order (threshold before reason), as `createMessage` writes it.
+    const payload: MoonCritical['payload'] =
+      p.threshold === undefined
+        ? { symbol: p.symbol, metric: p.metric, value: p.value, reason: p.reason }
+        : { symbol: p.symbol, metric: p.metric, value: p.value, threshold: p.threshold, reason: p.reason };
+    return sealed<MoonCritical>(env, 'moon.critical', payload);
   }
   return createMessage('moon.critical', init, opts);
 }
@@ -188,11 +204,7 @@ export function createDecree(
       const payload: BroadcastDecree['payload'] = { decision };
       if (p.symbol !== undefined) payload.symbol = p.symbol;
       if (p.reason !== undefined) payload.reason = p.reason;
-      return sealChecked({
-        ...env,
-        type: 'broadcast.decree',
-        payload: Object.freeze(payload),
-      } as BroadcastDecree);
+      return sealed<BroadcastDecree>(env, 'broadcast.decree', payload);
     }
   }
   return createMessage('broadcast.decree', init, opts);
