@@ -100,10 +100,10 @@ export interface CycleRecord {
   messages?: MessageCount[];
   /**
    * Set on an unscheduled cycle: a `moon.critical` on a bar still forming woke the sun between bar
-   * closes (`orrery run` with `run.intrabar`); `time` is then the forming bar's open and `asOf` when it
-   * was read. Absent on every scheduled cycle.
+   * closes (`orrery run` with `run.intrabar`); `time` and `asOf` are then when the forming bar was read,
+   * `barTime` its open. Absent on every scheduled cycle.
    */
-  wokenBy?: { by: 'moon.critical'; reasons: string[]; asOf: number };
+  wokenBy?: { by: 'moon.critical'; reasons: string[]; asOf: number; barTime: number };
   /** What the cycle decided from — the bar and every moon's reading — for the audit trail. */
   inputs?: { bar: Bar; readings: Readings };
 }

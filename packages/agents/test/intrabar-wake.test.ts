@@ -99,7 +99,13 @@ describe('SolarSystem.wake', () => {
         asOf,
       });
       expect(record).not.toBeNull();
-      expect(record!.wokenBy).toEqual({ by: 'moon.critical', reasons: record!.criticalUpdates, asOf });
+      expect(record!.wokenBy).toEqual({
+        by: 'moon.critical',
+        reasons: record!.criticalUpdates,
+        asOf,
+        barTime: last.time,
+      });
+      expect(record!.time).toBe(asOf);
       expect(record!.criticalUpdates[0]).toMatch(/^volatility spike/);
       expect(record!.mode).not.toBe('MONITOR_ONLY');
       expect(record!.modeReason).toMatch(/critical update/);

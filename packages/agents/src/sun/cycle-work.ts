@@ -26,8 +26,10 @@ export interface CycleInput {
 export interface WokenBy {
   by: 'moon.critical';
   reasons: string[];
-  /** When the forming bar was read (epoch ms), between its open and its close. */
+  /** When the forming bar was read (epoch ms), between its open and its close: the cycle's time. */
   asOf: number;
+  /** The forming bar's own time (its open). */
+  barTime: number;
 }
 
 /** The sun's scratch state for the cycle in progress. */
