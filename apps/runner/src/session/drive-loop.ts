@@ -123,6 +123,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       initialView: o.initialView,
       minTradeFraction: o.agents.risk.minTradeFraction,
       maxExposure: o.agents.risk.maxExposure,
+      maxWakesPerBar: loaded.config.run.intrabar.maxWakesPerBar,
       news,
       signal: io.signal,
       // Operator commands (`orrery control`, the serve API), from any process, at each cycle boundary.
