@@ -1,10 +1,11 @@
 import { LocalBus, type Message } from '@orrery/bus';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bar, createSolarSystem, parseSolarSystemConfig } from '../src/index.ts';
 import { peekable } from '../src/moons/moon.ts';
 import { moonFactories } from '../src/moons/registry.ts';
 import { referenceBars } from './helpers/fixtures.ts';
-import { FLAT } from './helpers/system.ts';
+import { type LlmHarness, llmHarness } from './helpers/llm.ts';
+import { answerAll, FLAT } from './helpers/system.ts';
 
 /** A bar still forming after `bar`: open at the last close, a crash of `drop` (fraction) so far. */
 function crashing(prev: Bar, time: number, drop: number): Bar {
@@ -125,6 +126,38 @@ describe('SolarSystem.wake', () => {
     } finally {
       await sys.stop();
       await bus.close();
+    }
+  });
+});
+
+describe('SolarSystem.wake with an LLM', () => {
+  let h: LlmHarness;
+  beforeAll(async () => {
+    h = await llmHarness();
+    answerAll(h.server);
+  });
+  afterAll(async () => h.close());
+
+  it('reasons like any cycle: planets and the sun asked through per-cycle permits, calls in its record', async () => {
+    const sys = createSolarSystem({ gateway: h.gateway, clock: h.clock });
+    const bars = referenceBars().slice(0, 80);
+    try {
+      for (const bar of bars.slice(0, -1)) await sys.cycle({ symbol: 'X', bar, portfolio: FLAT });
+      const before = h.server.requests.length;
+      const last = bars.at(-1)!;
+      const asOf = last.time + 1_000;
+      const r = await sys.wake({
+        symbol: 'X',
+        bar: crashing(bars.at(-2)!, last.time, 0.2),
+        portfolio: FLAT,
+        asOf,
+      });
+      expect(r!.mode).toBe('FULL_AGENT');
+      expect(r!.calls).toBeGreaterThan(0);
+      expect(h.server.requests.length - before).toBe(r!.calls);
+      expect(r!.reasoning).toBeDefined();
+    } finally {
+      await sys.stop();
     }
   });
 });
