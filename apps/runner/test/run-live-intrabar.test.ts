@@ -95,13 +95,11 @@ describe('orrery run with run.intrabar: a crash mid-bar wakes the sun', () => {
       signal: new AbortController().signal,
     };
     const sleeps: number[] = [];
+    const base = { loaded, runId: 'crash', apiUrl: `${fb.url}/api/v3`, clock };
     const { runId } = await runLive(
       {
-        loaded,
-        runId: 'crash',
+        ...base,
         maxBars: 2,
-        apiUrl: `${fb.url}/api/v3`,
-        clock,
         sleep: async (ms) => {
           sleeps.push(ms);
           clock.advance(ms);
@@ -178,5 +176,28 @@ describe('orrery run with run.intrabar: a crash mid-bar wakes the sun', () => {
       ledger.close();
     }
     expect(lines.some((l) => /woken by moon\.critical/.test(l))).toBe(true);
-  }, 120_000);
+
+    // `--resume` goes on from the last bar with the intrabar trade in the account, nothing twice.
+    const fillsBefore = (() => {
+      const l = Ledger.open(ledgerPath);
+      try {
+        return l.fills(runId).length;
+      } finally {
+        l.close();
+      }
+    })();
+    await runLive(
+      { ...base, resume: true, maxBars: 1, sleep: async (ms) => clock.advance(ms) },
+      { ...io, err: () => undefined },
+    );
+    const after = Ledger.open(ledgerPath);
+    try {
+      expect(after.equityCurve(runId)).toHaveLength(3);
+      expect(after.fills(runId).length).toBeGreaterThanOrEqual(fillsBefore);
+      expect(after.cycles(runId).filter((c) => (c.record as { wokenBy?: unknown }).wokenBy)).toHaveLength(1);
+      expect(after.getRun(runId)!.status).toBe('completed');
+    } finally {
+      after.close();
+    }
+  }, 180_000);
 });

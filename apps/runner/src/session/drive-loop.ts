@@ -104,7 +104,11 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
   const remember = (step: Step) => {
     for (const { symbol, bar } of step.bars) closes.set(`${symbol}@${bar.time}`, bar.close);
   };
-  const pending = o.resumeAfter === undefined ? [] : ledger.cycles(runId);
+  // An unscheduled (intrabar) cycle has no bar close of its own: it gets no outcome and holds up none.
+  const pending =
+    o.resumeAfter === undefined
+      ? []
+      : ledger.cycles(runId).filter((c) => (c.record as { wokenBy?: unknown }).wokenBy === undefined);
   async function* watched(): AsyncGenerator<Step> {
     for await (const step of o.steps) {
       remember(step);
