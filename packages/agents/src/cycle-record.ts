@@ -98,6 +98,12 @@ export interface CycleRecord {
    * and no report timed out or failed (its report says which).
    */
   messages?: MessageCount[];
+  /**
+   * Set on an unscheduled cycle: a `moon.critical` on a bar still forming woke the sun between bar
+   * closes (`orrery run` with `run.intrabar`); `time` and `asOf` are then when the forming bar was read,
+   * `barTime` its open. Absent on every scheduled cycle.
+   */
+  wokenBy?: { by: 'moon.critical'; reasons: string[]; asOf: number; barTime: number };
   /** What the cycle decided from — the bar and every moon's reading — for the audit trail. */
   inputs?: { bar: Bar; readings: Readings };
 }

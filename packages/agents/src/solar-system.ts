@@ -16,7 +16,7 @@ import { InvalidConfigError, InvalidInputError, SolarSystemStoppedError } from '
 import { type SunTuning, tunedPlanet } from './learning/sun-tuning.ts';
 import type { LLMCaller } from './llm-caller.ts';
 import { assertValidBar, assertValidPortfolio } from './market.ts';
-import type { MoonFactory } from './moons/moon.ts';
+import { type MoonFactory, peekable } from './moons/moon.ts';
 import { moonFactories } from './moons/registry.ts';
 import { planetFromSpec } from './planet-spec.ts';
 import { AnswerCache, type AnswerCacheStats, emptyCacheStats } from './planets/answer-cache.ts';
@@ -100,6 +100,16 @@ export interface SolarSystem {
    *   input that failed (after every cycle has settled).
    */
   cycleMany(inputs: readonly CycleInput[]): Promise<CycleRecord[]>;
+  /**
+   * Between scheduled cycles: the symbol's moons peek at `input.bar`, a bar still forming (read at
+   * `asOf`), without committing anything. Resolves with null when nothing is critical; otherwise the
+   * critical updates are published as `moon.critical` (priority `critical`) and the sun runs an
+   * unscheduled cycle on the peeked snapshot — mode chosen before any LLM call, the same per-cycle call
+   * allowance and budget as any cycle — whose record carries `wokenBy`. The bar's close is then cycled
+   * as usual (`bar.time` may equal the forming bar's): a wake never advances the symbol's last time.
+   * @throws InvalidInputError as `cycle` does, or when `bar.time` is not after the symbol's last bar.
+   */
+  wake(input: CycleInput & { asOf: number }): Promise<CycleRecord | null>;
   health(): SunHealth[];
   /**
    * The answer caches' counters by agent (`planet:technical`, `sun:summary`, …), over every symbol:
@@ -116,7 +126,7 @@ interface SymbolSun {
   actor: SunActor;
   lastTime: number;
   tail: Promise<unknown>;
-  waiters: Map<number, { resolve(r: CycleRecord): void; reject(e: Error): void }>;
+  waiters: Map<number, { resolve(r: CycleRecord | null): void; reject(e: Error): void }>;
 }
 
 /**
@@ -130,7 +140,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   const gateway = opts.gateway ?? null;
   if (gateway === null)
     log('orrery/agents: no LLM gateway: planets decide deterministically, the sun never reasons');
-  const moons = named(moonFactories(config, opts.moons), 'moon');
+  const moons = named(moonFactories(config, opts.moons).map(peekable), 'moon');
   const tuning = opts.tuning ?? null;
   const cacheBook = new Map<string, AnswerCacheStats>();
   const cacheScope = opts.cacheScope ?? randomUUID();
@@ -229,6 +239,10 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       sun.waiters.get(e.id)?.resolve(e.record);
       sun.waiters.delete(e.id);
     });
+    actor.on('cycle.quiet', (e) => {
+      sun.waiters.get(e.id)?.resolve(null);
+      sun.waiters.delete(e.id);
+    });
     actor.on('cycle.failed', (e) => {
       sun.waiters.get(e.id)?.reject(e.error);
       sun.waiters.delete(e.id);
@@ -243,7 +257,11 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     return sun;
   };
 
-  const cycleOne = (input: CycleInput, batch: BatchMember | null): Promise<CycleRecord> => {
+  /** Validates `input`, then runs `send` on the symbol's sun after its earlier cycles (in call order). */
+  const enqueue = <T extends CycleRecord | null>(
+    input: CycleInput,
+    send: (sun: SymbolSun, id: number) => Promise<T>,
+  ): Promise<T> => {
     if (stopped) return Promise.reject(new SolarSystemStoppedError());
     try {
       if (typeof input.symbol !== 'string' || input.symbol.trim() === '') {
@@ -256,7 +274,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     }
     const sun = sunFor(input.symbol);
     const id = nextId++;
-    const run = (): Promise<CycleRecord> => {
+    const run = (): Promise<T> => {
       if (stopped) return Promise.reject(new SolarSystemStoppedError());
       if (input.bar.time <= sun.lastTime) {
         return Promise.reject(
@@ -266,20 +284,34 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
           ),
         );
       }
-      sun.lastTime = input.bar.time;
-      return new Promise<CycleRecord>((resolve, reject) => {
-        sun.waiters.set(id, { resolve, reject });
-        sun.actor.send({ type: 'CYCLE', id, input, batch });
-      });
+      return send(sun, id);
     };
     const result = sun.tail.then(run, run);
     sun.tail = result.catch(() => undefined);
     return result;
   };
+  const awaitRecord = <T extends CycleRecord | null>(sun: SymbolSun, id: number) =>
+    new Promise<T>((resolve, reject) => {
+      sun.waiters.set(id, { resolve: resolve as (r: CycleRecord | null) => void, reject });
+    });
+
+  const cycleOne = (input: CycleInput, batch: BatchMember | null): Promise<CycleRecord> =>
+    enqueue(input, (sun, id) => {
+      sun.lastTime = input.bar.time;
+      const done = awaitRecord<CycleRecord>(sun, id);
+      sun.actor.send({ type: 'CYCLE', id, input, batch });
+      return done;
+    });
 
   return {
     config,
     cycle: (input) => cycleOne(input, null),
+    wake: ({ asOf, ...input }) =>
+      enqueue(input, (sun, id) => {
+        const done = awaitRecord<CycleRecord | null>(sun, id);
+        sun.actor.send({ type: 'WAKE', id, input, asOf });
+        return done;
+      }),
     async cycleMany(inputs: readonly CycleInput[]): Promise<CycleRecord[]> {
       const seen = new Set<string>();
       for (const input of inputs) {

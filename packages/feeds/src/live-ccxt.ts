@@ -100,7 +100,17 @@ export interface LiveFeedOptions {
   readonly retryBaseMs?: number;
   /** Longest wait between attempts while the network is down, ms. Default 60 s. */
   readonly retryMaxMs?: number;
+  /**
+   * Poll this often (ms) and yield the bar still forming after the last closed one from
+   * {@link LiveFeed.ticks} whenever it changed (`run.intrabar`). Absent: forming bars are never read.
+   */
+  readonly formingPollMs?: number;
 }
+
+/** What {@link LiveFeed.ticks} yields: a closed bar, or the bar after it still forming, read at `asOf`. */
+export type FeedTick =
+  | { readonly kind: 'closed'; readonly bar: Bar }
+  | { readonly kind: 'forming'; readonly bar: Bar; readonly asOf: number };
 
 /**
  * Polls an exchange's public OHLCV and yields each bar once, in time order, after it has closed.
@@ -133,11 +143,26 @@ export class LiveFeed {
    *   the network (unknown symbol, unsupported timeframe).
    */
   async *bars(signal: AbortSignal): AsyncGenerator<Bar> {
+    for await (const tick of this.ticks(signal)) if (tick.kind === 'closed') yield tick.bar;
+  }
+
+  /**
+   * Yields closed bars, and with `formingPollMs` the bar still forming after the last one (only once
+   * caught up, only when it changed since it was last yielded, never counted in the report), until
+   * `signal` aborts.
+   *
+   * @throws FeedError as {@link LiveFeed.bars}.
+   */
+  async *ticks(signal: AbortSignal): AsyncGenerator<FeedTick> {
     const o = this.#o;
     const sleep = o.sleep ?? ((ms, s) => delay(ms, undefined, { signal: s }).catch(() => undefined));
-    const pollMs = o.pollMs ?? Math.min(this.#tf, 60_000);
+    const pollMs = Math.min(
+      o.pollMs ?? Math.min(this.#tf, 60_000),
+      o.formingPollMs ?? Number.POSITIVE_INFINITY,
+    );
     let since = o.since ?? o.clock.now() - (o.warmupBars ?? 100) * this.#tf;
     let failures = 0;
+    let lastForming = '';
     while (!signal.aborted) {
       let rows: (number | undefined)[][];
       try {
@@ -161,11 +186,28 @@ export class LiveFeed {
         if (!bar) continue;
         yielded++;
         since = bar.time + 1;
-        yield bar;
+        yield { kind: 'closed', bar };
+        if (signal.aborted) return;
+      }
+      const forming = yielded === 0 && o.formingPollMs !== undefined ? this.#forming(rows) : undefined;
+      const seen = forming === undefined ? lastForming : JSON.stringify(forming);
+      if (forming !== undefined && seen !== lastForming) {
+        lastForming = seen;
+        yield { kind: 'forming', bar: forming, asOf: o.clock.now() };
         if (signal.aborted) return;
       }
       if (yielded === 0) await sleep(pollMs, signal);
     }
+  }
+
+  /** The valid candle right after the last closed bar that is still forming, if the rows have it. */
+  #forming(rows: readonly (readonly (number | undefined)[])[]): Bar | undefined {
+    const row = rows.at(-1);
+    if (row === undefined || this.#last === Number.NEGATIVE_INFINITY) return undefined;
+    const [time, open, high, low, close, volume] = row.map((v) => (v === undefined ? Number.NaN : Number(v)));
+    if (time !== this.#last + this.#tf || !(time + this.#tf > this.#o.clock.now())) return undefined;
+    const bar = { time, open, high, low, close, volume } as Bar;
+    return checkBar(bar) === undefined ? bar : undefined;
   }
 
   #accept(row: readonly (number | undefined)[]): Bar | undefined {

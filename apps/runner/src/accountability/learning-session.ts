@@ -152,6 +152,10 @@ export function openLearning(o: {
                 return records;
               },
             }),
+        // An unscheduled cycle is no bar of its own: the learning loop sees the bar at its close.
+        ...(inner.wake === undefined
+          ? {}
+          : { wake: (input: Parameters<NonNullable<typeof inner.wake>>[0]) => inner.wake!(input) }),
         warm: async (input) => {
           const t = input.bar.time;
           last = Math.max(last, t);

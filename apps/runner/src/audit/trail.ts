@@ -24,7 +24,7 @@ const iso = (t: number) => new Date(t).toISOString();
  * The audit trail of a run, one object per line, in this order:
  * - `run`: the run (settings, data, status);
  * - `decision` (one per cycle the agents ran, in time order): the inputs (bar, moon readings, the account),
- *   the mode and why, every planet's report (`timedOut` names the planets that did not answer in time),
+ *   the mode and why, `wokenBy` (the `moon.critical` that woke the sun between bar closes, or null), every planet's report (`timedOut` names the planets that did not answer in time),
  *   the messages the cycle exchanged over the bus by type and sender (`messages`: the moons' readings,
  *   each consulted planet's `sun.directive` and `planet.report`, the broadcast decree), the routing
  *   tree's route, the sun's reasoning and the critic's verdict, the risk
@@ -132,6 +132,8 @@ export function* auditTrail(src: AuditSources, runId: string): Generator<AuditLi
       inputs: { ...((r.inputs as object | undefined) ?? {}), portfolio: c.portfolio },
       mode: r.mode,
       modeReason: r.modeReason,
+      // An unscheduled cycle between bar closes: the moon.critical that woke the sun (null: scheduled).
+      wokenBy: r.wokenBy ?? null,
       regime: r.regime ?? null,
       changedFeatures: r.changedFeatures ?? [],
       criticalUpdates: r.criticalUpdates ?? [],

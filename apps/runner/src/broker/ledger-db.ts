@@ -248,6 +248,69 @@ export class Ledger {
     tx.immediate();
   }
 
+  /**
+   * Commits what an unscheduled (intrabar) cycle changed, atomically: its fills, new and changed orders,
+   * positions, cash, marks and its cycle record (stored at `time`, when the forming bar was read). No
+   * equity point and no `last_time`: the bar's own step commits those at its close, and a run killed in
+   * between resumes from that step with the intrabar trades already in its account.
+   *
+   * @throws LedgerError when the run does not exist or `time` is not after its last committed step.
+   */
+  commitIntrabar(id: string, step: Omit<StepWrite, 'equity'>): void {
+    const tx = this.#db.transaction(() => {
+      const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
+        | { last_time: number | null }
+        | undefined;
+      if (!run) throw new LedgerError(id, 'is not in the ledger');
+      if (run.last_time !== null && step.time <= run.last_time)
+        throw new LedgerError(
+          id,
+          `intrabar ${step.time} is not after the last committed step ${run.last_time}`,
+        );
+      const { orders, fills, state, cycles } = step;
+      this.#writeBook(id, { orders, fills, state, cycles });
+      this.#prepare('UPDATE runs SET cash = ?, marks = ? WHERE id = ?').run(
+        state.cash,
+        JSON.stringify(state.marks),
+        id,
+      );
+    });
+    tx.immediate();
+  }
+
+  /** Orders, fills, positions and cycle records of a step (inside the caller's transaction). */
+  #writeBook(id: string, step: Pick<StepWrite, 'orders' | 'fills' | 'state' | 'cycles'>): void {
+    const upsertOrder = this.#prepare(
+      `INSERT INTO orders (id, run_id, symbol, side, type, qty, limit_price, stop_price, placed_at, tif, reason, status, filled_qty, note, closed_at)
+       VALUES (@id, @run, @symbol, @side, @type, @qty, @limitPrice, @stopPrice, @placedAt, @tif, @reason, @status, @filledQty, @note, @closedAt)
+       ON CONFLICT(id) DO UPDATE SET status = excluded.status, filled_qty = excluded.filled_qty, note = excluded.note, closed_at = excluded.closed_at`,
+    );
+    for (const o of step.orders)
+      upsertOrder.run({
+        ...o,
+        run: id,
+        limitPrice: o.limitPrice ?? null,
+        stopPrice: o.stopPrice ?? null,
+        note: o.note ?? null,
+        closedAt: o.closedAt ?? null,
+      });
+    const insFill = this.#prepare(
+      'INSERT INTO fills (id, run_id, symbol, side, time, qty, price, fee, slippage, realized_pnl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const f of step.fills)
+      insFill.run(f.id, id, f.symbol, f.side, f.time, f.qty, f.price, f.fee, f.slippage, f.realizedPnl);
+    this.#prepare('DELETE FROM positions WHERE run_id = ?').run(id);
+    const insPos = this.#prepare(
+      'INSERT INTO positions (run_id, symbol, qty, avg_price) VALUES (?, ?, ?, ?)',
+    );
+    for (const [symbol, p] of Object.entries(step.state.positions)) insPos.run(id, symbol, p.qty, p.avgPrice);
+    const insCycle = this.#prepare(
+      'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const c of step.cycles)
+      insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record), JSON.stringify(c.portfolio));
+  }
+
   /** Marks the run finished. */
   finishRun(id: string, status: 'completed' | 'failed' | 'stopped'): void {
     this.#prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id);

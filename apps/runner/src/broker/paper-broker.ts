@@ -185,6 +185,39 @@ export class PaperBroker {
     return fills;
   }
 
+  /**
+   * On a bar still forming (`orrery run`'s intrabar wake): fills the market orders of `symbol` placed
+   * before `bar.time` at its open — where {@link PaperBroker.onBar} will fill them at the close — with
+   * slippage on the range so far, so an unscheduled decision starts from the account it really has.
+   * Limits and stops wait for the close (the rest of the bar may still trade through them). Marks nothing.
+   */
+  settleOpen(symbol: string, bar: Bar): Fill[] {
+    if (!hadTrades(bar)) return [];
+    const due = [...this.#open.values()].filter(
+      (o) => o.symbol === symbol && o.type === 'market' && o.placedAt < bar.time,
+    );
+    return due.flatMap((o) => this.#execute(o, bar, bar.open) ?? []);
+  }
+
+  /**
+   * An intrabar fill: the market orders of `symbol` placed at `asOf` (an unscheduled cycle's) execute at
+   * once at the forming bar's last price (`bar.close`) with the usual slippage, capped inside the range
+   * so far, stamped `asOf`, with the note `intrabar …`. Then marks the symbol at that price.
+   */
+  fillIntrabar(symbol: string, bar: Bar, asOf: number, note: string): Fill[] {
+    const fills: Fill[] = [];
+    const at = { ...bar, time: asOf };
+    for (const o of [...this.#open.values()]) {
+      if (o.symbol !== symbol || o.type !== 'market' || o.placedAt !== asOf) continue;
+      const fill = this.#execute(o, at, bar.close);
+      if (fill === undefined) continue;
+      o.note = o.note === undefined ? note : `${note}; ${o.note}`;
+      fills.push(fill);
+    }
+    this.#marks.set(symbol, bar.close);
+    return fills;
+  }
+
   /** Orders created or changed since the last call, for the ledger. */
   drainChangedOrders(): Order[] {
     const out = [...this.#changed.values()].map((o) => ({ ...o }));

@@ -271,6 +271,32 @@ export const runConfigSchema = z
       })
       .prefault({})
       .describe('`orrery run`: the live feed (public exchange data through ccxt).'),
+    intrabar: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Poll the forming bar between bar closes; a critical moon update on it (stop crossed, volatility spike) wakes the sun for an unscheduled cycle whose orders fill at once at the last price. Default false.',
+          ),
+        pollMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5_000)
+          .describe('Wait between polls of the forming bar, ms. Default 5000.'),
+        maxWakesPerBar: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(1)
+          .describe('Unscheduled cycles per symbol and bar at most, 1..100. Default 1.'),
+      })
+      .prefault({})
+      .describe(
+        '`orrery run` only: unscheduled cycles between bar closes (`orrery paper` has no intrabar data and never wakes).',
+      ),
   })
   .describe(
     "Where runs read and write. Relative paths resolve against the config file's folder (or the cwd).",

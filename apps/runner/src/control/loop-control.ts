@@ -13,6 +13,12 @@ export type Route = { kind: 'agents' } | { kind: 'operator'; decision: DecisionL
 export interface LoopControl {
   /** Opens the boundary of the step at bar time `time`: the commands issued since the last one take effect. */
   begin(time: number, broker: PaperBroker): StepControl;
+  /**
+   * Whether the agents may be woken for `symbol` between bar closes and trade what they decide at once:
+   * not while the run is paused, the symbol blocked, forced or being flattened, approval mode is on or
+   * commands wait for the next boundary (the operator's word comes first). Absent: always.
+   */
+  wakeable?(symbol: string): boolean;
 }
 
 /** The control of one step. */

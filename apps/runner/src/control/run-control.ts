@@ -21,6 +21,17 @@ export function createRunControl(
   now: () => number = Date.now,
 ): LoopControl {
   return {
+    wakeable(symbol: string): boolean {
+      const s = store.state(runId);
+      return (
+        s.paused === null &&
+        s.approval === null &&
+        s.blocked[symbol] === undefined &&
+        s.forced[symbol] === undefined &&
+        s.flattening[symbol] === undefined &&
+        store.commands(runId, 'pending').length === 0
+      );
+    },
     begin(time: number, broker: PaperBroker): StepControl {
       let state: ControlState = store.state(runId);
       const held = Object.entries(broker.positions())

@@ -12,6 +12,9 @@ import type { DecisionLike } from './strategy.ts';
  * symbol's stops.
  *
  * @param minTradeFraction position changes smaller than this fraction of equity are not traded.
+ * @param intrabar set for an unscheduled cycle's decision on a bar still forming (`bar.time` is when it
+ *   was read): the trade goes at market whatever the plan says, and ids end in `/intrabar` and
+ *   `/intrabar-stop`.
  */
 export function placeDecisionOrders(
   broker: PaperBroker,
@@ -20,6 +23,7 @@ export function placeDecisionOrders(
   bar: Bar,
   decision: DecisionLike,
   minTradeFraction: number,
+  intrabar = false,
 ): void {
   if (decision.action === 'hold') return;
   const equity = broker.equity();
@@ -33,7 +37,7 @@ export function placeDecisionOrders(
   // The execution plan: how and when, never which way. Exits the risk rules force are always market
   // orders; a thin bar defers any other trade; large orders are cut to a share of the bar's volume.
   const plan = decision.execution;
-  const forced = decision.source === 'risk' || decision.source === 'operator';
+  const forced = decision.source === 'risk' || decision.source === 'operator' || intrabar;
   const skip = plan?.skip === true && !forced;
   const limit =
     plan?.orderType === 'limit' && !forced && plan.limitPrice !== undefined && plan.limitPrice > 0;
@@ -42,7 +46,7 @@ export function placeDecisionOrders(
     qty = Math.min(qty, plan.maxParticipation * bar.volume);
   if (!skip && qty * bar.close >= minTradeFraction * equity && qty > 0) {
     broker.place({
-      id: `${prefix}/rebalance`,
+      id: intrabar ? `${prefix}/intrabar` : `${prefix}/rebalance`,
       symbol,
       side: delta > 0 ? 'buy' : 'sell',
       type: limit ? 'limit' : 'market',
@@ -60,7 +64,7 @@ export function placeDecisionOrders(
   }
   if (wantsStop) {
     broker.place({
-      id: `${prefix}/stop`,
+      id: intrabar ? `${prefix}/intrabar-stop` : `${prefix}/stop`,
       symbol,
       side: targetQty > 0 ? 'sell' : 'buy',
       type: 'stop',

@@ -4,6 +4,11 @@ import type { Bar } from '@orrery/agents';
 export interface Step {
   readonly time: number;
   readonly bars: readonly { readonly symbol: string; readonly bar: Bar }[];
+  /**
+   * Set on a poll between bar closes (`orrery run` with `run.intrabar`): `bars` are still forming, read
+   * at `time`. Such a step may wake the agents (see `intrabarStep`) and is never a bar of its own.
+   */
+  readonly intrabar?: true | undefined;
 }
 
 /**

@@ -55,6 +55,12 @@ export interface Strategy<R extends CycleLike = CycleLike> {
    * their planets' LLM calls. Absent: the loop calls `cycle` for each, one after another.
    */
   cycleMany?(inputs: readonly CycleInput[]): Promise<R[]>;
+  /**
+   * Between scheduled cycles: `input.bar` is still forming, read at `asOf`. Resolves with the record of
+   * an unscheduled cycle when the moons' peek at it is critical, else null; nothing else changes. Absent:
+   * the strategy is never woken.
+   */
+  wake?(input: CycleInput & { readonly asOf: number }): Promise<R | null>;
   /** Replays a past input without trading or spending. Absent: the loop calls nothing on resume. */
   warm?(input: CycleInput): Promise<void>;
   stop(): Promise<void> | void;

@@ -3,6 +3,7 @@ import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
 import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { LoopControl } from '../control/loop-control.ts';
 import { placeDecisionOrders, scaleStep } from './decision-orders.ts';
+import { intrabarStep } from './intrabar.ts';
 import type { Step } from './steps.ts';
 import type { CycleInput, CycleLike, Strategy } from './strategy.ts';
 
@@ -45,8 +46,10 @@ export interface LoopOptions<R extends CycleLike> {
    * stamped after `time`. Asked for warm-up and traded cycles alike. Absent: cycles get no news.
    */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
-  /** Called after every step (warm or committed). */
+  /** Called after every step (warm or committed), and after each intrabar wake. */
   readonly onStep?: (info: StepInfo<R>) => void;
+  /** Unscheduled cycles per symbol and bar at most, on `intrabar` steps (`run.intrabar`). Default 1. */
+  readonly maxWakesPerBar?: number | undefined;
 }
 
 /** Progress of the loop, after one step. */
@@ -59,6 +62,8 @@ export interface StepInfo<R extends CycleLike> {
   /** The same, as stored: with the portfolio each cycle was shown. */
   readonly cycles: readonly StoredCycle[];
   readonly equity: number;
+  /** Set after an unscheduled cycle on a bar still forming (see `intrabarStep`). */
+  readonly intrabar?: true | undefined;
 }
 
 /** How far the loop got. */
@@ -85,12 +90,18 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
   let committed = 0;
   let warmed = 0;
   let lastTime = o.resumeAfter;
+  const wakes = new Map<string, number>();
   for await (const step of o.steps) {
     if (o.signal?.aborted) return { committed, warmed, lastTime, aborted: true };
     const warmEnd = Math.max(
       o.resumeAfter ?? Number.NEGATIVE_INFINITY,
       o.warmUntil ?? Number.NEGATIVE_INFINITY,
     );
+    if (step.intrabar) {
+      if (step.time > warmEnd && step.time > (lastTime ?? Number.NEGATIVE_INFINITY))
+        for (const info of await intrabarStep(o, step, wakes)) o.onStep?.(info);
+      continue;
+    }
     if (step.time <= warmEnd) {
       for (const { symbol, bar } of step.bars) {
         const portfolio =
@@ -155,6 +166,7 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
     else gate.commit(write);
     committed++;
     lastTime = step.time;
+    wakes.clear(); // the bars woken on so far have closed
     o.onStep?.({ time: step.time, warm: false, records, cycles, equity });
   }
   // The steps may end because the same signal stopped their source (a live feed): that is a stop too.
@@ -188,7 +200,7 @@ function portfolioIndex(cycles: readonly StoredCycle[]): Map<string, unknown> {
 }
 
 /** Gross exposure (fraction of equity) of the positions in symbols other than `except`. */
-function otherGross(p: PortfolioSnapshot, except: ReadonlySet<string>): number {
+export function otherGross(p: PortfolioSnapshot, except: ReadonlySet<string>): number {
   if (!(p.equity > 0)) return 0;
   let gross = 0;
   for (const [symbol, pos] of Object.entries(p.positions)) {

@@ -102,7 +102,11 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
   const remember = (step: Step) => {
     for (const { symbol, bar } of step.bars) closes.set(`${symbol}@${bar.time}`, bar.close);
   };
-  const pending = o.resumeAfter === undefined ? [] : ledger.cycles(runId);
+  // An unscheduled (intrabar) cycle has no bar close of its own: it gets no outcome and holds up none.
+  const pending =
+    o.resumeAfter === undefined
+      ? []
+      : ledger.cycles(runId).filter((c) => (c.record as { wokenBy?: unknown }).wokenBy === undefined);
   async function* watched(): AsyncGenerator<Step> {
     for await (const step of o.steps) {
       remember(step);
@@ -121,6 +125,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       initialView: o.initialView,
       minTradeFraction: o.agents.risk.minTradeFraction,
       maxExposure: o.agents.risk.maxExposure,
+      maxWakesPerBar: loaded.config.run.intrabar.maxWakesPerBar,
       news,
       signal: io.signal,
       // Operator commands (`orrery control`, the serve API), from any process, at each cycle boundary.

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { FetchCache, systemClock } from '@orrery/core';
+import { type Clock, FetchCache, systemClock } from '@orrery/core';
 import {
   type Bar,
   CCXT_MARKETS_SOURCE,
@@ -39,6 +39,12 @@ export interface LiveOptions extends FinishOutput {
   readonly maxBars?: number | undefined;
   /** Where the run's time goes, for the summary's timing line (default: on `performance.now`). */
   readonly timer?: RunTimer | undefined;
+  /** Decides which bars have closed and stamps the run and its intrabar polls (default: the system clock). */
+  readonly clock?: Clock | undefined;
+  /** How the feed waits between polls (default: a real timer); tests advance `clock` here instead. */
+  readonly sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
+  /** The wall clock of supervision's restart windows (default: `clock`). */
+  readonly supervisionClock?: Clock | undefined;
 }
 
 /**
@@ -58,6 +64,8 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     ...(o.timeframe ? { timeframe: o.timeframe } : {}),
   };
   const tf = timeframeMs(live.timeframe);
+  const clock = o.clock ?? systemClock;
+  const { intrabar } = config.run;
   // The exchange's market list is fetched once a day at most, next to the LLM cache, across restarts.
   mkdirSync(dirname(config.run.gatewayDbPath), { recursive: true });
   const fetchCache = FetchCache.open(config.run.gatewayDbPath, {
@@ -76,7 +84,9 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
   let lock: RunLock | undefined;
   try {
     const meta = { live: { exchange: live.exchange, symbol: live.symbol, timeframe: live.timeframe } };
-    const { runId, settings, resumeAfter } = openPaperRun(ledger, o, config.broker, meta, 'live');
+    const { runId, settings, resumeAfter } = openPaperRun(ledger, o, config.broker, meta, 'live', () =>
+      clock.now(),
+    );
     lock = lockRun(config.run.ledgerPath, runId);
     const run = ledger.getRun(runId)!;
     const broker = new PaperBroker(settings, resumeAfter === undefined ? undefined : ledger.loadState(runId));
@@ -86,7 +96,9 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
       source,
       symbol: live.symbol,
       timeframe: live.timeframe,
-      clock: systemClock,
+      clock,
+      ...(o.sleep === undefined ? {} : { sleep: o.sleep }),
+      ...(intrabar.enabled ? { formingPollMs: intrabar.pollMs } : {}),
       since: run.createdAt - (live.warmupBars + 1) * tf,
       ...(live.pollMs === undefined ? {} : { pollMs: live.pollMs }),
       retryBaseMs: live.retryBaseMs,
@@ -106,7 +118,14 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
     const traded: Bar[] = [];
     let arrived = 0;
     async function* steps(): AsyncGenerator<Step> {
-      for await (const bar of feed.bars(stopFeed.signal)) {
+      for await (const tick of feed.ticks(stopFeed.signal)) {
+        // A poll of the bar still forming: it may wake the agents (see `intrabarStep`), it is no bar.
+        if (tick.kind === 'forming') {
+          if (tick.bar.time > warmUntil)
+            yield { time: tick.asOf, bars: [{ symbol: live.symbol, bar: tick.bar }], intrabar: true };
+          continue;
+        }
+        const { bar } = tick;
         arrived++;
         if (bar.time > warmUntil) traded.push(bar);
         yield { time: bar.time, bars: [{ symbol: live.symbol, bar }] };
@@ -128,13 +147,14 @@ export async function runLive(o: LiveOptions, io: CliIO): Promise<{ runId: strin
         warmUntil,
         initialView: { equity: settings.initialCash, cash: settings.initialCash, positions: {} },
         io,
-        onStep: ({ time, warm, records, equity }) => {
+        onStep: ({ time, warm, records, equity, intrabar: woken }) => {
           if (warm) return;
           for (const r of records)
             io.err(
-              `${formatTime(time, false)} ${r.symbol} · ${r.mode} · ${r.decision.action} ${r.decision.targetFraction.toFixed(3)} · equity ${equity.toFixed(2)}`,
+              `${formatTime(time, false)} ${r.symbol} · ${woken ? 'woken by moon.critical · ' : ''}${r.mode} · ${r.decision.action} ${r.decision.targetFraction.toFixed(3)} · equity ${equity.toFixed(2)}`,
             );
         },
+        supervisionClock: o.supervisionClock ?? o.clock,
         timer,
       }),
     );

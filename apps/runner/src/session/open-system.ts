@@ -179,6 +179,12 @@ export async function openSystem(opts: {
       for (const input of inputs) supervision.step(input.bar.time);
       return redact.value(await system.cycleMany(inputs.map(agentsInput)));
     },
+    // Between bar closes (`run.intrabar`): a peek at the forming bar, an unscheduled cycle if critical.
+    wake: async (input) => {
+      supervision.step(input.asOf);
+      const record = await system.wake({ ...agentsInput(input), asOf: input.asOf });
+      return record === null ? null : redact.value(record);
+    },
     warm: async (input) => {
       supervision.step(input.bar.time, true);
       if (warmUp) warmUp.replaying = true;

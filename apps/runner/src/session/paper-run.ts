@@ -222,6 +222,7 @@ export function openPaperRun(
   broker: BrokerSettings,
   meta: Record<string, unknown>,
   prefix = 'paper',
+  now: () => number = Date.now,
 ): { runId: string; settings: BrokerSettings; resumeAfter: number | undefined } {
   if (o.resume) {
     const run = o.runId ? ledger.getRun(o.runId) : ledger.listRuns().find((r) => r.status === 'running');
@@ -233,9 +234,10 @@ export function openPaperRun(
       );
     return { runId: run.id, settings: run.settings, resumeAfter: run.lastTime };
   }
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const createdAt = now();
+  const stamp = new Date(createdAt).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const runId = o.runId ?? `${prefix}-${stamp}`;
-  ledger.createRun(runId, broker, meta, Date.now());
+  ledger.createRun(runId, broker, meta, createdAt);
   return { runId, settings: broker, resumeAfter: undefined };
 }
 

@@ -59,3 +59,36 @@ export function publishSensing(bus: Bus, s: MoonSnapshot, log: MessageLog): Erro
     return err instanceof Error ? err : new Error(String(err));
   }
 }
+
+/**
+ * The critical updates of a bar still forming, each as a `moon.critical` to the sun (priority
+ * `critical`, metric `critical.intrabar`, stamped `asOf`): what wakes the sun between bar closes. No
+ * `moon.reading` is sent (the bar's reading is published once, at its close). Returns the error instead
+ * of throwing, like {@link publishSensing}.
+ */
+export function publishCriticals(bus: Bus, s: MoonSnapshot, log: MessageLog, asOf: number): Error | null {
+  if (bus.closed) return null;
+  try {
+    for (const reason of s.criticalUpdates) {
+      bus.publish(
+        createMoonCritical(
+          {
+            sender: 'moon.alerts',
+            recipient: 'sun',
+            payload: {
+              symbol: s.symbol,
+              metric: 'critical.intrabar',
+              value: 1,
+              reason: reason.slice(0, 2000),
+            },
+          },
+          { clock: { now: () => asOf } },
+        ),
+      );
+      log.add('moon.critical', 'moon.alerts');
+    }
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}

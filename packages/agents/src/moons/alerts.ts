@@ -18,28 +18,35 @@ export function alertsMoon(spikeTrMultiple = 3): Moon<AlertsReading> {
   return {
     name: 'alerts',
     empty: { critical: [], stopBreached: false },
-    update({ bar, readings, positionQty, stopPrice }: MoonInput): AlertsReading {
-      const critical: string[] = [];
-      let stopBreached = false;
-      if (stopPrice !== undefined && positionQty !== 0) {
-        if (positionQty > 0 && bar.low <= stopPrice) {
-          stopBreached = true;
-          critical.push(`stop breached: low ${bar.low} <= stop ${round(stopPrice)}`);
-        } else if (positionQty < 0 && bar.high >= stopPrice) {
-          stopBreached = true;
-          critical.push(`stop breached: high ${bar.high} >= stop ${round(stopPrice)}`);
-        }
-      }
-      const atr = (readings.atr as AtrReading | undefined) ?? null;
-      if (atr?.tr != null && prevAtr !== null && atr.tr > spikeTrMultiple * prevAtr) {
-        critical.push(
-          `volatility spike: true range ${round(atr.tr)} > ${spikeTrMultiple} x ATR ${round(prevAtr)}`,
-        );
-      }
+    update(input: MoonInput): AlertsReading {
+      const atr = (input.readings.atr as AtrReading | undefined) ?? null;
+      const reading = assess(input, atr);
       if (atr?.atr != null) prevAtr = atr.atr;
-      return { critical, stopBreached };
+      return reading;
     },
+    peek: (input: MoonInput): AlertsReading =>
+      assess(input, (input.readings.atr as AtrReading | undefined) ?? null),
   };
+  /** The bar's critical updates against the committed previous ATR (nothing is assigned here). */
+  function assess({ bar, positionQty, stopPrice }: MoonInput, atr: AtrReading | null): AlertsReading {
+    const critical: string[] = [];
+    let stopBreached = false;
+    if (stopPrice !== undefined && positionQty !== 0) {
+      if (positionQty > 0 && bar.low <= stopPrice) {
+        stopBreached = true;
+        critical.push(`stop breached: low ${bar.low} <= stop ${round(stopPrice)}`);
+      } else if (positionQty < 0 && bar.high >= stopPrice) {
+        stopBreached = true;
+        critical.push(`stop breached: high ${bar.high} >= stop ${round(stopPrice)}`);
+      }
+    }
+    if (atr?.tr != null && prevAtr !== null && atr.tr > spikeTrMultiple * prevAtr) {
+      critical.push(
+        `volatility spike: true range ${round(atr.tr)} > ${spikeTrMultiple} x ATR ${round(prevAtr)}`,
+      );
+    }
+    return { critical, stopBreached };
+  }
 }
 
 function round(x: number): string {

@@ -18,24 +18,34 @@ export function atrMoon(period = 14): Moon<AtrReading> {
   let count = 0;
   let sum = 0;
   let atr: number | null = null;
+  /** The bar applied to the running state, as a new state (nothing is assigned here). */
+  const step = (bar: MoonInput['bar']) => {
+    if (prevClose === null) {
+      const reading = { tr: null, atr: null, atrp: null };
+      return { reading, state: { prevClose: bar.close, count, sum, atr } };
+    }
+    const tr = Math.max(bar.high - bar.low, Math.abs(bar.high - prevClose), Math.abs(bar.low - prevClose));
+    let c = count;
+    let s = sum;
+    let a = atr;
+    if (a === null) {
+      c += 1;
+      s += tr;
+      if (c === period) a = s / period;
+    } else {
+      a = (a * (period - 1) + tr) / period;
+    }
+    const reading = { tr, atr: a, atrp: a === null ? null : (a / bar.close) * 100 };
+    return { reading, state: { prevClose: bar.close, count: c, sum: s, atr: a } };
+  };
   return {
     name: 'atr',
     empty: { tr: null, atr: null, atrp: null },
     update({ bar }: MoonInput): AtrReading {
-      if (prevClose === null) {
-        prevClose = bar.close;
-        return { tr: null, atr: null, atrp: null };
-      }
-      const tr = Math.max(bar.high - bar.low, Math.abs(bar.high - prevClose), Math.abs(bar.low - prevClose));
-      prevClose = bar.close;
-      if (atr === null) {
-        count += 1;
-        sum += tr;
-        if (count === period) atr = sum / period;
-      } else {
-        atr = (atr * (period - 1) + tr) / period;
-      }
-      return { tr, atr, atrp: atr === null ? null : (atr / bar.close) * 100 };
+      const next = step(bar);
+      ({ prevClose, count, sum, atr } = next.state);
+      return next.reading;
     },
+    peek: ({ bar }: MoonInput): AtrReading => step(bar).reading,
   };
 }

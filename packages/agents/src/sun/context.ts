@@ -104,6 +104,8 @@ export interface SunContext {
 /** Events the sun machine handles. */
 export type SunEvent =
   | { type: 'CYCLE'; id: number; input: CycleInput; batch?: BatchMember | null }
+  /** An unscheduled cycle, if the moons' peek at a bar still forming (read at `asOf`) is critical. */
+  | { type: 'WAKE'; id: number; input: CycleInput; asOf: number }
   | { type: 'ESCALATE'; error: SupervisionEscalatedError }
   | PlanetEvent
   | { type: 'PLANET.VERDICT'; planet: string; verdict: SupervisionVerdict; error: unknown }
@@ -114,6 +116,8 @@ export type SunEvent =
 /** What a sun emits: each cycle's record, or why the cycle could not run. */
 export type SunEmitted =
   | { type: 'cycle.done'; id: number; record: CycleRecord }
+  /** A `WAKE` whose peek raised nothing critical: no cycle ran, nothing changed. */
+  | { type: 'cycle.quiet'; id: number }
   | { type: 'cycle.failed'; id: number; error: Error };
 
 /** Child actor ids carry a generation, bumped on every restart. */

@@ -107,7 +107,8 @@ export function finishCycle(context: SunContext): { work: CycleWork; stopPrice: 
           decision: withPlaybook(context.deps.tuning, w0.decision, regimeOf(w0.snapshot!), w0.pos!.current),
         };
   const { final, clamps, stop } = finalDecision(w, context.stopPrice, context.deps.config.risk);
-  context.edge.observe(w.snapshot!.bar.close, final.forecast ?? 0);
+  // The calibrator learns from one forecast per closed bar: an unscheduled cycle adds none.
+  if (w.wokenBy == null) context.edge.observe(w.snapshot!.bar.close, final.forecast ?? 0);
   const timed = { ...w, ...lap(w, 'decide') };
   return { stopPrice: stop, work: { ...timed, record: buildRecord(timed, final, clamps) } };
 }

@@ -22,6 +22,16 @@ export interface CycleInput {
   news?: readonly string[] | undefined;
 }
 
+/** Why an unscheduled cycle ran: the moons' critical updates on a bar still forming, read at `asOf`. */
+export interface WokenBy {
+  by: 'moon.critical';
+  reasons: string[];
+  /** When the forming bar was read (epoch ms), between its open and its close: the cycle's time. */
+  asOf: number;
+  /** The forming bar's own time (its open). */
+  barTime: number;
+}
+
 /** The sun's scratch state for the cycle in progress. */
 export interface CycleWork {
   id: number;
@@ -65,6 +75,8 @@ export interface CycleWork {
   /** The messages this cycle exchanged over the bus. */
   log: MessageLog;
   record: CycleRecord | null;
+  /** Set on an unscheduled cycle (a wake between bar closes); null on a bar's scheduled cycle. */
+  wokenBy?: WokenBy | null;
 }
 
 /** A fresh scratch state for cycle `id`. */
@@ -148,6 +160,7 @@ export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]):
     failedMoons: s.failedMoons,
     faults: w.faults,
     ...(w.recalled === null ? {} : { recalled: w.recalled.length }),
+    ...(w.wokenBy == null ? {} : { wokenBy: w.wokenBy }),
     messages: w.log.list(),
     inputs: { bar: s.bar, readings: s.readings },
   };

@@ -40,6 +40,7 @@ import type { ReasoningResult } from './reasoning.ts';
 import { senseMoons, superviseMoon } from './sense.ts';
 import { broadcastDecision, criticActor, publishActor, reasonActor, recallActor } from './stage-actors.ts';
 import { errorText, faultyReport } from './stages.ts';
+import { type WakeStep, wakeStep } from './wake.ts';
 
 export type { Named, SunDeps, SunEmitted } from './context.ts';
 
@@ -104,8 +105,9 @@ export const sunMachine = setup({
     }),
     finishDecision: enqueueActions(({ context, enqueue }) => {
       const w = context.work!;
-      // A reasoned decision moves the material-change anchor (a moon that throws doing so is supervised).
-      if (w.mode!.mode !== ExecutionMode.MONITOR_ONLY) {
+      // A reasoned decision moves the material-change anchor (a moon that throws doing so is supervised);
+      // an unscheduled cycle leaves the moons as they were at the last close.
+      if (w.mode!.mode !== ExecutionMode.MONITOR_ONLY && w.wokenBy == null) {
         for (const m of context.moons) {
           try {
             m.moon?.anchor?.();
@@ -167,6 +169,30 @@ export const sunMachine = setup({
       }
       for (const f of failures) {
         enqueue.raise({ type: 'PLANET.VERDICT', planet: f.planet, verdict: f.verdict, error: f.error });
+      }
+    }),
+    // An unscheduled cycle between bar closes (see `wakeStep`): quiet, decided here, or on to `routing`.
+    wake: enqueueActions(({ context, event, enqueue }) => {
+      const e = event as Extract<SunEvent, { type: 'WAKE' }>;
+      let out: WakeStep;
+      try {
+        out = wakeStep(context, e.id, e.input, e.asOf);
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        enqueue.emit({ type: 'cycle.failed', id: e.id, error: err });
+        return;
+      }
+      if (out.kind === 'quiet') {
+        enqueue.emit({ type: 'cycle.quiet', id: e.id });
+      } else if (out.kind === 'decided') {
+        broadcastDecision({ ...context, work: out.work });
+        enqueue.emit({ type: 'cycle.done', id: e.id, record: closedRecord(out.work) });
+        enqueue.assign({ stopPrice: out.stopPrice, work: null });
+      } else {
+        enqueue.assign({ work: out.work });
+        enqueue.raise({ type: 'SENSED' });
+        for (const f of out.failures)
+          enqueue.raise({ type: 'PLANET.VERDICT', planet: f.planet, verdict: f.verdict, error: f.error });
       }
     }),
     // A moon that threw outside sensing (on its anchor): supervised, its fault joins the next record.
@@ -246,7 +272,7 @@ export const sunMachine = setup({
     hasAudience: ({ context }) => {
       const r = context.work?.record;
       if (r === undefined || r === null) return false;
-      return context.deps.memory !== null && r.mode !== ExecutionMode.MONITOR_ONLY;
+      return context.deps.memory !== null && r.mode !== ExecutionMode.MONITOR_ONLY && r.wokenBy === undefined;
     },
     criticWarranted: ({ context }) => {
       const w = context.work;
@@ -302,6 +328,7 @@ export const sunMachine = setup({
     idle: {
       on: {
         CYCLE: { actions: 'sense' },
+        WAKE: { actions: 'wake' },
         SENSED: { target: 'routing' },
       },
     },
@@ -530,6 +557,11 @@ export const sunMachine = setup({
       }),
       on: {
         CYCLE: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            enqueue.emit({ type: 'cycle.failed', id: event.id, error: context.escalation! });
+          }),
+        },
+        WAKE: {
           actions: enqueueActions(({ context, event, enqueue }) => {
             enqueue.emit({ type: 'cycle.failed', id: event.id, error: context.escalation! });
           }),

@@ -27,7 +27,8 @@ export const symbolSunId = (symbol: string): string => `sun:${symbol}`;
 
 /**
  * The sun's mailbox on the bus: the moons' `moon.reading`s update the book the orchestrator sees every
- * symbol through. (`moon.critical`s are acted on in the cycle that sensed them.)
+ * symbol through. (`moon.critical`s are acted on in the cycle that sensed them, or — between bar closes —
+ * by the unscheduled cycle whose peek raised them: see `SolarSystem.wake`.)
  */
 const mailbox = fromCallback<OrchestratorEvent, { bus: Bus; book: PortfolioBook }>(({ input }) =>
   input.bus.subscribe(

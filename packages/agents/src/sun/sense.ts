@@ -4,7 +4,7 @@ import type { Moon } from '../moons/moon.ts';
 import { buildSnapshot, type MoonSnapshot } from '../moons/snapshot.ts';
 import type { Supervisor } from '../supervision.ts';
 import type { MoonSlot, SunContext } from './context.ts';
-import type { CycleWork } from './cycle-work.ts';
+import type { CycleInput, CycleWork } from './cycle-work.ts';
 import { codeOf } from './decide.ts';
 import { errorText } from './stages.ts';
 
@@ -79,4 +79,27 @@ export function senseMoons(context: SunContext, work: CycleWork, barsSeen: numbe
     }
   }
   return { snapshot: buildSnapshot(symbol, bar, barsSeen, readings, failed), moons, faults, escalation };
+}
+
+/**
+ * Sensing a bar still forming: every live moon's `peek` (moons without one report nothing new), in
+ * order, assembled into a snapshot. Nothing is committed — the moons, the supervisor and `barsSeen` are
+ * as before — so the bar's final close is sensed exactly once, by {@link senseMoons}. A moon that throws
+ * while peeking has no reading in this snapshot and is not supervised (its close will tell).
+ */
+export function peekMoons(context: SunContext, input: CycleInput): MoonSnapshot {
+  const { bar, portfolio, symbol } = input;
+  const readings: Record<string, unknown> = {};
+  const failed: string[] = [];
+  const qty = portfolio.positions[symbol]?.qty ?? 0;
+  const seen = { bar, readings, positionQty: qty, stopPrice: qty === 0 ? undefined : context.stopPrice };
+  for (const slot of context.moons) {
+    try {
+      if (slot.moon === null || slot.moon.peek === undefined) failed.push(slot.name);
+      else readings[slot.name] = slot.moon.peek(seen);
+    } catch {
+      failed.push(slot.name);
+    }
+  }
+  return buildSnapshot(symbol, bar, context.barsSeen + 1, readings, failed);
 }
