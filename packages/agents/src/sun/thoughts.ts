@@ -80,10 +80,17 @@ function inputsOf(kind: ThoughtKind, s: MoonSnapshot, news: readonly string[] | 
   };
 }
 
+function pick(features: Readonly<Record<string, number>>, names: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of names) if (features[n] !== undefined) out[n] = features[n];
+  return out;
+}
+
 function messagesOf(kind: ThoughtKind, s: MoonSnapshot, news: readonly string[] | undefined): ChatMessage[] {
   const lines = [
     `Symbol ${s.symbol}, bar ${new Date(s.bar.time).toISOString()}, close ${fmt(s.bar.close, 6)}.`,
-    `Features: ${JSON.stringify(roundDeep(s.features, 4))}`,
+    // Only the features the note reads (those its cache compares): a move of any other cannot change it.
+    `Features: ${JSON.stringify(roundDeep(pick(s.features, READS[kind].features), 4))}`,
   ];
   if (kind === 'summary') {
     lines.push(`Trend forecast (EWMA crossovers, [-1, 1]): ${fmt(s.readings.trend.forecast, 3)}.`);
