@@ -114,6 +114,15 @@ describe('a planet reuses its answer while what it reads has not moved', () => {
     });
     expect(fresh.llm?.cache).toBe('news');
     expect(h.server.requestsFor(MODELS.local)).toHaveLength(2);
+    // what the prompt does not show (a 21st item, text past 300 characters) is not part of the key
+    const twenty = Array.from({ length: 20 }, (_, i) => `Headline ${i} ${'x'.repeat(300)}`);
+    await s.planet.analyze(later(3), { ...light('sentiment'), news: twenty });
+    const more = [...twenty.map((n) => `${n} and more`), 'A 21st headline'];
+    const unseen = await s.planet.analyze(later(4), { ...light('sentiment'), news: more });
+    expect(unseen.llm?.cache).toBe('hit');
+    const seen = await s.planet.analyze(later(5), { ...light('sentiment'), news: ['Other', ...twenty] });
+    expect(seen.llm?.cache).toBe('news');
+    expect(h.server.requestsFor(MODELS.local)).toHaveLength(4);
   });
 
   it('the risk planet is not shown the trend regime, so a trend flip reuses its answer; the volatility level does not', async () => {

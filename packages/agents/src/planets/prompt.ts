@@ -2,6 +2,11 @@ import type { ChatMessage } from '@orrery/core';
 import { PLANET_ANSWER_FORMAT } from './answer.ts';
 import { fmt, type PlanetAssessment, type PlanetInput } from './planet.ts';
 
+/** The news a prompt shows: the first 20 items, each cut at 300 characters (what a news key compares). */
+export function shownNews(news: readonly string[] | undefined): string[] {
+  return (news ?? []).slice(0, 20).map((n) => n.slice(0, 300));
+}
+
 /** A copy of `value` with every number rounded to `digits` significant digits (short, stable prompts). */
 export function roundDeep(value: unknown, digits = 6): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? Number(value.toPrecision(digits)) : null;
