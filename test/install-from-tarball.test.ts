@@ -3,11 +3,13 @@
  * `npm install`s the tarballs into a fresh project in the OS temp dir, then runs plain Node there (no tsx,
  * no source condition): an ESM script embeds the technical planet and makes its one LLM call through a
  * gateway to the loopback LLM server this test runs, the installed `orrery --help` runs compiled, and
- * `orrery paper --data btc` trades the data set bundled in `@orrery/feeds`.
+ * `orrery paper --data btc` trades the data set bundled in `@orrery/feeds`. A TypeScript consumer (and
+ * `examples/embed-planet/server.ts`) type-checks against the installed declarations with
+ * `tsc --module nodenext --strict`, and the example, compiled, serves with plain node.
  * Needs the npm registry (or npm's cache) for the third-party dependencies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +80,43 @@ await gateway.close();
 console.log(JSON.stringify({ report, core: import.meta.resolve('@orrery/core') }));
 `;
 
+/**
+ * A TypeScript consumer of the installed packages: under `--strict`, a package whose declarations do not
+ * resolve is an error (TS7016), and one typed as `any` leaves the `@ts-expect-error`s unused (TS2578).
+ */
+const CONSUMER_TS = `
+import { type Bar, createMoonBank, createPlanet, type MoonSnapshot, type PlanetReport } from '@orrery/agents';
+import { createGateway, type Gateway } from '@orrery/core';
+
+const gateway: Gateway = createGateway({ routing: { default: { prefer: [{ provider: 'openai', model: 'm' }] } } });
+const planet = createPlanet('technical', { gateway });
+const moons = createMoonBank({ symbol: 'SPY' });
+const bar: Bar = { time: 0, open: 1, high: 1, low: 1, close: 1, volume: 0 };
+const snapshot: MoonSnapshot = moons.update(bar);
+const report: PlanetReport = await planet.analyze(snapshot);
+const signal: number = report.signal;
+// @ts-expect-error not a planet kind
+createPlanet('no-such-planet');
+// @ts-expect-error a signal is a number
+const wrong: string = report.signal;
+console.log(signal, wrong);
+await gateway.close();
+`;
+
+/** \`tsc --module nodenext\` as a consumer runs it, with the workspace's TypeScript and Node types. */
+function tscNodenext(cwd: string, files: readonly string[]): string {
+  return run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/typescript/bin/tsc'),
+      ...['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict'],
+      ...['--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), '--outDir', 'out'],
+      ...files,
+    ],
+    { cwd },
+  );
+}
+
 describe('the packed packages, installed with npm outside the workspace', () => {
   const work = tempDir('orrery-tarballs-');
   const tarballs = join(work.path, 'tarballs');
@@ -141,6 +180,53 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect(report).toMatchObject({ planet: 'technical', source: 'llm', signal: PLANET_ANSWER.signal });
     expect(llm.requestsFor('tarball-model')).toHaveLength(1);
   });
+
+  it(
+    'a TypeScript consumer and examples/embed-planet type-check with --module nodenext; the example serves with plain node',
+    async () => {
+      writeFileSync(join(app, 'consumer.ts'), CONSUMER_TS);
+      copyFileSync(join(ROOT, 'examples/embed-planet/server.ts'), join(app, 'server.ts'));
+      expect(tscNodenext(app, ['consumer.ts', 'server.ts'])).toBe('');
+      llm.script('example-model', [{ json: PLANET_ANSWER }]);
+      const child = spawn(process.execPath, ['out/server.js'], {
+        cwd: app,
+        env: {
+          PATH: process.env.PATH ?? '',
+          PORT: '0',
+          PLANET_MODEL: 'example-model',
+          OPENAI_BASE_URL: `${llm.url}/v1`,
+          OPENAI_API_KEY: 'sk-example',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.setEncoding('utf8').on('data', (c: string) => {
+            out += c;
+            const m = /on (http:\/\/\S+\/analyze)/.exec(out);
+            if (m?.[1] !== undefined) resolve(m[1]);
+          });
+          child.once('exit', (code) => reject(new Error(`the example exited ${code}:\n${out}`)));
+        });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ symbol: 'SPY', bars: syntheticBars(120) }),
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({
+          planet: 'technical',
+          source: 'llm',
+          signal: PLANET_ANSWER.signal,
+        });
+        expect(llm.requestsFor('example-model')).toHaveLength(1);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+    10 * MINUTES,
+  );
 
   it('the installed orrery command runs compiled with plain node (tsx is not installed)', () => {
     expect(() => run(process.execPath, ['-e', "import('tsx')"], { cwd: app })).toThrow();

@@ -132,6 +132,7 @@ export {
   AnswerCache,
   type AnswerCacheStats,
   addCacheStats,
+  CACHE_EXTRA_THRESHOLDS,
   CACHE_MISS_REASONS,
   type CacheInputs,
   type CacheMissReason,

@@ -19,7 +19,12 @@ import { assertValidBar, assertValidPortfolio } from './market.ts';
 import { type MoonFactory, peekable } from './moons/moon.ts';
 import { moonFactories } from './moons/registry.ts';
 import { planetFromSpec } from './planet-spec.ts';
-import { AnswerCache, type AnswerCacheStats, emptyCacheStats } from './planets/answer-cache.ts';
+import {
+  AnswerCache,
+  type AnswerCacheStats,
+  CACHE_EXTRA_THRESHOLDS,
+  emptyCacheStats,
+} from './planets/answer-cache.ts';
 import { BUILTIN_PLANETS, createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
@@ -391,12 +396,6 @@ function routingOf(config: SolarSystemConfig, planets: readonly string[]): Routi
   const pruned = pruneRouting(DEFAULT_ROUTING, planets);
   return pruned === null ? null : compileRouting(pruned, planets);
 }
-
-/**
- * Cache thresholds of figures that are not material-change features: the trend forecast (forecast
- * units, [−1, 1]) and a breached stop (0/1).
- */
-const CACHE_EXTRA_THRESHOLDS: Readonly<Record<string, number>> = { forecast: 0.2, critical: 0.5 };
 
 function named<F extends () => { name: string }>(factories: readonly F[], kind: string): Named<F>[] {
   const out: Named<F>[] = [];

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AnswerCache,
+  CACHE_EXTRA_THRESHOLDS,
   cacheMisses,
   createCallAllowance,
   createMoonBank,
@@ -18,7 +19,7 @@ import { answerAll, runBars } from './helpers/system.ts';
 
 const DAY = 86_400_000;
 const SETTINGS = { enabled: true, ttlMs: 10 * DAY };
-const THRESHOLDS = { ...DEFAULT_CHANGE_THRESHOLDS, forecast: 0.2, critical: 0.5 };
+const THRESHOLDS = { ...DEFAULT_CHANGE_THRESHOLDS, ...CACHE_EXTRA_THRESHOLDS };
 
 let h: LlmHarness;
 let base: MoonSnapshot;
@@ -113,6 +114,58 @@ describe('a planet reuses its answer while what it reads has not moved', () => {
     });
     expect(fresh.llm?.cache).toBe('news');
     expect(h.server.requestsFor(MODELS.local)).toHaveLength(2);
+    // what the prompt does not show (a 21st item, text past 300 characters) is not part of the key
+    const twenty = Array.from({ length: 20 }, (_, i) => `Headline ${i} ${'x'.repeat(300)}`);
+    await s.planet.analyze(later(3), { ...light('sentiment'), news: twenty });
+    const more = [...twenty.map((n) => `${n} and more`), 'A 21st headline'];
+    const unseen = await s.planet.analyze(later(4), { ...light('sentiment'), news: more });
+    expect(unseen.llm?.cache).toBe('hit');
+    const seen = await s.planet.analyze(later(5), { ...light('sentiment'), news: ['Other', ...twenty] });
+    expect(seen.llm?.cache).toBe('news');
+    expect(h.server.requestsFor(MODELS.local)).toHaveLength(4);
+  });
+
+  it('the risk planet is not shown the trend regime, so a trend flip reuses its answer; the volatility level does not', async () => {
+    const { cache, planet } = cached('risk');
+    await planet.analyze(later(0), light('risk'));
+    const shown = promptText(h.server.requests[0]!.body);
+    expect(shown).toContain(`"regime":{"volatility":"${base.readings.regime.volatility}"}`);
+    const flipped = await planet.analyze(
+      later(1, { trend: (base.features.trend ?? 0) === 1 ? 0 : 1 }),
+      light('risk'),
+    );
+    expect(flipped.llm?.cache).toBe('hit');
+    const calmer = await planet.analyze(
+      later(2, { volLevel: (base.features.volLevel ?? 1) + 1 }),
+      light('risk'),
+    );
+    expect(calmer.llm?.cache).toBe('material_change');
+    expect(cache.stats).toMatchObject({ hits: 1, misses: { absent: 1, material_change: 1 } });
+  });
+
+  it('the execution planet reads the ATR and its own plan, not the price averages', async () => {
+    const { cache, planet } = cached('execution');
+    await planet.analyze(later(0), light('execution'));
+    const shown = promptText(h.server.requests[0]!.body);
+    expect(shown).toMatch(/"ma":\{"volumeSma":[\d.e+]+\}/);
+    expect(shown).not.toContain('emaFast');
+    const spread = (base.features.maSpread ?? 0) + 10 * DEFAULT_CHANGE_THRESHOLDS.maSpread!;
+    const same = await planet.analyze(later(1, { maSpread: spread }), light('execution'));
+    expect(same.llm?.cache).toBe('hit');
+    // a bar without trades flips its plan to skip: a new situation to explain
+    const s = later(2);
+    const c = s.bar.close;
+    const idle = { ...s, bar: { ...s.bar, open: c, high: c, low: c, volume: 0 } };
+    const skipped = await planet.analyze(idle, light('execution'));
+    expect(skipped.data).toMatchObject({ skip: true });
+    expect(skipped.llm?.cache).toBe('material_change');
+    const atr = await planet.analyze(
+      later(3, { atrPct: (base.features.atrPct ?? 1) * 3 + 1 }),
+      light('execution'),
+    );
+    expect(atr.llm?.cache).toBe('material_change');
+    expect(cache.stats.hits).toBe(1);
+    expect(h.server.requests).toHaveLength(3);
   });
 
   it('a failed call leaves no entry: the next cycle calls again', async () => {
@@ -243,6 +296,14 @@ describe('through the solar system', () => {
     expect(card.hits + cacheMisses(card)).toBe(fullCycles);
     expect(h.server.requestsFor(MODELS.notes)).toHaveLength(cacheMisses(summary) + cacheMisses(card));
     expect(summary.hits + card.hits).toBeGreaterThan(0);
+    // each note is shown the features it reads (those its cache compares), no other
+    const notes = h.server.requestsFor(MODELS.notes).map((q) => promptText(q.body));
+    const summaryPrompt = notes.find((t) => t.includes('market-understanding summary'))!;
+    const cardPrompt = notes.find((t) => t.includes('fragility card'))!;
+    expect(summaryPrompt).toMatch(/"rsi":/);
+    expect(summaryPrompt).not.toMatch(/"var":|"percentB":|"macdHist":/);
+    expect(cardPrompt).toMatch(/"var":/);
+    expect(cardPrompt).not.toMatch(/"rsi":|"price":|"percentB":/);
     // every sun prompt carries both notes, fresh or cached
     for (const q of h.server.requestsFor(MODELS.sun).slice(0, fullCycles)) {
       expect(promptText(q.body)).toMatch(/Market summary \(as of .*Fragility card \(as of /s);

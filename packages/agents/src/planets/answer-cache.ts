@@ -222,6 +222,18 @@ export class AnswerCache {
   }
 }
 
+/**
+ * Cache thresholds of figures the planets read that are not material-change features (see
+ * `PlanetReads.extra`): the trend forecast (forecast units, [−1, 1]), a breached stop, and the execution
+ * plan's skip and limit-order flags (0/1: any flip). A read figure without a threshold is never compared.
+ */
+export const CACHE_EXTRA_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({
+  forecast: 0.2,
+  critical: 0.5,
+  skip: 0.5,
+  limitOrder: 0.5,
+});
+
 /** SHA-256 (hex, 16 chars) of `text`: a prompt version from the fixed part of a prompt. */
 export function promptVersionOf(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);

@@ -56,7 +56,8 @@ export interface PlanetDefinition {
 /** What a planet's answer depends on (see {@link PlanetDefinition.reads}). */
 export interface PlanetReads {
   features: readonly string[];
-  news?: boolean | undefined;
+  /** The news items it is shown (compared exactly): true, all of them; a function, the part it shows. */
+  news?: boolean | ((news: readonly string[]) => readonly string[]) | undefined;
   extra?: ((input: PlanetInput) => Record<string, number>) | undefined;
 }
 
@@ -208,7 +209,12 @@ function inputsFor(
     symbol: input.snapshot.symbol,
     time: input.snapshot.bar.time,
     features,
-    texts: reads.news === true ? [...(input.news ?? [])] : [],
+    texts:
+      reads.news === true
+        ? [...(input.news ?? [])]
+        : typeof reads.news === 'function'
+          ? [...reads.news(input.news ?? [])]
+          : [],
     promptVersion: promptVersionOf(JSON.stringify([def.name, task, system])),
   };
 }

@@ -4,6 +4,8 @@ import { planetMessages } from './prompt.ts';
 import type { BuiltinPlanetOptions } from './technical.ts';
 
 const MOONS = ['ma', 'atr'] as const;
+/** Of the moving averages it reads the volume average only (the price averages are the technical planet's). */
+const FIELDS = { ma: ['volumeSma'] } as const;
 
 /** How the execution planet trades; defaults as in the solar-system config's `execution` section. */
 export interface ExecutionRules {
@@ -68,6 +70,15 @@ export function executionPlanet(opts: ExecutionPlanetOptions = {}): Planet {
     task: opts.task ?? 'planet_analysis',
     gateway: opts.gateway,
     cache: opts.cache,
+    // What it is shown: the ATR, and its own plan (skip the bar, limit order), which it explains; a
+    // flip of either is a new situation (thresholds `skip` and `limitOrder` in the cache).
+    reads: {
+      features: ['atrPct'],
+      extra: (input) => {
+        const d = assessExecution(input, rules).data;
+        return { skip: d?.skip === true ? 1 : 0, limitOrder: d?.orderType === 'limit' ? 1 : 0 };
+      },
+    },
     assess: (input) => assessExecution(input, rules),
     prompt: (input, base) => ({
       messages: planetMessages(
@@ -75,6 +86,8 @@ export function executionPlanet(opts: ExecutionPlanetOptions = {}): Planet {
         input,
         base,
         MOONS,
+        '',
+        FIELDS,
       ),
       // The plan stays deterministic; the LLM's reasons are kept.
       read: (answer, b) => ({ ...b, reasons: [...(answer as { reasons: string[] }).reasons] }),

@@ -1,9 +1,11 @@
-import { definePlanet, featuresOfMoons } from './define-planet.ts';
+import { definePlanet } from './define-planet.ts';
 import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planet.ts';
 import { planetMessages } from './prompt.ts';
 import type { BuiltinPlanetOptions } from './technical.ts';
 
 const MOONS = ['volatility', 'drawdown', 'var', 'regime', 'sizing', 'alerts'] as const;
+/** Of the regime it reads the volatility level only: the trend's direction is not a risk input. */
+const FIELDS = { regime: ['volatility'] } as const;
 
 /** z of a one-sided 95 % normal quantile: the VaR of a normal one-bar return is 1.645 σ. */
 const Z95 = 1.645;
@@ -74,9 +76,10 @@ export function riskPlanet(opts: BuiltinPlanetOptions = {}): Planet {
     task: opts.task ?? 'planet_analysis',
     gateway: opts.gateway,
     cache: opts.cache,
-    // Its moons' features, and whether a stop is breached (threshold `critical` in the cache).
+    // What it is shown: volatility, drawdown, VaR, the volatility level (not the trend regime: it never
+    // chooses a direction), and whether a stop is breached (threshold `critical` in the cache).
     reads: {
-      features: featuresOfMoons(MOONS),
+      features: ['volatility', 'drawdown', 'var', 'volLevel'],
       extra: ({ snapshot }) => ({ critical: snapshot.readings.alerts.stopBreached ? 1 : 0 }),
     },
     assess: assessRisk,
@@ -86,6 +89,8 @@ export function riskPlanet(opts: BuiltinPlanetOptions = {}): Planet {
         input,
         base,
         MOONS,
+        '',
+        FIELDS,
       ),
       // The LLM may only cut the size further, never raise it or set a direction.
       read: (answer, b) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { definePlanet } from './define-planet.ts';
 import { clamp, fmt, type Planet, type PlanetAssessment, type PlanetInput } from './planet.ts';
+import { shownNews } from './prompt.ts';
 import type { BuiltinPlanetOptions } from './technical.ts';
 
 const POSITIVE = new Set(
@@ -68,12 +69,12 @@ export function sentimentPlanet(opts: BuiltinPlanetOptions = {}): Planet {
     task: opts.task ?? 'summarise',
     gateway: opts.gateway,
     cache: opts.cache,
-    // Only the news: the same headlines get the same summary.
-    reads: { features: [], news: true },
+    // Only the news it is shown: the same headlines get the same summary.
+    reads: { features: [], news: shownNews },
     assess: assessSentiment,
     prompt: (input, base) => {
       if (input.news === undefined || input.news.length === 0) return null;
-      const lines = input.news.slice(0, 20).map((n, i) => `${i + 1}. ${n.slice(0, 300)}`);
+      const lines = shownNews(input.news).map((n, i) => `${i + 1}. ${n}`);
       return {
         schema: sentimentAnswerSchema,
         messages: [

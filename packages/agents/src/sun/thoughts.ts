@@ -4,7 +4,7 @@ import type { CallAllowance } from '../call-allowance.ts';
 import type { MoonSnapshot } from '../moons/snapshot.ts';
 import { type AnswerCache, type CacheInputs, promptVersionOf } from '../planets/answer-cache.ts';
 import { fmt } from '../planets/planet.ts';
-import { roundDeep } from '../planets/prompt.ts';
+import { roundDeep, shownNews } from '../planets/prompt.ts';
 import { fragilityOf } from '../planets/risk.ts';
 
 /** The sun's market-understanding summary of one symbol. */
@@ -64,34 +64,36 @@ export interface ThoughtNotes {
 
 function inputsOf(kind: ThoughtKind, s: MoonSnapshot, news: readonly string[] | undefined): CacheInputs {
   const r = READS[kind];
-  const features: Record<string, number> = {};
-  for (const name of r.features) {
-    const v = s.features[name];
-    if (v !== undefined) features[name] = v;
-  }
+  const features = pick(s.features, r.features);
   if (kind === 'summary' && s.readings.trend.forecast !== null) features.forecast = s.readings.trend.forecast;
   if (kind === 'fragility') features.critical = s.readings.alerts.stopBreached ? 1 : 0;
   return {
     symbol: s.symbol,
     time: s.bar.time,
     features,
-    texts: r.news ? [...(news ?? [])].slice(0, 20) : [],
+    texts: r.news ? shownNews(news) : [],
     promptVersion: promptVersionOf(JSON.stringify([kind, THOUGHT_TASKS[kind], SYSTEM[kind]])),
   };
+}
+
+function pick(features: Readonly<Record<string, number>>, names: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of names) if (features[n] !== undefined) out[n] = features[n];
+  return out;
 }
 
 function messagesOf(kind: ThoughtKind, s: MoonSnapshot, news: readonly string[] | undefined): ChatMessage[] {
   const lines = [
     `Symbol ${s.symbol}, bar ${new Date(s.bar.time).toISOString()}, close ${fmt(s.bar.close, 6)}.`,
-    `Features: ${JSON.stringify(roundDeep(s.features, 4))}`,
+    // Only the features the note reads (those its cache compares): a move of any other cannot change it.
+    `Features: ${JSON.stringify(roundDeep(pick(s.features, READS[kind].features), 4))}`,
   ];
   if (kind === 'summary') {
     lines.push(`Trend forecast (EWMA crossovers, [-1, 1]): ${fmt(s.readings.trend.forecast, 3)}.`);
     if (news !== undefined && news.length > 0)
       lines.push(
-        `News:\n${news
-          .slice(0, 20)
-          .map((n, i) => `${i + 1}. ${n.slice(0, 300)}`)
+        `News:\n${shownNews(news)
+          .map((n, i) => `${i + 1}. ${n}`)
           .join('\n')}`,
       );
   } else {
