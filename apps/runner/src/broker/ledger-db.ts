@@ -189,11 +189,12 @@ export class Ledger {
 
   /**
    * Commits one step atomically: its fills, new and changed orders, positions, cash, marks, the equity
-   * point, the cycle records and `last_time`.
+   * point, the cycle records and `last_time` — and whatever `also` writes on this connection (the
+   * learning loop's tables, attached), in the same transaction.
    *
    * @throws LedgerError when the step is not after the last committed one (the loop went back in time).
    */
-  commitStep(id: string, step: StepWrite): void {
+  commitStep(id: string, step: StepWrite, also?: () => void): void {
     const db = this.#db;
     const tx = db.transaction(() => {
       const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
@@ -244,6 +245,7 @@ export class Ledger {
         JSON.stringify(step.state.marks),
         id,
       );
+      also?.();
     });
     tx.immediate();
   }
@@ -304,15 +306,27 @@ export class Ledger {
 
   /** Cycle records, in time order. */
   cycles(id: string): StoredCycle[] {
+    return [...this.eachCycle(id)];
+  }
+
+  /** Cycle records, in time order, each parsed as it is read (none is kept: a run's end reads them once). */
+  *eachCycle(id: string): Generator<StoredCycle> {
     const rows = this.#prepare(
       'SELECT symbol, time, mode, record, portfolio FROM cycles WHERE run_id = ? ORDER BY time, rowid',
-    ).all(id) as { symbol: string; time: number; mode: string; record: string; portfolio: string }[];
-    return rows.map((r) => ({
-      symbol: r.symbol,
-      time: r.time,
-      mode: r.mode,
-      record: JSON.parse(r.record) as unknown,
-      portfolio: JSON.parse(r.portfolio) as unknown,
-    }));
+    ).iterate(id) as IterableIterator<{
+      symbol: string;
+      time: number;
+      mode: string;
+      record: string;
+      portfolio: string;
+    }>;
+    for (const r of rows)
+      yield {
+        symbol: r.symbol,
+        time: r.time,
+        mode: r.mode,
+        record: JSON.parse(r.record) as unknown,
+        portfolio: JSON.parse(r.portfolio) as unknown,
+      };
   }
 }

@@ -86,6 +86,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
         : { kind: 'recorded', runId: o.replayOf },
     ),
     timer: o.timer,
+    ledgerDb: ledger.db,
   });
   const notes: string[] = [];
   const news = openNews(loaded.config.run.news, io, notes);
