@@ -83,4 +83,36 @@ describe('transactions per bar', () => {
       [...c].filter(([f]) => f !== ':memory:' && !f.startsWith('y')).reduce((n, [, v]) => n + v, 0);
     expect(files(y2.counts)).toBe(files(y1.counts));
   });
+
+  it('a run reads its cycle records once, at the end', async () => {
+    const loaded = parseConfig(
+      {
+        memory: false,
+        run: {
+          data: [{ source: 'spy', symbol: 'SPY' }],
+          from: '2012-01-01',
+          to: '2012-06-30',
+          ledgerPath: join(dir.path, 'once.db'),
+          reportPath: join(dir.path, 'once.html'),
+        },
+      },
+      { source: 'test', baseDir: dir.path, env: {} },
+    );
+    const reads: string[] = [];
+    const originals = (['all', 'iterate', 'get'] as const).map((m) => [m, statementProto[m]!] as const);
+    for (const [m, original] of originals)
+      statementProto[m] = function (this: Database.Statement, ...args: unknown[]) {
+        if (/\bFROM cycles\b/.test(this.source)) reads.push(m);
+        return original.apply(this, args);
+      };
+    try {
+      const r = await runPaper({ loaded, runId: 'once', progress: false }, io);
+      expect(r.committed).toBeGreaterThan(100);
+      expect(r.outcome.usage.cycles).toBe(r.committed);
+    } finally {
+      for (const [m, original] of originals) statementProto[m] = original;
+    }
+    // the counterfactual's ROI, the scoreboard, routing and supervision's stops share one read
+    expect(reads).toEqual(['iterate']);
+  });
 });
