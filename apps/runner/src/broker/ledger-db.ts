@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { LedgerError } from '../errors.ts';
+import { decodeCycle, encodeCycle } from './cycle-codec.ts';
 import type { BrokerState } from './paper-broker.ts';
 import type { BrokerSettings, Fill, Order, Position } from './types.ts';
 
@@ -24,7 +25,7 @@ export interface EquityPoint {
   readonly cash: number;
 }
 
-/** One cycle record as stored: a few columns for queries, the whole record as JSON. */
+/** One cycle record as stored: a few columns for queries, the record as compact JSON (see `encodeCycle`). */
 export interface StoredCycle {
   readonly symbol: string;
   readonly time: number;
@@ -238,7 +239,7 @@ export class Ledger {
         'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const c of step.cycles)
-        insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record), JSON.stringify(c.portfolio));
+        insCycle.run(id, c.symbol, c.time, c.mode, encodeCycle(c.record, c), JSON.stringify(c.portfolio));
       this.#prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
         step.time,
         step.state.cash,
@@ -325,7 +326,7 @@ export class Ledger {
         symbol: r.symbol,
         time: r.time,
         mode: r.mode,
-        record: JSON.parse(r.record) as unknown,
+        record: decodeCycle(r.record, r),
         portfolio: JSON.parse(r.portfolio) as unknown,
       };
   }

@@ -47,6 +47,8 @@ export interface LoopOptions<R extends CycleLike> {
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
   /** Called after every step (warm or committed). */
   readonly onStep?: (info: StepInfo<R>) => void;
+  /** False: cycle records are not written to the ledger (a throwaway account nobody audits). Default true. */
+  readonly storeCycles?: boolean | undefined;
 }
 
 /** Progress of the loop, after one step. */
