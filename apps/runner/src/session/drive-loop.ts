@@ -102,7 +102,9 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     const close = closes.get(`${c.symbol}@${c.time}`);
     if (close !== undefined) system.outcomes?.observe(c, close);
   };
+  // Only memory's outcomes read the closes: without memory no bar is kept.
   const remember = (step: Step) => {
+    if (system.outcomes === null) return;
     for (const { symbol, bar } of step.bars) closes.set(`${symbol}@${bar.time}`, bar.close);
   };
   const pending = o.resumeAfter === undefined ? [] : ledger.cycles(runId);
