@@ -2,11 +2,8 @@ import type { StoredCycle } from '../broker/ledger-db.ts';
 
 /** The fields of a decision the summary, the trade list and the LLM's ROI read. */
 interface DecisionDigest {
-  readonly symbol: string;
   readonly action: 'buy' | 'sell' | 'hold' | 'flatten';
   readonly targetFraction: number;
-  readonly confidence: number;
-  readonly rationale: string;
   readonly source: string;
   readonly stopPrice?: number;
 }
@@ -49,11 +46,8 @@ type Loose = Record<string, unknown> | undefined;
 function decisionOf(d: Loose): DecisionDigest | undefined {
   if (d === undefined || d === null) return undefined;
   return {
-    symbol: d.symbol as string,
     action: d.action as DecisionDigest['action'],
     targetFraction: d.targetFraction as number,
-    confidence: d.confidence as number,
-    rationale: d.rationale as string,
     source: d.source as string,
     ...(d.stopPrice === undefined ? {} : { stopPrice: d.stopPrice as number }),
   };
