@@ -1,13 +1,16 @@
+import { resolve } from 'node:path';
 import {
   type CycleRecord,
   Learner,
   type LearningSettingsInput,
   PromptEvolution,
   type PromptEvolutionSettingsInput,
+  type SharedConnection,
   type SolarSystemConfig,
   type SunTuning,
   TuningTimeline,
 } from '@orrery/agents';
+import type Database from 'better-sqlite3';
 import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import type { RunTimer } from '../session/run-timer.ts';
@@ -19,10 +22,11 @@ export interface LearningSession {
   /** What the solar system reads its planet weights and regime playbook from (`tuning`). */
   readonly tuning: SunTuning;
   /**
-   * Wraps the run's strategy: before each new step, outcomes due by the previous step go to the learner
-   * and its parameters are refreshed (so they apply from this step on); each cycle is then observed.
-   * Warm-up bars of a resumed run (`stored`: its cycles so far) are re-run with the parameters they were
-   * decided with, and their cycles observed again.
+   * Wraps the run's strategy: each cycle is observed; when a step commits (`commit`, in its transaction),
+   * the outcomes due by then go to the learner and its parameters are refreshed, so they apply from the
+   * next step on. Warm-up bars of a resumed run (`stored`: its cycles so far) are re-run with the
+   * parameters they were decided with and their cycles observed again; the first cycle after them
+   * redoes the last step's refresh (a no-op when it committed with the step).
    */
   wrap(strategy: Strategy<CycleRecord>, stored?: readonly StoredCycle[]): Strategy<CycleRecord>;
   close(): void;
@@ -69,9 +73,16 @@ export function openLearning(o: {
   readonly fresh: boolean;
   /** Charges each refresh (outcomes recorded, parameters re-derived, experiments evaluated) to `learning`. */
   readonly timer?: RunTimer | undefined;
+  /**
+   * The run ledger's connection: the learning file is attached to it, so that what a step's commit
+   * writes to both files is one transaction. Absent: the learning file gets a connection of its own.
+   */
+  readonly ledgerDb?: Database.Database | undefined;
 }): LearningSession {
+  const attached = o.ledgerDb === undefined ? undefined : attachLearning(o.ledgerDb, o.path);
+  const target = attached?.target ?? o.path;
   const learner = Learner.open({
-    path: o.path,
+    path: target,
     scope: o.scope,
     weights: o.agents.planets.weights,
     settings: o.settings,
@@ -81,7 +92,7 @@ export function openLearning(o: {
   let evolution: PromptEvolution | null = null;
   try {
     if (prompts.length > 0) {
-      evolution = PromptEvolution.open({ path: o.path, settings: o.promptTest ?? {} });
+      evolution = PromptEvolution.open({ path: target, settings: o.promptTest ?? {} });
       for (const [promptId, variants] of prompts) {
         const id = experimentId(o.scope, promptId);
         if (o.fresh) evolution.forget(id);
@@ -91,6 +102,7 @@ export function openLearning(o: {
   } catch (err) {
     evolution?.close();
     learner.close();
+    attached?.detach();
     throw err;
   }
   const experiments = evolution;
@@ -125,27 +137,30 @@ export function openLearning(o: {
     wrap(inner, stored = []) {
       const byKey = new Map(stored.map((c) => [`${c.symbol}@${c.time}`, c]));
       const past = byKey.size > 0 ? new TuningTimeline(learner.changes()) : null;
+      // `last`: the latest bar seen (traded or warm); `flushed`: the latest bar whose outcomes were recorded.
       let last = Number.NEGATIVE_INFINITY;
+      let flushed = Number.NEGATIVE_INFINITY;
+      const flushThrough = (t: number) => {
+        flush(t);
+        flushed = t;
+      };
+      // A resumed run's warm-up ends unflushed: its last step's refresh is redone (idempotent) first.
+      const enter = (t: number) => {
+        if (t > last && last > flushed) flushThrough(last);
+        last = Math.max(last, t);
+      };
       return {
         cycle: async (input) => {
-          const t = input.bar.time;
-          if (t > last) {
-            if (last > Number.NEGATIVE_INFINITY) flush(last);
-            last = t;
-          }
+          enter(input.bar.time);
           const record = await inner.cycle(input);
-          feed.observe(input.symbol, t, input.bar.close, record as LearningCycle);
+          feed.observe(input.symbol, input.bar.time, input.bar.close, record as LearningCycle);
           return record;
         },
         ...(inner.cycleMany === undefined
           ? {}
           : {
               cycleMany: async (inputs: readonly CycleInput[]) => {
-                const t = Math.max(...inputs.map((i) => i.bar.time));
-                if (t > last) {
-                  if (last > Number.NEGATIVE_INFINITY) flush(last);
-                  last = t;
-                }
+                enter(Math.max(...inputs.map((i) => i.bar.time)));
                 const records = await inner.cycleMany!(inputs);
                 for (const [i, input] of inputs.entries())
                   feed.observe(input.symbol, input.bar.time, input.bar.close, records[i] as LearningCycle);
@@ -168,12 +183,42 @@ export function openLearning(o: {
           const c = byKey.get(`${input.symbol}@${t}`);
           if (c !== undefined) feed.observe(input.symbol, t, input.bar.close, c.record as LearningCycle);
         },
+        // In the step's transaction: the outcomes due by `time` and the refresh they cause.
+        commit: (time) => {
+          last = Math.max(last, time);
+          flushThrough(time);
+        },
         stop: () => inner.stop(),
       };
     },
     close: () => {
       experiments?.close();
       learner.close();
+      attached?.detach();
+    },
+  };
+}
+
+const SCHEMA_NAME = 'learning';
+
+/**
+ * Attaches the learning file at `path` to the ledger connection `db` as schema `learning` (WAL, like the
+ * ledger), or uses the ledger's own schema when both are one file. SQLite commits a transaction across
+ * attached WAL files file by file, the main (ledger) file first: see DESIGN.md on what kill -9 leaves.
+ */
+function attachLearning(
+  db: Database.Database,
+  path: string,
+): { target: SharedConnection; detach: () => void } {
+  if (path !== ':memory:' && db.name !== ':memory:' && resolve(db.name) === resolve(path))
+    return { target: { db, schema: 'main' }, detach: () => undefined };
+  db.prepare(`ATTACH DATABASE ? AS ${SCHEMA_NAME}`).run(path);
+  if (path !== ':memory:') db.pragma(`${SCHEMA_NAME}.journal_mode = WAL`);
+  db.pragma(`${SCHEMA_NAME}.synchronous = NORMAL`);
+  return {
+    target: { db, schema: SCHEMA_NAME },
+    detach: () => {
+      if (db.open && !db.inTransaction) db.exec(`DETACH DATABASE ${SCHEMA_NAME}`);
     },
   };
 }

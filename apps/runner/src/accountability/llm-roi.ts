@@ -1,11 +1,14 @@
 import type { DecisionLike } from '../loop/strategy.ts';
 
+/** The fields of a decision the ROI compares. */
+export type RoiDecision = Pick<DecisionLike, 'action' | 'targetFraction' | 'stopPrice' | 'source'>;
+
 /** The fields of a stored cycle record the ROI reads (a subset of `@orrery/agents`' `CycleRecord`). */
 export interface RoiCycle {
   readonly mode: string;
-  readonly decision: DecisionLike;
+  readonly decision: RoiDecision;
   /** What the planets' consensus alone (no LLM) would have decided. */
-  readonly consensusDecision?: DecisionLike | undefined;
+  readonly consensusDecision?: RoiDecision | undefined;
   readonly calls: number;
   readonly costUsd: number;
   readonly planets?: readonly { readonly source?: string }[] | undefined;
@@ -42,7 +45,7 @@ export function llmInfluenced(c: RoiCycle): boolean {
 }
 
 /** Whether two decisions would trade differently (a hold's target is the position held, so it is not compared). */
-export function decisionsDiffer(a: DecisionLike, b: DecisionLike): boolean {
+export function decisionsDiffer(a: RoiDecision | DecisionLike, b: RoiDecision | DecisionLike): boolean {
   if (a.action !== b.action) return true;
   if (a.action === 'hold') return false;
   return Math.abs(a.targetFraction - b.targetFraction) > 1e-12 || a.stopPrice !== b.stopPrice;

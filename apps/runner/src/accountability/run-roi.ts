@@ -3,9 +3,10 @@ import type { Ledger } from '../broker/ledger-db.ts';
 import { ControlStore } from '../control/control-store.ts';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
+import { type CycleDigest, digestCycles } from '../session/cycle-digest.ts';
 import type { RunTimer } from '../session/run-timer.ts';
 import { SupervisionClock } from '../session/supervision-clock.ts';
-import { type LlmRoi, llmRoi, type RoiCycle } from './llm-roi.ts';
+import { type LlmRoi, llmRoi } from './llm-roi.ts';
 import { noLlmStrategy } from './no-llm-strategy.ts';
 import { replayedControl } from './replayed-control.ts';
 import { tradeShadow } from './shadow-portfolio.ts';
@@ -36,6 +37,8 @@ export async function readRunRoi(o: {
   readonly control?: boolean;
   /** The run's news source, so the counterfactual reads the same news. */
   readonly news?: ((symbol: string, time: number) => readonly string[]) | undefined;
+  /** The run's cycles, read once already (default: read here). */
+  readonly cycles?: readonly CycleDigest[] | undefined;
   /** Charges the counterfactual's learner refreshes to `learning` (the caller times the rest). */
   readonly timer?: RunTimer | undefined;
 }): Promise<RunRoi> {
@@ -63,7 +66,7 @@ export async function readRunRoi(o: {
       initialCash,
       actualEquity: curve.at(-1)?.equity ?? initialCash,
       counterfactualEquity: shadow.equity.at(-1)?.equity ?? initialCash,
-      cycles: o.ledger.cycles(o.runId).map((c) => c.record as RoiCycle),
+      cycles: o.cycles ?? digestCycles(o.ledger.eachCycle(o.runId)),
     }),
     counterfactual: shadow.equity,
   };

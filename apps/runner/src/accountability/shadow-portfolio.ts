@@ -45,6 +45,8 @@ export async function tradeShadow(o: {
       minTradeFraction: o.minTradeFraction,
       maxExposure: o.maxExposure,
       news: o.news,
+      // only its equity and fills are read back: its records would fill memory for nothing
+      storeCycles: false,
       ...(o.control === undefined ? {} : { control: o.control(ledger.db, 'shadow') }),
     });
     return {

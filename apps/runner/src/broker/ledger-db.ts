@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { LedgerError } from '../errors.ts';
+import { decodeCycle, encodeCycle } from './cycle-codec.ts';
 import type { BrokerState } from './paper-broker.ts';
 import type { BrokerSettings, Fill, Order, Position } from './types.ts';
 
@@ -24,7 +25,7 @@ export interface EquityPoint {
   readonly cash: number;
 }
 
-/** One cycle record as stored: a few columns for queries, the whole record as JSON. */
+/** One cycle record as stored: a few columns for queries, the record as compact JSON (see `encodeCycle`). */
 export interface StoredCycle {
   readonly symbol: string;
   readonly time: number;
@@ -189,11 +190,12 @@ export class Ledger {
 
   /**
    * Commits one step atomically: its fills, new and changed orders, positions, cash, marks, the equity
-   * point, the cycle records and `last_time`.
+   * point, the cycle records and `last_time` — and whatever `also` writes on this connection (the
+   * learning loop's tables, attached), in the same transaction.
    *
    * @throws LedgerError when the step is not after the last committed one (the loop went back in time).
    */
-  commitStep(id: string, step: StepWrite): void {
+  commitStep(id: string, step: StepWrite, also?: () => void): void {
     const db = this.#db;
     const tx = db.transaction(() => {
       const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
@@ -237,13 +239,14 @@ export class Ledger {
         'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const c of step.cycles)
-        insCycle.run(id, c.symbol, c.time, c.mode, JSON.stringify(c.record), JSON.stringify(c.portfolio));
+        insCycle.run(id, c.symbol, c.time, c.mode, encodeCycle(c.record, c), JSON.stringify(c.portfolio));
       this.#prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
         step.time,
         step.state.cash,
         JSON.stringify(step.state.marks),
         id,
       );
+      also?.();
     });
     tx.immediate();
   }
@@ -367,15 +370,27 @@ export class Ledger {
 
   /** Cycle records, in time order. */
   cycles(id: string): StoredCycle[] {
+    return [...this.eachCycle(id)];
+  }
+
+  /** Cycle records, in time order, each parsed as it is read (none is kept: a run's end reads them once). */
+  *eachCycle(id: string): Generator<StoredCycle> {
     const rows = this.#prepare(
       'SELECT symbol, time, mode, record, portfolio FROM cycles WHERE run_id = ? ORDER BY time, rowid',
-    ).all(id) as { symbol: string; time: number; mode: string; record: string; portfolio: string }[];
-    return rows.map((r) => ({
-      symbol: r.symbol,
-      time: r.time,
-      mode: r.mode,
-      record: JSON.parse(r.record) as unknown,
-      portfolio: JSON.parse(r.portfolio) as unknown,
-    }));
+    ).iterate(id) as IterableIterator<{
+      symbol: string;
+      time: number;
+      mode: string;
+      record: string;
+      portfolio: string;
+    }>;
+    for (const r of rows)
+      yield {
+        symbol: r.symbol,
+        time: r.time,
+        mode: r.mode,
+        record: decodeCycle(r.record, r),
+        portfolio: JSON.parse(r.portfolio) as unknown,
+      };
   }
 }

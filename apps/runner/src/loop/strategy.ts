@@ -63,5 +63,10 @@ export interface Strategy<R extends CycleLike = CycleLike> {
   wake?(input: CycleInput & { readonly asOf: number }): Promise<R | null>;
   /** Replays a past input without trading or spending. Absent: the loop calls nothing on resume. */
   warm?(input: CycleInput): Promise<void>;
+  /**
+   * Writes what the strategy learned by the committed step at `time` (bar time): the loop calls it inside
+   * the step's one transaction, so it must be synchronous. Absent: nothing to write.
+   */
+  commit?(time: number): void;
   stop(): Promise<void> | void;
 }

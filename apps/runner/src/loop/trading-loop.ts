@@ -50,6 +50,8 @@ export interface LoopOptions<R extends CycleLike> {
   readonly onStep?: (info: StepInfo<R>) => void;
   /** Unscheduled cycles per symbol and bar at most, on `intrabar` steps (`run.intrabar`). Default 1. */
   readonly maxWakesPerBar?: number | undefined;
+  /** False: cycle records are not written to the ledger (a throwaway account nobody audits). Default true. */
+  readonly storeCycles?: boolean | undefined;
 }
 
 /** Progress of the loop, after one step. */
@@ -80,8 +82,9 @@ export interface LoopResult {
 /**
  * The paper-trading loop. For each step (bar time): the broker fills orders placed on earlier bars (at
  * this bar's open), marks to the close, the strategy runs one cycle per symbol on the closed bar, its
- * decisions become orders for the next bar; then fills, orders, positions, cash, equity and cycle records
- * are committed in one transaction. Nothing a step decides can trade before the next bar, and a process
+ * decisions become orders for the next bar; then fills, orders, positions, cash, equity, cycle records,
+ * operator control's changes and what the strategy learned (`Strategy.commit`) are committed in one
+ * transaction. Nothing a step decides can trade before the next bar, and a process
  * killed mid-step leaves the ledger at the previous step.
  */
 export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Promise<LoopResult> {
@@ -154,14 +157,18 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
     }
     const equity = o.broker.equity();
     const write = () =>
-      o.ledger.commitStep(o.runId, {
-        time: step.time,
-        fills,
-        orders: o.broker.drainChangedOrders(),
-        state: o.broker.state(),
-        equity,
-        cycles,
-      });
+      o.ledger.commitStep(
+        o.runId,
+        {
+          time: step.time,
+          fills,
+          orders: o.broker.drainChangedOrders(),
+          state: o.broker.state(),
+          equity,
+          cycles,
+        },
+        o.strategy.commit === undefined ? undefined : () => o.strategy.commit!(step.time),
+      );
     if (gate === undefined) write();
     else gate.commit(write);
     committed++;

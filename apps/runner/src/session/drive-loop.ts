@@ -84,6 +84,7 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
         : { kind: 'recorded', runId: o.replayOf },
     ),
     timer: o.timer,
+    ledgerDb: ledger.db,
   });
   const notes: string[] = [];
   const news = openNews(loaded.config.run.news, io, notes);
@@ -99,7 +100,9 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     const close = closes.get(`${c.symbol}@${c.time}`);
     if (close !== undefined) system.outcomes?.observe(c, close);
   };
+  // Only memory's outcomes read the closes: without memory no bar is kept.
   const remember = (step: Step) => {
+    if (system.outcomes === null) return;
     for (const { symbol, bar } of step.bars) closes.set(`${symbol}@${bar.time}`, bar.close);
   };
   // An unscheduled (intrabar) cycle has no bar close of its own: it gets no outcome and holds up none.

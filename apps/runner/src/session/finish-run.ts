@@ -10,6 +10,7 @@ import { scoreboardJson } from '../report/scoreboard-json.ts';
 import { formatSummary } from '../report/summary-text.ts';
 import { writeTradesCsv } from '../report/trades-csv.ts';
 import { type CacheFigures, formatCacheFigures } from './cache-figures.ts';
+import { type CycleDigest, digestCycles } from './cycle-digest.ts';
 import { type RunOutcome, readRunOutcome } from './run-outcome.ts';
 import { formatTiming, RunTimer, type RunTiming } from './run-timer.ts';
 import { stoppedChildren } from './supervision-summary.ts';
@@ -42,6 +43,8 @@ export interface FinishInput extends FinishOutput {
   readonly roi?: RunRoi | undefined;
   readonly reportPath: string;
   readonly stopped: boolean;
+  /** The run's cycles, read once already (default: read here). */
+  readonly cycles?: readonly CycleDigest[] | undefined;
   /** The run's timer: reading back and writing the report are charged to `report`; default a new one. */
   readonly timer?: RunTimer | undefined;
   readonly io: CliIO;
@@ -90,14 +93,16 @@ export function finishRun(o: FinishInput): { outcome: RunOutcome; reportPath: st
 /** Reads the run back and writes its HTML report (and the trades CSV when asked). */
 function writeReports(o: FinishInput): { outcome: RunOutcome; reportPath: string; stopped: string[] } {
   const run = o.ledger.getRun(o.runId)!;
+  const cycles = o.cycles ?? digestCycles(o.ledger.eachCycle(o.runId));
   const outcome = readRunOutcome(o.ledger, o.runId, {
+    cycles,
     series: o.series,
     initialCash: run.settings.initialCash,
     cacheHits: o.cacheHits,
     llmReachable: o.llmReachable,
   });
   const reportPath = resolve(o.io.cwd, o.reportPath.replaceAll('{runId}', o.runId));
-  const stopped = stoppedChildren(o.ledger.cycles(o.runId));
+  const stopped = stoppedChildren(cycles);
   mkdirSync(dirname(reportPath), { recursive: true });
   writeHtmlReport(reportPath, {
     title: `Orrery ${o.kind === 'paper' ? 'paper run' : 'live paper run'} ${o.runId}`,

@@ -10,6 +10,7 @@ import {
 import { LocalBus } from '@orrery/bus';
 import { systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
+import type Database from 'better-sqlite3';
 import {
   type LearningSession,
   learningSettingsOf,
@@ -81,6 +82,8 @@ export async function openSystem(opts: {
   readonly supervision?: SupervisionClock | undefined;
   /** Charges the learning loop's refreshes to `learning`. */
   readonly timer?: RunTimer | undefined;
+  /** The run ledger's connection: the learning file is attached to it (one transaction per step). */
+  readonly ledgerDb?: Database.Database | undefined;
 }): Promise<SystemSession> {
   const { config, gateway: gatewayConfig } = opts.loaded;
   // Secrets (configured keys, anything shaped like one) never reach a cycle record, an episode or an LLM
@@ -113,6 +116,7 @@ export async function openSystem(opts: {
         promptTest: config.learning.promptTest,
         fresh: opts.resumeAfter === undefined,
         timer: opts.timer,
+        ledgerDb: opts.ledgerDb,
       });
     }
   } catch (err) {

@@ -21,6 +21,7 @@ import { mergeSeries } from '../loop/steps.ts';
 import { openRunLedger } from '../runs/open-ledger.ts';
 import { lockRun, type RunLock } from '../runs/run-lock.ts';
 import { type CacheFigures, formatCacheFigures } from './cache-figures.ts';
+import { digestCycles } from './cycle-digest.ts';
 import { driveLoop } from './drive-loop.ts';
 import { type FinishOutput, finishRun } from './finish-run.ts';
 import { createProgress } from './progress.ts';
@@ -137,9 +138,11 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       (from === undefined || b.time >= from) && (to === undefined || b.time <= to);
     const learning = learningSettingsOf(config.learning);
     const news = drive.news;
+    // The run's records, read once for the counterfactual's ROI and the report alike.
+    const cycles = timer.time('report', () => digestCycles(ledger.eachCycle(runId)));
     const roi = config.run.counterfactual
       ? await timer.time('counterfactual', () =>
-          readRunRoi({ ledger, runId, steps, agents, learning, news, timer }),
+          readRunRoi({ ledger, runId, steps, agents, learning, news, timer, cycles }),
         )
       : undefined;
     const { outcome, reportPath, timing } = finishRun({
@@ -164,6 +167,7 @@ export async function runPaper(o: PaperOptions, io: CliIO): Promise<PaperResult>
       roi,
       reportPath: o.reportPath ?? config.run.reportPath,
       stopped: drive.aborted,
+      cycles,
       timer,
       io,
     });

@@ -2,10 +2,11 @@ import type { Ledger } from '../broker/ledger-db.ts';
 import type { SymbolCloses } from '../metrics/holdings.ts';
 import type { Performance } from '../metrics/performance.ts';
 import { drawdowns } from '../metrics/performance.ts';
-import { type RoutedCycle, routeSummary } from '../metrics/routing.ts';
+import { routeSummary } from '../metrics/routing.ts';
 import { computeScoreboard, type Scoreboard, type ScoreCycle } from '../metrics/scoreboard.ts';
 import { modeMixOverTime, type UsageSummary } from '../metrics/usage.ts';
 import type { ReportInput } from '../report/html-report.ts';
+import { type CycleDigest, digestCycles } from './cycle-digest.ts';
 
 /** A finished (or stopped) run's figures, read back from the ledger. */
 export interface RunOutcome {
@@ -33,12 +34,13 @@ export function readRunOutcome(
     readonly cacheHits: number;
     /** Whether an LLM could be called (a provider with a key or answering on this machine). */
     readonly llmReachable: boolean;
+    /** The run's cycles, already read (default: read from the ledger here). */
+    readonly cycles?: readonly CycleDigest[] | undefined;
   },
 ): RunOutcome {
   const curve = ledger.equityCurve(runId);
   const fills = ledger.fills(runId);
-  const stored = ledger.cycles(runId);
-  const cycles = stored.map((c) => ({ ...(c.record as ScoreCycle), symbol: c.symbol, time: c.time }));
+  const cycles: readonly ScoreCycle[] = o.cycles ?? digestCycles(ledger.eachCycle(runId));
   const scoreboard = computeScoreboard({
     initialCash: o.initialCash,
     curve,
@@ -62,7 +64,7 @@ export function readRunOutcome(
       prices: main.map((b) => ({ time: b.time, close: b.close })),
       fills: o.series.length > 1 ? fills.filter((f) => f.symbol === o.series[0]!.symbol) : fills,
       modeMix: modeMixOverTime(cycles),
-      routing: routeSummary(stored.map((c) => c.record as RoutedCycle)),
+      routing: routeSummary(cycles as readonly CycleDigest[]),
     },
   };
 }

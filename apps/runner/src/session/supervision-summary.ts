@@ -1,5 +1,5 @@
 import { formatTime } from '@orrery/feeds';
-import type { StoredCycle } from '../broker/ledger-db.ts';
+import type { CycleDigest } from './cycle-digest.ts';
 
 interface FaultLike {
   readonly child?: unknown;
@@ -13,11 +13,13 @@ interface FaultLike {
  *
  * @example "supervision stopped planet:words on BTC at 2020-02-05 after 3 restarts (last error: …)"
  */
-export function stoppedChildren(cycles: readonly StoredCycle[]): string[] {
+export function stoppedChildren(
+  cycles: readonly Pick<CycleDigest, 'symbol' | 'time' | 'faults'>[],
+): string[] {
   const restarts = new Map<string, number>();
   const lines: string[] = [];
   for (const c of cycles) {
-    const faults = (c.record as { faults?: readonly FaultLike[] } | null)?.faults ?? [];
+    const faults: readonly FaultLike[] = c.faults ?? [];
     for (const f of faults) {
       const key = `${c.symbol}\u0000${String(f.child)}`;
       if (f.verdict === 'restart') restarts.set(key, (restarts.get(key) ?? 0) + 1);

@@ -1,5 +1,6 @@
 export { forgetLearning } from './forget-learning.ts';
 export { Learner, type LearnerOptions, type RegimePlay } from './learner.ts';
+export type { LearningDbTarget, SharedConnection } from './learning-db.ts';
 export { LearningInputError, LearningNotFoundError } from './learning-errors.ts';
 export {
   learnedRiskMultiplier,

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '@orrery/core';
+import type { LearningDbTarget } from './learning-db.ts';
 import { LearningInputError, LearningNotFoundError } from './learning-errors.ts';
 import {
   learnedRiskMultiplier,
@@ -22,8 +23,11 @@ import type { SunTuning } from './sun-tuning.ts';
 
 /** Options of {@link Learner.open}. */
 export interface LearnerOptions {
-  /** The SQLite file (`:memory:` for a throwaway one). */
-  path: string;
+  /**
+   * The SQLite file (`:memory:` for a throwaway one), or a connection another store opened: the
+   * learner's writes then join that connection's open transaction.
+   */
+  path: LearningDbTarget;
   /** Whose parameters these are: each scope learns on its own (the runner uses the run id). */
   scope: string;
   /** The configured planet vote weights (planets not listed weigh 1): the priors learning starts from. */

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { type LearningDbTarget, openLearningDb } from './learning-db.ts';
 import type { Tally } from './learning-rules.ts';
 import type { OutcomeEvidence } from './learning-settings.ts';
 
@@ -65,12 +66,13 @@ export class LearningStore {
   readonly #db: Database.Database;
   /** Prepared once: the learner queries on every bar. */
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #owned: boolean;
 
-  constructor(path: string) {
-    this.#db = new Database(path, { timeout: 5_000 });
-    if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
+  /** Opens the file at `target`, or uses a shared connection (its transactions then nest in the caller's). */
+  constructor(target: LearningDbTarget) {
+    const { db, owned } = openLearningDb(target, SCHEMA);
+    this.#db = db;
+    this.#owned = owned;
   }
 
   #prepare(sql: string): Database.Statement {
@@ -82,7 +84,7 @@ export class LearningStore {
     return st;
   }
 
-  /** Runs `fn` in one transaction. */
+  /** Runs `fn` in one transaction (a savepoint inside one already open on a shared connection). */
   transaction<T>(fn: () => T): T {
     return this.#db.transaction(fn).immediate();
   }
@@ -180,8 +182,8 @@ export class LearningStore {
     });
   }
 
-  /** Closes the database. Idempotent. */
+  /** Closes the database when this store opened it. Idempotent. */
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#owned && this.#db.open) this.#db.close();
   }
 }

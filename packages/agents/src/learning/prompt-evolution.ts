@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Clock, systemClock } from '@orrery/core';
 import { z } from 'zod';
+import type { LearningDbTarget } from './learning-db.ts';
 import { LearningInputError, LearningNotFoundError } from './learning-errors.ts';
 import { parseLearning } from './parse.ts';
 import { type PromptHistoryEntry, PromptStore } from './prompt-store.ts';
@@ -115,17 +116,22 @@ export class PromptEvolution {
   readonly #store: PromptStore;
   readonly #clock: Clock;
 
-  private constructor(path: string, settings: PromptEvolutionSettings, clock: Clock) {
+  private constructor(path: LearningDbTarget, settings: PromptEvolutionSettings, clock: Clock) {
     this.settings = settings;
     this.#clock = clock;
     this.#store = new PromptStore(path);
   }
 
   /**
-   * Opens (creating if needed) the experiments in the SQLite file at `path`.
+   * Opens (creating if needed) the experiments in the SQLite file at `path` (or a shared connection,
+   * whose open transaction its writes then join).
    * @throws LearningInputError for invalid settings.
    */
-  static open(o: { path: string; settings?: PromptEvolutionSettingsInput; clock?: Clock }): PromptEvolution {
+  static open(o: {
+    path: LearningDbTarget;
+    settings?: PromptEvolutionSettingsInput;
+    clock?: Clock;
+  }): PromptEvolution {
     return new PromptEvolution(
       o.path,
       parseLearning(promptEvolutionSettingsSchema, o.settings ?? {}, 'settings'),

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { type LearningDbTarget, openLearningDb } from './learning-db.ts';
 
 /** One event in a prompt's history. */
 export interface PromptHistoryEntry {
@@ -49,12 +50,13 @@ CREATE INDEX IF NOT EXISTS prompt_history_prompt ON prompt_history (prompt_id, i
 /** Prompt evolution's SQLite tables (WAL): variants, outcomes per variant, history. */
 export class PromptStore {
   readonly #db: Database.Database;
+  readonly #owned: boolean;
 
-  constructor(path: string) {
-    this.#db = new Database(path, { timeout: 5_000 });
-    if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
+  /** Opens the file at `target`, or uses a shared connection (its transactions then nest in the caller's). */
+  constructor(target: LearningDbTarget) {
+    const { db, owned } = openLearningDb(target, SCHEMA);
+    this.#db = db;
+    this.#owned = owned;
   }
 
   /** Runs `fn` in one transaction. */
@@ -188,8 +190,8 @@ export class PromptStore {
     });
   }
 
-  /** Closes the database. Idempotent. */
+  /** Closes the database when this store opened it. Idempotent. */
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#owned && this.#db.open) this.#db.close();
   }
 }
