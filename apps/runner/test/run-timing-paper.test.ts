@@ -11,8 +11,9 @@ import { type RunPhase, RunTimer } from '../src/session/run-timer.ts';
  * The summary's timing line through the real paper path (bundled S&P 500 data, no LLM, no memory,
  * learning and the counterfactual on as by default), on a fake clock: each read advances it by a fixed
  * cost of the phase being left, so every phase's figure is its cost times the number of stretches it
- * ran — the loop and the counterfactual are each cut once per learning refresh (one per new bar after
- * the first), the report runs once.
+ * ran — each learner refreshes in every bar's commit, so the loop and the counterfactual are cut into
+ * bars + 1 stretches; the report runs in two (the cycle records digested in one read, then the reports
+ * written).
  */
 describe('where a paper run’s time went', () => {
   const dir = tempDir('orrery-run-timing-');
@@ -70,15 +71,15 @@ describe('where a paper run’s time went', () => {
     const bars = res.committed;
     expect(bars).toBe(20); // January 2012's trading days
     const expected = {
-      loop: 30 * bars,
-      counterfactual: 7 * bars,
-      learning: 2 * 2 * (bars - 1), // the run's learner and the counterfactual's
-      report: 11,
-      other: 4, // before the loop, between the loop and the counterfactual, before the report, after it
+      loop: 30 * (bars + 1),
+      counterfactual: 7 * (bars + 1),
+      learning: 2 * 2 * bars, // the run's learner and the counterfactual's, once per bar each
+      report: 11 * 2,
+      other: 5, // before the loop, after it, around the counterfactual, after the report
     };
-    expect(res.timing).toEqual({ totalMs: 831, phases: expected });
+    expect(res.timing).toEqual({ totalMs: 884, phases: expected });
     expect(text.out).toContain(
-      'Time  831 ms: loop 600 ms (72 %), counterfactual 140 ms (17 %), learning 76 ms (9 %), report 11 ms (1 %), other 4 ms (0 %)',
+      'Time  884 ms: loop 630 ms (71 %), counterfactual 147 ms (17 %), learning 80 ms (9 %), report 22 ms (2 %), other 5 ms (1 %)',
     );
     expect(text.out.at(-1)).toMatch(/^Report: /);
 
@@ -89,7 +90,7 @@ describe('where a paper run’s time went', () => {
     );
     expect(json.out).toHaveLength(1);
     expect(JSON.parse(json.out[0]!).timing).toEqual({
-      totalMs: 831,
+      totalMs: 884,
       phasesMs: expected,
       shareLimitPct: 25,
       overShare: [],
@@ -100,11 +101,11 @@ describe('where a paper run’s time went', () => {
     const cost = { loop: 1, counterfactual: 1, learning: 3, report: 0, other: 0 };
     const { out, io, loaded } = setup('heavy');
     const res = await runPaper({ loaded, runId: 'heavy', progress: false, timer: fakeTimer(cost) }, io);
-    // loop 20, counterfactual 20, learning 3 × 38 = 114 of 154 ms: 74 %.
-    expect(res.timing.phases).toMatchObject({ loop: 20, counterfactual: 20, learning: 114 });
+    // loop 21, counterfactual 21, learning 3 × 40 = 120 of 162 ms: 74 %.
+    expect(res.timing.phases).toMatchObject({ loop: 21, counterfactual: 21, learning: 120 });
     const line = out.find((l) => l.startsWith('Time '));
     expect(line).toBe(
-      'Time  154 ms: loop 20 ms (13 %), counterfactual 20 ms (13 %), learning 114 ms (74 %), report 0 ms (0 %), other 0 ms (0 %)' +
+      'Time  162 ms: loop 21 ms (13 %), counterfactual 21 ms (13 %), learning 120 ms (74 %), report 0 ms (0 %), other 0 ms (0 %)' +
         '; learning took 74 % of the run, more than its share (25 %): learning: false (or --learning off) turns it off',
     );
 
@@ -130,18 +131,18 @@ describe('where a paper run’s time went', () => {
       { loaded: off.loaded, runId: 'cf-off', progress: false, json: true, timer: fakeTimer(cost) },
       off.io,
     );
-    // With it: 20 stretches of 50 ms, 1000 of 1059 ms (94 %), and the line says how to turn it off.
-    expect(withIt.timing.phases.counterfactual).toBe(1_000);
+    // With it: 21 stretches of 50 ms, 1050 of 1113 ms (94 %), and the line says how to turn it off.
+    expect(withIt.timing.phases.counterfactual).toBe(1_050);
     expect(on.out.find((l) => l.startsWith('Time '))).toContain(
       '; counterfactual took 94 % of the run, more than its share (25 %): run.counterfactual: false turns it off',
     );
     expect(withIt.roi).toBeDefined();
     expect(without.roi).toBeUndefined();
-    // Only the run's learner is left: 19 refreshes.
-    expect(without.timing.phases).toMatchObject({ counterfactual: 0, learning: 19 });
+    // Only the run's learner is left: 20 refreshes.
+    expect(without.timing.phases).toMatchObject({ counterfactual: 0, learning: 20 });
     const json = JSON.parse(off.out[0]!);
     expect(json.llm.roi).toBeUndefined();
-    // loop 20 + learning 19 + report 1: learning is now the one above its share.
+    // loop 21 + learning 20 + report 2: learning is now the one above its share.
     expect(json.timing.overShare.map((o: { phase: string }) => o.phase)).toEqual(['learning']);
     expect(json.endEquity).toBe(withIt.outcome.performance.endEquity);
     expect(without.outcome.performance.trades).toBe(withIt.outcome.performance.trades);
