@@ -50,7 +50,8 @@ describe('orrery serve --record / --replay', () => {
       { text: 'other: buy', usage: { input: 7, output: 3 } },
     ]);
     const live = await serve(['--record', 'sess-1']);
-    expect(live.p.stdout()).toMatch(/recording session sess-1 in /);
+    // printed after the listening line: wait for it rather than read what has arrived so far
+    await live.p.line(/recording session sess-1 in /);
     const recorded = [
       await ask(live.url, 'view?'),
       await ask(live.url, 'view?'),
@@ -63,7 +64,7 @@ describe('orrery serve --record / --replay', () => {
 
     const replay = await serve(['--replay', 'sess-1']);
     try {
-      expect(replay.p.stdout()).toMatch(/replaying session sess-1 .*no provider is called/);
+      await replay.p.line(/replaying session sess-1 .*no provider is called/);
       // the same prompts, asked in another order: each prompt's answers come back in its recorded order
       const again = [
         await ask(replay.url, 'and BTC?'),
