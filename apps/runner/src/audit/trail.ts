@@ -1,9 +1,7 @@
 import { parseCallRef } from '@orrery/agents';
+import type { ControlEvent, Fill, Ledger, Order, StoredCycle } from '@orrery/broker';
+import { ControlStore } from '@orrery/broker';
 import type { Ledger as GatewayLedger } from '@orrery/core';
-import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
-import type { Fill, Order } from '../broker/types.ts';
-import type { ControlEvent } from '../control/approval.ts';
-import { ControlStore } from '../control/control-store.ts';
 import { type AuditedCall, AuditRecorder } from './llm-recorder.ts';
 
 /** Where an audit trail is read from. */

@@ -1,10 +1,8 @@
 import type { Bar } from '@orrery/agents';
-import type { PaperBroker } from '../broker/paper-broker.ts';
+import type { Approval, ControlEvent, ControlStepWrite, ControlStore, PaperBroker } from '@orrery/broker';
+import { applyCommand, type ControlState } from '@orrery/broker';
 import type { DecisionLike } from '../loop/strategy.ts';
-import type { Approval, ControlEvent } from './approval.ts';
-import type { ControlStepWrite, ControlStore } from './control-store.ts';
 import type { LoopControl, Route, StepControl } from './loop-control.ts';
-import { applyCommand, type ControlState } from './state.ts';
 
 /**
  * The {@link LoopControl} of one run, on its {@link ControlStore}. At each boundary it applies the
