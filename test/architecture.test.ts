@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 const DIRS: Record<string, string> = {
   'apps/runner': 'apps/runner',
+  '@orrery/broker': 'packages/broker',
   '@orrery/feeds': 'packages/feeds',
   '@orrery/agents': 'packages/agents',
   '@orrery/memory': 'packages/memory',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BrokerError, RunnerError } from '../apps/runner/src/errors.ts';
+import { ConfigError, RunnerError, RunnerErrorCode } from '../apps/runner/src/errors.ts';
 import { AgentsError, InvalidInputError } from '../packages/agents/src/errors.ts';
+import { BrokerError, BrokerPackageError } from '../packages/broker/src/errors.ts';
 import { BusError, InvalidMessageError } from '../packages/bus/src/errors.ts';
 import { LLMError, LLMTruncatedError } from '../packages/core/src/errors.ts';
 import { OrreryError } from '../packages/errors/src/index.ts';
@@ -43,9 +44,15 @@ const families = [
       ),
   },
   {
-    base: RunnerError,
+    base: BrokerPackageError,
     prefix: 'ORRERY_',
     make: (cause: unknown) => new BrokerError('order refused', { cause }),
+  },
+  {
+    base: RunnerError,
+    prefix: 'ORRERY_',
+    make: (cause: unknown) =>
+      new ConfigError(RunnerErrorCode.CONFIG_INVALID, 'orrery.yaml', 'invalid configuration', [], { cause }),
   },
 ] as const;
 

@@ -1,20 +1,27 @@
+import { BrokerErrorCode } from '@orrery/broker/errors';
 import { OrreryError } from '@orrery/errors';
+
+/** The broker's order refusal and the ledger's run error, from `@orrery/broker` (their home since it split off). */
+export { BrokerError, LedgerError } from '@orrery/broker/errors';
 
 /**
  * Every failure the runner reports on purpose is a {@link RunnerError} with a stable `code` callers (and
- * the CLI's exit path) can switch on; the feeds' own are `@orrery/feeds`' `FeedError` (`ORRERY_FEED_…`). The underlying
- * failure travels as `cause`.
+ * the CLI's exit path) can switch on; the feeds' own are `@orrery/feeds`' `FeedError` (`ORRERY_FEED_…`), the
+ * broker's, ledger's and control store's `@orrery/broker`'s (`BrokerErrorCode`; listed here too, so callers
+ * switching on `RunnerErrorCode` keep working). The underlying failure travels as `cause`.
  */
 export const RunnerErrorCode = {
   CONFIG_FILE: 'ORRERY_CONFIG_FILE',
   CONFIG_INVALID: 'ORRERY_CONFIG_INVALID',
-  BROKER_ORDER: 'ORRERY_BROKER_ORDER',
-  LEDGER_RUN: 'ORRERY_LEDGER_RUN',
+  /** `@orrery/broker`'s `BrokerError`: an order refused. */
+  BROKER_ORDER: BrokerErrorCode.ORDER,
+  /** `@orrery/broker`'s `LedgerError`: a run cannot be started or resumed as asked. */
+  LEDGER_RUN: BrokerErrorCode.LEDGER_RUN,
   USAGE: 'ORRERY_USAGE',
   /** An operator command is malformed (unknown kind, bad symbol, target or threshold). */
-  CONTROL_INVALID: 'ORRERY_CONTROL_INVALID',
+  CONTROL_INVALID: BrokerErrorCode.CONTROL_INVALID,
   /** `approve`/`reject` names an approval that does not exist or is no longer pending. */
-  CONTROL_APPROVAL: 'ORRERY_CONTROL_APPROVAL',
+  CONTROL_APPROVAL: BrokerErrorCode.CONTROL_APPROVAL,
   /** A run id is not a safe name (letters, digits, `.`, `_`, `-`; no separators, no `..`). */
   RUN_ID: 'ORRERY_RUN_ID',
   /** Another live process is running (or resuming) the same run. */
@@ -66,26 +73,6 @@ export class ConfigError extends RunnerError {
     this.name = 'ConfigError';
     this.file = file;
     this.issues = issues;
-  }
-}
-
-/** An order the paper broker refuses (bad quantity, price or type). Nothing was recorded. */
-export class BrokerError extends RunnerError {
-  constructor(message: string, options: ErrorOptions = {}) {
-    super(RunnerErrorCode.BROKER_ORDER, message, options);
-    this.name = 'BrokerError';
-  }
-}
-
-/** A run in the ledger cannot be started or resumed as asked (missing, already there, other data). */
-export class LedgerError extends RunnerError {
-  /** The run id concerned. */
-  readonly runId: string;
-
-  constructor(runId: string, message: string, options: ErrorOptions = {}) {
-    super(RunnerErrorCode.LEDGER_RUN, `run ${runId}: ${message}`, options);
-    this.name = 'LedgerError';
-    this.runId = runId;
   }
 }
 

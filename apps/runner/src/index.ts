@@ -1,3 +1,41 @@
+export type {
+  Approval,
+  ApprovalStatus,
+  BrokerSettings,
+  ControlEvent,
+  Fill,
+  Order,
+  OrderRequest,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  Position,
+  TimeInForce,
+} from '@orrery/broker';
+export {
+  BrokerErrorCode,
+  BrokerPackageError,
+  type BrokerState,
+  type CommandStatus,
+  type ControlCommand,
+  type ControlCommandBody,
+  type ControlCommandInput,
+  ControlError,
+  type ControlKind,
+  type ControlState,
+  type ControlStepWrite,
+  ControlStore,
+  controlCommandSchema,
+  controlStateSchema,
+  type EquityPoint,
+  emptyControlState,
+  Ledger,
+  PaperBroker,
+  type PortfolioSnapshot,
+  type RunRow,
+  type StepWrite,
+  type StoredCycle,
+} from '@orrery/broker';
 export {
   BAR_FIELDS,
   BUNDLED_DATASETS,
@@ -50,25 +88,6 @@ export { type AuditExportSummary, exportAuditFile, writeAudit } from './audit/ex
 export { type AuditedCall, AuditRecorder } from './audit/llm-recorder.ts';
 export { Redactor } from './audit/redact.ts';
 export { type AuditLine, type AuditSources, auditTrail } from './audit/trail.ts';
-export {
-  type EquityPoint,
-  Ledger,
-  type RunRow,
-  type StepWrite,
-  type StoredCycle,
-} from './broker/ledger-db.ts';
-export { type BrokerState, PaperBroker, type PortfolioSnapshot } from './broker/paper-broker.ts';
-export type {
-  BrokerSettings,
-  Fill,
-  Order,
-  OrderRequest,
-  OrderSide,
-  OrderStatus,
-  OrderType,
-  Position,
-  TimeInForce,
-} from './broker/types.ts';
 export { buildProgram, main, processIO } from './cli.ts';
 export type { CliIO } from './commands/io.ts';
 export { forRun, type LoadedConfig, loadConfig, parseConfig } from './config/load.ts';
@@ -78,22 +97,10 @@ export {
   orreryConfigSchema,
   orreryJsonSchema,
 } from './config/schema.ts';
-export type { Approval, ApprovalStatus, ControlEvent } from './control/approval.ts';
-export {
-  type CommandStatus,
-  type ControlCommand,
-  type ControlCommandBody,
-  type ControlCommandInput,
-  type ControlKind,
-  controlCommandSchema,
-} from './control/command.ts';
-export { type ControlStepWrite, ControlStore } from './control/control-store.ts';
-export { ControlError } from './control/errors.ts';
 export { type ControlRoutesOptions, controlRoutes } from './control/http-routes.ts';
 export type { LoopControl, Route, StepControl } from './control/loop-control.ts';
 export { type ControlHandle, openControl } from './control/open-run.ts';
 export { createRunControl } from './control/run-control.ts';
-export { type ControlState, controlStateSchema, emptyControlState } from './control/state.ts';
 export { type ControlStatus, controlStatus } from './control/status.ts';
 export {
   BrokerError,

@@ -1,15 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { createSolarSystem } from '@orrery/agents';
+import type { BrokerSettings } from '@orrery/broker';
+import { ControlStore, Ledger, PaperBroker } from '@orrery/broker';
 import { loadDataSource } from '@orrery/feeds';
 import { tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
 import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/commands/io.ts';
-import { ControlStore } from '../src/control/control-store.ts';
 import { createRunControl } from '../src/control/run-control.ts';
 import { mergeSeries, type Step } from '../src/loop/steps.ts';
 import { runTradingLoop } from '../src/loop/trading-loop.ts';

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ControlStore, Ledger } from '@orrery/broker';
 import { loadDataSource } from '@orrery/feeds';
 import { freePort, type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orreryArgv } from '../../../test/support/source-node.ts';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { ControlStore } from '../src/control/control-store.ts';
 import { cleanEnv } from './support/paper-cli.ts';
 
 /**

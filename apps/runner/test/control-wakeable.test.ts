@@ -1,8 +1,6 @@
+import type { BrokerSettings } from '@orrery/broker';
+import { ControlStore, Ledger, PaperBroker } from '@orrery/broker';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
-import { ControlStore } from '../src/control/control-store.ts';
 import { createRunControl } from '../src/control/run-control.ts';
 
 const settings: BrokerSettings = {

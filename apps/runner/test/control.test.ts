@@ -1,16 +1,20 @@
 import { type CycleRecord, createSolarSystem, type SolarSystem } from '@orrery/agents';
+import type { BrokerSettings, Order } from '@orrery/broker';
+import {
+  applyCommand,
+  ControlError,
+  ControlStore,
+  controlStateSchema,
+  emptyControlState,
+  Ledger,
+  PaperBroker,
+} from '@orrery/broker';
 import { createGateway, type Gateway } from '@orrery/core';
 import { loadDataSource } from '@orrery/feeds';
 import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings, Order } from '../src/broker/types.ts';
-import { ControlStore } from '../src/control/control-store.ts';
-import { ControlError } from '../src/control/errors.ts';
 import { createRunControl } from '../src/control/run-control.ts';
-import { applyCommand, controlStateSchema, emptyControlState } from '../src/control/state.ts';
 import { RunnerErrorCode } from '../src/errors.ts';
 import { mergeSeries, type Step } from '../src/loop/steps.ts';
 import type { Strategy } from '../src/loop/strategy.ts';

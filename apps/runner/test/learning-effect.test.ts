@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { orrery, writeTestConfig } from './support/paper-cli.ts';
 
 const dirs: { remove(): void }[] = [];

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { type Bar, BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { runPaper } from '../src/session/paper-run.ts';

@@ -1,8 +1,7 @@
+import type { BrokerSettings } from '@orrery/broker';
+import { Ledger, PaperBroker } from '@orrery/broker';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
 import { scaleStep } from '../src/loop/decision-orders.ts';
 import { mergeSeries } from '../src/loop/steps.ts';
 import type { CycleInput, CycleLike, DecisionLike } from '../src/loop/strategy.ts';

@@ -1,12 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSolarSystemConfig } from '@orrery/agents';
+import { Ledger, PaperBroker } from '@orrery/broker';
 import { type Bar, NewsWindow, parseNews } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { noLlmStrategy } from '../src/accountability/no-llm-strategy.ts';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { loadConfig, parseConfig } from '../src/config/load.ts';
 import { brokerConfigSchema } from '../src/config/schema.ts';

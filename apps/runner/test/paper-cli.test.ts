@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Ledger } from '@orrery/broker';
 import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { tempDir } from '@orrery/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { haveChromium, launchChromium, probeReport } from './support/chromium.ts';
 import { orrery, startOrrery, writeTestConfig } from './support/paper-cli.ts';
 

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';

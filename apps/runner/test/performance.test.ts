@@ -1,5 +1,5 @@
+import type { Fill } from '@orrery/broker';
 import { describe, expect, it } from 'vitest';
-import type { Fill } from '../src/broker/types.ts';
 import { computePerformance, drawdowns, inferPeriodsPerYear } from '../src/metrics/performance.ts';
 import { roundTrips } from '../src/metrics/round-trips.ts';
 import { modeMixOverTime, summariseUsage } from '../src/metrics/usage.ts';

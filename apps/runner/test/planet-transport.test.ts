@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Ledger } from '@orrery/broker';
 import { type NatsServerHandle, startNatsServer, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { orreryAsync, writeTestConfig } from './support/paper-cli.ts';
 import { type OrreryProcess, startOrreryProcess } from './support/serve-process.ts';
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { type CycleRecord, Learner, PromptEvolution } from '@orrery/agents';
+import { Ledger } from '@orrery/broker';
 import { freePort, startLlmServer, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { runPaper } from '../src/session/paper-run.ts';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Fill, Order } from '@orrery/broker';
+import { PaperBroker } from '@orrery/broker';
 import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { Fill, Order } from '../src/broker/types.ts';
 import { drawdowns } from '../src/metrics/performance.ts';
 import { routeSummary } from '../src/metrics/routing.ts';
 import { computeScoreboard } from '../src/metrics/scoreboard.ts';

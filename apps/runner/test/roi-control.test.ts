@@ -1,11 +1,9 @@
 import { createSolarSystem, parseSolarSystemConfig } from '@orrery/agents';
+import type { BrokerSettings } from '@orrery/broker';
+import { ControlStore, Ledger, PaperBroker } from '@orrery/broker';
 import { loadDataSource } from '@orrery/feeds';
 import { describe, expect, it } from 'vitest';
 import { readRunRoi } from '../src/accountability/run-roi.ts';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
-import { ControlStore } from '../src/control/control-store.ts';
 import { createRunControl } from '../src/control/run-control.ts';
 import { mergeSeries } from '../src/loop/steps.ts';
 import { runTradingLoop } from '../src/loop/trading-loop.ts';

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { BrokerSettings } from '@orrery/broker';
+import { Ledger } from '@orrery/broker';
 import type { Bar } from '@orrery/feeds';
 import { freePort, tempDir } from '@orrery/testkit';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +12,6 @@ import {
   roiRows,
 } from '../src/accountability/llm-roi.ts';
 import { tradeShadow } from '../src/accountability/shadow-portfolio.ts';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { mergeSeries } from '../src/loop/steps.ts';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { ManualClock } from '@orrery/core';
 import { type FakeBinance, freePort, type Kline, startFakeBinance, tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditTrail } from '../src/audit/trail.ts';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { runLive } from '../src/session/live-run.ts';

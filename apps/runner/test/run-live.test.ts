@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Ledger } from '@orrery/broker';
 import { type FakeBinance, type Kline, startFakeBinance, tempDir } from '@orrery/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { orreryAsync, startOrrery, writeTestConfig } from './support/paper-cli.ts';
 
 /** One-second candles that follow the wall clock: a slow wave, every candle valid, the last one forming. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { runPaper } from '../src/session/paper-run.ts';

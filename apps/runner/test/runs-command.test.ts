@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { freePort, tempDir } from '@orrery/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { main } from '../src/cli.ts';
 import type { CliIO } from '../src/commands/io.ts';
 import { lockRun } from '../src/runs/run-lock.ts';

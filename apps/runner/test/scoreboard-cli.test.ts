@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { BUNDLED_DATASETS, loadCsvFile } from '@orrery/feeds';
 import { tempDir } from '@orrery/testkit';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
 import { TRADE_COLUMNS } from '../src/report/trades-csv.ts';
 import { haveChromium, launchChromium, probePanels, probeReport } from './support/chromium.ts';
 import { orrery, writeTestConfig } from './support/paper-cli.ts';

@@ -1,8 +1,8 @@
+import type { Fill, Order } from '@orrery/broker';
+import { PaperBroker } from '@orrery/broker';
 import type { Bar } from '@orrery/feeds';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { Fill, Order } from '../src/broker/types.ts';
 import { buyAndHold } from '../src/metrics/benchmark.ts';
 import { exitReason } from '../src/metrics/exit-reason.ts';
 import { monthlyReturns, yearTable } from '../src/metrics/monthly.ts';

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Ledger } from '../broker/ledger-db.ts';
+import type { Ledger } from '@orrery/broker';
 
 /** Whether two runs took the same decisions and got the same fills. */
 export interface RunComparison {

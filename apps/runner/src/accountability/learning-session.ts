@@ -10,8 +10,8 @@ import {
   type SunTuning,
   TuningTimeline,
 } from '@orrery/agents';
+import type { StoredCycle } from '@orrery/broker';
 import type Database from 'better-sqlite3';
-import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import type { RunTimer } from '../session/run-timer.ts';
 import { type LearningCycle, LearningFeed } from './learning-feed.ts';

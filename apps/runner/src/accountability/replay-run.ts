@@ -1,6 +1,5 @@
+import type { BrokerSettings, Ledger } from '@orrery/broker';
 import type { ReplayReport } from '@orrery/core';
-import type { Ledger } from '../broker/ledger-db.ts';
-import type { BrokerSettings } from '../broker/types.ts';
 import type { CliIO } from '../commands/io.ts';
 import { LedgerError, RunnerError, RunnerErrorCode } from '../errors.ts';
 import { compareRuns, type RunComparison } from './compare-runs.ts';

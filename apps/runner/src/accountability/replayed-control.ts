@@ -1,6 +1,4 @@
-import type { PaperBroker } from '../broker/paper-broker.ts';
-import type { ControlCommand } from '../control/command.ts';
-import type { ControlStore } from '../control/control-store.ts';
+import type { ControlCommand, ControlStore, PaperBroker } from '@orrery/broker';
 import type { LoopControl, StepControl } from '../control/loop-control.ts';
 import { createRunControl } from '../control/run-control.ts';
 

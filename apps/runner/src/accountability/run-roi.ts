@@ -1,6 +1,6 @@
 import type { LearningSettingsInput, SolarSystemConfig } from '@orrery/agents';
-import type { Ledger } from '../broker/ledger-db.ts';
-import { ControlStore } from '../control/control-store.ts';
+import type { Ledger } from '@orrery/broker';
+import { ControlStore } from '@orrery/broker';
 import { LedgerError } from '../errors.ts';
 import type { Step } from '../loop/steps.ts';
 import { type CycleDigest, digestCycles } from '../session/cycle-digest.ts';

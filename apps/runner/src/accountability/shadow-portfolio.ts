@@ -1,6 +1,5 @@
-import { Ledger } from '../broker/ledger-db.ts';
-import { PaperBroker } from '../broker/paper-broker.ts';
-import type { BrokerSettings, Fill } from '../broker/types.ts';
+import type { BrokerSettings, Fill } from '@orrery/broker';
+import { Ledger, PaperBroker } from '@orrery/broker';
 import type { LoopControl } from '../control/loop-control.ts';
 import type { Step } from '../loop/steps.ts';
 import type { CycleLike, Strategy } from '../loop/strategy.ts';

@@ -20,13 +20,68 @@ const number = (what: string) => (value: string) => {
   return n;
 };
 
+/** Subcommands that take nothing but the run, with their help. */
+const WHOLE_RUN = {
+  pause: 'trade no new decision until resumed (open stops stay)',
+  resume: 'trade the agents’ decisions again',
+  flatten: 'close every position at the next bar of its symbol',
+} as const;
+
+/** Subcommands that take a symbol. */
+const ONE_SYMBOL = {
+  block: 'trade nothing in SYMBOL (the position is kept)',
+  unblock: 'let the agents trade SYMBOL again',
+  unforce: 'hand SYMBOL back to the agents after force',
+} as const;
+
+/** Subcommands that decide a parked approval. */
+const DECIDE = {
+  approve: 'trade a parked decision at the next bar',
+  reject: 'drop a parked decision',
+} as const;
+
+/** Records one command (the action module is loaded only when a subcommand runs). */
+type Issue = (cmd: Command, body: Record<string, unknown>) => Promise<void>;
+
 /**
  * Registers `orrery control`: operator commands against a run's ledger (`--run`, default the latest),
  * recorded with who (`--by`, default `$USER`), when and why (`--reason`), applied by the run's loop —
  * in this process or another — at its next cycle boundary.
  */
 export function registerControlCommand(program: Command, io: CliIO): void {
-  const control = program
+  const control = controlCommand(program);
+  const issue: Issue = async (cmd, body) =>
+    (await import('./actions/control.ts')).controlIssue(cmd, body, io);
+  control
+    .command('status')
+    .description('what is in force, pending commands and approvals waiting for a person')
+    .action(async (_o: unknown, cmd: Command) => {
+      (await import('./actions/control.ts')).controlShowStatus(cmd, io);
+    });
+  for (const [kind, help] of Object.entries(WHOLE_RUN))
+    control
+      .command(kind)
+      .description(help)
+      .action((_o: unknown, cmd: Command) => issue(cmd, { kind }));
+  for (const [kind, help] of Object.entries(ONE_SYMBOL))
+    control
+      .command(kind)
+      .argument('<symbol>')
+      .description(help)
+      .action((symbol: string, _o: unknown, cmd: Command) => issue(cmd, { kind, symbol }));
+  registerForce(control, issue);
+  registerRequireApproval(control, issue);
+  for (const [kind, help] of Object.entries(DECIDE))
+    control
+      .command(kind)
+      .argument('<id>', 'approval id, e.g. A3 (see status)')
+      .description(help)
+      .action((approval: string, _o: unknown, cmd: Command) => issue(cmd, { kind, approval }));
+}
+
+/** `orrery control` itself, with the flags every subcommand shares. */
+function controlCommand(program: Command): Command {
+  return program
     .command('control')
     .description(
       'operator control of a run: pause, resume, flatten, block/force a symbol, approve-before-trade; takes effect at the next bar the run trades',
@@ -37,41 +92,9 @@ export function registerControlCommand(program: Command, io: CliIO): void {
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'YAML configuration (default: ./orrery.yaml when present)')
     .option('--ledger <file>', 'run ledger SQLite file (default: run.ledgerPath)');
+}
 
-  const issue = async (cmd: Command, body: Record<string, unknown>) =>
-    (await import('./actions/control.ts')).controlIssue(cmd, body, io);
-
-  control
-    .command('status')
-    .description('what is in force, pending commands and approvals waiting for a person')
-    .action(async (_o: unknown, cmd: Command) => {
-      (await import('./actions/control.ts')).controlShowStatus(cmd, io);
-    });
-  for (const kind of ['pause', 'resume', 'flatten'] as const) {
-    control
-      .command(kind)
-      .description(
-        kind === 'pause'
-          ? 'trade no new decision until resumed (open stops stay)'
-          : kind === 'resume'
-            ? 'trade the agents’ decisions again'
-            : 'close every position at the next bar of its symbol',
-      )
-      .action((_o: unknown, cmd: Command) => issue(cmd, { kind }));
-  }
-  for (const kind of ['block', 'unblock', 'unforce'] as const) {
-    control
-      .command(kind)
-      .argument('<symbol>')
-      .description(
-        kind === 'block'
-          ? 'trade nothing in SYMBOL (the position is kept)'
-          : kind === 'unblock'
-            ? 'let the agents trade SYMBOL again'
-            : 'hand SYMBOL back to the agents after force',
-      )
-      .action((symbol: string, _o: unknown, cmd: Command) => issue(cmd, { kind, symbol }));
-  }
+function registerForce(control: Command, issue: Issue): void {
   control
     .command('force')
     .argument('<symbol>')
@@ -85,6 +108,9 @@ export function registerControlCommand(program: Command, io: CliIO): void {
     .action((symbol: string, target: number, _o: unknown, cmd: Command) =>
       issue(cmd, { kind: 'force', symbol, target }),
     );
+}
+
+function registerRequireApproval(control: Command, issue: Issue): void {
   control
     .command('require-approval')
     .argument(
@@ -98,11 +124,4 @@ export function registerControlCommand(program: Command, io: CliIO): void {
       const t = threshold === 'off' ? null : number('threshold')(threshold);
       await issue(cmd, { kind: 'require-approval', threshold: t, expireBars: f.expireBars });
     });
-  for (const kind of ['approve', 'reject'] as const) {
-    control
-      .command(kind)
-      .argument('<id>', 'approval id, e.g. A3 (see status)')
-      .description(kind === 'approve' ? 'trade a parked decision at the next bar' : 'drop a parked decision')
-      .action((approval: string, _o: unknown, cmd: Command) => issue(cmd, { kind, approval }));
-  }
 }

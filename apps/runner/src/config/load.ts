@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { toIssues } from '@orrery/broker';
 import { type GatewayConfig, LLMConfigError, parseGatewayConfig } from '@orrery/core';
 import { isBundledName } from '@orrery/feeds';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { ConfigError, type ConfigIssue, RunnerErrorCode } from '../errors.ts';
+import { ConfigError, RunnerErrorCode } from '../errors.ts';
 import { assertRunId } from '../runs/run-id.ts';
 import { type OrreryConfig, orreryConfigSchema } from './schema.ts';
 
@@ -113,34 +113,8 @@ export function forRun(c: OrreryConfig, runId: string): OrreryConfig {
   return { ...c, memory: { ...c.memory, dbPath: sub(c.memory.dbPath), chroma } };
 }
 
-/** Turns zod issues into key paths (`run.data[0].source`) and messages; unknown keys name the key. */
-export function toIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const i of issues) {
-    if (i.code === 'unrecognized_keys') {
-      for (const key of i.keys) out.push({ path: formatPath([...i.path, key]), message: 'unknown key' });
-      continue;
-    }
-    if (i.code === 'invalid_union' && i.errors.length > 0) {
-      // Report the branch that got furthest (the most specific issue), not "invalid input".
-      const best = i.errors.reduce((a, b) => (deepest(b) > deepest(a) ? b : a));
-      out.push(...toIssues(best.map((x) => ({ ...x, path: [...i.path, ...x.path] }))));
-      continue;
-    }
-    out.push({ path: formatPath(i.path), message: i.message });
-  }
-  return out;
-}
-
-function deepest(issues: readonly z.core.$ZodIssue[]): number {
-  return Math.max(...issues.map((x) => x.path.length));
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
-  return s === '' ? '(root)' : s;
-}
+/** Zod issues as key paths and messages (now `@orrery/broker`'s; the serve routes read it from here). */
+export { toIssues };
 
 function resolvePaths(c: OrreryConfig, base: string): OrreryConfig {
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(base, p));

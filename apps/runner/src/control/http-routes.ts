@@ -1,13 +1,17 @@
+import type { ApprovalStatus } from '@orrery/broker';
+import {
+  type ControlCommandInput,
+  ControlError,
+  checkCommandForRun,
+  controlCommandSchema,
+  LedgerError,
+} from '@orrery/broker';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { LedgerError, RunnerErrorCode } from '../errors.ts';
+import { RunnerErrorCode } from '../errors.ts';
 import { problem } from '../serve/problem.ts';
-import type { ApprovalStatus } from './approval.ts';
-import { type ControlCommandInput, controlCommandSchema } from './command.ts';
-import { ControlError } from './errors.ts';
 import { type ControlHandle, openControl } from './open-run.ts';
 import { controlStatus } from './status.ts';
-import { checkCommandForRun } from './validate.ts';
 
 /** Options of {@link controlRoutes}. */
 export interface ControlRoutesOptions {

@@ -1,5 +1,5 @@
 import type { Bar } from '@orrery/agents';
-import type { PaperBroker } from '../broker/paper-broker.ts';
+import type { PaperBroker } from '@orrery/broker';
 import type { DecisionLike } from '../loop/strategy.ts';
 
 /**

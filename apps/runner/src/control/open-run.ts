@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Ledger, type RunRow } from '../broker/ledger-db.ts';
-import { LedgerError } from '../errors.ts';
+import { ControlStore, Ledger, LedgerError, type RunRow } from '@orrery/broker';
 import { sqliteFailure } from '../runs/open-ledger.ts';
-import { ControlStore } from './control-store.ts';
 
 /** A run's ledger opened for operator control. `close()` closes both. */
 export interface ControlHandle {

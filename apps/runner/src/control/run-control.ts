@@ -1,10 +1,8 @@
 import type { Bar } from '@orrery/agents';
-import type { PaperBroker } from '../broker/paper-broker.ts';
+import type { Approval, ControlEvent, ControlStepWrite, ControlStore, PaperBroker } from '@orrery/broker';
+import { applyCommand, type ControlCommand, type ControlState } from '@orrery/broker';
 import type { DecisionLike } from '../loop/strategy.ts';
-import type { Approval, ControlEvent } from './approval.ts';
-import type { ControlStepWrite, ControlStore } from './control-store.ts';
 import type { LoopControl, Route, StepControl } from './loop-control.ts';
-import { applyCommand, type ControlState } from './state.ts';
 
 /**
  * The {@link LoopControl} of one run, on its {@link ControlStore}. At each boundary it applies the
@@ -33,169 +31,229 @@ export function createRunControl(
       );
     },
     begin(time: number, broker: PaperBroker): StepControl {
-      let state: ControlState = store.state(runId);
-      const held = Object.entries(broker.positions())
-        .filter(([, p]) => p.qty !== 0)
-        .map(([s]) => s);
-      const pending = new Map(store.approvals(runId, 'pending').map((a) => [a.id, a]));
-      const changed = new Map<string, Approval>();
-      const events: ControlEvent[] = [];
-      const applied: ControlStepWrite['applied'][number][] = [];
-      const approvedNow = new Map<string, Approval>();
-      const event = (e: Omit<ControlEvent, 'time'>) => events.push({ time, ...e });
-
-      // Age what waits: a parked decision lives `expireBars` boundaries.
-      for (const a of pending.values()) {
-        a.barsWaited += 1;
-        changed.set(a.id, a);
-        if (a.barsWaited > a.expireBars) {
-          a.status = 'expired';
-          a.resolvedTime = time;
-          pending.delete(a.id);
-          event({ symbol: a.symbol, event: 'expired', detail: { approval: a.id, waited: a.barsWaited - 1 } });
-        }
-      }
-      for (const cmd of store.commands(runId, 'pending')) {
-        const r = applyCommand(state, cmd, { time, held, pending: (id) => pending.has(id) });
-        state = r.state;
-        applied.push({ id: cmd.id, status: r.void ? 'void' : 'applied', note: r.note });
-        const symbol = 'symbol' in cmd ? cmd.symbol : undefined;
-        event({
-          symbol,
-          event: 'command',
-          detail: { id: cmd.id, kind: cmd.kind, by: cmd.by, reason: cmd.reason, note: r.note, void: r.void },
-        });
-        if (r.decide !== undefined) {
-          const a = pending.get(r.decide.approval)!;
-          a.status = r.decide.verdict;
-          a.decidedBy = cmd.by;
-          a.decidedReason = cmd.reason;
-          a.resolvedTime = time;
-          pending.delete(a.id);
-          changed.set(a.id, a);
-          if (a.status === 'approved') approvedNow.set(a.symbol, a);
-          else event({ symbol: a.symbol, event: 'rejected', detail: { approval: a.id, by: cmd.by } });
-        }
-      }
-      let nextApproval = Number(store.nextApprovalId(runId).slice(1));
-      const pausedNoted = { done: false };
-
-      const fraction = (symbol: string, close: number) => {
-        const equity = broker.equity();
-        return equity > 0 ? (broker.qty(symbol) * close) / equity : 0;
-      };
-      const operator = (symbol: string, bar: Bar, target: number, rationale: string): DecisionLike => ({
-        symbol,
-        action: target === 0 ? 'flatten' : target >= fraction(symbol, bar.close) ? 'buy' : 'sell',
-        targetFraction: target,
-        confidence: 1,
-        rationale,
-        source: 'operator',
-      });
-
-      return {
-        route(symbol: string, bar: Bar): Route {
-          const flat = state.flattening[symbol];
-          if (flat !== undefined) {
-            const { [symbol]: _, ...rest } = state.flattening;
-            state = { ...state, flattening: rest };
-            event({ symbol, event: 'flatten', detail: { by: flat.by, reason: flat.reason } });
-            return {
-              kind: 'operator',
-              decision: operator(symbol, bar, 0, `flatten by ${flat.by}: ${flat.reason}`),
-            };
-          }
-          if (state.paused !== null) {
-            if (!pausedNoted.done) {
-              pausedNoted.done = true;
-              event({
-                symbol: undefined,
-                event: 'paused',
-                detail: { by: state.paused.by, since: state.paused.since },
-              });
-            }
-            return { kind: 'hold' };
-          }
-          const forced = state.forced[symbol];
-          if (forced !== undefined) {
-            event({ symbol, event: 'forced', detail: { target: forced.target, by: forced.by } });
-            return {
-              kind: 'operator',
-              decision: operator(
-                symbol,
-                bar,
-                forced.target,
-                `forced to ${forced.target} by ${forced.by}: ${forced.reason}`,
-              ),
-            };
-          }
-          const blocked = state.blocked[symbol];
-          if (blocked !== undefined) {
-            event({ symbol, event: 'blocked', detail: { by: blocked.by, since: blocked.since } });
-            return { kind: 'hold' };
-          }
-          const approved = approvedNow.get(symbol);
-          if (approved !== undefined) {
-            event({
-              symbol,
-              event: 'approved',
-              detail: { approval: approved.id, by: approved.decidedBy, from: approved.time },
-            });
-            return {
-              kind: 'operator',
-              decision: {
-                ...approved.decision,
-                rationale: `approved ${approved.id} by ${approved.decidedBy}: ${approved.decision.rationale}`,
-              },
-            };
-          }
-          return { kind: 'agents' };
-        },
-
-        review(symbol: string, bar: Bar, decision: DecisionLike): DecisionLike | null {
-          const mode = state.approval;
-          if (mode === null || decision.action === 'hold') return decision;
-          const current = fraction(symbol, bar.close);
-          const target = decision.action === 'flatten' ? 0 : decision.targetFraction;
-          const reduces =
-            Math.abs(target) <= Math.abs(current) && Math.sign(target) * Math.sign(current) >= 0;
-          const size = Math.abs(target - current);
-          if (reduces || size <= mode.threshold) return decision;
-          for (const a of pending.values()) {
-            if (a.symbol !== symbol) continue;
-            a.status = 'superseded';
-            a.resolvedTime = time;
-            pending.delete(a.id);
-            changed.set(a.id, a);
-            event({ symbol, event: 'superseded', detail: { approval: a.id } });
-          }
-          const a: Approval = {
-            id: `A${nextApproval++}`,
-            runId,
-            symbol,
-            time,
-            createdAt: now(),
-            decision,
-            current,
-            size,
-            threshold: mode.threshold,
-            status: 'pending',
-            barsWaited: 0,
-            expireBars: mode.expireBars,
-          };
-          pending.set(a.id, a);
-          changed.set(a.id, a);
-          event({ symbol, event: 'parked', detail: { approval: a.id, size, threshold: mode.threshold } });
-          return null;
-        },
-
-        commit(write: () => void): void {
-          store.transaction(() => {
-            write();
-            store.writeStep(runId, { time, state, applied, approvals: [...changed.values()], events });
-          });
-        },
-      };
+      const boundary = new Boundary(store, runId, time, broker, now);
+      boundary.ageApprovals();
+      for (const cmd of store.commands(runId, 'pending')) boundary.apply(cmd);
+      boundary.numberApprovalsFrom(Number(store.nextApprovalId(runId).slice(1)));
+      return boundary;
     },
   };
+}
+
+/**
+ * One cycle boundary of a run: the standing instructions as its commands left them, the approvals it
+ * changed and the events it recorded, all written with the step's commit.
+ */
+class Boundary implements StepControl {
+  #state: ControlState;
+  /** Symbols with an open position at the boundary (what `flatten` closes). */
+  readonly #held: readonly string[];
+  readonly #pending: Map<string, Approval>;
+  readonly #changed = new Map<string, Approval>();
+  readonly #events: ControlEvent[] = [];
+  readonly #applied: ControlStepWrite['applied'][number][] = [];
+  /** Approvals decided `approved` at this boundary, by symbol: they trade now. */
+  readonly #approvedNow = new Map<string, Approval>();
+  #nextApproval = 1;
+  #pausedNoted = false;
+
+  readonly #store: ControlStore;
+  readonly #runId: string;
+  /** Bar time of the step. */
+  readonly #time: number;
+  readonly #broker: PaperBroker;
+  readonly #now: () => number;
+
+  constructor(store: ControlStore, runId: string, time: number, broker: PaperBroker, now: () => number) {
+    this.#store = store;
+    this.#runId = runId;
+    this.#time = time;
+    this.#broker = broker;
+    this.#now = now;
+    this.#state = store.state(runId);
+    this.#held = Object.entries(broker.positions())
+      .filter(([, p]) => p.qty !== 0)
+      .map(([s]) => s);
+    this.#pending = new Map(store.approvals(runId, 'pending').map((a) => [a.id, a]));
+  }
+
+  /** Ages what waits: a parked decision lives `expireBars` boundaries. */
+  ageApprovals(): void {
+    for (const a of this.#pending.values()) {
+      a.barsWaited += 1;
+      this.#changed.set(a.id, a);
+      if (a.barsWaited > a.expireBars) {
+        this.#resolve(a, 'expired');
+        this.#event(a.symbol, 'expired', { approval: a.id, waited: a.barsWaited - 1 });
+      }
+    }
+  }
+
+  /** Applies one pending command: the state it leaves, its record, and the approval it decides. */
+  apply(cmd: ControlCommand): void {
+    const r = applyCommand(this.#state, cmd, {
+      time: this.#time,
+      held: this.#held,
+      pending: (id) => this.#pending.has(id),
+    });
+    this.#state = r.state;
+    this.#applied.push({ id: cmd.id, status: r.void ? 'void' : 'applied', note: r.note });
+    this.#event('symbol' in cmd ? cmd.symbol : undefined, 'command', {
+      id: cmd.id,
+      kind: cmd.kind,
+      by: cmd.by,
+      reason: cmd.reason,
+      note: r.note,
+      void: r.void,
+    });
+    if (r.decide === undefined) return;
+    const a = this.#pending.get(r.decide.approval)!;
+    a.decidedBy = cmd.by;
+    a.decidedReason = cmd.reason;
+    this.#resolve(a, r.decide.verdict);
+    if (a.status === 'approved') this.#approvedNow.set(a.symbol, a);
+    else this.#event(a.symbol, 'rejected', { approval: a.id, by: cmd.by });
+  }
+
+  /** The number the next approval parked at this boundary takes (`A<n>`). */
+  numberApprovalsFrom(n: number): void {
+    this.#nextApproval = n;
+  }
+
+  route(symbol: string, bar: Bar): Route {
+    return (
+      this.#flatten(symbol, bar) ??
+      this.#paused() ??
+      this.#forced(symbol, bar) ??
+      this.#blocked(symbol) ??
+      this.#approved(symbol) ?? { kind: 'agents' }
+    );
+  }
+
+  review(symbol: string, bar: Bar, decision: DecisionLike): DecisionLike | null {
+    const mode = this.#state.approval;
+    if (mode === null || decision.action === 'hold') return decision;
+    const current = this.#fraction(symbol, bar.close);
+    const target = decision.action === 'flatten' ? 0 : decision.targetFraction;
+    const reduces = Math.abs(target) <= Math.abs(current) && Math.sign(target) * Math.sign(current) >= 0;
+    const size = Math.abs(target - current);
+    if (reduces || size <= mode.threshold) return decision;
+    this.#supersede(symbol);
+    this.#park({ symbol, decision, current, size, threshold: mode.threshold, expireBars: mode.expireBars });
+    return null;
+  }
+
+  commit(write: () => void): void {
+    this.#store.transaction(() => {
+      write();
+      this.#store.writeStep(this.#runId, {
+        time: this.#time,
+        state: this.#state,
+        applied: this.#applied,
+        approvals: [...this.#changed.values()],
+        events: this.#events,
+      });
+    });
+  }
+
+  /** A pending `flatten` closes the position, even when paused or blocked; once. */
+  #flatten(symbol: string, bar: Bar): Route | undefined {
+    const flat = this.#state.flattening[symbol];
+    if (flat === undefined) return undefined;
+    const { [symbol]: _, ...rest } = this.#state.flattening;
+    this.#state = { ...this.#state, flattening: rest };
+    this.#event(symbol, 'flatten', { by: flat.by, reason: flat.reason });
+    return this.#operator(symbol, bar, 0, `flatten by ${flat.by}: ${flat.reason}`);
+  }
+
+  /** `pause` holds every symbol; the event is recorded once per boundary. */
+  #paused(): Route | undefined {
+    const paused = this.#state.paused;
+    if (paused === null) return undefined;
+    if (!this.#pausedNoted) {
+      this.#pausedNoted = true;
+      this.#event(undefined, 'paused', { by: paused.by, since: paused.since });
+    }
+    return { kind: 'hold' };
+  }
+
+  #forced(symbol: string, bar: Bar): Route | undefined {
+    const forced = this.#state.forced[symbol];
+    if (forced === undefined) return undefined;
+    this.#event(symbol, 'forced', { target: forced.target, by: forced.by });
+    const why = `forced to ${forced.target} by ${forced.by}: ${forced.reason}`;
+    return this.#operator(symbol, bar, forced.target, why);
+  }
+
+  #blocked(symbol: string): Route | undefined {
+    const blocked = this.#state.blocked[symbol];
+    if (blocked === undefined) return undefined;
+    this.#event(symbol, 'blocked', { by: blocked.by, since: blocked.since });
+    return { kind: 'hold' };
+  }
+
+  /** An approval decided at this boundary trades its parked decision now. */
+  #approved(symbol: string): Route | undefined {
+    const a = this.#approvedNow.get(symbol);
+    if (a === undefined) return undefined;
+    this.#event(symbol, 'approved', { approval: a.id, by: a.decidedBy, from: a.time });
+    const rationale = `approved ${a.id} by ${a.decidedBy}: ${a.decision.rationale}`;
+    return { kind: 'operator', decision: { ...a.decision, rationale } };
+  }
+
+  /** A newer decision in the symbol replaces what waits there. */
+  #supersede(symbol: string): void {
+    for (const a of this.#pending.values()) {
+      if (a.symbol !== symbol) continue;
+      this.#resolve(a, 'superseded');
+      this.#event(symbol, 'superseded', { approval: a.id });
+    }
+  }
+
+  #park(p: Pick<Approval, 'symbol' | 'decision' | 'current' | 'size' | 'threshold' | 'expireBars'>): void {
+    const a: Approval = {
+      id: `A${this.#nextApproval++}`,
+      runId: this.#runId,
+      symbol: p.symbol,
+      time: this.#time,
+      createdAt: this.#now(),
+      decision: p.decision,
+      current: p.current,
+      size: p.size,
+      threshold: p.threshold,
+      status: 'pending',
+      barsWaited: 0,
+      expireBars: p.expireBars,
+    };
+    this.#pending.set(a.id, a);
+    this.#changed.set(a.id, a);
+    this.#event(p.symbol, 'parked', { approval: a.id, size: p.size, threshold: p.threshold });
+  }
+
+  /** Ends a pending approval at this boundary. */
+  #resolve(a: Approval, status: Exclude<Approval['status'], 'pending'>): void {
+    a.status = status;
+    a.resolvedTime = this.#time;
+    this.#pending.delete(a.id);
+    this.#changed.set(a.id, a);
+  }
+
+  #event(symbol: string | undefined, event: string, detail: Record<string, unknown>): void {
+    this.#events.push({ time: this.#time, symbol, event, detail });
+  }
+
+  /** The position in `symbol`, signed fraction of equity at `close`. */
+  #fraction(symbol: string, close: number): number {
+    const equity = this.#broker.equity();
+    return equity > 0 ? (this.#broker.qty(symbol) * close) / equity : 0;
+  }
+
+  /** The operator's decision to hold `target` (fraction of equity) in `symbol`. */
+  #operator(symbol: string, bar: Bar, target: number, rationale: string): Route {
+    const action = target === 0 ? 'flatten' : target >= this.#fraction(symbol, bar.close) ? 'buy' : 'sell';
+    return {
+      kind: 'operator',
+      decision: { symbol, action, targetFraction: target, confidence: 1, rationale, source: 'operator' },
+    };
+  }
 }

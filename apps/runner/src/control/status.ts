@@ -1,9 +1,5 @@
+import type { Approval, ControlCommand, ControlState, ControlStore, RunRow } from '@orrery/broker';
 import { formatTime } from '@orrery/feeds';
-import type { RunRow } from '../broker/ledger-db.ts';
-import type { Approval } from './approval.ts';
-import type { ControlCommand } from './command.ts';
-import type { ControlStore } from './control-store.ts';
-import type { ControlState } from './state.ts';
 
 /** What `orrery control status` (and `GET /control/runs/:run`) shows. */
 export interface ControlStatus {

@@ -81,9 +81,17 @@ interface Listing {
   json: unknown;
 }
 
+/** What a provider is probed with. */
+interface ProbeTarget {
+  kind: 'openai' | 'anthropic';
+  baseUrl: string;
+  apiKey?: string | undefined;
+  local: boolean;
+}
+
 async function probeOne(
   name: string,
-  p: { kind: 'openai' | 'anthropic'; baseUrl: string; apiKey?: string | undefined; local: boolean },
+  p: ProbeTarget,
   configured: string[],
   timeoutMs: number,
 ): Promise<ProviderStatus> {
@@ -103,30 +111,8 @@ async function probeOne(
     problems: [],
   };
   try {
-    let listing: Listing | undefined;
-    if (p.kind === 'openai' && (p.local || name === 'ollama')) {
-      const tags = await get(`${base.replace(/\/v1$/, '')}/api/tags`, {}, timeoutMs).catch(() => undefined);
-      if (tags !== undefined && tags.status === 200 && Array.isArray(field(tags.json, 'models'))) {
-        listing = tags;
-        status.server = 'ollama';
-      }
-    }
-    if (listing === undefined) {
-      const headers: Record<string, string> =
-        p.kind === 'anthropic'
-          ? {
-              'anthropic-version': '2023-06-01',
-              ...(p.apiKey === undefined ? {} : { 'x-api-key': p.apiKey }),
-            }
-          : p.apiKey === undefined
-            ? {}
-            : { authorization: `Bearer ${p.apiKey}` };
-      listing = await get(
-        p.kind === 'anthropic' ? `${base}/v1/models` : `${base}/models`,
-        headers,
-        timeoutMs,
-      );
-    }
+    const listing =
+      (await ollamaListing(name, p, base, status, timeoutMs)) ?? (await modelListing(p, base, timeoutMs));
     status.status = listing.status;
     status.ok = listing.status >= 200 && listing.status < 300;
     if (status.ok) status.models = modelNames(listing.json, status.server);
@@ -137,17 +123,49 @@ async function probeOne(
     );
   }
   status.latencyMs = performance.now() - started;
-  if (status.models !== undefined) {
-    const listed = status.models;
-    status.missing = configured.filter((m) => !hasModel(listed, m, status.server));
-    for (const m of status.missing)
-      status.problems.push(
-        status.server === 'ollama'
-          ? `${name}: model ${m} is not installed — run \`ollama pull ${m}\``
-          : `${name}: model ${m} is not listed by ${status.baseUrl} — check the model name in gateway.routing`,
-      );
-  }
+  if (status.models !== undefined) noteMissing(name, status, configured, status.models);
   return status;
+}
+
+/** A local OpenAI-compatible server (or `ollama`) that lists its models at `/api/tags` is Ollama. */
+async function ollamaListing(
+  name: string,
+  p: ProbeTarget,
+  base: string,
+  status: ProviderStatus,
+  timeoutMs: number,
+): Promise<Listing | undefined> {
+  if (p.kind !== 'openai' || !(p.local || name === 'ollama')) return undefined;
+  const tags = await get(`${base.replace(/\/v1$/, '')}/api/tags`, {}, timeoutMs).catch(() => undefined);
+  if (tags === undefined || tags.status !== 200 || !Array.isArray(field(tags.json, 'models')))
+    return undefined;
+  status.server = 'ollama';
+  return tags;
+}
+
+/** The wire's own model listing (`/models`, Anthropic's `/v1/models`), with the key when there is one. */
+function modelListing(p: ProbeTarget, base: string, timeoutMs: number): Promise<Listing> {
+  const headers: Record<string, string> =
+    p.kind === 'anthropic'
+      ? {
+          'anthropic-version': '2023-06-01',
+          ...(p.apiKey === undefined ? {} : { 'x-api-key': p.apiKey }),
+        }
+      : p.apiKey === undefined
+        ? {}
+        : { authorization: `Bearer ${p.apiKey}` };
+  return get(p.kind === 'anthropic' ? `${base}/v1/models` : `${base}/models`, headers, timeoutMs);
+}
+
+/** Each configured model the server does not list, as a problem saying how to get it. */
+function noteMissing(name: string, status: ProviderStatus, configured: string[], listed: string[]): void {
+  status.missing = configured.filter((m) => !hasModel(listed, m, status.server));
+  for (const m of status.missing)
+    status.problems.push(
+      status.server === 'ollama'
+        ? `${name}: model ${m} is not installed — run \`ollama pull ${m}\``
+        : `${name}: model ${m} is not listed by ${status.baseUrl} — check the model name in gateway.routing`,
+    );
 }
 
 function httpProblem(name: string, p: { kind: string; apiKey?: string | undefined }, status: number): string {

@@ -1,6 +1,6 @@
+import type { Fill } from '@orrery/broker';
+import { PaperBroker, type PortfolioSnapshot } from '@orrery/broker';
 import type { Bar } from '@orrery/feeds';
-import { PaperBroker, type PortfolioSnapshot } from '../broker/paper-broker.ts';
-import type { Fill } from '../broker/types.ts';
 import { placeDecisionOrders, scaleStep } from './decision-orders.ts';
 import type { Step } from './steps.ts';
 import type { CycleLike, DecisionLike } from './strategy.ts';

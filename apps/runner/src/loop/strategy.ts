@@ -1,5 +1,5 @@
 import type { Bar } from '@orrery/agents';
-import type { PortfolioSnapshot } from '../broker/paper-broker.ts';
+import type { PortfolioSnapshot } from '@orrery/broker';
 
 /** What the loop needs of a decision (the fields of `@orrery/agents`' `Decision` it acts on). */
 export interface DecisionLike {

@@ -1,6 +1,5 @@
 import type { Bar } from '@orrery/agents';
-import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
-import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
+import type { Ledger, PaperBroker, PortfolioSnapshot, StoredCycle } from '@orrery/broker';
 import type { LoopControl } from '../control/loop-control.ts';
 import { placeDecisionOrders, scaleStep } from './decision-orders.ts';
 import { intrabarStep } from './intrabar.ts';

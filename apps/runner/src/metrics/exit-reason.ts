@@ -1,4 +1,4 @@
-import type { Order } from '../broker/types.ts';
+import type { Order } from '@orrery/broker';
 
 /** The fields of a stored cycle record an exit reason reads (a subset of `@orrery/agents`' `CycleRecord`). */
 export interface ExitCycle {

@@ -1,4 +1,4 @@
-import type { Fill } from '../broker/types.ts';
+import type { Fill } from '@orrery/broker';
 
 /** One symbol's bars (time and close are all the holdings need). */
 export interface SymbolCloses {

@@ -1,4 +1,4 @@
-import type { Fill } from '../broker/types.ts';
+import type { Fill } from '@orrery/broker';
 import { roundTrips } from './round-trips.ts';
 
 /** How a run did. Ratios are fractions (0.12 = 12 %); `null` when the series is too short to say. */

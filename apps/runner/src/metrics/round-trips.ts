@@ -1,4 +1,4 @@
-import type { Fill } from '../broker/types.ts';
+import type { Fill } from '@orrery/broker';
 
 /** A position from flat (or a flip) back to flat (or the next flip), in one symbol. */
 export interface RoundTrip {

@@ -1,4 +1,4 @@
-import type { Fill, Order } from '../broker/types.ts';
+import type { Fill, Order } from '@orrery/broker';
 import { type Benchmark, buyAndHold } from './benchmark.ts';
 import type { ExitCycle } from './exit-reason.ts';
 import { type ExposureFigures, exposureFigures, holdingsPath, type SymbolCloses } from './holdings.ts';

@@ -1,4 +1,4 @@
-import type { Fill } from '../broker/types.ts';
+import type { Fill } from '@orrery/broker';
 import { symbolBuyAndHold } from './benchmark.ts';
 import type { ExposureFigures, SymbolCloses } from './holdings.ts';
 import type { Trade } from './trades.ts';

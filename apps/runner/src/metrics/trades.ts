@@ -1,4 +1,4 @@
-import type { Fill, Order } from '../broker/types.ts';
+import type { Fill, Order } from '@orrery/broker';
 import { type ExitCycle, exitReason } from './exit-reason.ts';
 import type { SymbolCloses } from './holdings.ts';
 import { splitTrips } from './round-trips.ts';

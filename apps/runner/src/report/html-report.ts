@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { Fill } from '@orrery/broker';
 import type { FeedReport } from '@orrery/feeds';
 import type { RunRoi } from '../accountability/run-roi.ts';
-import type { Fill } from '../broker/types.ts';
 import { yearTable } from '../metrics/monthly.ts';
 import { drawdowns } from '../metrics/performance.ts';
 import type { RouteSummary } from '../metrics/routing.ts';

@@ -1,4 +1,6 @@
-// The error class alone: the CLI's error handler must not load the feeds (zod, ccxt) to name one.
+// The error classes alone: the CLI's error handler must not load the feeds (zod, ccxt) or the broker
+// (SQLite) to name one.
+import { BrokerPackageError } from '@orrery/broker/errors';
 import { FeedError } from '@orrery/feeds/errors';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';
 
@@ -43,13 +45,13 @@ const SYSCALL_VERBS: Record<string, string> = {
 };
 
 /**
- * What the command line prints for a failure: `error: <message>` for the runner's and the feeds' typed
- * errors, and for file-system and SQLite failures turned into typed ones; anything else gets its message
+ * What the command line prints for a failure: `error: <message>` for the runner's, the feeds' and the
+ * broker's typed errors, and for file-system and SQLite failures turned into typed ones; anything else gets its message
  * and a hint to run with `--debug`, which shows the stack trace of every failure.
  */
 export function failureText(err: unknown, debug: boolean): string {
   const typed =
-    err instanceof RunnerError || err instanceof FeedError
+    err instanceof RunnerError || err instanceof FeedError || err instanceof BrokerPackageError
       ? err
       : (fileFailure(err) ?? sqliteNoFile(err) ?? undefined);
   const stack = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '';

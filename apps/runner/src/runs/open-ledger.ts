@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Ledger } from '../broker/ledger-db.ts';
+import { Ledger } from '@orrery/broker';
 import { RunnerErrorCode, StoreError } from '../errors.ts';
 import { fileFailure } from './failure-text.ts';
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Ledger, RunRow } from '../broker/ledger-db.ts';
+import type { Ledger, RunRow } from '@orrery/broker';
 import { forRun } from '../config/load.ts';
 import type { OrreryConfig } from '../config/schema.ts';
 import { runIdProblem } from './run-id.ts';

@@ -1,4 +1,4 @@
-import type { StoredCycle } from '../broker/ledger-db.ts';
+import type { StoredCycle } from '@orrery/broker';
 
 /** The fields of a decision the summary, the trade list and the LLM's ROI read. */
 interface DecisionDigest {

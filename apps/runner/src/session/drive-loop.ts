@@ -1,14 +1,13 @@
 import type { CycleRecord, SolarSystemConfig } from '@orrery/agents';
+import type { Ledger, PaperBroker, PortfolioSnapshot, StoredCycle } from '@orrery/broker';
+import { ControlStore } from '@orrery/broker';
 import type { Clock, ReplayReport } from '@orrery/core';
 import { formatNewsReport, formatTime, loadNewsFile, NewsWindow } from '@orrery/feeds';
 import { AuditRecorder } from '../audit/llm-recorder.ts';
 import { Redactor } from '../audit/redact.ts';
-import type { Ledger, StoredCycle } from '../broker/ledger-db.ts';
-import type { PaperBroker, PortfolioSnapshot } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import { forRun, type LoadedConfig } from '../config/load.ts';
 import type { OrreryConfig } from '../config/schema.ts';
-import { ControlStore } from '../control/control-store.ts';
 import { createRunControl } from '../control/run-control.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Ledger } from '@orrery/broker';
 import { type FeedReport, formatTime } from '@orrery/feeds';
 import type { RunRoi } from '../accountability/run-roi.ts';
-import type { Ledger } from '../broker/ledger-db.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { SymbolCloses } from '../metrics/holdings.ts';
 import { writeHtmlReport } from '../report/html-report.ts';

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PaperBroker } from '@orrery/broker';
 import { type Clock, FetchCache, systemClock } from '@orrery/core';
 import {
   type Bar,
@@ -10,7 +11,6 @@ import {
   LiveFeed,
   timeframeMs,
 } from '@orrery/feeds';
-import { PaperBroker } from '../broker/paper-broker.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { RunnerError, RunnerErrorCode } from '../errors.ts';

@@ -7,6 +7,7 @@ import {
   type SolarSystemConfig,
   type SunMemory,
 } from '@orrery/agents';
+import type { StoredCycle } from '@orrery/broker';
 import { LocalBus } from '@orrery/bus';
 import { systemClock } from '@orrery/core';
 import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
@@ -19,7 +20,6 @@ import {
 import { type LlmSession, openLlmSession } from '../accountability/llm-session.ts';
 import type { AuditRecorder } from '../audit/llm-recorder.ts';
 import { Redactor } from '../audit/redact.ts';
-import type { StoredCycle } from '../broker/ledger-db.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { CycleInput, Strategy } from '../loop/strategy.ts';
 import type { LogSink } from './log-sink.ts';

@@ -1,5 +1,5 @@
+import type { StoredCycle } from '@orrery/broker';
 import type { EpisodicMemory } from '@orrery/memory';
-import type { StoredCycle } from '../broker/ledger-db.ts';
 
 type OutcomeMemory = Pick<EpisodicMemory, 'pendingOutcomes' | 'writeOutcome'>;
 

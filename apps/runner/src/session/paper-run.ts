@@ -1,4 +1,6 @@
 import { parseSolarSystemConfig, type SolarSystemConfig } from '@orrery/agents';
+import type { BrokerSettings, Ledger } from '@orrery/broker';
+import { PaperBroker } from '@orrery/broker';
 import type { Clock } from '@orrery/core';
 import {
   type DataSourceSpec,
@@ -11,9 +13,6 @@ import type { RunComparison } from '../accountability/compare-runs.ts';
 import { learningSettingsOf } from '../accountability/learning-session.ts';
 import { replayedRun, replayNotes, reportReplay } from '../accountability/replay-run.ts';
 import { type RunRoi, readRunRoi } from '../accountability/run-roi.ts';
-import type { Ledger } from '../broker/ledger-db.ts';
-import { PaperBroker } from '../broker/paper-broker.ts';
-import type { BrokerSettings } from '../broker/types.ts';
 import type { CliIO } from '../commands/io.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { LedgerError, RunnerError, RunnerErrorCode } from '../errors.ts';

@@ -1,4 +1,4 @@
-import type { Ledger } from '../broker/ledger-db.ts';
+import type { Ledger } from '@orrery/broker';
 import type { SymbolCloses } from '../metrics/holdings.ts';
 import type { Performance } from '../metrics/performance.ts';
 import { drawdowns } from '../metrics/performance.ts';

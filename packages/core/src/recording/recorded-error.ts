@@ -70,77 +70,57 @@ export function recordError(err: unknown): RecordedError {
 const num = (v: unknown, fallback = 0) => (typeof v === 'number' ? v : fallback);
 const str = (v: unknown, fallback = '') => (typeof v === 'string' ? v : fallback);
 
+type Target = { provider: string | undefined; model: string | undefined };
+type CoolingReason = NonNullable<ConstructorParameters<typeof ProviderCoolingDownError>[1]['reason']>;
+
+/** How each `LLMError` subclass is rebuilt from its message, its recorded fields and its provider+model. */
+const REVIVE: Partial<Record<LLMErrorCode, (m: string, f: Record<string, unknown>, t: Target) => Error>> = {
+  [LLMErrorCode.RATE_LIMITED]: (m, f, t) =>
+    new LLMRateLimitedError(m, {
+      ...t,
+      retryAfterMs: typeof f.retryAfterMs === 'number' ? f.retryAfterMs : undefined,
+      cooldownUntil: num(f.cooldownUntil),
+    }),
+  [LLMErrorCode.COOLING_DOWN]: (m, f, t) =>
+    new ProviderCoolingDownError(m, {
+      ...t,
+      until: num(f.until),
+      ...(typeof f.reason === 'string' ? { reason: f.reason as CoolingReason } : {}),
+    }),
+  [LLMErrorCode.BUDGET_EXCEEDED]: (m, f, t) => {
+    const b = f.budget;
+    return new LLMBudgetExceededError(m, {
+      ...t,
+      budget: b === 'tokens' || b === 'cost' || b === 'chain' ? b : 'calls',
+    });
+  },
+  [LLMErrorCode.TIMEOUT]: (m, f, t) => new LLMTimeoutError(m, { ...t, timeoutMs: num(f.timeoutMs) }),
+  [LLMErrorCode.RESPONSE_FORMAT]: (m, f, t) => new LLMResponseFormatError(m, { ...t, raw: str(f.raw) }),
+  [LLMErrorCode.POLICY]: (m, _f, t) => new LLMPolicyError(m, t),
+  [LLMErrorCode.PROVIDER]: (m, f, t) =>
+    new LLMProviderError(m, { ...t, status: typeof f.status === 'number' ? f.status : undefined }),
+  [LLMErrorCode.CONFIG]: (m, f) => new LLMConfigError(m, { path: str(f.path) }),
+  [LLMErrorCode.CALL_LIMIT]: (m, f) => new LLMCallLimitError(m, { agent: str(f.agent), limit: num(f.limit) }),
+  [LLMErrorCode.INVALID_REQUEST]: (m, f, t) => new LLMRequestError(m, { ...t, field: str(f.field) }),
+  [LLMErrorCode.TRUNCATED]: (m, f, t) =>
+    new LLMTruncatedError(m, { ...t, raw: str(f.raw), maxTokens: num(f.maxTokens) }),
+  [LLMErrorCode.QUOTA_EXHAUSTED]: (m, f, t) =>
+    new LLMQuotaExhaustedError(m, { ...t, providerCode: str(f.providerCode) }),
+  [LLMErrorCode.CACHE_MISS]: (m) => new LLMCacheMissError(m),
+};
+
 /** Rebuilds the error a recording describes: the same `LLMError` subclass when it was one. */
 export function reviveError(r: RecordedError): Error {
   const f = r.fields ?? {};
   const target = { provider: r.provider, model: r.model };
-  let err: Error;
-  switch (r.code) {
-    case LLMErrorCode.RATE_LIMITED:
-      err = new LLMRateLimitedError(r.message, {
-        ...target,
-        retryAfterMs: typeof f.retryAfterMs === 'number' ? f.retryAfterMs : undefined,
-        cooldownUntil: num(f.cooldownUntil),
-      });
-      break;
-    case LLMErrorCode.COOLING_DOWN:
-      err = new ProviderCoolingDownError(r.message, {
-        ...target,
-        until: num(f.until),
-        ...(typeof f.reason === 'string'
-          ? {
-              reason: f.reason as NonNullable<
-                ConstructorParameters<typeof ProviderCoolingDownError>[1]['reason']
-              >,
-            }
-          : {}),
-      });
-      break;
-    case LLMErrorCode.BUDGET_EXCEEDED: {
-      const b = f.budget;
-      const budget = b === 'tokens' || b === 'cost' || b === 'chain' ? b : 'calls';
-      err = new LLMBudgetExceededError(r.message, { ...target, budget });
-      break;
-    }
-    case LLMErrorCode.TIMEOUT:
-      err = new LLMTimeoutError(r.message, { ...target, timeoutMs: num(f.timeoutMs) });
-      break;
-    case LLMErrorCode.RESPONSE_FORMAT:
-      err = new LLMResponseFormatError(r.message, { ...target, raw: str(f.raw) });
-      break;
-    case LLMErrorCode.POLICY:
-      err = new LLMPolicyError(r.message, target);
-      break;
-    case LLMErrorCode.PROVIDER:
-      err = new LLMProviderError(r.message, {
-        ...target,
-        status: typeof f.status === 'number' ? f.status : undefined,
-      });
-      break;
-    case LLMErrorCode.CONFIG:
-      err = new LLMConfigError(r.message, { path: str(f.path) });
-      break;
-    case LLMErrorCode.CALL_LIMIT:
-      err = new LLMCallLimitError(r.message, { agent: str(f.agent), limit: num(f.limit) });
-      break;
-    case LLMErrorCode.INVALID_REQUEST:
-      err = new LLMRequestError(r.message, { ...target, field: str(f.field) });
-      break;
-    case LLMErrorCode.TRUNCATED:
-      err = new LLMTruncatedError(r.message, { ...target, raw: str(f.raw), maxTokens: num(f.maxTokens) });
-      break;
-    case LLMErrorCode.QUOTA_EXHAUSTED:
-      err = new LLMQuotaExhaustedError(r.message, { ...target, providerCode: str(f.providerCode) });
-      break;
-    case LLMErrorCode.CACHE_MISS:
-      err = new LLMCacheMissError(r.message);
-      break;
-    default:
-      err =
-        r.code !== undefined && isCode(r.code)
-          ? new LLMError(r.code, r.message, target)
-          : new Error(r.message);
-  }
+  const code = r.code !== undefined && isCode(r.code) ? r.code : undefined;
+  const revive = code === undefined ? undefined : REVIVE[code];
+  const err =
+    revive !== undefined
+      ? revive(r.message, f, target)
+      : code !== undefined
+        ? new LLMError(code, r.message, target)
+        : new Error(r.message);
   err.name = r.name;
   const u = f.usage as { tokensIn?: unknown; tokensOut?: unknown; costUsd?: unknown } | undefined;
   if (err instanceof LLMError && typeof u === 'object' && u !== null)

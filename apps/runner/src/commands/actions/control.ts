@@ -1,9 +1,9 @@
+import type { ControlCommandInput } from '@orrery/broker';
+import { checkCommandForRun } from '@orrery/broker';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
-import type { ControlCommandInput } from '../../control/command.ts';
 import { openControl } from '../../control/open-run.ts';
 import { controlStatus, formatCommand, formatStatus } from '../../control/status.ts';
-import { checkCommandForRun } from '../../control/validate.ts';
 import type { ControlFlags } from '../control.ts';
 import type { CliIO } from '../io.ts';
 

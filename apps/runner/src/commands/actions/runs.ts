@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
+import type { Ledger } from '@orrery/broker';
 import { formatTime } from '@orrery/feeds';
 import type { Command } from 'commander';
-import type { Ledger } from '../../broker/ledger-db.ts';
 import { loadConfig } from '../../config/load.ts';
 import { LedgerError } from '../../errors.ts';
 import { openRunLedger } from '../../runs/open-ledger.ts';

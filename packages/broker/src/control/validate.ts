@@ -1,6 +1,6 @@
-import type { RunRow } from '../broker/ledger-db.ts';
+import { invalidCommand } from '../errors.ts';
+import type { RunRow } from '../ledger-db.ts';
 import type { ControlCommandInput } from './command.ts';
-import { invalidCommand } from './errors.ts';
 
 /** The risk limits an operator command is checked against (the run's broker settings give the rest). */
 export interface ControlLimits {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { decodeCycle, encodeCycle } from '../src/broker/cycle-codec.ts';
-import { Ledger } from '../src/broker/ledger-db.ts';
+import { decodeCycle, encodeCycle } from '../src/cycle-codec.ts';
+import { Ledger } from '../src/ledger-db.ts';
 
 const decision = (symbol: string) => ({
   symbol,

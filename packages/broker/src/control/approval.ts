@@ -1,4 +1,4 @@
-import type { DecisionLike } from '../loop/strategy.ts';
+import type { DecisionLike } from './decision.ts';
 
 /** Where a parked decision stands. */
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded';

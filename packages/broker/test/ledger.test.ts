@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { tempDir } from '@orrery/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
 import { LedgerError } from '../src/errors.ts';
+import { Ledger } from '../src/ledger-db.ts';
+import { PaperBroker } from '../src/paper-broker.ts';
+import type { BrokerSettings } from '../src/types.ts';
 
 const settings: BrokerSettings = {
   initialCash: 1000,

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { LedgerError } from '../errors.ts';
 import { decodeCycle, encodeCycle } from './cycle-codec.ts';
+import { LedgerError } from './errors.ts';
 import type { BrokerState } from './paper-broker.ts';
 import type { BrokerSettings, Fill, Order, Position } from './types.ts';
 

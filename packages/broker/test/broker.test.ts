@@ -1,9 +1,9 @@
-import type { Bar } from '@orrery/feeds';
+import type { Bar } from '@orrery/agents';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings, OrderRequest } from '../src/broker/types.ts';
 import { BrokerError } from '../src/errors.ts';
+import { PaperBroker } from '../src/paper-broker.ts';
+import type { BrokerSettings, OrderRequest } from '../src/types.ts';
 
 const DAY = 86_400_000;
 const base: BrokerSettings = {

@@ -1,10 +1,9 @@
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
-import { toIssues } from '../config/load.ts';
-import { RunnerErrorCode } from '../errors.ts';
+import { BrokerErrorCode, ControlError, invalidCommand } from '../errors.ts';
+import { toIssues } from '../zod-issues.ts';
 import type { Approval, ApprovalStatus, ControlEvent } from './approval.ts';
 import { type ControlCommand, type ControlCommandBody, controlCommandSchema } from './command.ts';
-import { ControlError, invalidCommand } from './errors.ts';
 import { type ControlState, controlStateSchema, emptyControlState } from './state.ts';
 
 const SCHEMA = `
@@ -110,13 +109,13 @@ export class ControlStore {
       const a = this.approval(runId, body.approval);
       if (a === undefined)
         throw new ControlError(
-          RunnerErrorCode.CONTROL_APPROVAL,
+          BrokerErrorCode.CONTROL_APPROVAL,
           'approval',
           `run ${runId} has no approval ${body.approval}`,
         );
       if (a.status !== 'pending')
         throw new ControlError(
-          RunnerErrorCode.CONTROL_APPROVAL,
+          BrokerErrorCode.CONTROL_APPROVAL,
           'approval',
           `approval ${body.approval} of run ${runId} is ${a.status}, not pending`,
         );

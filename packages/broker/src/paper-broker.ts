@@ -1,5 +1,5 @@
 import type { Bar } from '@orrery/agents';
-import { BrokerError } from '../errors.ts';
+import { BrokerError } from './errors.ts';
 import type { BrokerSettings, Fill, Order, OrderRequest, Position } from './types.ts';
 
 /** What a broker can be restored from (the ledger's last committed state). */

@@ -1,8 +1,8 @@
-import type { Bar } from '@orrery/feeds';
+import type { Bar } from '@orrery/agents';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
+import { PaperBroker } from '../src/paper-broker.ts';
+import type { BrokerSettings } from '../src/types.ts';
 
 const MIN = 60_000;
 const settings: BrokerSettings = {
