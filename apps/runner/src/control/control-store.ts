@@ -55,6 +55,8 @@ export class ControlStore {
   /** Prepared once per SQL text: the loop writes and reads control state on every bar. */
   readonly #statements = new Map<string, Database.Statement>();
   readonly #owned: boolean;
+  /** The last state written and its JSON: a loop writes the same (immutable) state bar after bar. */
+  #written: { readonly state: ControlState; readonly json: string } | undefined;
 
   /** Uses an open database (the run ledger's: `Ledger.db`); creates the control tables if missing. */
   constructor(db: Database.Database, owned = false) {
@@ -195,11 +197,16 @@ export class ControlStore {
     }));
   }
 
+  #stateJson(state: ControlState): string {
+    if (this.#written?.state !== state) this.#written = { state, json: JSON.stringify(state) };
+    return this.#written.json;
+  }
+
   /** Writes a step's control changes; call inside {@link ControlStore.transaction} with the step commit. */
   writeStep(runId: string, w: ControlStepWrite): void {
     this.#prepare(
       'INSERT INTO control_state (run_id, state, time) VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET state = excluded.state, time = excluded.time',
-    ).run(runId, JSON.stringify(w.state), w.time);
+    ).run(runId, this.#stateJson(w.state), w.time);
     const apply = this.#prepare(
       "UPDATE control_commands SET status = ?, applied_time = ?, note = ? WHERE id = ? AND status = 'pending'",
     );

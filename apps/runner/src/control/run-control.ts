@@ -20,6 +20,9 @@ export function createRunControl(
   runId: string,
   now: () => number = Date.now,
 ): LoopControl {
+  // The standing instructions as the last commit left them, when it did not change them (only this loop
+  // writes them; other processes issue commands, read at every boundary). Undefined: read the store.
+  let committed: ControlState | undefined;
   return {
     wakeable(symbol: string): boolean {
       const s = store.state(runId);
@@ -33,10 +36,8 @@ export function createRunControl(
       );
     },
     begin(time: number, broker: PaperBroker): StepControl {
-      let state: ControlState = store.state(runId);
-      const held = Object.entries(broker.positions())
-        .filter(([, p]) => p.qty !== 0)
-        .map(([s]) => s);
+      const started: ControlState = committed ?? store.state(runId);
+      let state = started;
       const pending = new Map(store.approvals(runId, 'pending').map((a) => [a.id, a]));
       const changed = new Map<string, Approval>();
       const events: ControlEvent[] = [];
@@ -55,7 +56,14 @@ export function createRunControl(
           event({ symbol: a.symbol, event: 'expired', detail: { approval: a.id, waited: a.barsWaited - 1 } });
         }
       }
-      for (const cmd of store.commands(runId, 'pending')) {
+      const commands = store.commands(runId, 'pending');
+      const held =
+        commands.length === 0
+          ? []
+          : Object.entries(broker.positions())
+              .filter(([, p]) => p.qty !== 0)
+              .map(([s]) => s);
+      for (const cmd of commands) {
         const r = applyCommand(state, cmd, { time, held, pending: (id) => pending.has(id) });
         state = r.state;
         applied.push({ id: cmd.id, status: r.void ? 'void' : 'applied', note: r.note });
@@ -77,7 +85,8 @@ export function createRunControl(
           else event({ symbol: a.symbol, event: 'rejected', detail: { approval: a.id, by: cmd.by } });
         }
       }
-      let nextApproval = Number(store.nextApprovalId(runId).slice(1));
+      // Read when a decision is first parked: approvals are written only by this loop, at its commits.
+      let nextApproval: number | undefined;
       const pausedNoted = { done: false };
 
       const fraction = (symbol: string, close: number) => {
@@ -169,8 +178,9 @@ export function createRunControl(
             changed.set(a.id, a);
             event({ symbol, event: 'superseded', detail: { approval: a.id } });
           }
+          nextApproval ??= Number(store.nextApprovalId(runId).slice(1));
           const a: Approval = {
-            id: `A${nextApproval++}`,
+            id: `A${nextApproval}`,
             runId,
             symbol,
             time,
@@ -183,6 +193,7 @@ export function createRunControl(
             barsWaited: 0,
             expireBars: mode.expireBars,
           };
+          nextApproval++;
           pending.set(a.id, a);
           changed.set(a.id, a);
           event({ symbol, event: 'parked', detail: { approval: a.id, size, threshold: mode.threshold } });
@@ -190,10 +201,13 @@ export function createRunControl(
         },
 
         commit(write: () => void): void {
+          committed = undefined;
           store.transaction(() => {
             write();
             store.writeStep(runId, { time, state, applied, approvals: [...changed.values()], events });
           });
+          // Unchanged by this boundary: what the next one would read back is this very state.
+          if (state === started) committed = state;
         },
       };
     },
