@@ -57,12 +57,15 @@ export class ControlStore {
   readonly #owned: boolean;
   /** The last state written and its JSON: a loop writes the same (immutable) state bar after bar. */
   #written: { readonly state: ControlState; readonly json: string } | undefined;
+  /** One transaction wrapper, made once: better-sqlite3 builds one on every `transaction()` call. */
+  readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   /** Uses an open database (the run ledger's: `Ledger.db`); creates the control tables if missing. */
   constructor(db: Database.Database, owned = false) {
     this.#db = db;
     this.#owned = owned;
     db.exec(SCHEMA);
+    this.#tx = db.transaction((fn: () => unknown) => fn());
   }
 
   /** Opens the ledger file at `path` on its own connection (another process may be running the loop). */
@@ -89,7 +92,7 @@ export class ControlStore {
 
   /** Runs `fn` in one immediate transaction on the store's connection (nesting the ledger's own). */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    return this.#tx.immediate(fn) as T;
   }
 
   /**
