@@ -165,7 +165,7 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
           orders: o.broker.drainChangedOrders(),
           state: o.broker.state(),
           equity,
-          cycles,
+          cycles: o.storeCycles === false ? [] : cycles,
         },
         o.strategy.commit === undefined ? undefined : () => o.strategy.commit!(step.time),
       );
