@@ -35,6 +35,8 @@ export function createRunControl(
         store.commands(runId, 'pending').length === 0
       );
     },
+    // Long (one boundary's closure: ageing, commands, routing, review, commit share its state). Left whole
+    // here because the `broker` branch is moving this file to packages/broker: splitting it there.
     begin(time: number, broker: PaperBroker): StepControl {
       const started: ControlState = committed ?? store.state(runId);
       let state = started;
