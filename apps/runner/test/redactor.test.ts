@@ -1,4 +1,4 @@
-import { secretRedactor } from '@orrery/core';
+import { redactDeep, secretRedactor } from '@orrery/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../src/audit/redact.ts';
@@ -29,5 +29,41 @@ describe('Redactor', () => {
     expect(r.value({ [secret]: [secret, 1, { k: `x ${secret}` }] })).toEqual({
       '[redacted]': ['[redacted]', 1, { k: 'x [redacted]' }],
     });
+  });
+
+  it('value() returns exactly what core redactDeep returns, keys, order and `__proto__` included, memo or not', () => {
+    const secret = 'sk-proj-0123456789abcdefXYZ';
+    const r = new Redactor([secret]);
+    const core = secretRedactor([secret]);
+    const text = fc.oneof(
+      fc.string(),
+      fc.constantFrom(secret, `token=${'a1'.repeat(6)}`, '__proto__', 'Bearer abcdefgh1234', 'x'.repeat(200)),
+    );
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value')),
+        fc.dictionary(text, tie('value')),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (v) => {
+        const want = redactDeep(v, core);
+        // twice: the second pass reads the remembered redactions
+        for (const got of [r.value(v), r.value(v)]) {
+          expect(JSON.stringify(got)).toBe(JSON.stringify(want));
+          expect(got).toStrictEqual(want);
+        }
+      }),
+    );
+    const hostile = JSON.parse(`{"__proto__": {"${secret}": 1}, "a": 2}`);
+    const got = r.value(hostile) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(Object.keys(got)).toEqual(['__proto__', 'a']);
+    expect(got).toStrictEqual(redactDeep(hostile, core));
   });
 });

@@ -36,17 +36,38 @@ function restorable(record: unknown, row: RowKey): record is Loose {
   );
 }
 
-/** The stored text of `record`, the cycle of `row`. */
+/** Keys version 2 leaves out: the row's columns and the wall-clock stage timings. */
+const OMITTED = new Set(['symbol', 'time', 'mode', 'stagesMs']);
+const EMPTY_OMITTED = new Set<string>(LISTS);
+
+/** `o` without its `symbol`, keys in their order. */
+function withoutSymbol(o: Loose): Loose {
+  const out: Loose = {};
+  for (const k of Object.keys(o)) if (k !== 'symbol') define(out, k, o[k]);
+  return out;
+}
+
+/** Sets `out[k]` as a spread would (a key `__proto__` stays a key). */
+function define(out: Loose, k: string, v: unknown): void {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else out[k] = v;
+}
+
+/**
+ * The stored text of `record`, the cycle of `row`: one pass over its keys, in their order, building
+ * the version-2 object without intermediate copies.
+ */
 export function encodeCycle(record: unknown, row: RowKey): string {
   if (!restorable(record, row)) return JSON.stringify(record);
-  const { symbol: _s, time: _t, mode: _m, stagesMs: _ms, ...rest } = record;
-  const out: Loose = { [VERSION]: CYCLE_FORMAT, ...rest };
-  for (const k of LISTS) if ((out[k] as unknown[]).length === 0) delete out[k];
-  const { symbol: _d, ...decision } = record.decision as Loose;
-  out.decision = decision;
-  if (isObject(record.consensusDecision)) {
-    const { symbol: _c, ...consensus } = record.consensusDecision;
-    out.consensusDecision = consensus;
+  const out: Loose = { [VERSION]: CYCLE_FORMAT };
+  for (const k of Object.keys(record)) {
+    if (OMITTED.has(k)) continue;
+    const v = record[k];
+    if (EMPTY_OMITTED.has(k) && (v as unknown[]).length === 0) continue;
+    if (k === 'decision' || (k === 'consensusDecision' && isObject(v)))
+      define(out, k, withoutSymbol(v as Loose));
+    else define(out, k, v);
   }
   return JSON.stringify(out);
 }

@@ -45,6 +45,16 @@ export interface StepWrite {
   readonly cycles: readonly StoredCycle[];
 }
 
+/** A position as its ledger row holds it: symbol, quantity, average price. */
+type PositionRow = readonly [symbol: string, qty: number, avgPrice: number];
+
+function samePositions(a: readonly PositionRow[], b: readonly PositionRow[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((r, i) => r[0] === b[i]![0] && Object.is(r[1], b[i]![1]) && Object.is(r[2], b[i]![2]))
+  );
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, status TEXT NOT NULL, created_at INTEGER NOT NULL, settings TEXT NOT NULL,
@@ -80,9 +90,16 @@ export class Ledger {
   readonly #db: Database.Database;
   /** Prepared once: a run commits a step per bar. */
   readonly #statements = new Map<string, Database.Statement>();
+  /** A step's transaction, made once (better-sqlite3 builds its wrappers on every `transaction()`). */
+  readonly #commitTx: Database.Transaction<(id: string, step: StepWrite, also?: () => void) => void>;
+  /** Per run, the positions its ledger rows hold, as last committed: an unchanged book is not rewritten. */
+  readonly #written = new Map<string, readonly PositionRow[]>();
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    this.#commitTx = db.transaction((id: string, step: StepWrite, also?: () => void) =>
+      this.#writeStep(id, step, also),
+    );
   }
 
   /**
@@ -196,93 +213,50 @@ export class Ledger {
    * @throws LedgerError when the step is not after the last committed one (the loop went back in time).
    */
   commitStep(id: string, step: StepWrite, also?: () => void): void {
-    const db = this.#db;
-    const tx = db.transaction(() => {
-      const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
-        | { last_time: number | null }
-        | undefined;
-      if (!run) throw new LedgerError(id, 'is not in the ledger');
-      if (run.last_time !== null && step.time <= run.last_time)
-        throw new LedgerError(id, `step ${step.time} is not after the last committed step ${run.last_time}`);
-      const upsertOrder = this.#prepare(
-        `INSERT INTO orders (id, run_id, symbol, side, type, qty, limit_price, stop_price, placed_at, tif, reason, status, filled_qty, note, closed_at)
-         VALUES (@id, @run, @symbol, @side, @type, @qty, @limitPrice, @stopPrice, @placedAt, @tif, @reason, @status, @filledQty, @note, @closedAt)
-         ON CONFLICT(id) DO UPDATE SET status = excluded.status, filled_qty = excluded.filled_qty, note = excluded.note, closed_at = excluded.closed_at`,
-      );
-      for (const o of step.orders)
-        upsertOrder.run({
-          ...o,
-          run: id,
-          limitPrice: o.limitPrice ?? null,
-          stopPrice: o.stopPrice ?? null,
-          note: o.note ?? null,
-          closedAt: o.closedAt ?? null,
-        });
-      const insFill = this.#prepare(
-        'INSERT INTO fills (id, run_id, symbol, side, time, qty, price, fee, slippage, realized_pnl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      for (const f of step.fills)
-        insFill.run(f.id, id, f.symbol, f.side, f.time, f.qty, f.price, f.fee, f.slippage, f.realizedPnl);
-      this.#prepare('DELETE FROM positions WHERE run_id = ?').run(id);
-      const insPos = this.#prepare(
-        'INSERT INTO positions (run_id, symbol, qty, avg_price) VALUES (?, ?, ?, ?)',
-      );
-      for (const [symbol, p] of Object.entries(step.state.positions))
-        insPos.run(id, symbol, p.qty, p.avgPrice);
-      this.#prepare('INSERT INTO equity (run_id, time, equity, cash) VALUES (?, ?, ?, ?)').run(
-        id,
-        step.time,
-        step.equity,
-        step.state.cash,
-      );
-      const insCycle = this.#prepare(
-        'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      for (const c of step.cycles)
-        insCycle.run(id, c.symbol, c.time, c.mode, encodeCycle(c.record, c), JSON.stringify(c.portfolio));
-      this.#prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
-        step.time,
-        step.state.cash,
-        JSON.stringify(step.state.marks),
-        id,
-      );
-      also?.();
-    });
-    tx.immediate();
+    this.#committing(id, () => this.#commitTx.immediate(id, step, also));
   }
 
-  /**
-   * Commits what an unscheduled (intrabar) cycle changed, atomically: its fills, new and changed orders,
-   * positions, cash, marks and its cycle record (stored at `time`, when the forming bar was read). No
-   * equity point and no `last_time`: the bar's own step commits those at its close, and a run killed in
-   * between resumes from that step with the intrabar trades already in its account.
-   *
-   * @throws LedgerError when the run does not exist or `time` is not after its last committed step.
-   */
-  commitIntrabar(id: string, step: Omit<StepWrite, 'equity'>): void {
-    const tx = this.#db.transaction(() => {
-      const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
-        | { last_time: number | null }
-        | undefined;
-      if (!run) throw new LedgerError(id, 'is not in the ledger');
-      if (run.last_time !== null && step.time <= run.last_time)
-        throw new LedgerError(
-          id,
-          `intrabar ${step.time} is not after the last committed step ${run.last_time}`,
-        );
-      const { orders, fills, state, cycles } = step;
-      this.#writeBook(id, { orders, fills, state, cycles });
-      this.#prepare('UPDATE runs SET cash = ?, marks = ? WHERE id = ?').run(
-        state.cash,
-        JSON.stringify(state.marks),
-        id,
-      );
-    });
-    tx.immediate();
+  /** Runs a commit; a failed one forgets the positions written for the run (they were rolled back). */
+  #committing(id: string, commit: () => void): void {
+    try {
+      commit();
+    } catch (err) {
+      this.#written.delete(id);
+      throw err;
+    }
   }
 
-  /** Orders, fills, positions and cycle records of a step (inside the caller's transaction). */
-  #writeBook(id: string, step: Pick<StepWrite, 'orders' | 'fills' | 'state' | 'cycles'>): void {
+  #writeStep(id: string, step: StepWrite, also?: () => void): void {
+    const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
+      | { last_time: number | null }
+      | undefined;
+    if (!run) throw new LedgerError(id, 'is not in the ledger');
+    if (run.last_time !== null && step.time <= run.last_time)
+      throw new LedgerError(id, `step ${step.time} is not after the last committed step ${run.last_time}`);
+    this.#writeOrders(id, step);
+    this.#writePositions(id, step.state.positions);
+    this.#prepare('INSERT INTO equity (run_id, time, equity, cash) VALUES (?, ?, ?, ?)').run(
+      id,
+      step.time,
+      step.equity,
+      step.state.cash,
+    );
+    const insCycle = this.#prepare(
+      'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const c of step.cycles)
+      insCycle.run(id, c.symbol, c.time, c.mode, encodeCycle(c.record, c), JSON.stringify(c.portfolio));
+    this.#prepare('UPDATE runs SET last_time = ?, cash = ?, marks = ? WHERE id = ?').run(
+      step.time,
+      step.state.cash,
+      JSON.stringify(step.state.marks),
+      id,
+    );
+    also?.();
+  }
+
+  /** A step's new and changed orders and its fills (inside the caller's transaction). */
+  #writeOrders(id: string, step: Pick<StepWrite, 'orders' | 'fills'>): void {
     const upsertOrder = this.#prepare(
       `INSERT INTO orders (id, run_id, symbol, side, type, qty, limit_price, stop_price, placed_at, tif, reason, status, filled_qty, note, closed_at)
        VALUES (@id, @run, @symbol, @side, @type, @qty, @limitPrice, @stopPrice, @placedAt, @tif, @reason, @status, @filledQty, @note, @closedAt)
@@ -302,11 +276,62 @@ export class Ledger {
     );
     for (const f of step.fills)
       insFill.run(f.id, id, f.symbol, f.side, f.time, f.qty, f.price, f.fee, f.slippage, f.realizedPnl);
+  }
+
+  /**
+   * Replaces the run's position rows with `positions` (inside the caller's transaction), unless they
+   * already hold exactly these: most bars trade nothing, and an untouched table costs the commit nothing.
+   */
+  #writePositions(id: string, positions: Readonly<Record<string, Position>>): void {
+    const rows: PositionRow[] = Object.entries(positions).map(([symbol, p]) => [symbol, p.qty, p.avgPrice]);
+    const last = this.#written.get(id);
+    if (last !== undefined && samePositions(last, rows)) return;
+    this.#written.delete(id);
     this.#prepare('DELETE FROM positions WHERE run_id = ?').run(id);
     const insPos = this.#prepare(
       'INSERT INTO positions (run_id, symbol, qty, avg_price) VALUES (?, ?, ?, ?)',
     );
-    for (const [symbol, p] of Object.entries(step.state.positions)) insPos.run(id, symbol, p.qty, p.avgPrice);
+    for (const [symbol, qty, avgPrice] of rows) insPos.run(id, symbol, qty, avgPrice);
+    this.#written.set(id, rows);
+  }
+
+  /**
+   * Commits what an unscheduled (intrabar) cycle changed, atomically: its fills, new and changed orders,
+   * positions, cash, marks and its cycle record (stored at `time`, when the forming bar was read). No
+   * equity point and no `last_time`: the bar's own step commits those at its close, and a run killed in
+   * between resumes from that step with the intrabar trades already in its account.
+   *
+   * @throws LedgerError when the run does not exist or `time` is not after its last committed step.
+   */
+  commitIntrabar(id: string, step: Omit<StepWrite, 'equity'>): void {
+    this.#committing(id, () => this.#intrabarTx(id, step).immediate());
+  }
+
+  #intrabarTx(id: string, step: Omit<StepWrite, 'equity'>) {
+    return this.#db.transaction(() => {
+      const run = this.#prepare('SELECT last_time FROM runs WHERE id = ?').get(id) as
+        | { last_time: number | null }
+        | undefined;
+      if (!run) throw new LedgerError(id, 'is not in the ledger');
+      if (run.last_time !== null && step.time <= run.last_time)
+        throw new LedgerError(
+          id,
+          `intrabar ${step.time} is not after the last committed step ${run.last_time}`,
+        );
+      const { orders, fills, state, cycles } = step;
+      this.#writeBook(id, { orders, fills, state, cycles });
+      this.#prepare('UPDATE runs SET cash = ?, marks = ? WHERE id = ?').run(
+        state.cash,
+        JSON.stringify(state.marks),
+        id,
+      );
+    });
+  }
+
+  /** Orders, fills, positions and cycle records of a step (inside the caller's transaction). */
+  #writeBook(id: string, step: Pick<StepWrite, 'orders' | 'fills' | 'state' | 'cycles'>): void {
+    this.#writeOrders(id, step);
+    this.#writePositions(id, step.state.positions);
     const insCycle = this.#prepare(
       'INSERT INTO cycles (run_id, symbol, time, mode, record, portfolio) VALUES (?, ?, ?, ?, ?, ?)',
     );

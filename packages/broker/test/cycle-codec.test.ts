@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCycle, encodeCycle } from '../src/cycle-codec.ts';
 import { Ledger } from '../src/ledger-db.ts';
@@ -95,5 +96,39 @@ describe('cycle records in the ledger', () => {
     } finally {
       ledger.close();
     }
+  });
+
+  it('writes exactly the text the first version-2 encoder wrote (spread copies), for records in any key order', () => {
+    type Loose = Record<string, unknown>;
+    const LISTS = ['criticalUpdates', 'changedFeatures', 'clamps', 'failedMoons', 'faults'];
+    // The encoder as first written, kept here as the reference of the stored text.
+    const reference = (r: Loose): string => {
+      const { symbol: _s, time: _t, mode: _m, stagesMs: _ms, ...rest } = r;
+      const out: Loose = { $v: 2, ...rest };
+      for (const k of LISTS) if ((out[k] as unknown[]).length === 0) delete out[k];
+      const { symbol: _d, ...d } = r.decision as Loose;
+      out.decision = d;
+      if (typeof r.consensusDecision === 'object' && r.consensusDecision !== null) {
+        const { symbol: _c, ...c } = r.consensusDecision as Loose;
+        out.consensusDecision = c;
+      }
+      return JSON.stringify(out);
+    };
+    const entries = Object.entries(record);
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }),
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue(), { maxKeys: 4 }),
+        fc.subarray(LISTS),
+        (ordered, extra, filled) => {
+          const r: Loose = Object.fromEntries([
+            ...ordered,
+            ...Object.entries(extra).filter(([k]) => !(k in record) && k !== '$v'),
+          ]);
+          for (const k of filled) r[k] = ['x'];
+          expect(encodeCycle(r, row)).toBe(reference(r));
+        },
+      ),
+    );
   });
 });

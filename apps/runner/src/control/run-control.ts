@@ -18,6 +18,9 @@ export function createRunControl(
   runId: string,
   now: () => number = Date.now,
 ): LoopControl {
+  // The standing instructions as the last commit left them, when it did not change them (only this loop
+  // writes them; other processes issue commands, read at every boundary). Undefined: read the store.
+  let committed: ControlState | undefined;
   return {
     wakeable(symbol: string): boolean {
       const s = store.state(runId);
@@ -31,10 +34,15 @@ export function createRunControl(
       );
     },
     begin(time: number, broker: PaperBroker): StepControl {
-      const boundary = new Boundary(store, runId, time, broker, now);
+      const started = committed ?? store.state(runId);
+      committed = undefined;
+      const boundary = new Boundary(store, runId, { time, broker, now, state: started });
       boundary.ageApprovals();
       for (const cmd of store.commands(runId, 'pending')) boundary.apply(cmd);
-      boundary.numberApprovalsFrom(Number(store.nextApprovalId(runId).slice(1)));
+      boundary.onCommitted((state) => {
+        // Unchanged by this boundary: what the next one would read back is this very state.
+        if (state === started) committed = state;
+      });
       return boundary;
     },
   };
@@ -46,16 +54,18 @@ export function createRunControl(
  */
 class Boundary implements StepControl {
   #state: ControlState;
-  /** Symbols with an open position at the boundary (what `flatten` closes). */
-  readonly #held: readonly string[];
+  /** Symbols with an open position at the boundary (what `flatten` closes), read when a command needs them. */
+  #heldAtStart: readonly string[] | undefined;
   readonly #pending: Map<string, Approval>;
   readonly #changed = new Map<string, Approval>();
   readonly #events: ControlEvent[] = [];
   readonly #applied: ControlStepWrite['applied'][number][] = [];
   /** Approvals decided `approved` at this boundary, by symbol: they trade now. */
   readonly #approvedNow = new Map<string, Approval>();
-  #nextApproval = 1;
+  /** The number of the next approval parked here; read from the store when one is first parked. */
+  #nextApproval: number | undefined;
   #pausedNoted = false;
+  #committed: ((state: ControlState) => void) | undefined;
 
   readonly #store: ControlStore;
   readonly #runId: string;
@@ -64,16 +74,17 @@ class Boundary implements StepControl {
   readonly #broker: PaperBroker;
   readonly #now: () => number;
 
-  constructor(store: ControlStore, runId: string, time: number, broker: PaperBroker, now: () => number) {
+  constructor(
+    store: ControlStore,
+    runId: string,
+    at: { time: number; broker: PaperBroker; now: () => number; state: ControlState },
+  ) {
     this.#store = store;
     this.#runId = runId;
-    this.#time = time;
-    this.#broker = broker;
-    this.#now = now;
-    this.#state = store.state(runId);
-    this.#held = Object.entries(broker.positions())
-      .filter(([, p]) => p.qty !== 0)
-      .map(([s]) => s);
+    this.#time = at.time;
+    this.#broker = at.broker;
+    this.#now = at.now;
+    this.#state = at.state;
     this.#pending = new Map(store.approvals(runId, 'pending').map((a) => [a.id, a]));
   }
 
@@ -93,7 +104,7 @@ class Boundary implements StepControl {
   apply(cmd: ControlCommand): void {
     const r = applyCommand(this.#state, cmd, {
       time: this.#time,
-      held: this.#held,
+      held: this.#held(),
       pending: (id) => this.#pending.has(id),
     });
     this.#state = r.state;
@@ -115,9 +126,17 @@ class Boundary implements StepControl {
     else this.#event(a.symbol, 'rejected', { approval: a.id, by: cmd.by });
   }
 
-  /** The number the next approval parked at this boundary takes (`A<n>`). */
-  numberApprovalsFrom(n: number): void {
-    this.#nextApproval = n;
+  /** Called with the state this boundary committed, once its commit is done. */
+  onCommitted(fn: (state: ControlState) => void): void {
+    this.#committed = fn;
+  }
+
+  /** Symbols with an open position at the boundary, computed once. */
+  #held(): readonly string[] {
+    this.#heldAtStart ??= Object.entries(this.#broker.positions())
+      .filter(([, p]) => p.qty !== 0)
+      .map(([s]) => s);
+    return this.#heldAtStart;
   }
 
   route(symbol: string, bar: Bar): Route {
@@ -154,6 +173,7 @@ class Boundary implements StepControl {
         events: this.#events,
       });
     });
+    this.#committed?.(this.#state);
   }
 
   /** A pending `flatten` closes the position, even when paused or blocked; once. */
@@ -211,6 +231,8 @@ class Boundary implements StepControl {
   }
 
   #park(p: Pick<Approval, 'symbol' | 'decision' | 'current' | 'size' | 'threshold' | 'expireBars'>): void {
+    // Approvals are written only by this loop, at its commits: the store's next id holds until then.
+    this.#nextApproval ??= Number(this.#store.nextApprovalId(this.#runId).slice(1));
     const a: Approval = {
       id: `A${this.#nextApproval++}`,
       runId: this.#runId,

@@ -48,7 +48,7 @@ export async function intrabarStep<R extends CycleLike>(
       fills,
       orders: o.broker.drainChangedOrders(),
       state: o.broker.state(),
-      cycles,
+      cycles: o.storeCycles === false ? [] : cycles,
     });
     out.push({
       time: asOf,

@@ -86,6 +86,8 @@ export interface LoopResult {
  * transaction. Nothing a step decides can trade before the next bar, and a process
  * killed mid-step leaves the ledger at the previous step.
  */
+// Long: one step's phases (warm-up, control, fills, cycles, orders, commit) read as one sequence; this
+// change touched one line of it (storeCycles), so it is left whole.
 export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Promise<LoopResult> {
   const shown =
     o.resumeAfter === undefined ? new Map<string, unknown>() : portfolioIndex(o.ledger.cycles(o.runId));
@@ -164,7 +166,7 @@ export async function runTradingLoop<R extends CycleLike>(o: LoopOptions<R>): Pr
           orders: o.broker.drainChangedOrders(),
           state: o.broker.state(),
           equity,
-          cycles,
+          cycles: o.storeCycles === false ? [] : cycles,
         },
         o.strategy.commit === undefined ? undefined : () => o.strategy.commit!(step.time),
       );

@@ -53,8 +53,29 @@ function decisionOf(d: Loose): DecisionDigest | undefined {
   };
 }
 
-/** Reduces one stored cycle to its {@link CycleDigest}. */
-export function digestCycle(c: StoredCycle): CycleDigest {
+/** Returns a value deep-equal to the one given: the same object for every equal one, or that very one. */
+export type Intern = <T>(value: T) => T;
+
+/**
+ * An {@link Intern} that hands out one object per distinct JSON text: a run's cycles mostly repeat the
+ * same planet list, messages and route, and a digest of a long run should not hold a copy of each per bar.
+ * Only for values of strings, booleans, integers and their lists and objects (JSON tells them apart).
+ */
+export function interner(): Intern {
+  const seen = new Map<string, unknown>();
+  return <T>(value: T): T => {
+    const key = JSON.stringify(value);
+    const known = seen.get(key);
+    if (known !== undefined) return known as T;
+    seen.set(key, value);
+    return value;
+  };
+}
+
+const asIs: Intern = (v) => v;
+
+/** Reduces one stored cycle to its {@link CycleDigest}, its repeated parts through `intern`. */
+export function digestCycle(c: StoredCycle, intern: Intern = asIs): CycleDigest {
   const r = (c.record ?? {}) as Record<string, unknown>;
   const planets = ((r.planets as Loose[] | undefined) ?? []).map((p) => {
     const llm = p?.llm as { outcome?: string; detail?: string } | undefined;
@@ -85,22 +106,28 @@ export function digestCycle(c: StoredCycle): CycleDigest {
     tokensOut: (r.tokensOut as number | undefined) ?? 0,
     costUsd: (r.costUsd as number | undefined) ?? 0,
     ...(r.fallback === undefined ? {} : { fallback: r.fallback as string }),
-    ...(clamps === undefined || clamps.length === 0 ? {} : { clamps }),
+    ...(clamps === undefined || clamps.length === 0 ? {} : { clamps: intern(clamps) }),
     decision: decisionOf(r.decision as Loose) as DecisionDigest,
     ...(consensus === undefined ? {} : { consensusDecision: consensus }),
-    ...(route === undefined ? {} : { route: { leaves: route.leaves, planets: route.planets } }),
-    planets,
-    messages: ((r.messages as { type: string; count: number }[] | undefined) ?? []).map((m) => ({
-      type: m.type,
-      count: m.count,
-    })),
+    ...(route === undefined ? {} : { route: intern({ leaves: route.leaves, planets: route.planets }) }),
+    planets: intern(planets),
+    messages: intern(
+      ((r.messages as { type: string; count: number }[] | undefined) ?? []).map((m) => ({
+        type: m.type,
+        count: m.count,
+      })),
+    ),
     ...(faults === undefined || faults.length === 0 ? {} : { faults }),
   };
 }
 
-/** Every cycle of the run, in time order, each reduced as it is read (one pass over the ledger). */
+/**
+ * Every cycle of the run, in time order, each reduced as it is read (one pass over the ledger); equal
+ * planet lists, message counts, routes and clamps are one object shared by the digests (see `interner`).
+ */
 export function digestCycles(cycles: Iterable<StoredCycle>): CycleDigest[] {
   const out: CycleDigest[] = [];
-  for (const c of cycles) out.push(digestCycle(c));
+  const intern = interner();
+  for (const c of cycles) out.push(digestCycle(c, intern));
   return out;
 }

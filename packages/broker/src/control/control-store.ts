@@ -54,12 +54,17 @@ export class ControlStore {
   /** Prepared once per SQL text: the loop writes and reads control state on every bar. */
   readonly #statements = new Map<string, Database.Statement>();
   readonly #owned: boolean;
+  /** The last state written and its JSON: a loop writes the same (immutable) state bar after bar. */
+  #written: { readonly state: ControlState; readonly json: string } | undefined;
+  /** One transaction wrapper, made once: better-sqlite3 builds one on every `transaction()` call. */
+  readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   /** Uses an open database (the run ledger's: `Ledger.db`); creates the control tables if missing. */
   constructor(db: Database.Database, owned = false) {
     this.#db = db;
     this.#owned = owned;
     db.exec(SCHEMA);
+    this.#tx = db.transaction((fn: () => unknown) => fn());
   }
 
   /** Opens the ledger file at `path` on its own connection (another process may be running the loop). */
@@ -86,7 +91,7 @@ export class ControlStore {
 
   /** Runs `fn` in one immediate transaction on the store's connection (nesting the ledger's own). */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    return this.#tx.immediate(fn) as T;
   }
 
   /**
@@ -194,11 +199,16 @@ export class ControlStore {
     }));
   }
 
+  #stateJson(state: ControlState): string {
+    if (this.#written?.state !== state) this.#written = { state, json: JSON.stringify(state) };
+    return this.#written.json;
+  }
+
   /** Writes a step's control changes; call inside {@link ControlStore.transaction} with the step commit. */
   writeStep(runId: string, w: ControlStepWrite): void {
     this.#prepare(
       'INSERT INTO control_state (run_id, state, time) VALUES (?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET state = excluded.state, time = excluded.time',
-    ).run(runId, JSON.stringify(w.state), w.time);
+    ).run(runId, this.#stateJson(w.state), w.time);
     const apply = this.#prepare(
       "UPDATE control_commands SET status = ?, applied_time = ?, note = ? WHERE id = ? AND status = 'pending'",
     );
