@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { LedgerError, RunnerErrorCode } from '../errors.ts';
+import { readMemoryHealth } from '../runs/memory-health.ts';
 import { problem } from '../serve/problem.ts';
 import type { ApprovalStatus } from './approval.ts';
 import { type ControlCommandInput, controlCommandSchema } from './command.ts';
@@ -61,7 +62,13 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
   };
 
   app.get<{ Params: { run: string } }>('/control/runs/:run', async (req, reply) =>
-    withRun(reply, req.params.run, (h) => controlStatus(h.store, h.run)),
+    withRun(reply, req.params.run, (h) =>
+      controlStatus(
+        h.store,
+        h.run,
+        readMemoryHealth(h.ledger.db, h.run.id, now(), h.run.status === 'running'),
+      ),
+    ),
   );
 
   app.post<{ Params: { run: string }; Body: ControlCommandInput }>(

@@ -12,6 +12,7 @@ import { ControlStore } from '../control/control-store.ts';
 import { createRunControl } from '../control/run-control.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
+import { MemoryHealthWriter } from '../runs/memory-health.ts';
 import { type CacheFigures, cacheFigures } from './cache-figures.ts';
 import { createLogSink } from './log-sink.ts';
 import { openSystem } from './open-system.ts';
@@ -116,12 +117,22 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       yield step;
     }
   }
+  // Memory's health (index down, periods, unindexed) goes into the run ledger for serve's `/metrics`.
+  const health = new MemoryHealthWriter(ledger.db, runId, () => system.memoryStats());
+  const inner = system.strategy;
+  const strategy = {
+    ...inner,
+    commit: (t: number) => {
+      inner.commit?.(t);
+      health.write();
+    },
+  };
   try {
     const result = await runTradingLoop({
       runId,
       ledger,
       broker: o.broker,
-      strategy: system.strategy,
+      strategy,
       steps: watched(),
       resumeAfter: o.resumeAfter,
       warmUntil: o.warmUntil,
@@ -148,7 +159,10 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
     const busNote = system.busNote();
     io.err(busNote);
-    notes.push(...(await system.memoryNotes()), busNote);
+    const memoryNotes = await system.memoryNotes();
+    for (const note of memoryNotes) io.err(note);
+    notes.push(...memoryNotes, busNote);
+    health.write(true);
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
     const cache = cacheFigures(system.cacheStats());
