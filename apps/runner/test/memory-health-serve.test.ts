@@ -128,5 +128,13 @@ describe('issue 18 item 6: serve reports the degraded periods of a run whose Chr
       serve.child.kill('SIGTERM');
       await serve.exited;
     }
+    // `orrery control status` says it too.
+    const status = startOrreryProcess(dir.path, ['control', 'status', '--run', 'mem', ...args], env);
+    expect(await status.exited, status.stderr()).toBe(0);
+    expect(status.stdout()).toMatch(
+      new RegExp(
+        `Memory: +similarity index down; down 1 time\\(s\\), \\d+ s in all; ${unindexed} of ${episodes} episodes not indexed`,
+      ),
+    );
   }, 300_000);
 });
