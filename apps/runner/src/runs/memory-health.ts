@@ -116,6 +116,17 @@ export class MemoryHealthWriter {
     this.#statement.run(this.#runId, JSON.stringify(health), now);
     this.#last = key;
   }
+
+  /** `strategy` whose step commit (the loop's one transaction per step) also calls {@link write}. */
+  committing<S extends { commit?(time: number): void }>(strategy: S): S {
+    return {
+      ...strategy,
+      commit: (time: number) => {
+        strategy.commit?.(time);
+        this.write();
+      },
+    };
+  }
 }
 
 /**

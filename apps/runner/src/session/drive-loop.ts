@@ -117,22 +117,14 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
       yield step;
     }
   }
-  // Memory's health (index down, periods, unindexed) goes into the run ledger for serve's `/metrics`.
-  const health = new MemoryHealthWriter(ledger.db, runId, () => system.memoryStats());
-  const inner = system.strategy;
-  const strategy = {
-    ...inner,
-    commit: (t: number) => {
-      inner.commit?.(t);
-      health.write();
-    },
-  };
   try {
+    // Memory's health (index down, periods, unindexed) goes into the run ledger for serve's `/metrics`.
+    const health = new MemoryHealthWriter(ledger.db, runId, () => system.memoryStats());
     const result = await runTradingLoop({
       runId,
       ledger,
       broker: o.broker,
-      strategy,
+      strategy: health.committing(system.strategy),
       steps: watched(),
       resumeAfter: o.resumeAfter,
       warmUntil: o.warmUntil,
