@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../src/broker/ledger-db.ts';
+import { Ledger } from '@orrery/broker';
 import { PaperBroker } from '../src/broker/paper-broker.ts';
 import type { BrokerSettings } from '../src/broker/types.ts';
 import { mergeSeries } from '../src/loop/steps.ts';

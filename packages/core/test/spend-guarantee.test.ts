@@ -218,6 +218,10 @@ describe('chain budgets are exact (defect: caps overran 2.1×, and 89× with lyi
     );
     expect(chain.used().tokens).toBeLessThanOrEqual(2_000);
     expect(h.server.requests.length).toBe(results.filter((r) => r.success).length);
+    // The figure of the closing note: 36 admitted × 55 tokens reserved = 1,980 of 2,000 (was 4,200 / 178,500).
+    expect(chain.used().tokens).toBe(1_980);
+    expect(h.server.requests).toHaveLength(36);
+    expect(chain.anomalies()).toBe(36);
   });
 });
 

@@ -9,6 +9,7 @@ import {
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { RunnerErrorCode } from '../errors.ts';
+import { readMemoryHealth } from '../runs/memory-health.ts';
 import { problem } from '../serve/problem.ts';
 import { type ControlHandle, openControl } from './open-run.ts';
 import { controlStatus } from './status.ts';
@@ -65,7 +66,13 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlRoutesOpt
   };
 
   app.get<{ Params: { run: string } }>('/control/runs/:run', async (req, reply) =>
-    withRun(reply, req.params.run, (h) => controlStatus(h.store, h.run)),
+    withRun(reply, req.params.run, (h) =>
+      controlStatus(
+        h.store,
+        h.run,
+        readMemoryHealth(h.ledger.db, h.run.id, now(), h.run.status === 'running'),
+      ),
+    ),
   );
 
   app.post<{ Params: { run: string }; Body: ControlCommandInput }>(

@@ -1,5 +1,6 @@
 import type { Approval, ControlCommand, ControlState, ControlStore, RunRow } from '@orrery/broker';
 import { formatTime } from '@orrery/feeds';
+import { formatMemoryHealth, type MemoryHealthView } from '../runs/memory-health.ts';
 
 /** What `orrery control status` (and `GET /control/runs/:run`) shows. */
 export interface ControlStatus {
@@ -12,10 +13,16 @@ export interface ControlStatus {
   pendingApprovals: Approval[];
   /** The last ten commands applied or void, newest last. */
   recentCommands: ControlCommand[];
+  /** Episodic memory's health as the run last wrote it (index state, degraded periods); null: none written. */
+  memory: MemoryHealthView | null;
 }
 
-/** The control status of `run`. */
-export function controlStatus(store: ControlStore, run: RunRow): ControlStatus {
+/** The control status of `run` (`memory`: its memory health, see `readMemoryHealth`). */
+export function controlStatus(
+  store: ControlStore,
+  run: RunRow,
+  memory: MemoryHealthView | null = null,
+): ControlStatus {
   const all = store.commands(run.id);
   return {
     run: { id: run.id, status: run.status, lastTime: run.lastTime ?? null },
@@ -23,6 +30,7 @@ export function controlStatus(store: ControlStore, run: RunRow): ControlStatus {
     pendingCommands: all.filter((c) => c.status === 'pending'),
     pendingApprovals: store.approvals(run.id, 'pending'),
     recentCommands: all.filter((c) => c.status !== 'pending').slice(-10),
+    memory,
   };
 }
 
@@ -71,6 +79,7 @@ export function formatStatus(s: ControlStatus): string {
         : `decisions above ${st.approval.threshold} of equity wait (expire after ${st.approval.expireBars} bars) ${why(st.approval)}`
     }`,
     `Flattening:      ${list(Object.keys(st.flattening))}`,
+    ...(s.memory === null ? [] : [`Memory:          ${formatMemoryHealth(s.memory)}`]),
     `Pending commands (${s.pendingCommands.length}):`,
     ...s.pendingCommands.map((c) => `  ${formatCommand(c)}`),
     `Pending approvals (${s.pendingApprovals.length}):`,

@@ -18,6 +18,7 @@ import {
 import { ConcurrencyGate } from './concurrency-gate.ts';
 import type { ServeContext } from './context.ts';
 import { hostGuard } from './host-guard.ts';
+import { memoryHealthReader } from './memory-metrics.ts';
 import { builtinPlanetCatalog, type PlanetCatalog } from './planet-catalog.ts';
 import { openPlanetDesk, type RemotePlanets } from './planet-desk.ts';
 import { type BodyIssue, invalidBody, problem, ServeErrorCode } from './problem.ts';
@@ -178,6 +179,8 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
     keys: opts.keys === undefined ? undefined : new KeyRing(opts.keys, opts.gateway),
     models: new ModelCatalog(opts.gateway.config),
     scrubber,
+    memoryHealth:
+      opts.control === undefined ? undefined : memoryHealthReader(opts.control.ledgerPath, opts.control.now),
   };
   const ring = ctx.keys;
   if (ring !== undefined) app.addHook('onClose', async () => ring.flush());

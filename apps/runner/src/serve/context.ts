@@ -5,6 +5,7 @@ import type { AnswerSchemas } from './answer-schema.ts';
 import type { KeyRing } from './compat/key-ring.ts';
 import type { ModelCatalog } from './compat/models.ts';
 import type { ConcurrencyGate } from './concurrency-gate.ts';
+import type { RunMemoryHealth } from './memory-metrics.ts';
 import type { PlanetDesk } from './planet-desk.ts';
 import { problem, ServeErrorCode } from './problem.ts';
 import type { SecretScrubber } from './secret-scrubber.ts';
@@ -37,6 +38,8 @@ export interface ServeContext {
   readonly models: ModelCatalog;
   /** Removes secrets from logs, errors and answers. */
   readonly scrubber: SecretScrubber;
+  /** The episodic-memory health the runs in `run.ledgerPath` wrote (absent without `control`). */
+  readonly memoryHealth?: (() => RunMemoryHealth[]) | undefined;
 }
 
 /** Answers 429 `ORRERY_HTTP_OVERLOADED` with `Retry-After`. */

@@ -1,6 +1,7 @@
 import { EXECUTION_MODES, type GatewayMetrics } from '@orrery/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { GatewayMetricsExporter } from './gateway-metrics.ts';
+import { MemoryHealthExporter, type RunMemoryHealth } from './memory-metrics.ts';
 import { processMetricsRegistry } from './process-metrics.ts';
 
 /** Why the server turned a request away before it reached a route's work. */
@@ -36,6 +37,8 @@ export interface ScrapeState {
   concurrencyLimit: number;
   /** Budget chains opened over HTTP and not closed. */
   openChains: number;
+  /** Episodic memory of the runs in `run.ledgerPath` (running ones and the newest); absent: none shown. */
+  memory?: readonly RunMemoryHealth[] | undefined;
 }
 
 /**
@@ -55,6 +58,7 @@ export class ServeCounters {
   readonly #limit: Gauge;
   readonly #chains: Gauge;
   readonly #gateway: GatewayMetricsExporter;
+  readonly #memory: MemoryHealthExporter;
 
   constructor() {
     const registers = [this.#registry];
@@ -118,6 +122,7 @@ export class ServeCounters {
       registers,
     });
     this.#gateway = new GatewayMetricsExporter(this.#registry);
+    this.#memory = new MemoryHealthExporter(this.#registry);
     // Started with the server, not at the first scrape: GC pauses and event-loop lag count from here.
     processMetricsRegistry();
   }
@@ -170,6 +175,7 @@ export class ServeCounters {
     this.#limit.set(state.concurrencyLimit);
     this.#chains.set(state.openChains);
     this.#gateway.update(state.gateway, state.now);
+    this.#memory.update(state.memory ?? []);
     const text = await Registry.merge([this.#registry, processMetricsRegistry()]).metrics();
     // prom-client writes a NaN value (the event-loop lag before its first sample) as `Nan`; the text
     // format's spelling is `NaN` (Prometheus reads either; stricter parsers only the latter).

@@ -11,6 +11,7 @@ import type { OrreryConfig } from '../config/schema.ts';
 import { createRunControl } from '../control/run-control.ts';
 import type { Step } from '../loop/steps.ts';
 import { type LoopResult, runTradingLoop, type StepInfo } from '../loop/trading-loop.ts';
+import { MemoryHealthWriter } from '../runs/memory-health.ts';
 import { type CacheFigures, cacheFigures } from './cache-figures.ts';
 import { createLogSink } from './log-sink.ts';
 import { openSystem } from './open-system.ts';
@@ -116,11 +117,13 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     }
   }
   try {
+    // Memory's health (index down, periods, unindexed) goes into the run ledger for serve's `/metrics`.
+    const health = new MemoryHealthWriter(ledger.db, runId, () => system.memoryStats());
     const result = await runTradingLoop({
       runId,
       ledger,
       broker: o.broker,
-      strategy: system.strategy,
+      strategy: health.committing(system.strategy),
       steps: watched(),
       resumeAfter: o.resumeAfter,
       warmUntil: o.warmUntil,
@@ -147,7 +150,10 @@ export async function driveLoop(o: DriveOptions): Promise<DriveResult> {
     if (log.repeats > 0) io.err(`(${log.repeats} repeated warnings not shown)`);
     const busNote = system.busNote();
     io.err(busNote);
-    notes.push(...(await system.memoryNotes()), busNote);
+    const memoryNotes = await system.memoryNotes();
+    for (const note of memoryNotes) io.err(note);
+    notes.push(...memoryNotes, busNote);
+    health.write(true);
     const replay = system.llm.replay?.replayReport();
     // `news` is handed back so the no-LLM counterfactual reads exactly what the run read.
     const cache = cacheFigures(system.cacheStats());

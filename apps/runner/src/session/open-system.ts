@@ -10,7 +10,7 @@ import {
 import type { StoredCycle } from '@orrery/broker';
 import { LocalBus } from '@orrery/bus';
 import { systemClock } from '@orrery/core';
-import { EpisodicMemory, type MemoryLogger } from '@orrery/memory';
+import { EpisodicMemory, type MemoryLogger, type MemoryStats } from '@orrery/memory';
 import type Database from 'better-sqlite3';
 import {
   type LearningSession,
@@ -50,6 +50,8 @@ export interface SystemSession {
    * the episodes queued for the index have been offered to it.
    */
   memoryNotes(): Promise<string[]>;
+  /** Episodic memory's counters now (index state, degraded periods, episodes indexed); null without memory. */
+  memoryStats(): MemoryStats | null;
   /** The run's bus in one line: messages published and delivered, consults sent, answered, timed out. */
   busNote(): string;
 }
@@ -222,6 +224,7 @@ export async function openSystem(opts: {
       await memory.flush();
       return memoryNotes(memory);
     },
+    memoryStats: () => memory?.stats() ?? null,
     busNote: () => {
       const m = bus.metrics();
       const r = m.requests;

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { openControl } from '../../control/open-run.ts';
 import { controlStatus, formatCommand, formatStatus } from '../../control/status.ts';
+import { readMemoryHealth } from '../../runs/memory-health.ts';
 import type { ControlFlags } from '../control.ts';
 import type { CliIO } from '../io.ts';
 
@@ -40,7 +41,11 @@ export function controlShowStatus(cmd: Command, io: CliIO): void {
   const f = cmd.optsWithGlobals<ControlFlags>();
   const h = openControl(ledgerPath(f, io), f.run);
   try {
-    const s = controlStatus(h.store, h.run);
+    const s = controlStatus(
+      h.store,
+      h.run,
+      readMemoryHealth(h.ledger.db, h.run.id, Date.now(), h.run.status === 'running'),
+    );
     io.out(f.json === true ? JSON.stringify(s, null, 2) : formatStatus(s));
   } finally {
     h.close();

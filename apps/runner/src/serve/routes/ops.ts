@@ -13,6 +13,7 @@ export function opsRoutes(app: FastifyInstance, ctx: ServeContext): void {
       inFlight: ctx.gate.inFlight,
       concurrencyLimit: ctx.gate.limit,
       openChains: ctx.chains.size,
+      memory: ctx.memoryHealth?.(),
     });
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
