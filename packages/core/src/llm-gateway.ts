@@ -108,8 +108,6 @@ export class LLMGateway implements Gateway {
   readonly #chains = new ChainRegistry();
   readonly #inflight = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
-  /** A new ledger row (not a completion) is queued in the write-behind. */
-  #queuedRows = false;
   /** The call path: the middleware added with {@link use}, around the gateway's own doors. */
   #chain: LlmEndpoint = {
     execute: (req) => this.#tracked(req),
@@ -174,8 +172,8 @@ export class LLMGateway implements Gateway {
   }
 
   async #execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
-    // Everything up to the provider call is synchronous, so that budget reservations are exact under
-    // concurrency (no await between the check and the reservation).
+    // Budget reservations are exact under concurrency: the chain's is taken synchronously, the rolling
+    // budget's checks and adds inside one BEGIN IMMEDIATE transaction (see #reserve).
     const started = performance.now();
     this.#counters.requests += 1;
     const plan = this.#admit(req);
@@ -328,46 +326,26 @@ export class LLMGateway implements Gateway {
     const critical = req.critical === true;
     const startedAt = this.#clock.now();
 
-    let chainHold: ChainReservation | undefined;
-    let reservation: BudgetReservation;
-    try {
-      chainHold = req.budget?.reserve(estimate, estCost);
-      try {
-        // The call's ledger row is written in the reservation's transaction: a process killed during the
-        // call leaves a row (code ORRERY_LLM_IN_FLIGHT, the reservation's tokens) for the paid call.
-        // Queued new rows (refusals, cache hits) go first, so ids stay in the order things happened;
-        // queued completions of earlier calls need not (they stay off this call's critical path).
-        if (this.#queuedRows) this.#writes.flush();
-        const inFlight = {
-          at: startedAt,
-          task: req.task,
-          mode: req.mode,
-          agent: req.agent,
-          chain: req.budget?.id,
-          ref: typeof req.ref === 'string' ? req.ref : undefined,
-          provider: c.provider,
-          model: c.model,
-          critical,
-          tokensIn: estIn,
-          tokensOut: maxTokens,
-          costUsd:
-            price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
-        };
-        reservation = this.#budget.reserve(startedAt, estimate, critical, {
-          inTransaction: () => this.ledger.begin(inFlight),
-        });
-      } catch (err) {
-        chainHold?.release();
-        throw err;
-      }
-    } catch (err) {
-      if (err instanceof LLMBudgetExceededError) {
-        const e = new LLMBudgetExceededError(err.message, { budget: err.budget, ...c, cause: err.cause });
-        this.#refuse(req, e, err.budget === 'chain' ? 'chain' : 'budget', c);
-        throw e;
-      }
-      throw err;
-    }
+    const { chainHold, reservation } = await this.#reserve(
+      req,
+      c,
+      {
+        at: startedAt,
+        task: req.task,
+        mode: req.mode,
+        agent: req.agent,
+        chain: req.budget?.id,
+        ref: typeof req.ref === 'string' ? req.ref : undefined,
+        provider: c.provider,
+        model: c.model,
+        critical,
+        tokensIn: estIn,
+        tokensOut: maxTokens,
+        costUsd: price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
+      },
+      estimate,
+      estCost,
+    );
 
     const callStart = performance.now();
     let answer: ProviderAnswer;
@@ -543,6 +521,50 @@ export class LLMGateway implements Gateway {
     };
   }
 
+  /**
+   * Reserves a call: on the request's chain at once (in memory), then on the rolling budget with the
+   * call's ledger row (`inFlight`, code ORRERY_LLM_IN_FLIGHT until completed) in the write-behind's next
+   * transaction — one commit for every call admitted during this turn of the event loop. The provider is
+   * called only once that has committed, so a process killed during the call leaves the row of the paid
+   * call. Rows queued before (refusals, cache hits) commit first, so ledger ids stay in the order things
+   * happened. Records and throws a refusal (`LLMBudgetExceededError` naming the candidate).
+   */
+  async #reserve<T>(
+    req: LLMRequest<T>,
+    c: RouteCandidate,
+    inFlight: Parameters<Ledger['begin']>[0],
+    estimate: number,
+    estCost: number,
+  ): Promise<{ chainHold: ChainReservation | undefined; reservation: BudgetReservation }> {
+    let chainHold: ChainReservation | undefined;
+    try {
+      chainHold = req.budget?.reserve(estimate, estCost);
+      let reserved: BudgetReservation | LLMBudgetExceededError;
+      try {
+        reserved = await this.#writes.submit(() =>
+          this.#budget.reserveInTransaction(inFlight.at, estimate, inFlight.critical, () =>
+            this.ledger.begin(inFlight),
+          ),
+        );
+      } catch (err) {
+        chainHold?.release();
+        throw err;
+      }
+      if (reserved instanceof LLMBudgetExceededError) {
+        chainHold?.release();
+        throw reserved;
+      }
+      return { chainHold, reservation: reserved };
+    } catch (err) {
+      if (err instanceof LLMBudgetExceededError) {
+        const e = new LLMBudgetExceededError(err.message, { budget: err.budget, ...c, cause: err.cause });
+        this.#refuse(req, e, err.budget === 'chain' ? 'chain' : 'budget', c);
+        throw e;
+      }
+      throw err;
+    }
+  }
+
   cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
     return this.#chain.cachePut(req, answer);
   }
@@ -674,11 +696,7 @@ export class LLMGateway implements Gateway {
       Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
   ): void {
     const entry = this.#entry(req, e);
-    this.#queuedRows = true;
-    this.#writes.push(() => {
-      this.#queuedRows = false;
-      this.ledger.record(entry);
-    });
+    this.#writes.push(() => this.ledger.record(entry));
   }
 
   isCoolingDown(provider: string, model: string): boolean {
