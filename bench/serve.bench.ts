@@ -26,7 +26,10 @@ import { orreryArgv, SOURCE_NODE_FLAGS } from '../test/support/source-node.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PORTKEY = join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
-const CONCURRENCY = [1, 10, 50] as const;
+/** `ORRERY_BENCH_CONCURRENCY=50`: only these levels (default 1, 10 and 50). */
+const CONCURRENCY = (process.env.ORRERY_BENCH_CONCURRENCY?.split(',').map(Number) ?? [1, 10, 50]).filter(
+  (c) => Number.isInteger(c) && c > 0,
+);
 const REQUESTS: Record<number, number> = { 1: 1_500, 10: 4_000, 50: 5_000 };
 const WARMUP = 500;
 const PROMPT = 'BTC-USD fell 2.1% in the last hour; RSI 28. One-line risk view?';
@@ -37,6 +40,10 @@ const EXECUTE = JSON.stringify({
   messages: [{ role: 'user', content: PROMPT }],
   maxTokens: 64,
 });
+/** `ORRERY_BENCH_ONLY=direct,orrery /v1`: measure only these targets (names as printed). */
+const ONLY = process.env.ORRERY_BENCH_ONLY?.split(',').map((s) => s.trim());
+/** `ORRERY_BENCH_PROFILE=DIR`: `orrery serve` writes a V8 CPU profile of the whole run into DIR on exit. */
+const PROFILE_DIR = process.env.ORRERY_BENCH_PROFILE;
 const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 /** A process's user + system CPU time so far, ms (Linux /proc). */
@@ -202,19 +209,22 @@ export default async function run(): Promise<void> {
     if (created.status !== 0) throw new Error(`keys create failed: ${created.stderr}`);
     const key = created.stdout.trim();
     const orrery = await start(
-      orreryArgv([
-        'serve',
-        '--port',
-        '0',
-        '--config',
-        config,
-        '--gateway-db',
-        db,
-        '--log-level',
-        'warn',
-        '--max-concurrent',
-        '1024',
-      ]),
+      [
+        ...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]),
+        ...orreryArgv([
+          'serve',
+          '--port',
+          '0',
+          '--config',
+          config,
+          '--gateway-db',
+          db,
+          '--log-level',
+          'warn',
+          '--max-concurrent',
+          '1024',
+        ]),
+      ],
       /listening on (http:\/\/\S+)/,
       { cwd: dir.path },
     );
@@ -277,6 +287,7 @@ export default async function run(): Promise<void> {
     const results = new Map<string, Figures>();
     for (const c of CONCURRENCY) {
       for (const t of targets) {
+        if (ONLY !== undefined && !ONLY.includes(t.name)) continue;
         const r = await load(t, c, REQUESTS[c] ?? 2_000);
         results.set(`${t.name}@${c}`, r);
         console.log(

@@ -75,7 +75,6 @@ const DISABLED_UNTIL = 253_402_300_799_000;
 export class Cooldowns {
   readonly #policy: CooldownPolicy;
   readonly #breaker: BreakerPolicy;
-  readonly #get: Statement<[string, string], Row>;
   readonly #getPair: Statement<[string, string], Row>;
   readonly #put: Statement<unknown[]>;
   readonly #reset: Statement<[string, string]>;
@@ -83,12 +82,19 @@ export class Cooldowns {
   readonly #clearPair: Statement<[string, string]>;
   readonly #clearProvider: Statement<[string]>;
   readonly #all: Statement<[], Row>;
+  readonly #dataVersion: Statement<[], number>;
+  /**
+   * Every row, as of `#version` (`PRAGMA data_version`, which changes when another connection commits):
+   * {@link blocked} answers from it — one pragma instead of two queries per call. This class's own
+   * writes drop it.
+   */
+  #rows: Map<string, Row> | undefined;
+  #version = -1;
 
   constructor(db: SqliteDb, policy: CooldownPolicy, breaker: BreakerPolicy) {
     this.#policy = policy;
     this.#breaker = breaker;
     this.#getPair = db.prepare('SELECT * FROM cooldowns WHERE provider = ? AND model = ?');
-    this.#get = this.#getPair;
     this.#put = db.prepare(
       `INSERT INTO cooldowns (provider, model, until_ms, strikes, struck_ms, reason, fails, window_ms, opens, probe_ms, note)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -106,6 +112,20 @@ export class Cooldowns {
     this.#clearPair = db.prepare('DELETE FROM cooldowns WHERE provider = ? AND model = ?');
     this.#clearProvider = db.prepare('DELETE FROM cooldowns WHERE provider = ?');
     this.#all = db.prepare('SELECT * FROM cooldowns ORDER BY until_ms');
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /** The pair's row (model `*`: the provider's), from the snapshot, reloaded when another connection wrote. */
+  #row(provider: string, model: string): Row | undefined {
+    const version = this.#dataVersion.get() as number;
+    let rows = this.#rows;
+    if (rows === undefined || version !== this.#version) {
+      rows = new Map();
+      for (const r of this.#all.all()) rows.set(`${r.provider}\u0000${r.model}`, r);
+      this.#rows = rows;
+      this.#version = version;
+    }
+    return rows.get(`${provider}\u0000${model}`);
   }
 
   /**
@@ -119,18 +139,18 @@ export class Cooldowns {
     now: number,
     claim = false,
   ): { until: number; reason: BlockReason; note?: string | undefined } | undefined {
-    // Two primary-key lookups (cheaper than one `IN` query): the provider's `*` row, then the pair's.
-    const all = this.#get.get(provider, '*');
+    // The provider's `*` row (disabled as a whole), then the pair's.
+    const all = this.#row(provider, '*');
     if (all !== undefined)
       return { until: Number.POSITIVE_INFINITY, reason: 'disabled', note: all.note ?? undefined };
-    const row = this.#get.get(provider, model);
+    const row = this.#row(provider, model);
     if (row === undefined) return undefined;
     if (row.until_ms > now) return { until: row.until_ms, reason: row.reason as BlockReason };
     if (row.reason !== 'breaker_open' || row.opens === 0) return undefined;
     // Half-open: one probe at a time.
     if (row.probe_ms >= row.until_ms && now < row.probe_ms + this.#breaker.openMs)
       return { until: row.probe_ms + this.#breaker.openMs, reason: 'breaker_probe' };
-    if (claim) this.#claimProbe.run(now, provider, model, now);
+    if (claim && this.#claimProbe.run(now, provider, model, now).changes > 0) this.#rows = undefined;
     return undefined;
   }
 
@@ -158,6 +178,7 @@ export class Cooldowns {
     const backoff = this.#policy.baseMs * 2 ** (strikes - 1);
     const wait = Math.min(Math.max(backoff, retryAfterMs ?? 0), this.#policy.maxMs);
     const until = Math.max(now + wait, sameBurst ? row.until_ms : 0);
+    this.#rows = undefined;
     this.#put.run(
       provider,
       model,
@@ -193,6 +214,7 @@ export class Cooldowns {
     const opens = halfOpen || fails >= (kind === 'timeout' ? b.timeouts : b.failures);
     const count = (row?.opens ?? 0) + (opens ? 1 : 0);
     const until = opens ? now + Math.min(b.openMs * 2 ** (count - 1), b.maxOpenMs) : (row?.until_ms ?? 0);
+    this.#rows = undefined;
     this.#put.run(
       provider,
       model,
@@ -211,12 +233,13 @@ export class Cooldowns {
 
   /** Disables every model of `provider` until {@link clear} (quota or billing exhausted). */
   disable(provider: string, note: string): void {
+    this.#rows = undefined;
     this.#put.run(provider, '*', DISABLED_UNTIL, 0, 0, 'disabled', 0, 0, 0, 0, note);
   }
 
   /** Records a success: strikes, failures and breaker openings start again from zero. */
   succeeded(provider: string, model: string): void {
-    this.#reset.run(provider, model);
+    if (this.#reset.run(provider, model).changes > 0) this.#rows = undefined;
   }
 
   /**
@@ -224,6 +247,7 @@ export class Cooldowns {
    * state included). Returns how many rows were removed.
    */
   clear(provider: string, model: string): number {
+    this.#rows = undefined;
     return model === '*'
       ? this.#clearProvider.run(provider).changes
       : this.#clearPair.run(provider, model).changes;

@@ -89,6 +89,29 @@ export function createGateway(
 
 type Attempt<T> = { response: LLMResponse<T> } | { rateLimited: LLMError };
 
+/** What a call to one candidate sends and reserves (see `LLMGateway.#callPlan`). */
+interface CallPlan {
+  provider: ChatProvider;
+  maxTokens: number;
+  temperature: number | undefined;
+  timeoutMs: number;
+  json: boolean;
+  messages: LLMRequest['messages'];
+  estimate: number;
+  estIn: number;
+  estCost: number;
+  price: ReturnType<RoutingPolicy['priceOf']>;
+  startedAt: number;
+}
+
+/** A call under way: its plan, its reservations, when the provider was asked. */
+interface Held {
+  plan: CallPlan;
+  chainHold: ChainReservation | undefined;
+  reservation: BudgetReservation;
+  callStart: number;
+}
+
 /** The {@link Gateway} implementation. Use {@link createGateway}. */
 export class LLMGateway implements Gateway {
   readonly config: GatewayConfig;
@@ -108,8 +131,6 @@ export class LLMGateway implements Gateway {
   readonly #chains = new ChainRegistry();
   readonly #inflight = new Set<Promise<unknown>>();
   #closed: Promise<void> | undefined;
-  /** A new ledger row (not a completion) is queued in the write-behind. */
-  #queuedRows = false;
   /** The call path: the middleware added with {@link use}, around the gateway's own doors. */
   #chain: LlmEndpoint = {
     execute: (req) => this.#tracked(req),
@@ -174,8 +195,8 @@ export class LLMGateway implements Gateway {
   }
 
   async #execute<T>(req: LLMRequest<T>): Promise<LLMResponse<T>> {
-    // Everything up to the provider call is synchronous, so that budget reservations are exact under
-    // concurrency (no await between the check and the reservation).
+    // Budget reservations are exact under concurrency: the chain's is taken synchronously, the rolling
+    // budget's checks and adds inside one BEGIN IMMEDIATE transaction (see #reserve).
     const started = performance.now();
     this.#counters.requests += 1;
     const plan = this.#admit(req);
@@ -304,6 +325,53 @@ export class LLMGateway implements Gateway {
     started: number,
     key: string | undefined,
   ): Promise<Attempt<T>> {
+    const p = this.#callPlan(req, c);
+    const { provider, maxTokens, estIn, price } = p;
+    const { chainHold, reservation } = await this.#reserve(
+      req,
+      c,
+      {
+        at: p.startedAt,
+        task: req.task,
+        mode: req.mode,
+        agent: req.agent,
+        chain: req.budget?.id,
+        ref: typeof req.ref === 'string' ? req.ref : undefined,
+        provider: c.provider,
+        model: c.model,
+        critical: req.critical === true,
+        tokensIn: estIn,
+        tokensOut: maxTokens,
+        costUsd: price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
+      },
+      p.estimate,
+      p.estCost,
+    );
+    const held: Held = { plan: p, chainHold, reservation, callStart: performance.now() };
+    let answer: ProviderAnswer;
+    try {
+      answer = await provider.complete({
+        model: c.model,
+        messages: p.messages,
+        maxTokens,
+        temperature: p.temperature,
+        json: p.json,
+        schema: p.json && provider.jsonHint ? wireSchemaOf(req.schema, req.task) : undefined,
+        timeoutMs: p.timeoutMs,
+        signal: req.signal,
+        onText: p.json ? undefined : req.onText,
+      });
+    } catch (err) {
+      throw this.#providerFailed(req, c, held, err);
+    }
+    const latencyMs = performance.now() - held.callStart;
+    this.#counters.observeLatency(latencyMs);
+    if (answer.type === 'rate_limited') return { rateLimited: this.#rateLimited(c, held, answer, latencyMs) };
+    return { response: this.#answered(req, c, held, answer, latencyMs, started, key) };
+  }
+
+  /** What a call to candidate `c` sends and reserves: caps, time limit, messages, estimate, price. */
+  #callPlan<T>(req: LLMRequest<T>, c: RouteCandidate): CallPlan {
     const providerCfg = this.config.providers[c.provider];
     const provider = this.#providers.get(c.provider);
     if (providerCfg === undefined || provider === undefined) {
@@ -313,147 +381,186 @@ export class LLMGateway implements Gateway {
     const maxTokens = c.trivial
       ? Math.min(req.maxTokens ?? trivial.maxTokens, trivial.maxTokens)
       : (req.maxTokens ?? this.config.request.maxTokens);
-    const temperature = c.trivial
-      ? trivial.temperature
-      : (req.temperature ?? this.config.request.temperature);
-    const timeoutMs = req.timeoutMs ?? (c.trivial ? trivial.timeoutMs : providerCfg.timeoutMs);
     const json = req.schema !== undefined;
     // The messages exactly as the provider receives them, so the estimate counts the JSON hint too.
     const messages = json && provider.jsonHint ? withJsonHint(req.messages) : req.messages;
     const estimate = estimateTokens(messages, maxTokens);
     const price = this.#policy.priceOf(c.provider, c.model);
-    const estIn = estimate - maxTokens;
-    const estCost =
-      price === undefined ? 0 : (estimate * Math.max(price.inputPer1k, price.outputPer1k)) / 1000;
-    const critical = req.critical === true;
-    const startedAt = this.#clock.now();
+    return {
+      provider,
+      maxTokens,
+      temperature: c.trivial ? trivial.temperature : (req.temperature ?? this.config.request.temperature),
+      timeoutMs: req.timeoutMs ?? (c.trivial ? trivial.timeoutMs : providerCfg.timeoutMs),
+      json,
+      messages,
+      estimate,
+      estIn: estimate - maxTokens,
+      estCost: price === undefined ? 0 : (estimate * Math.max(price.inputPer1k, price.outputPer1k)) / 1000,
+      price,
+      startedAt: this.#clock.now(),
+    };
+  }
 
-    let chainHold: ChainReservation | undefined;
-    let reservation: BudgetReservation;
-    try {
-      chainHold = req.budget?.reserve(estimate, estCost);
-      try {
-        // The call's ledger row is written in the reservation's transaction: a process killed during the
-        // call leaves a row (code ORRERY_LLM_IN_FLIGHT, the reservation's tokens) for the paid call.
-        // Queued new rows (refusals, cache hits) go first, so ids stay in the order things happened;
-        // queued completions of earlier calls need not (they stay off this call's critical path).
-        if (this.#queuedRows) this.#writes.flush();
-        const inFlight = {
-          at: startedAt,
-          task: req.task,
-          mode: req.mode,
-          agent: req.agent,
-          chain: req.budget?.id,
-          ref: typeof req.ref === 'string' ? req.ref : undefined,
-          provider: c.provider,
-          model: c.model,
-          critical,
+  /**
+   * Books a provider call that threw (timeout, unreachable, HTTP error status): the chain keeps its
+   * reservation, the usage is the reservation when it may have been billed, a server failure or a
+   * timeout feeds the breaker. Returns the error to throw.
+   */
+  #providerFailed<T>(req: LLMRequest<T>, c: RouteCandidate, held: Held, err: unknown): unknown {
+    const { plan, reservation } = held;
+    const latencyMs = performance.now() - held.callStart;
+    this.#counters.observeLatency(latencyMs);
+    // Every request counts: the budgets keep the reservation (no usage was reported).
+    held.chainHold?.settle(plan.estimate, plan.estCost);
+    if (!(err instanceof LLMError)) {
+      this.#callFailed(reservation, new LLMProviderError(String(err), c), latencyMs, 0, 0, 0);
+      return err;
+    }
+    const timedOut = err instanceof LLMTimeoutError;
+    // A caller's abort counts only when it was a deadline (the provider kept it hanging), not a cancel.
+    const aborted = req.signal?.aborted === true && !isDeadline(req.signal.reason);
+    // An HTTP error status is not billed; a timeout or a lost connection may have been: the reservation.
+    const billed = timedOut || (err instanceof LLMProviderError && err.status === undefined);
+    const { estIn, maxTokens, price } = plan;
+    const usage = billed
+      ? {
           tokensIn: estIn,
           tokensOut: maxTokens,
           costUsd:
             price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
-        };
-        reservation = this.#budget.reserve(startedAt, estimate, critical, {
-          inTransaction: () => this.ledger.begin(inFlight),
-        });
-      } catch (err) {
-        chainHold?.release();
-        throw err;
-      }
-    } catch (err) {
-      if (err instanceof LLMBudgetExceededError) {
-        const e = new LLMBudgetExceededError(err.message, { budget: err.budget, ...c, cause: err.cause });
-        this.#refuse(req, e, err.budget === 'chain' ? 'chain' : 'budget', c);
-        throw e;
-      }
-      throw err;
-    }
-
-    const callStart = performance.now();
-    let answer: ProviderAnswer;
-    try {
-      answer = await provider.complete({
-        model: c.model,
-        messages,
-        maxTokens,
-        temperature,
-        json,
-        schema: json && provider.jsonHint ? wireSchemaOf(req.schema, req.task) : undefined,
-        timeoutMs,
-        signal: req.signal,
-        onText: json ? undefined : req.onText,
-      });
-    } catch (err) {
-      const latencyMs = performance.now() - callStart;
-      this.#counters.observeLatency(latencyMs);
-      // Every request counts: the budgets keep the reservation (no usage was reported).
-      chainHold?.settle(estimate, estCost);
-      if (!(err instanceof LLMError)) {
-        this.#callFailed(reservation, new LLMProviderError(String(err), c), latencyMs, 0, 0, 0);
-        throw err;
-      }
-      const timedOut = err instanceof LLMTimeoutError;
-      // A caller's abort counts only when it was a deadline (the provider kept it hanging), not a cancel.
-      const aborted = req.signal?.aborted === true && !isDeadline(req.signal.reason);
-      // An HTTP error status is not billed; a timeout or a lost connection may have been: the reservation.
-      const billed = timedOut || (err instanceof LLMProviderError && err.status === undefined);
-      const usage = billed
-        ? {
-            tokensIn: estIn,
-            tokensOut: maxTokens,
-            costUsd:
-              price === undefined ? 0 : (estIn * price.inputPer1k + maxTokens * price.outputPer1k) / 1000,
-          }
-        : { tokensIn: 0, tokensOut: 0, costUsd: 0 };
-      err.usage = usage;
-      if (!aborted && (timedOut || !(err instanceof LLMProviderError) || isServerFailure(err.status))) {
-        const now = this.#clock.now();
-        this.#writes.flush();
-        const openUntil = this.#cooldowns.failed(c.provider, c.model, now, timedOut ? 'timeout' : 'failure');
-        if (openUntil !== undefined) this.#counters.breakerOpened += 1;
-      }
-      this.#callFailed(reservation, err, latencyMs, usage.tokensIn, usage.tokensOut, usage.costUsd);
-      throw err;
-    }
-    const latencyMs = performance.now() - callStart;
-    this.#counters.observeLatency(latencyMs);
-
-    if (answer.type === 'rate_limited') {
-      chainHold?.settle(estimate, estCost);
+        }
+      : { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    err.usage = usage;
+    if (!aborted && (timedOut || !(err instanceof LLMProviderError) || isServerFailure(err.status))) {
       const now = this.#clock.now();
-      this.#writes.flush(); // a success's strike reset may still be queued
-      let err: LLMError;
-      if (answer.quota !== undefined) {
-        const note = `${answer.quota}${answer.message === undefined ? '' : `: ${answer.message}`}`;
-        this.#cooldowns.disable(c.provider, note);
-        err = new LLMQuotaExhaustedError(
-          `${c.provider} answered ${answer.status} ${note} — its quota or billing is exhausted; every ${c.provider} model is disabled until an operator clears it (orrery cooldowns --clear ${c.provider}/*, or POST /control/cooldowns/clear)`,
-          { ...c, providerCode: answer.quota },
-        );
-      } else {
-        const reason = answer.status === 529 ? 'overloaded' : 'rate_limited';
-        const { until, strikes } = this.#cooldowns.rateLimited(
-          c.provider,
-          c.model,
-          now,
-          answer.retryAfterMs,
-          startedAt,
-          reason,
-        );
-        err = new LLMRateLimitedError(
-          `${c.provider}/${c.model} answered ${answer.status}${answer.status === 529 ? ' (overloaded)' : ''} (strike ${strikes}${
-            answer.retryAfterMs === undefined
-              ? ''
-              : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
-          }); cooling down until ${new Date(until).toISOString()}; no retry`,
-          { ...c, retryAfterMs: answer.retryAfterMs, cooldownUntil: until },
+      this.#writes.flush();
+      const openUntil = this.#cooldowns.failed(c.provider, c.model, now, timedOut ? 'timeout' : 'failure');
+      if (openUntil !== undefined) this.#counters.breakerOpened += 1;
+    }
+    this.#callFailed(reservation, err, latencyMs, usage.tokensIn, usage.tokensOut, usage.costUsd);
+    return err;
+  }
+
+  /** Books a 429/529 answer: a cooldown (or the provider disabled, quota exhausted); the error to report. */
+  #rateLimited(
+    c: RouteCandidate,
+    held: Held,
+    answer: Extract<ProviderAnswer, { type: 'rate_limited' }>,
+    latencyMs: number,
+  ): LLMError {
+    held.chainHold?.settle(held.plan.estimate, held.plan.estCost);
+    const now = this.#clock.now();
+    this.#writes.flush(); // a success's strike reset may still be queued
+    let err: LLMError;
+    if (answer.quota !== undefined) {
+      const note = `${answer.quota}${answer.message === undefined ? '' : `: ${answer.message}`}`;
+      this.#cooldowns.disable(c.provider, note);
+      err = new LLMQuotaExhaustedError(
+        `${c.provider} answered ${answer.status} ${note} — its quota or billing is exhausted; every ${c.provider} model is disabled until an operator clears it (orrery cooldowns --clear ${c.provider}/*, or POST /control/cooldowns/clear)`,
+        { ...c, providerCode: answer.quota },
+      );
+    } else {
+      const reason = answer.status === 529 ? 'overloaded' : 'rate_limited';
+      const { until, strikes } = this.#cooldowns.rateLimited(
+        c.provider,
+        c.model,
+        now,
+        answer.retryAfterMs,
+        held.plan.startedAt,
+        reason,
+      );
+      err = new LLMRateLimitedError(
+        `${c.provider}/${c.model} answered ${answer.status}${answer.status === 529 ? ' (overloaded)' : ''} (strike ${strikes}${
+          answer.retryAfterMs === undefined ? '' : `, Retry-After ${Math.round(answer.retryAfterMs / 1000)} s`
+        }); cooling down until ${new Date(until).toISOString()}; no retry`,
+        { ...c, retryAfterMs: answer.retryAfterMs, cooldownUntil: until },
+      );
+    }
+    err.usage = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    this.#callFailed(held.reservation, err, latencyMs, 0, 0, 0);
+    return err;
+  }
+
+  /**
+   * Books an answer: its usage (reported, else estimated) settles the chain (never above the
+   * reservation: more is an anomaly) and the rolling budget; a truncated answer or one failing the
+   * schema is a failure that still costs what it used; a good one is counted, ledgered and cached.
+   */
+  #answered<T>(
+    req: LLMRequest<T>,
+    c: RouteCandidate,
+    held: Held,
+    answer: Extract<ProviderAnswer, { type: 'ok' }>,
+    latencyMs: number,
+    started: number,
+    key: string | undefined,
+  ): LLMResponse<T> {
+    const { reservation } = held;
+    const { tokensIn, tokensOut, costUsd, message } = this.#settle(c, held, answer);
+    let parsed: T | undefined;
+    try {
+      if (answer.truncated === true) {
+        throw new LLMTruncatedError(
+          `${c.provider}/${c.model} stopped at its answer cap of ${held.plan.maxTokens} tokens (truncated answer); raise maxTokens`,
+          { ...c, raw: answer.text, maxTokens: held.plan.maxTokens },
         );
       }
-      err.usage = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
-      this.#callFailed(reservation, err, latencyMs, 0, 0, 0);
-      return { rateLimited: err };
+      if (req.schema !== undefined) parsed = parseJsonAnswer(answer.text, req.schema, c);
+    } catch (err) {
+      if (err instanceof LLMError) {
+        err.usage = { tokensIn, tokensOut, costUsd };
+        this.#callFailed(reservation, err, latencyMs, tokensIn, tokensOut, costUsd);
+      }
+      throw err;
     }
+    this.#counters.callsOk += 1;
+    this.#counters.tokensIn += tokensIn;
+    this.#counters.tokensOut += tokensOut;
+    this.#counters.costUsd += costUsd;
+    const id = reservation.ledgerId;
+    this.#writes.push(() =>
+      this.ledger.complete(id, {
+        outcome: 'ok',
+        code: undefined,
+        message,
+        tokensIn,
+        tokensOut,
+        costUsd,
+        latencyMs,
+      }),
+    );
+    if (req.cache !== undefined && key !== undefined) {
+      this.#cache.put(
+        key,
+        req.task,
+        this.#clock.now(),
+        req.cache.ttlMs > 0 ? req.cache.ttlMs : this.config.cache.defaultTtlMs,
+        { provider: c.provider, model: c.model, text: this.#redact(answer.text), tokensIn, tokensOut },
+        req.cache.material,
+      );
+    }
+    return {
+      text: answer.text,
+      ...(parsed === undefined ? {} : { parsed }),
+      provider: c.provider,
+      model: c.model,
+      latencyMs: performance.now() - started,
+      tokensIn,
+      tokensOut,
+      costUsd,
+      cached: false,
+      success: true,
+    };
+  }
 
+  /** An answer's usage and cost; settles the chain and (queued) the rolling budget; notes for the ledger. */
+  #settle(
+    c: RouteCandidate,
+    held: Held,
+    answer: Extract<ProviderAnswer, { type: 'ok' }>,
+  ): { tokensIn: number; tokensOut: number; costUsd: number; message: string | undefined } {
+    const { estIn, estimate, estCost, price } = held.plan;
+    const { chainHold, reservation } = held;
     const tokensIn = answer.tokensIn > 0 ? answer.tokensIn : estIn;
     const tokensOut = answer.tokensOut > 0 ? answer.tokensOut : Math.ceil(answer.text.length / 4);
     const cachedIn = Math.min(answer.cachedTokensIn ?? 0, tokensIn);
@@ -482,65 +589,51 @@ export class LLMGateway implements Gateway {
       this.#budget.settle(reservation, tokensIn + tokensOut);
       this.#cooldowns.succeeded(c.provider, c.model);
     });
+    return { tokensIn, tokensOut, costUsd, message: notes.length === 0 ? undefined : notes.join('; ') };
+  }
 
-    let parsed: T | undefined;
+  /**
+   * Reserves a call: on the request's chain at once (in memory), then on the rolling budget with the
+   * call's ledger row (`inFlight`, code ORRERY_LLM_IN_FLIGHT until completed) in the write-behind's next
+   * transaction — one commit for every call admitted during this turn of the event loop. The provider is
+   * called only once that has committed, so a process killed during the call leaves the row of the paid
+   * call. Rows queued before (refusals, cache hits) commit first, so ledger ids stay in the order things
+   * happened. Records and throws a refusal (`LLMBudgetExceededError` naming the candidate).
+   */
+  async #reserve<T>(
+    req: LLMRequest<T>,
+    c: RouteCandidate,
+    inFlight: Parameters<Ledger['begin']>[0],
+    estimate: number,
+    estCost: number,
+  ): Promise<{ chainHold: ChainReservation | undefined; reservation: BudgetReservation }> {
+    let chainHold: ChainReservation | undefined;
     try {
-      if (answer.truncated === true) {
-        throw new LLMTruncatedError(
-          `${c.provider}/${c.model} stopped at its answer cap of ${maxTokens} tokens (truncated answer); raise maxTokens`,
-          { ...c, raw: answer.text, maxTokens },
+      chainHold = req.budget?.reserve(estimate, estCost);
+      let reserved: BudgetReservation | LLMBudgetExceededError;
+      try {
+        reserved = await this.#writes.submit(() =>
+          this.#budget.reserveInTransaction(inFlight.at, estimate, inFlight.critical, () =>
+            this.ledger.begin(inFlight),
+          ),
         );
+      } catch (err) {
+        chainHold?.release();
+        throw err;
       }
-      if (req.schema !== undefined) parsed = parseJsonAnswer(answer.text, req.schema, c);
+      if (reserved instanceof LLMBudgetExceededError) {
+        chainHold?.release();
+        throw reserved;
+      }
+      return { chainHold, reservation: reserved };
     } catch (err) {
-      if (err instanceof LLMError) {
-        err.usage = { tokensIn, tokensOut, costUsd };
-        this.#callFailed(reservation, err, latencyMs, tokensIn, tokensOut, costUsd);
+      if (err instanceof LLMBudgetExceededError) {
+        const e = new LLMBudgetExceededError(err.message, { budget: err.budget, ...c, cause: err.cause });
+        this.#refuse(req, e, err.budget === 'chain' ? 'chain' : 'budget', c);
+        throw e;
       }
       throw err;
     }
-
-    this.#counters.callsOk += 1;
-    this.#counters.tokensIn += tokensIn;
-    this.#counters.tokensOut += tokensOut;
-    this.#counters.costUsd += costUsd;
-    const id = reservation.ledgerId;
-    const message = notes.length === 0 ? undefined : notes.join('; ');
-    this.#writes.push(() =>
-      this.ledger.complete(id, {
-        outcome: 'ok',
-        code: undefined,
-        message,
-        tokensIn,
-        tokensOut,
-        costUsd,
-        latencyMs,
-      }),
-    );
-    if (req.cache !== undefined && key !== undefined) {
-      this.#cache.put(
-        key,
-        req.task,
-        this.#clock.now(),
-        req.cache.ttlMs > 0 ? req.cache.ttlMs : this.config.cache.defaultTtlMs,
-        { provider: c.provider, model: c.model, text: this.#redact(answer.text), tokensIn, tokensOut },
-        req.cache.material,
-      );
-    }
-    return {
-      response: {
-        text: answer.text,
-        ...(parsed === undefined ? {} : { parsed }),
-        provider: c.provider,
-        model: c.model,
-        latencyMs: performance.now() - started,
-        tokensIn,
-        tokensOut,
-        costUsd,
-        cached: false,
-        success: true,
-      },
-    };
   }
 
   cachePut(req: LLMRequest<unknown>, answer: CachePutAnswer): boolean {
@@ -674,11 +767,7 @@ export class LLMGateway implements Gateway {
       Partial<Pick<LedgerEntry, 'reason' | 'code' | 'message'>>,
   ): void {
     const entry = this.#entry(req, e);
-    this.#queuedRows = true;
-    this.#writes.push(() => {
-      this.#queuedRows = false;
-      this.ledger.record(entry);
-    });
+    this.#writes.push(() => this.ledger.record(entry));
   }
 
   isCoolingDown(provider: string, model: string): boolean {

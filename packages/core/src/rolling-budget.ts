@@ -84,32 +84,9 @@ export class RollingBudget {
     this.#prune = db.prepare('DELETE FROM budget_minutes WHERE minute < ?');
     // A refusal is returned, not thrown, so that the transaction commits what `before` wrote.
     const reserve = db.transaction(
-      (
-        now: number,
-        tokens: number,
-        critical: boolean,
-        hooks: ReserveHooks | undefined,
-      ): BudgetReservation | LLMBudgetExceededError => {
+      (now: number, tokens: number, critical: boolean, hooks: ReserveHooks | undefined) => {
         hooks?.before?.();
-        const minute = Math.floor(now / MINUTE_MS);
-        const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
-        const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
-        const tokenCap = critical ? limits.maxTokensPerHour : limits.maxTokensPerHour - limits.reserveTokens;
-        const scope = critical ? 'including the reserve' : 'excluding the reserve';
-        if (used.calls + 1 > callCap) {
-          return new LLMBudgetExceededError(
-            `hourly call budget spent: ${used.calls} of ${callCap} calls used (${scope}); no call made`,
-            { budget: 'calls' },
-          );
-        }
-        if (used.tokens + tokens > tokenCap) {
-          return new LLMBudgetExceededError(
-            `hourly token budget spent: ${used.tokens} used + ${tokens} estimated > ${tokenCap} (${scope}); no call made`,
-            { budget: 'tokens' },
-          );
-        }
-        this.#add.run(minute, 1, tokens);
-        return { minute, tokens, ledgerId: hooks?.inTransaction === undefined ? 0 : hooks.inTransaction() };
+        return this.reserveInTransaction(now, tokens, critical, hooks?.inTransaction);
       },
     );
     this.#reserve = (now, tokens, critical, hooks) => {
@@ -117,6 +94,44 @@ export class RollingBudget {
       if (r instanceof LLMBudgetExceededError) throw r;
       return r;
     };
+  }
+
+  /**
+   * {@link reserve} for a caller that has opened the `BEGIN IMMEDIATE` transaction itself (the gateway's
+   * group commit, see `WriteBehind.submit`): checks and adds in it, runs `inTransaction` once the call is
+   * reserved (its result is the `ledgerId`), and returns the refusal rather than throwing it, so the
+   * transaction still commits the other work it holds.
+   */
+  reserveInTransaction(
+    now: number,
+    tokens: number,
+    critical: boolean,
+    inTransaction?: (() => number) | undefined,
+  ): BudgetReservation | LLMBudgetExceededError {
+    const limits = this.limits;
+    const minute = Math.floor(now / MINUTE_MS);
+    if (minute !== this.#lastPrunedMinute) {
+      this.#lastPrunedMinute = minute;
+      this.#prune.run(minute - WINDOW_MINUTES);
+    }
+    const used = this.#sum.get(minute - WINDOW_MINUTES) ?? { calls: 0, tokens: 0 };
+    const callCap = critical ? limits.maxCallsPerHour : limits.maxCallsPerHour - limits.reserveCalls;
+    const tokenCap = critical ? limits.maxTokensPerHour : limits.maxTokensPerHour - limits.reserveTokens;
+    const scope = critical ? 'including the reserve' : 'excluding the reserve';
+    if (used.calls + 1 > callCap) {
+      return new LLMBudgetExceededError(
+        `hourly call budget spent: ${used.calls} of ${callCap} calls used (${scope}); no call made`,
+        { budget: 'calls' },
+      );
+    }
+    if (used.tokens + tokens > tokenCap) {
+      return new LLMBudgetExceededError(
+        `hourly token budget spent: ${used.tokens} used + ${tokens} estimated > ${tokenCap} (${scope}); no call made`,
+        { budget: 'tokens' },
+      );
+    }
+    this.#add.run(minute, 1, tokens);
+    return { minute, tokens, ledgerId: inTransaction === undefined ? 0 : inTransaction() };
   }
 
   /**
@@ -128,11 +143,6 @@ export class RollingBudget {
    * together), its result is the reservation's `ledgerId`.
    */
   reserve(now: number, tokens: number, critical: boolean, hooks?: ReserveHooks): BudgetReservation {
-    const minute = Math.floor(now / MINUTE_MS);
-    if (minute !== this.#lastPrunedMinute) {
-      this.#lastPrunedMinute = minute;
-      this.#prune.run(minute - WINDOW_MINUTES);
-    }
     return this.#reserve(now, tokens, critical, hooks);
   }
 

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Cooldowns } from '../src/cooldowns.ts';
 import { LLMRateLimitedError, ProviderCoolingDownError } from '../src/index.ts';
+import { openGatewayDb } from '../src/sqlite.ts';
 import { ask, type Harness, harness } from './harness.ts';
 
 let h: Harness;
@@ -155,5 +160,37 @@ describe('cooldowns', () => {
     expect((err as LLMRateLimitedError).provider).toBe('backup');
     expect(h.server.requests).toHaveLength(2);
     expect(g.canServe('analysis', { critical: true })).toBe(false);
+  });
+});
+
+describe('cooldowns shared through one file', () => {
+  it('a cooldown another connection writes or clears is seen by the next lookup, in the same turn', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-cooldown-shared-'));
+    const a = openGatewayDb(join(dir, 'g.db'));
+    const b = openGatewayDb(join(dir, 'g.db'));
+    try {
+      const policy = { baseMs: 30_000, maxMs: 600_000 };
+      const breaker = { failures: 3, timeouts: 1, windowMs: 60_000, openMs: 30_000, maxOpenMs: 600_000 };
+      const mine = new Cooldowns(a, policy, breaker);
+      const theirs = new Cooldowns(b, policy, breaker);
+      const now = 1_000_000;
+      expect(mine.blocked('openai', 'cheap', now)).toBeUndefined();
+      theirs.rateLimited('openai', 'cheap', now, undefined);
+      expect(mine.blocked('openai', 'cheap', now)).toEqual({ until: now + 30_000, reason: 'rate_limited' });
+      theirs.disable('openai', 'insufficient_quota');
+      expect(mine.blocked('openai', 'other', now)?.reason).toBe('disabled');
+      theirs.clear('openai', '*');
+      expect(mine.blocked('openai', 'cheap', now)).toBeUndefined();
+      // Its own writes too.
+      mine.rateLimited('openai', 'cheap', now, 60_000);
+      expect(mine.until('openai', 'cheap', now)).toBe(now + 60_000);
+      mine.clear('openai', 'cheap');
+      expect(theirs.until('openai', 'cheap', now)).toBeUndefined();
+      expect(mine.until('openai', 'cheap', now)).toBeUndefined();
+    } finally {
+      a.close();
+      b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import type { SolarSystemConfigInput } from '@orrery/agents';
 import { type Bus, LocalBus } from '@orrery/bus';
 import { type Clock, type Gateway, systemClock } from '@orrery/core';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { toIssues } from '../config/load.ts';
 import { type ControlRoutesOptions, controlRoutes } from '../control/http-routes.ts';
@@ -127,8 +127,54 @@ class BodySchemaError extends Error {
  */
 export function createServeApp(opts: ServeAppOptions): FastifyInstance {
   const scrubber = SecretScrubber.forGateway(opts.gateway.config, [opts.token, ...(opts.secrets ?? [])]);
+  const app = newFastify(opts, scrubber);
+  const ctx = serveContext(app, opts, scrubber);
+
+  // Only JSON bodies: anything else is a 415 rather than a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(({ schema }) => (data: unknown) => {
+    const r = (schema as z.ZodType).safeParse(data);
+    return r.success ? { value: r.data } : { error: new BodySchemaError(toIssues(r.error.issues)) };
+  });
+  guardRequests(app, opts, ctx);
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.counters.http(req.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+  app.setNotFoundHandler(async (req, reply) => {
+    ctx.counters.rejected('not_found');
+    const wire = wireOf(req.url);
+    const message = `no route ${req.method} ${req.url.split('?')[0]}`;
+    if (wire === undefined) return reply.code(404).send(problem(ServeErrorCode.NOT_FOUND, message));
+    const f = requestFailure(404, ServeErrorCode.NOT_FOUND, message);
+    f.openai = { type: 'invalid_request_error', code: 'unknown_url' };
+    return reply.code(404).header('x-should-retry', 'false').send(wireBody(wire, f));
+  });
+  const bodyLimit = app.initialConfig.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  app.setErrorHandler(async (err: FastifyError | BodySchemaError, req, reply) => {
+    const wire = wireOf(req.url);
+    if (wire !== undefined && !(err instanceof BodySchemaError)) {
+      const f = wireFailureOf(err, bodyLimit, ctx, (e) => req.log.error({ err: e }, 'unexpected failure'));
+      return reply.code(f.status).header('x-should-retry', 'false').send(wireBody(wire, f));
+    }
+    return problemReply(err, reply, bodyLimit, ctx, (e) => req.log.error({ err: e }, 'unexpected failure'));
+  });
+
+  opsRoutes(app, ctx);
+  executeRoute(app, ctx);
+  chainRoutes(app, ctx);
+  cooldownRoutes(app, ctx);
+  planetRoutes(app, ctx);
+  workflowRoutes(app, ctx);
+  openaiRoutes(app, ctx);
+  anthropicRoutes(app, ctx);
+  if (opts.control !== undefined) app.register(controlRoutes, opts.control);
+  return app;
+}
+
+/** The Fastify instance: body limit, JSON log lines scrubbed of secrets (or no logger), time limits. */
+function newFastify(opts: ServeAppOptions, scrubber: SecretScrubber): FastifyInstance {
   const log = opts.log;
-  const app = Fastify({
+  return Fastify({
     bodyLimit: positive('bodyLimitBytes', opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT),
     logger:
       log === undefined
@@ -141,7 +187,10 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
     requestTimeout: 30_000,
     return503OnClosing: true,
   });
-  const counters = new ServeCounters();
+}
+
+/** What the routes share; the planet desk (and a default bus) and the key ring close with the app. */
+function serveContext(app: FastifyInstance, opts: ServeAppOptions, scrubber: SecretScrubber): ServeContext {
   const gate = new ConcurrencyGate(positive('maxConcurrent', opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT));
   const chains = new Set<string>();
   const gateway = opts.gateway;
@@ -163,149 +212,121 @@ export function createServeApp(opts: ServeAppOptions): FastifyInstance {
     await desk.stop();
     if (opts.bus === undefined) await bus.close();
   });
-  const ctx: ServeContext = {
+  const keys = opts.keys === undefined ? undefined : new KeyRing(opts.keys, gateway);
+  if (keys !== undefined) app.addHook('onClose', async () => keys.flush());
+  return {
     gateway,
     clock: opts.clock ?? systemClock,
     desk,
     moons: opts.moons,
     gate,
-    counters,
+    counters: new ServeCounters(),
     schemas: new AnswerSchemas(),
     chains,
     maxChains: positive('maxChains', opts.maxChains ?? 1000),
     overloadRetryAfterS: positive('overloadRetryAfterS', opts.overloadRetryAfterS ?? 1),
     token: opts.token,
     requireKey: opts.requireKey === true,
-    keys: opts.keys === undefined ? undefined : new KeyRing(opts.keys, opts.gateway),
-    models: new ModelCatalog(opts.gateway.config),
+    keys,
+    models: new ModelCatalog(gateway.config),
     scrubber,
     memoryHealth:
       opts.control === undefined ? undefined : memoryHealthReader(opts.control.ledgerPath, opts.control.now),
   };
-  const ring = ctx.keys;
-  if (ring !== undefined) app.addHook('onClose', async () => ring.flush());
+}
 
-  // Only JSON bodies: anything else is a 415 rather than a string that fails validation.
-  app.removeContentTypeParser('text/plain');
-  app.setValidatorCompiler(({ schema }) => (data: unknown) => {
-    const r = (schema as z.ZodType).safeParse(data);
-    return r.success ? { value: r.data } : { error: new BodySchemaError(toIssues(r.error.issues)) };
-  });
-
+/**
+ * Who may ask: without a token, only loopback hosts (and `allowedHosts`); with one, its bearer — the
+ * compatible routes authenticate their own callers, `/chains` also takes a virtual key.
+ */
+function guardRequests(app: FastifyInstance, opts: ServeAppOptions, ctx: ServeContext): void {
+  const counters = ctx.counters;
   if (opts.token === undefined) {
     app.addHook(
       'onRequest',
       hostGuard(opts.allowedHosts ?? [], () => counters.rejected('forbidden_host')),
     );
-  } else {
-    app.addHook(
-      'onRequest',
-      bearerAuth(opts.token, () => counters.rejected('unauthorized'), {
-        selfAuthenticated: (route) => wireOf(route) !== undefined,
-        alsoAccepts: (route, credential) =>
-          route.startsWith('/chains') &&
-          credential.startsWith(VIRTUAL_KEY_PREFIX) &&
-          ctx.keys?.authenticate(credential).ok === true,
-      }),
+    return;
+  }
+  app.addHook(
+    'onRequest',
+    bearerAuth(opts.token, () => counters.rejected('unauthorized'), {
+      selfAuthenticated: (route) => wireOf(route) !== undefined,
+      alsoAccepts: (route, credential) =>
+        route.startsWith('/chains') &&
+        credential.startsWith(VIRTUAL_KEY_PREFIX) &&
+        ctx.keys?.authenticate(credential).ok === true,
+    }),
+  );
+}
+
+type LogFailure = (err: { name: string; message: string }) => void;
+
+/** A Fastify failure on a compatible route as the wire's failure (counted; a 5xx logged, scrubbed). */
+function wireFailureOf(
+  err: FastifyError,
+  bodyLimit: number,
+  ctx: ServeContext,
+  logFailure: LogFailure,
+): WireFailure {
+  const status = err.statusCode ?? 500;
+  if (status >= 500) {
+    logFailure({ name: err.name, message: ctx.scrubber.scrub(err.message) });
+    return requestFailure(500, ServeErrorCode.INTERNAL, 'internal error; see the server log');
+  }
+  if (status === 413) {
+    ctx.counters.rejected('body_too_large');
+    return requestFailure(413, ServeErrorCode.BODY_TOO_LARGE, `the body is larger than ${bodyLimit} bytes`);
+  }
+  ctx.counters.rejected('invalid_body');
+  if (status === 415) {
+    return requestFailure(
+      415,
+      ServeErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      'send the body as Content-Type: application/json',
     );
   }
-  app.addHook('onResponse', async (req, reply) => {
-    counters.http(req.routeOptions.url ?? 'unmatched', reply.statusCode);
-  });
+  return requestFailure(
+    status,
+    ServeErrorCode.INVALID_BODY,
+    `invalid request: ${ctx.scrubber.scrub(err.message)}`,
+  );
+}
 
-  app.setNotFoundHandler(async (req, reply) => {
-    counters.rejected('not_found');
-    const wire = wireOf(req.url);
-    if (wire !== undefined) {
-      const f = requestFailure(
-        404,
-        ServeErrorCode.NOT_FOUND,
-        `no route ${req.method} ${req.url.split('?')[0]}`,
-      );
-      f.openai = { type: 'invalid_request_error', code: 'unknown_url' };
-      return reply.code(404).header('x-should-retry', 'false').send(wireBody(wire, f));
-    }
-    return reply
-      .code(404)
-      .send(problem(ServeErrorCode.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
-  });
-
-  app.setErrorHandler(async (err: FastifyError | BodySchemaError, req, reply) => {
-    const wire = wireOf(req.url);
-    if (wire !== undefined && !(err instanceof BodySchemaError)) {
-      const status = err.statusCode ?? 500;
-      if (status >= 500) {
-        req.log.error(
-          { err: { name: err.name, message: scrubber.scrub(err.message) } },
-          'unexpected failure',
-        );
-      } else if (status === 413) counters.rejected('body_too_large');
-      else counters.rejected('invalid_body');
-      const f =
-        status >= 500
-          ? requestFailure(500, ServeErrorCode.INTERNAL, 'internal error; see the server log')
-          : status === 413
-            ? requestFailure(
-                413,
-                ServeErrorCode.BODY_TOO_LARGE,
-                `the body is larger than ${app.initialConfig.bodyLimit} bytes`,
-              )
-            : status === 415
-              ? requestFailure(
-                  415,
-                  ServeErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                  'send the body as Content-Type: application/json',
-                )
-              : requestFailure(
-                  status,
-                  ServeErrorCode.INVALID_BODY,
-                  `invalid request: ${scrubber.scrub(err.message)}`,
-                );
-      return reply.code(f.status).header('x-should-retry', 'false').send(wireBody(wire, f));
-    }
-    if (err instanceof BodySchemaError) {
-      counters.rejected('invalid_body');
-      return reply.code(400).send(invalidBody(err.issues));
-    }
-    switch (err.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        counters.rejected('body_too_large');
-        return reply
-          .code(413)
-          .send(
-            problem(
-              ServeErrorCode.BODY_TOO_LARGE,
-              `the body is larger than ${app.initialConfig.bodyLimit} bytes`,
-            ),
-          );
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply
-          .code(415)
-          .send(
-            problem(ServeErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the body as Content-Type: application/json'),
-          );
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      counters.rejected('invalid_body');
+/** A failure on one of Orrery's own routes as a problem body (counted; a 5xx logged, scrubbed). */
+function problemReply(
+  err: FastifyError | BodySchemaError,
+  reply: FastifyReply,
+  bodyLimit: number,
+  ctx: ServeContext,
+  logFailure: LogFailure,
+): FastifyReply {
+  if (err instanceof BodySchemaError) {
+    ctx.counters.rejected('invalid_body');
+    return reply.code(400).send(invalidBody(err.issues));
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      ctx.counters.rejected('body_too_large');
       return reply
-        .code(status)
-        .send(invalidBody([{ path: '(root)', message: scrubber.scrub(err.message) }], 'request'));
-    }
-    req.log.error({ err: { name: err.name, message: scrubber.scrub(err.message) } }, 'unexpected failure');
-    return reply.code(500).send(problem(ServeErrorCode.INTERNAL, 'internal error; see the server log'));
-  });
-
-  opsRoutes(app, ctx);
-  executeRoute(app, ctx);
-  chainRoutes(app, ctx);
-  cooldownRoutes(app, ctx);
-  planetRoutes(app, ctx);
-  workflowRoutes(app, ctx);
-  openaiRoutes(app, ctx);
-  anthropicRoutes(app, ctx);
-  if (opts.control !== undefined) app.register(controlRoutes, opts.control);
-  return app;
+        .code(413)
+        .send(problem(ServeErrorCode.BODY_TOO_LARGE, `the body is larger than ${bodyLimit} bytes`));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return reply
+        .code(415)
+        .send(
+          problem(ServeErrorCode.UNSUPPORTED_MEDIA_TYPE, 'send the body as Content-Type: application/json'),
+        );
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    ctx.counters.rejected('invalid_body');
+    return reply
+      .code(status)
+      .send(invalidBody([{ path: '(root)', message: ctx.scrubber.scrub(err.message) }], 'request'));
+  }
+  logFailure({ name: err.name, message: ctx.scrubber.scrub(err.message) });
+  return reply.code(500).send(problem(ServeErrorCode.INTERNAL, 'internal error; see the server log'));
 }
 
 function positive(name: string, n: number): number {

@@ -123,7 +123,13 @@ export class VirtualKeyStore {
   constructor(path: string, now: () => number = Date.now) {
     try {
       this.#db = new Database(path, { timeout: 5_000 });
-      if (path !== ':memory:') this.#db.pragma('journal_mode = WAL');
+      if (path !== ':memory:') {
+        this.#db.pragma('journal_mode = WAL');
+        // The file is the gateway's: its write-behind runs the WAL checkpoints, off the requests' path. An
+        // automatic one here would checkpoint the gateway's whole WAL inside a usage flush (measured:
+        // 70 ms with the event loop blocked, every 250 ms under load).
+        this.#db.pragma('wal_autocheckpoint = 0');
+      }
       this.#db.pragma('synchronous = NORMAL');
       this.#db.exec(SCHEMA);
     } catch (err) {
