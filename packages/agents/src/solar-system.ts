@@ -28,6 +28,7 @@ import {
 import { BUILTIN_PLANETS, createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
+import { cycleDirect } from './sun/cycle-direct.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
 import type { Named, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
@@ -303,8 +304,10 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   const cycleOne = (input: CycleInput, batch: BatchMember | null): Promise<CycleRecord> =>
     enqueue(input, (sun, id) => {
       sun.lastTime = input.bar.time;
+      const out = cycleDirect(sun.actor, { type: 'CYCLE', id, input, batch });
+      if ('record' in out) return Promise.resolve(out.record);
       const done = awaitRecord<CycleRecord>(sun, id);
-      sun.actor.send({ type: 'CYCLE', id, input, batch });
+      sun.actor.send(out.send);
       return done;
     });
 
