@@ -40,10 +40,8 @@ export function deterministicPass(
   const pos = positionView(w.input.portfolio, w.input.symbol, snapshot.bar.close);
   const { reports, failures } = assessAll(context.planets, snapshot, w.input.news, w.input.portfolio);
   const pre = vote(reports, config, context.deps.roles);
-  const extras = {
-    ...sizingExtras(reports, [], context.deps.roles, snapshot.bar.close),
-    beta: context.edge.beta,
-  };
+  const extras = sizingExtras(reports, [], context.deps.roles, snapshot.bar.close);
+  extras.beta = context.edge.beta;
   const preDecision = consensusToDecision(pre, snapshot, pos, config, extras);
   const consensusDecision = clampDecision(
     withPlaybook(context.deps.tuning, preDecision, regimeOf(snapshot), pos.current),
