@@ -11,6 +11,7 @@
  *    share. On a busy machine p95 is mostly GC and scheduling: read the ratios.
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import {
   atrMoon,
   type Bar,
@@ -144,12 +145,14 @@ function rawIndicators() {
  * indicators. So a load spike on a busy machine hits a round's cycle and its baselines alike, and the
  * ratios (p50 to p50, p95 to p95) say more than the µs. A sample is one round's time per symbol: one
  * cycle at 1 symbol, the mean of the round's cycles (run concurrently, as a live loop does) above.
- * GC pauses are summed from the `gc` performance entries of the measured rounds.
+ * GC pauses are summed from the `gc` performance entries of the measured rounds. After them, a quarter
+ * as many rounds of cycles alone count the bytes allocated per symbol-cycle (see {@link allocatedBy}).
  */
 async function monitorCycles(symbols: number, rounds: number): Promise<void> {
   const warm = 60;
   const names = Array.from({ length: symbols }, (_, i) => `S${i}`);
-  const series = names.map((_, i) => syntheticBars(warm + rounds, 1000 + i));
+  const extra = Math.ceil(rounds / 4);
+  const series = names.map((_, i) => syntheticBars(warm + rounds + extra, 1000 + i));
   const portfolio = { equity: 1e6, cash: 1e6, positions: {} };
   // Nothing ever counts as a material change and no volatility spike fires: every cycle is MONITOR_ONLY.
   const config = { materialChange: { warmupBars: 1_000_000_000 }, moons: { spikeTrMultiple: 1e9 } };
@@ -194,6 +197,12 @@ async function monitorCycles(symbols: number, rounds: number): Promise<void> {
   }
   await new Promise((r) => setTimeout(r, 100)); // the last gc entries are delivered asynchronously
   gc.disconnect();
+  const bytes = await allocatedBy(async () => {
+    for (let t = warm + rounds; t < warm + rounds + extra; t++) {
+      await Promise.all(names.map((symbol, i) => sys.cycle({ symbol, bar: series[i]![t]!, portfolio })));
+    }
+  });
+  const kbPerCycle = bytes / (extra * symbols) / 1024;
   const inRound = (t: number) => windows.some(([a, b]) => t >= a && t <= b);
   const gcMs = pauses.filter((p) => inRound(p.start)).reduce((a, p) => a + p.ms, 0);
   await sys.stop();
@@ -214,11 +223,30 @@ async function monitorCycles(symbols: number, rounds: number): Promise<void> {
   console.log(
     `      ratio cycle / moon bank: p50 ${(p50 / median(bankPer)).toFixed(1)}x, p95 ${(p95 / pct(bankPer, 95)).toFixed(1)}x; ` +
       `cycle / trading-signals: p50 ${(p50 / median(rawPer)).toFixed(1)}x, p95 ${(p95 / pct(rawPer, 95)).toFixed(1)}x; ` +
-      `GC pauses ${((100 * gcMs) / wall).toFixed(1)} % of the measured wall time`,
+      `GC pauses ${((100 * gcMs) / wall).toFixed(1)} % of the measured wall time; ${kbPerCycle.toFixed(1)} KB allocated per symbol-cycle`,
   );
   console.log(
     `      bus ${messagesPerCycle.toFixed(2)} msg/cycle × ${f(busUs)} µs = ${(busShare * 100).toFixed(1)} % of p50`,
   );
+}
+
+/**
+ * Bytes allocated on the V8 heap while `run` runs: what the heap grew by between collections (each
+ * collection's heap before it less the heap after the previous one, from `v8.GCProfiler`), plus the
+ * growth since the last. Counts what was collected as well as what survived.
+ */
+async function allocatedBy(run: () => Promise<void>): Promise<number> {
+  const profiler = new v8.GCProfiler();
+  profiler.start();
+  let last = v8.getHeapStatistics().used_heap_size;
+  await run();
+  const end = v8.getHeapStatistics().used_heap_size;
+  let bytes = 0;
+  for (const s of profiler.stop()?.statistics ?? []) {
+    bytes += s.beforeGC.heapStatistics.usedHeapSize - last;
+    last = s.afterGC.heapStatistics.usedHeapSize;
+  }
+  return bytes + end - last;
 }
 
 /**

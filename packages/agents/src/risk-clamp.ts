@@ -47,47 +47,17 @@ export function clampDecision(decision: Decision, ctx: ClampContext): ClampResul
     clamps.push('long-only: target raised to 0');
     t = 0;
   }
-  const limit = (max: number, why: string): void => {
-    const m = Math.max(0, max);
-    if (Math.abs(t) > m + 1e-12) {
-      clamps.push(`${why}: |target| ${round(Math.abs(t))} > ${round(m)}`);
-      t = Math.sign(t) * m;
-    }
-  };
-  limit(risk.maxPositionFraction, 'max position');
-  limit(risk.maxExposure - ctx.otherExposure, 'max exposure');
-
+  t = limited(t, risk.maxPositionFraction, 'max position', clamps);
+  t = limited(t, risk.maxExposure - ctx.otherExposure, 'max exposure', clamps);
   const side = Math.sign(t);
   let stop = risk.stops ? decision.stopPrice : undefined;
-  const stopOk = stop !== undefined && Number.isFinite(stop) && (side > 0 ? stop < price : stop > price);
-  if (risk.stops && side !== 0 && !stopOk) stop = atrStop(price, ctx.atr, side, risk.stopAtrMultiple);
   if (risk.stops && side !== 0) {
-    if (stop === undefined) {
-      if (Math.abs(t) > Math.abs(current) || Math.sign(current) !== side) {
-        clamps.push('no stop distance known: position may only shrink');
-        t = Math.sign(current) === side ? current : 0;
-      }
-    } else {
-      const distance = Math.abs(price - stop) / price;
-      if (distance > 0) limit(risk.maxLossFraction / distance, 'max loss at stop');
-    }
+    const stopOk = stop !== undefined && Number.isFinite(stop) && (side > 0 ? stop < price : stop > price);
+    if (!stopOk) stop = atrStop(price, ctx.atr, side, risk.stopAtrMultiple);
+    t = stopLimited(t, stop, side, ctx, clamps);
   }
-  if (risk.stops && ctx.stopBreached && current !== 0 && Math.sign(t) === Math.sign(current)) {
-    clamps.push('stop breached: close the position');
-    t = 0;
-  } else if (
-    risk.stops &&
-    ctx.unrealised <= -risk.maxLossFraction &&
-    current !== 0 &&
-    Math.sign(t) === Math.sign(current)
-  ) {
-    clamps.push(
-      `unrealised loss ${round(-ctx.unrealised)} >= max loss ${round(risk.maxLossFraction)}: close`,
-    );
-    t = 0;
-  }
-
-  const closing = clamps.some((c) => c.includes('close'));
+  const closing = risk.stops && closes(t, ctx, clamps);
+  if (closing) t = 0;
   const action = actionFor(t, current, closing ? 0 : risk.minTradeFraction);
   if (action === 'hold') t = current;
   const finalStop =
@@ -104,6 +74,51 @@ export function clampDecision(decision: Decision, ctx: ClampContext): ClampResul
     clamps.length === 0 ? decision.rationale : `${decision.rationale} [risk: ${clamps.join('; ')}]`;
   if (finalStop !== undefined) out.stopPrice = finalStop;
   return { decision: out as unknown as Decision, clamps };
+}
+
+/** `t` held to |t| ≤ max(0, `max`); a limit that bites is listed in `clamps` as `why`. */
+function limited(t: number, max: number, why: string, clamps: string[]): number {
+  const m = Math.max(0, max);
+  if (Math.abs(t) <= m + 1e-12) return t;
+  clamps.push(`${why}: |target| ${round(Math.abs(t))} > ${round(m)}`);
+  return Math.sign(t) * m;
+}
+
+/**
+ * With stops, a position on `side`: the loss at the stop held to `maxLossFraction`; with no stop
+ * distance known the position may only shrink.
+ */
+function stopLimited(
+  t: number,
+  stop: number | undefined,
+  side: number,
+  ctx: ClampContext,
+  clamps: string[],
+): number {
+  const { current, price, risk } = ctx;
+  if (stop === undefined) {
+    if (Math.abs(t) <= Math.abs(current) && Math.sign(current) === side) return t;
+    clamps.push('no stop distance known: position may only shrink');
+    return Math.sign(current) === side ? current : 0;
+  }
+  const distance = Math.abs(price - stop) / price;
+  return distance > 0 ? limited(t, risk.maxLossFraction / distance, 'max loss at stop', clamps) : t;
+}
+
+/**
+ * With stops: true when the open position must close (its stop breached on this bar, or its unrealised
+ * loss past `maxLossFraction`) and `t` keeps it on its side; the reason is listed in `clamps`.
+ */
+function closes(t: number, ctx: ClampContext, clamps: string[]): boolean {
+  const { current, risk } = ctx;
+  if (current === 0 || Math.sign(t) !== Math.sign(current)) return false;
+  if (ctx.stopBreached) {
+    clamps.push('stop breached: close the position');
+    return true;
+  }
+  if (!(ctx.unrealised <= -risk.maxLossFraction)) return false;
+  clamps.push(`unrealised loss ${round(-ctx.unrealised)} >= max loss ${round(risk.maxLossFraction)}: close`);
+  return true;
 }
 
 function round(x: number): string {

@@ -28,6 +28,7 @@ import {
 import { BUILTIN_PLANETS, createPlanet } from './planets/create-planet.ts';
 import type { Planet } from './planets/planet.ts';
 import { compileRouting, DEFAULT_ROUTING, pruneRouting, type Routing } from './routing.ts';
+import { cycleDirect } from './sun/cycle-direct.ts';
 import type { CycleInput } from './sun/cycle-work.ts';
 import type { Named, sunMachine } from './sun/machine.ts';
 import type { SunMemory } from './sun/memory.ts';
@@ -140,6 +141,10 @@ interface SymbolSun {
  * @throws InvalidConfigError for an invalid configuration or duplicate moon/planet names.
  */
 export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
+  // Long (~190 lines) because it is a factory: the returned methods and `sunFor`/`enqueue` close over the
+  // run's shared state (the suns by symbol, the orchestrator, the cycle ids, `stopped`), each of them short.
+  // Its setup is in the helpers below (`answerCaches`, `planetFactories`, `batchMembers`); the next step
+  // would be a class holding that state.
   const config = parseSolarSystemConfig(opts.config);
   const log = opts.log ?? (() => undefined);
   const gateway = opts.gateway ?? null;
@@ -147,47 +152,8 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
     log('orrery/agents: no LLM gateway: planets decide deterministically, the sun never reasons');
   const moons = named(moonFactories(config, opts.moons).map(peekable), 'moon');
   const tuning = opts.tuning ?? null;
-  const cacheBook = new Map<string, AnswerCacheStats>();
-  const cacheScope = opts.cacheScope ?? randomUUID();
-  const statsOf = (agent: string): AnswerCacheStats => {
-    let st = cacheBook.get(agent);
-    if (st === undefined) {
-      st = emptyCacheStats();
-      cacheBook.set(agent, st);
-    }
-    return st;
-  };
-  /** A fresh answer cache of `agent` for `task` (one per planet instance, i.e. per symbol). */
-  const answerCache = (agent: string, task: string): AnswerCache | null => {
-    const settings = cacheSettingsFor(config, task);
-    if (gateway === null || !settings.enabled) return null;
-    return new AnswerCache(
-      agent,
-      settings,
-      { ...CACHE_EXTRA_THRESHOLDS, ...config.materialChange.thresholds },
-      config.materialChange.scaled,
-      statsOf(agent),
-      cacheScope,
-    );
-  };
-  const planets = named(
-    [
-      ...config.planets.enabled.map((kind) => () => {
-        const weight = config.planets.weights[kind];
-        const task = config.sun[BUILTIN_PLANETS[kind].sunTask];
-        return createPlanet(kind, {
-          task,
-          cache: answerCache(`planet:${kind}`, task),
-          execution: config.execution,
-          ...(weight === undefined ? {} : { weight }),
-        });
-      }),
-      // Spec planets ask the LLM only through the sun's per-cycle permit (no gateway of their own).
-      ...config.planets.specs.map((spec) => () => planetFromSpec(spec)),
-      ...(opts.planets ?? []),
-    ].map((create) => (tuning === null ? create : () => tunedPlanet(create(), tuning))),
-    'planet',
-  );
+  const { cacheBook, answerCache } = answerCaches(config, gateway, opts.cacheScope ?? randomUUID());
+  const planets = planetFactories(config, opts.planets ?? [], answerCache, tuning);
   const ownBus = opts.bus == null;
   const bus = opts.bus ?? new LocalBus();
   const desk = new ConsultDesk();
@@ -303,8 +269,10 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
   const cycleOne = (input: CycleInput, batch: BatchMember | null): Promise<CycleRecord> =>
     enqueue(input, (sun, id) => {
       sun.lastTime = input.bar.time;
+      const out = cycleDirect(sun.actor, { type: 'CYCLE', id, input, batch });
+      if ('record' in out) return Promise.resolve(out.record);
       const done = awaitRecord<CycleRecord>(sun, id);
-      sun.actor.send({ type: 'CYCLE', id, input, batch });
+      sun.actor.send(out.send);
       return done;
     });
 
@@ -327,25 +295,7 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
         }
         seen.add(input?.symbol);
       }
-      // A window per bar time with at least two symbols; the rest run as plain cycles.
-      const byTime = new Map<number, CycleInput[]>();
-      for (const input of inputs) {
-        const t = input?.bar?.time;
-        if (typeof t === 'number') byTime.set(t, [...(byTime.get(t) ?? []), input]);
-      }
-      const members = new Map<CycleInput, BatchMember>();
-      if (gateway !== null && batching !== false) {
-        for (const [time, group] of byTime) {
-          if (group.length < 2) continue;
-          const window = new BatchWindow(
-            gateway,
-            time,
-            group.map((i) => i.symbol),
-            batching,
-          );
-          for (const input of group) members.set(input, window.member(input.symbol));
-        }
-      }
+      const members = batchMembers(inputs, gateway, batching);
       const settled = await Promise.allSettled(
         inputs.map((input) => {
           const member = members.get(input) ?? null;
@@ -387,6 +337,86 @@ export function createSolarSystem(opts: SolarSystemOptions = {}): SolarSystem {
       if (ownBus) await bus.close();
     },
   };
+}
+
+/** The run's answer-cache counters by agent, and how to make a fresh cache of an agent for a task. */
+function answerCaches(config: SolarSystemConfig, gateway: LLMCaller | null, cacheScope: string) {
+  const cacheBook = new Map<string, AnswerCacheStats>();
+  const statsOf = (agent: string): AnswerCacheStats => {
+    let st = cacheBook.get(agent);
+    if (st === undefined) {
+      st = emptyCacheStats();
+      cacheBook.set(agent, st);
+    }
+    return st;
+  };
+  /** A fresh answer cache of `agent` for `task` (one per planet instance, i.e. per symbol). */
+  const answerCache = (agent: string, task: string): AnswerCache | null => {
+    const settings = cacheSettingsFor(config, task);
+    if (gateway === null || !settings.enabled) return null;
+    return new AnswerCache(
+      agent,
+      settings,
+      { ...CACHE_EXTRA_THRESHOLDS, ...config.materialChange.thresholds },
+      config.materialChange.scaled,
+      statsOf(agent),
+      cacheScope,
+    );
+  };
+  return { cacheBook, answerCache };
+}
+
+/** The enabled built-in planets, the spec planets and the extra ones, each tuned when tuning is given. */
+function planetFactories(
+  config: SolarSystemConfig,
+  extra: readonly (() => Planet)[],
+  answerCache: (agent: string, task: string) => AnswerCache | null,
+  tuning: SunTuning | null,
+): Named<() => Planet>[] {
+  return named(
+    [
+      ...config.planets.enabled.map((kind) => () => {
+        const weight = config.planets.weights[kind];
+        const task = config.sun[BUILTIN_PLANETS[kind].sunTask];
+        return createPlanet(kind, {
+          task,
+          cache: answerCache(`planet:${kind}`, task),
+          execution: config.execution,
+          ...(weight === undefined ? {} : { weight }),
+        });
+      }),
+      // Spec planets ask the LLM only through the sun's per-cycle permit (no gateway of their own).
+      ...config.planets.specs.map((spec) => () => planetFromSpec(spec)),
+      ...extra,
+    ].map((create) => (tuning === null ? create : () => tunedPlanet(create(), tuning))),
+    'planet',
+  );
+}
+
+/** Each input's place in a batch window: one window per bar time with at least two symbols. */
+function batchMembers(
+  inputs: readonly CycleInput[],
+  gateway: LLMCaller | null,
+  batching: BatchOptions | false,
+): Map<CycleInput, BatchMember> {
+  const byTime = new Map<number, CycleInput[]>();
+  for (const input of inputs) {
+    const t = input?.bar?.time;
+    if (typeof t === 'number') byTime.set(t, [...(byTime.get(t) ?? []), input]);
+  }
+  const members = new Map<CycleInput, BatchMember>();
+  if (gateway === null || batching === false) return members;
+  for (const [time, group] of byTime) {
+    if (group.length < 2) continue;
+    const window = new BatchWindow(
+      gateway,
+      time,
+      group.map((i) => i.symbol),
+      batching,
+    );
+    for (const input of group) members.set(input, window.member(input.symbol));
+  }
+  return members;
 }
 
 /** The configured routing tree checked against the planets (the default one pruned to them), or null. */

@@ -12,20 +12,27 @@ export interface MessageCount {
  * out, so a replay logs the same). Shared by reference across the cycle's scratch-state copies.
  */
 export class MessageLog {
-  readonly #counts = new Map<string, MessageCount>();
+  // A cycle logs a handful of (type, sender) pairs: a scan of a short array, no keys built, no Map.
+  readonly #counts: MessageCount[] = [];
 
   /** Counts one message. */
   add(type: string, sender: string): void {
-    const key = `${type} ${sender}`;
-    const c = this.#counts.get(key);
-    if (c === undefined) this.#counts.set(key, { type, sender, count: 1 });
-    else c.count++;
+    for (const c of this.#counts) {
+      if (c.type === type && c.sender === sender) {
+        c.count++;
+        return;
+      }
+    }
+    this.#counts.push({ type, sender, count: 1 });
   }
 
   /** The counts, sorted by type then sender. */
   list(): MessageCount[] {
-    return [...this.#counts.values()]
-      .map((c) => ({ ...c }))
-      .sort((a, b) => a.type.localeCompare(b.type) || a.sender.localeCompare(b.sender));
+    const out: MessageCount[] = [];
+    for (const c of this.#counts) out.push({ type: c.type, sender: c.sender, count: c.count });
+    return out.length > 1 ? out.sort(byTypeThenSender) : out;
   }
 }
+
+const byTypeThenSender = (a: MessageCount, b: MessageCount): number =>
+  a.type.localeCompare(b.type) || a.sender.localeCompare(b.sender);

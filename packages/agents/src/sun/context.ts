@@ -17,6 +17,7 @@ import type { SupervisionVerdict, Supervisor } from '../supervision.ts';
 import type { PlanetEvent, planetActor } from './actors.ts';
 import type { CycleInput, CycleWork } from './cycle-work.ts';
 import type { SunMemory } from './memory.ts';
+import type { SensedCycle } from './sense-cycle.ts';
 import type { SunThoughts } from './thoughts.ts';
 
 /** A moon or planet factory with the name of what it builds. */
@@ -104,6 +105,8 @@ export interface SunContext {
 /** Events the sun machine handles. */
 export type SunEvent =
   | { type: 'CYCLE'; id: number; input: CycleInput; batch?: BatchMember | null }
+  /** A CYCLE the solar system sensed itself on the idle sun, to apply (see `senseCycle`). */
+  | { type: 'CYCLE.SENSED'; sensed: SensedCycle }
   /** An unscheduled cycle, if the moons' peek at a bar still forming (read at `asOf`) is critical. */
   | { type: 'WAKE'; id: number; input: CycleInput; asOf: number }
   | { type: 'ESCALATE'; error: SupervisionEscalatedError }

@@ -126,6 +126,13 @@ export function lap(w: CycleWork, stage: string): Pick<CycleWork, 'stagesMs' | '
   return { stagesMs, stageT0: now };
 }
 
+/** {@link lap} on a scratch state of the caller's own: its `stagesMs` and `stageT0` updated in place. */
+export function lapInPlace(w: CycleWork, stage: string): void {
+  const now = performance.now();
+  w.stagesMs[stage] = (w.stagesMs[stage] ?? 0) + (now - w.stageT0);
+  w.stageT0 = now;
+}
+
 /** Assembles the cycle's record from the finished scratch state and the clamped decision. */
 export function buildRecord(w: CycleWork, decision: Decision, clamps: string[]): CycleRecord {
   const s = w.snapshot as MoonSnapshot;

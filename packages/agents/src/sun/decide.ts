@@ -66,8 +66,7 @@ export function addFault(c: SunContext, fault: CycleFault): Partial<SunContext> 
 }
 
 /** The sizing inputs of the cycle in progress (the reports consulted, else the deterministic pass). */
-export function extrasOf(context: SunContext, tilt: number): SizingExtras {
-  const w = context.work!;
+export function extrasOf(context: SunContext, tilt: number, w: CycleWork = context.work!): SizingExtras {
   return {
     ...sizingExtras(Object.values(w.reports), w.preReports, context.deps.roles, w.snapshot!.bar.close),
     beta: context.edge.beta,

@@ -1,7 +1,6 @@
 import { ExecutionMode } from '@orrery/core';
 import { assign, enqueueActions, setup } from 'xstate';
 import { createCallAllowance } from '../call-allowance.ts';
-import { publishSensing } from '../consult/sensing.ts';
 import type { CycleFault } from '../cycle-record.ts';
 import { SupervisionEscalatedError } from '../errors.ts';
 import type { Planet } from '../planets/planet.ts';
@@ -18,14 +17,8 @@ import {
   type SunEvent,
 } from './context.ts';
 import { criticTrigger } from './critic.ts';
-import {
-  closedRecord,
-  deterministicPass,
-  finishCycle,
-  monitorDecision,
-  type PassFailure,
-} from './cycle-steps.ts';
-import { type CycleWork, lap, newWork } from './cycle-work.ts';
+import { closedRecord, finishCycle, ownWork } from './cycle-steps.ts';
+import { type CycleWork, lap } from './cycle-work.ts';
 import {
   addFault,
   codeOf,
@@ -37,7 +30,8 @@ import {
 } from './decide.ts';
 import { llmRouteActor } from './llm-router.ts';
 import type { ReasoningResult } from './reasoning.ts';
-import { senseMoons, superviseMoon } from './sense.ts';
+import { superviseMoon } from './sense.ts';
+import { type CycleEvent, senseCycle } from './sense-cycle.ts';
 import { broadcastDecision, criticActor, publishActor, reasonActor, recallActor } from './stage-actors.ts';
 import { errorText, faultyReport } from './stages.ts';
 import { type WakeStep, wakeStep } from './wake.ts';
@@ -116,58 +110,43 @@ export const sunMachine = setup({
           }
         }
       }
-      enqueue.assign(finishCycle(context));
+      const work = ownWork(w);
+      const stopPrice = finishCycle(context, work);
+      enqueue.assign({ work, stopPrice });
     }),
     emitRecord: enqueueActions(({ context, enqueue }) => {
       const w = context.work!;
       enqueue.emit({ type: 'cycle.done', id: w.id, record: closedRecord(w) });
       enqueue.assign({ work: null });
     }),
-    // One CYCLE: the moons sensed and the deterministic pass run in this transition. A MONITOR_ONLY
-    // cycle (no LLM) is decided, clamped, broadcast and recorded here too: no state is entered. The
-    // other modes go on to `routing` (SENSED, raised before the pass's verdicts so those apply after
-    // the consults are sent, as a failed planet keeps its failed report).
+    // One CYCLE (see `senseCycle`): the moons sensed and the deterministic pass run in this transition. A
+    // MONITOR_ONLY cycle (no LLM) is decided, clamped, broadcast and recorded here too: no state is
+    // entered. The other modes go on to `routing` (SENSED, raised before the pass's verdicts so those
+    // apply after the consults are sent, as a failed planet keeps its failed report). `CYCLE.SENSED`
+    // brings a cycle the solar system sensed itself on the idle sun (see `cycleDirect`): applied alike.
     sense: enqueueActions(({ context, event, enqueue }) => {
-      const e = event as Extract<SunEvent, { type: 'CYCLE' }>;
-      const barsSeen = context.barsSeen + 1;
-      const w0 = newWork(e.id, e.input, context.faults, e.batch ?? null);
-      let base: Pick<SunContext, 'moons' | 'faults' | 'barsSeen'>;
-      let work: CycleWork;
-      let failures: PassFailure[];
-      try {
-        const sensed = senseMoons(context, w0, barsSeen);
-        const err = publishSensing(context.deps.bus, sensed.snapshot, w0.log);
-        if (err !== null)
-          context.deps.log(`moon readings of ${e.input.symbol} not published: ${err.message}`);
-        base = { moons: sensed.moons, faults: [], barsSeen };
-        const faulted = { ...w0, faults: [...w0.faults, ...sensed.faults] };
-        if (sensed.escalation !== null) {
-          enqueue.assign({ ...base, work: faulted });
-          enqueue.raise({ type: 'ESCALATE', error: sensed.escalation });
+      const s =
+        event.type === 'CYCLE.SENSED'
+          ? (event as Extract<SunEvent, { type: 'CYCLE.SENSED' }>).sensed
+          : senseCycle(context, event as CycleEvent);
+      switch (s.kind) {
+        case 'failed':
+          enqueue.emit({ type: 'cycle.failed', id: s.id, error: s.error });
+          enqueue.assign({ faults: [], barsSeen: s.barsSeen, work: null });
           return;
-        }
-        ({ work, failures } = deterministicPass({ ...context, ...base }, faulted, sensed.snapshot));
-      } catch (error) {
-        enqueue.emit({
-          type: 'cycle.failed',
-          id: e.id,
-          error: error instanceof Error ? error : new Error(String(error)),
-        });
-        enqueue.assign({ faults: [], barsSeen, work: null });
-        return;
+        case 'escalated':
+          enqueue.assign({ ...s.base, work: s.work });
+          enqueue.raise({ type: 'ESCALATE', error: s.error });
+          return;
+        case 'decided':
+          enqueue.emit({ type: 'cycle.done', id: s.id, record: s.record });
+          enqueue.assign({ ...s.base, stopPrice: s.stopPrice, work: null });
+          break;
+        default:
+          enqueue.assign({ ...s.base, work: s.work });
+          enqueue.raise({ type: 'SENSED' });
       }
-      if (work.mode!.mode === ExecutionMode.MONITOR_ONLY) {
-        work.batch?.seal();
-        const decided = monitorDecision({ ...context, ...base, work });
-        const { work: done, stopPrice } = finishCycle({ ...context, ...base, work: decided });
-        broadcastDecision({ ...context, ...base, work: done });
-        enqueue.emit({ type: 'cycle.done', id: done.id, record: closedRecord(done) });
-        enqueue.assign({ ...base, stopPrice, work: null });
-      } else {
-        enqueue.assign({ ...base, work });
-        enqueue.raise({ type: 'SENSED' });
-      }
-      for (const f of failures) {
+      for (const f of s.failures) {
         enqueue.raise({ type: 'PLANET.VERDICT', planet: f.planet, verdict: f.verdict, error: f.error });
       }
     }),
@@ -185,7 +164,7 @@ export const sunMachine = setup({
       if (out.kind === 'quiet') {
         enqueue.emit({ type: 'cycle.quiet', id: e.id });
       } else if (out.kind === 'decided') {
-        broadcastDecision({ ...context, work: out.work });
+        broadcastDecision(context, out.work);
         enqueue.emit({ type: 'cycle.done', id: e.id, record: closedRecord(out.work) });
         enqueue.assign({ stopPrice: out.stopPrice, work: null });
       } else {
@@ -328,6 +307,7 @@ export const sunMachine = setup({
     idle: {
       on: {
         CYCLE: { actions: 'sense' },
+        'CYCLE.SENSED': { actions: 'sense' },
         WAKE: { actions: 'wake' },
         SENSED: { target: 'routing' },
       },

@@ -116,9 +116,8 @@ export const criticActor = fromPromise<
  * Broadcasts the cycle's decision (unless a plain monitor hold), synchronously: a decree costs one
  * message and no wait. Never throws (a failure is logged).
  */
-export function broadcastDecision(context: SunContext): void {
+export function broadcastDecision(context: SunContext, w = context.work as CycleWork): void {
   const { bus, symbol, log } = context.deps;
-  const w = context.work as CycleWork;
   const r = w.record as CycleRecord;
   if (bus.closed || (r.decision.source === 'monitor' && r.decision.action === 'hold')) return;
   try {

@@ -33,7 +33,7 @@ export function wakeStep(context: SunContext, id: number, forming: CycleInput, a
   if (err !== null) context.deps.log(`moon.critical of ${input.symbol} not published: ${err.message}`);
   const { work, failures } = deterministicPass(context, w0, snapshot);
   if (work.mode!.mode !== ExecutionMode.MONITOR_ONLY) return { kind: 'reasoning', work, failures };
-  const decided = monitorDecision({ ...context, work });
-  const done = finishCycle({ ...context, work: decided });
-  return { kind: 'decided', ...done };
+  monitorDecision(context, work);
+  const stopPrice = finishCycle(context, work);
+  return { kind: 'decided', work, stopPrice };
 }
