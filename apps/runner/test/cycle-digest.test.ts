@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type { StoredCycle } from '@orrery/broker';
+import { describe, expect, it } from 'vitest';
 import { digestCycle, digestCycles } from '../src/session/cycle-digest.ts';
 
 const stored = (i: number): StoredCycle => ({

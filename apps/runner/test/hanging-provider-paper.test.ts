@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import { Ledger } from '@orrery/broker';
 import { type LlmServer, startLlmServer, tempDir } from '@orrery/testkit';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '@orrery/broker';
 import type { CliIO } from '../src/commands/io.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { runPaper } from '../src/session/paper-run.ts';

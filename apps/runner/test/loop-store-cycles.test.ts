@@ -1,8 +1,6 @@
+import { type BrokerSettings, Ledger, PaperBroker } from '@orrery/broker';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '@orrery/broker';
-import { PaperBroker } from '../src/broker/paper-broker.ts';
-import type { BrokerSettings } from '../src/broker/types.ts';
 import { mergeSeries } from '../src/loop/steps.ts';
 import type { CycleInput, CycleLike } from '../src/loop/strategy.ts';
 import { runTradingLoop, type StepInfo } from '../src/loop/trading-loop.ts';

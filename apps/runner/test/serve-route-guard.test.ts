@@ -1,7 +1,6 @@
+import { ControlStore, Ledger } from '@orrery/broker';
 import { tempDir } from '@orrery/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '@orrery/broker';
-import { ControlStore } from '@orrery/broker';
 import { type ServeHarness, serveHarness } from './support/serve-harness.ts';
 
 const TOKEN = 'route-guard-token-0123456789abcdef';

@@ -1,26 +1,8 @@
 import type { Bar } from '@orrery/agents';
-import type { PortfolioSnapshot } from '@orrery/broker';
+import type { DecisionLike, PortfolioSnapshot } from '@orrery/broker';
 
-/** What the loop needs of a decision (the fields of `@orrery/agents`' `Decision` it acts on). */
-export interface DecisionLike {
-  readonly symbol: string;
-  readonly action: 'buy' | 'sell' | 'hold' | 'flatten';
-  /** Desired signed position as a fraction of equity, already clamped by the risk limits. */
-  readonly targetFraction: number;
-  readonly confidence: number;
-  readonly rationale: string;
-  readonly source: string;
-  readonly stopPrice?: number | undefined;
-  /** How to trade it (the execution planet's plan); absent: a market order. */
-  readonly execution?:
-    | {
-        readonly orderType: 'market' | 'limit';
-        readonly limitPrice?: number | undefined;
-        readonly skip: boolean;
-        readonly maxParticipation: number;
-      }
-    | undefined;
-}
+/** What the loop needs of a decision: the broker package's shape (an approval parks the same). */
+export type { DecisionLike } from '@orrery/broker';
 
 /** What the loop needs of a cycle record (the rest of `@orrery/agents`' `CycleRecord` is stored as is). */
 export interface CycleLike {
