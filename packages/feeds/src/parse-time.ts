@@ -35,14 +35,19 @@ export function parseTime(text: string): number | undefined {
   return utc(year, month, day, Number(hh), Number(mm), Number(ss), Number(ms.padEnd(3, '0')), offsetMs(zone));
 }
 
-function offsetMs(zone: string | undefined): number {
+/** A `Z`, `+HH:MM`, `+HHMM` or `-HH…` zone as milliseconds east of UTC (none: UTC). Shared with time-format.ts. */
+export function offsetMs(zone: string | undefined): number {
   if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
   const sign = zone.startsWith('-') ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-function utc(
+/**
+ * Epoch ms of a UTC calendar time shifted back by `offset`, or undefined when the date or clock does not
+ * exist (month 13, Feb 30, 24:00). Shared with time-format.ts.
+ */
+export function utc(
   y: number,
   mo: number,
   d: number,
@@ -52,7 +57,7 @@ function utc(
   ms: number,
   offset: number,
 ): number | undefined {
-  if (h > 23 || mi > 59 || s > 59) return undefined;
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
   const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const back = new Date(t);
   // Date.UTC rolls 2021-02-30 over to March; a date that does not exist is refused instead.

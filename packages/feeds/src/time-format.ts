@@ -1,5 +1,5 @@
 import { FeedError, FeedErrorCode } from './errors.ts';
-import { parseTime } from './parse-time.ts';
+import { offsetMs, parseTime, utc } from './parse-time.ts';
 
 /** A compiled time format: text → epoch ms (UTC unless the format has `%z`), or `undefined`. */
 export type TimeParser = (text: string) => number | undefined;
@@ -131,31 +131,6 @@ function patternOf(p: Part, tight: boolean): string {
 /** Two-digit years: 69..99 are 1969..1999, 00..68 are 2000..2068 (POSIX strptime's rule). */
 function pivot(yy: number): number {
   return yy >= 69 ? 1900 + yy : 2000 + yy;
-}
-
-function offsetMs(zone: string | undefined): number {
-  if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
-  const sign = zone.startsWith('-') ? -1 : 1;
-  const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-}
-
-function utc(
-  y: number,
-  mo: number,
-  d: number,
-  h: number,
-  mi: number,
-  s: number,
-  ms: number,
-  offset: number,
-): number | undefined {
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
-  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  const back = new Date(t);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
-    return undefined;
-  return t - offset;
 }
 
 /**
