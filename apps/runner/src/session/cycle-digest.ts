@@ -1,4 +1,5 @@
 import type { StoredCycle } from '@orrery/broker';
+import type { CycleUsage } from '../metrics/usage.ts';
 
 /** The fields of a decision the summary, the trade list and the LLM's ROI read. */
 interface DecisionDigest {
@@ -13,14 +14,8 @@ interface DecisionDigest {
  * reasons, the LLM's ROI, supervision's stops — and nothing else: a run's records are read once, each
  * reduced to this as it is read, so the finish phase never holds every whole record at once.
  */
-export interface CycleDigest {
+export interface CycleDigest extends CycleUsage {
   readonly symbol: string;
-  readonly time: number;
-  readonly mode: string;
-  readonly calls: number;
-  readonly tokensIn: number;
-  readonly tokensOut: number;
-  readonly costUsd: number;
   readonly fallback?: string;
   readonly clamps?: readonly string[];
   readonly decision: DecisionDigest;
